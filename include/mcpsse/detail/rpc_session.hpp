@@ -1,0 +1,460 @@
+// mcpsse internal: the JSON-RPC state of one peer (one MCP session).
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/error.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/logging_level.hpp>
+#include <mcpsse/protocol_version.hpp>
+#include <mcpsse/request_context.hpp>
+#include <mcpsse/detail/message_sink.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mcpsse::detail {
+
+/// Bookkeeping of one request whose handler is running.
+struct InFlight {
+    /// Emitted (terminal) to cancel the handler's coroutine.
+    asio::cancellation_signal signal;
+    /// The method being served (`initialize` cannot be cancelled).
+    std::string method;
+    /// Set by `notifications/cancelled` or by the transport; suppresses the response.
+    bool cancelled = false;
+    /// Set when the handler finished; no progress may follow.
+    bool done = false;
+    /// The last progress value sent (progress strictly increases).
+    std::optional<double> last_progress;
+};
+
+/// A server-to-client request waiting for the client's answer.
+struct PendingRequest {
+    explicit PendingRequest(const asio::any_io_executor& executor) : timer(executor) {}
+    /// Woken (cancelled) when the answer arrives or the session closes.
+    asio::steady_timer timer;
+    /// The client's answer (a `Response` or an `ErrorResponse`).
+    std::optional<Message> reply;
+    /// Set when the session closed before an answer arrived.
+    bool closed = false;
+};
+
+/// The JSON-RPC state of one peer: lifecycle (negotiated protocol version, client
+/// capabilities), requests in flight with their cancellation signals, and
+/// server-to-client requests waiting for answers. Transport-independent: transports
+/// feed it parsed messages and give it the sink each reply belongs to.
+///
+/// Thread-safety: every member function must be called on `get_executor()` (a strand);
+/// handlers run there too.
+class RpcSession : public std::enable_shared_from_this<RpcSession> {
+public:
+    /// The session's strand.
+    using executor_type = asio::strand<asio::any_io_executor>;
+
+    /// Creates the state of one peer. `dispatcher` must outlive the session;
+    /// `default_sink` receives messages unrelated to any request (may be null).
+    RpcSession(executor_type strand, const Dispatcher& dispatcher,
+               std::shared_ptr<MessageSink> default_sink, std::string session_id = {})
+        : strand_(std::move(strand)),
+          dispatcher_(dispatcher),
+          default_sink_(std::move(default_sink)),
+          session_id_(std::move(session_id)) {}
+
+    /// The strand all of this session's work runs on.
+    [[nodiscard]] executor_type get_executor() const noexcept { return strand_; }
+    /// The dispatcher serving this session.
+    [[nodiscard]] const Dispatcher& dispatcher() const noexcept { return dispatcher_; }
+    /// The transport's session id (may be empty).
+    [[nodiscard]] const std::string& session_id() const noexcept { return session_id_; }
+
+    /// The negotiated (or per-request) protocol revision; empty before `initialize`.
+    [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
+    /// Sets the protocol revision (transports do this for stateless requests).
+    void set_protocol_version(std::string version) { protocol_version_ = std::move(version); }
+    /// True once an `initialize` request has been answered successfully.
+    [[nodiscard]] bool initialized() const noexcept { return initialized_; }
+    /// True once the client sent `notifications/initialized`.
+    [[nodiscard]] bool client_initialized() const noexcept { return client_initialized_; }
+    /// The client's declared capabilities (an object).
+    [[nodiscard]] const nlohmann::json& client_capabilities() const noexcept { return client_capabilities_; }
+    /// Sets the client's capabilities (stateless requests carry them in `_meta`).
+    void set_client_capabilities(nlohmann::json capabilities) {
+        client_capabilities_ = capabilities.is_object() ? std::move(capabilities) : nlohmann::json::object();
+    }
+    /// The client's `clientInfo`, or null.
+    [[nodiscard]] const nlohmann::json& client_info() const noexcept { return client_info_; }
+    /// Sets the client's `clientInfo`.
+    void set_client_info(nlohmann::json info) { client_info_ = std::move(info); }
+    /// Number of request handlers running now.
+    [[nodiscard]] std::size_t in_flight_count() const noexcept { return in_flight_.size(); }
+    /// Number of server-to-client requests waiting for an answer.
+    [[nodiscard]] std::size_t pending_request_count() const noexcept { return pending_.size(); }
+
+    /// Replaces the sink for messages unrelated to a request (e.g. a new GET stream).
+    void set_default_sink(std::shared_ptr<MessageSink> sink) { default_sink_ = std::move(sink); }
+    /// The sink for messages unrelated to a request (may be null).
+    [[nodiscard]] const std::shared_ptr<MessageSink>& default_sink() const noexcept { return default_sink_; }
+
+    /// Parse options for text received from this peer (batches only under 2025-03-26).
+    [[nodiscard]] ParseOptions parse_options() const noexcept {
+        return ParseOptions{protocol_version::allows_batches(protocol_version_), 1024};
+    }
+
+    /// Handles one message from the peer; completes with the serialized reply for a
+    /// request (nullopt for notifications, responses, and cancelled requests).
+    /// `reply_sink` carries the notifications and requests related to this request.
+    asio::awaitable<std::optional<std::string>> async_handle(Message message,
+                                                             std::shared_ptr<MessageSink> reply_sink) {
+        if (auto* request = std::get_if<Request>(&message))
+            co_return co_await handle_request(std::move(*request), std::move(reply_sink));
+        if (auto* notification = std::get_if<Notification>(&message)) {
+            co_await handle_notification(std::move(*notification), std::move(reply_sink));
+            co_return std::nullopt;
+        }
+        handle_reply(std::move(message));
+        co_return std::nullopt;
+    }
+
+    /// Handles the messages of one batch one after another; completes with the JSON
+    /// array of replies, or nullopt when the batch produced none (JSON-RPC 2.0 section 6).
+    /// `errors` are validation errors of the batch's invalid elements.
+    asio::awaitable<std::optional<std::string>> async_handle_batch(
+        std::vector<Message> messages, std::vector<ErrorResponse> errors,
+        std::shared_ptr<MessageSink> reply_sink) {
+        std::vector<std::string> replies;
+        for (auto& error : errors) replies.push_back(json_rpc::serialize(error));
+        for (auto& message : messages) {
+            if (const auto* request = std::get_if<Request>(&message);
+                request && request->method == "initialize") {
+                replies.push_back(json_rpc::serialize(
+                    ErrorResponse{request->id, error_code::invalid_request,
+                                  "Invalid Request: initialize must not be part of a batch", nullptr}));
+                continue;
+            }
+            if (auto reply = co_await async_handle(std::move(message), reply_sink))
+                replies.push_back(std::move(*reply));
+        }
+        if (replies.empty()) co_return std::nullopt;
+        co_return json_rpc::serialize_batch(replies);
+    }
+
+    /// Cancels the running request `id`: its handler's coroutine receives a terminal
+    /// cancellation and its response is suppressed. Unknown or finished ids and
+    /// `initialize` are ignored (MCP basic/utilities/cancellation). Returns true when a
+    /// handler was cancelled.
+    bool cancel_request(const RequestId& id) {
+        const auto it = in_flight_.find(id);
+        if (it == in_flight_.end() || it->second->method == "initialize" || it->second->cancelled)
+            return false;
+        it->second->cancelled = true;
+        it->second->signal.emit(asio::cancellation_type::terminal);
+        return true;
+    }
+
+    /// Cancels every running handler (a session ends, or a transport stops hard).
+    void cancel_all() {
+        std::vector<RequestId> ids;
+        for (const auto& entry : in_flight_) ids.push_back(entry.first);
+        for (const auto& id : ids) cancel_request(id);
+    }
+
+    /// Fails every waiting server-to-client request with `connection_closed`: the peer
+    /// can no longer answer. Running handlers go on.
+    void close() {
+        closed_ = true;
+        for (auto& entry : pending_) {
+            entry.second->closed = true;
+            entry.second->timer.cancel();
+        }
+    }
+
+    /// True after `close()`.
+    [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+
+    /// Sends a notification unrelated to any request on the default sink (e.g.
+    /// `notifications/tools/list_changed`). Returns false when there is no open channel.
+    bool notify(std::string method, nlohmann::json params = nullptr) {
+        return send_on(default_sink_, Notification{std::move(method), std::move(params)});
+    }
+
+    // ---- used by RequestContext -------------------------------------------------------
+
+    /// Serializes and queues `message` on `sink`; false when not delivered.
+    bool send_on(const std::shared_ptr<MessageSink>& sink, const Message& message) {
+        if (!sink) return false;
+        return sink->send(json_rpc::serialize(message));
+    }
+
+    /// The minimum level of log messages the client wants (`logging/setLevel`).
+    [[nodiscard]] LoggingLevel log_level() const noexcept { return log_level_; }
+
+    /// Sends a server-to-client request on `sink` and waits for the answer (see
+    /// `RequestContext::async_request` for the contract).
+    asio::awaitable<nlohmann::json> async_request(std::string method, nlohmann::json params,
+                                                  std::chrono::milliseconds timeout,
+                                                  std::shared_ptr<MessageSink> sink) {
+        if (closed_ || !sink || !sink->accepts_requests())
+            throw RpcError(error_code::connection_closed,
+                           "Connection closed: the channel cannot carry requests to the client");
+        const std::int64_t id = next_request_id_++;
+        auto pending = std::make_shared<PendingRequest>(strand_);
+        pending_.emplace(id, pending);
+        if (!sink->send(json_rpc::serialize(Request{id, std::move(method), std::move(params)}))) {
+            pending_.erase(id);
+            throw RpcError(error_code::connection_closed, "Connection closed");
+        }
+        pending->timer.expires_after(timeout);
+        std::error_code ec;
+        co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        pending_.erase(id);
+        if (pending->reply) {
+            if (auto* response = std::get_if<Response>(&*pending->reply)) co_return std::move(response->result);
+            auto& error = std::get<ErrorResponse>(*pending->reply);
+            throw RpcError(error.code, error.message, std::move(error.data));
+        }
+        if (pending->closed) throw RpcError(error_code::connection_closed, "Connection closed");
+        const auto state = co_await asio::this_coro::cancellation_state;
+        const bool aborted = state.cancelled() != asio::cancellation_type::none;
+        // Tell the client to stop working on it (MCP basic/utilities/cancellation).
+        send_on(sink, Notification{"notifications/cancelled",
+                                   {{"requestId", id}, {"reason", aborted ? "cancelled" : "timeout"}}});
+        if (aborted) throw std::system_error(asio::error::operation_aborted);
+        throw RpcError(error_code::request_timeout, "Request timed out",
+                       {{"timeout", timeout.count()}});
+    }
+
+private:
+    asio::awaitable<std::optional<std::string>> handle_request(Request request,
+                                                               std::shared_ptr<MessageSink> sink) {
+        if (in_flight_.contains(request.id))
+            co_return json_rpc::serialize(ErrorResponse{
+                request.id, error_code::invalid_request,
+                "Invalid Request: a request with this id is already in progress", nullptr});
+        const bool is_initialize = request.method == "initialize";
+        if (is_initialize && initialized_)
+            co_return json_rpc::serialize(ErrorResponse{
+                request.id, error_code::invalid_request,
+                "Invalid Request: the session is already initialized", nullptr});
+
+        const Dispatcher::RequestHandler* handler = dispatcher_.find_request_handler(request.method);
+        const bool builtin_initialize = is_initialize && !handler;
+        const bool builtin_set_level = !handler && request.method == "logging/setLevel";
+        if (!handler && !builtin_initialize && !builtin_set_level)
+            co_return json_rpc::serialize(ErrorResponse{
+                request.id, error_code::method_not_found, "Method not found",
+                {{"method", request.method}}});
+
+        nlohmann::json params = request.params.is_null() ? nlohmann::json::object() : std::move(request.params);
+        nlohmann::json meta;
+        if (params.is_object())
+            if (const auto m = params.find("_meta"); m != params.end() && m->is_object()) meta = *m;
+
+        auto flight = std::make_shared<InFlight>();
+        flight->method = request.method;
+        in_flight_.emplace(request.id, flight);
+        RequestContext context(shared_from_this(), request.id, request.method, std::move(meta), sink, flight);
+
+        std::optional<ErrorResponse> failure;
+        nlohmann::json result;
+        try {
+            if (builtin_initialize) {
+                result = initialize(params);
+            } else if (builtin_set_level) {
+                result = set_level(params);
+            } else {
+                const nlohmann::json initialize_params = is_initialize ? params : nlohmann::json();
+                result = co_await asio::co_spawn(
+                    strand_, (*handler)(std::move(params), context),
+                    asio::bind_cancellation_slot(flight->signal.slot(), asio::use_awaitable));
+                if (is_initialize) adopt_initialize(initialize_params, result);
+            }
+        } catch (const RpcError& error) {
+            failure = ErrorResponse{request.id, error.code(), error.what(), error.data()};
+        } catch (...) {
+            failure = ErrorResponse{request.id, error_code::internal_error, "Internal error", nullptr};
+        }
+        flight->done = true;
+        in_flight_.erase(request.id);
+        if (flight->cancelled) co_return std::nullopt;
+        if (failure) co_return json_rpc::serialize(*failure);
+        co_return json_rpc::serialize(Response{std::move(request.id), std::move(result)});
+    }
+
+    asio::awaitable<void> handle_notification(Notification notification,
+                                              std::shared_ptr<MessageSink> sink) {
+        if (notification.method == "notifications/cancelled" && notification.params.is_object()) {
+            if (const auto id = notification.params.find("requestId"); id != notification.params.end())
+                if (auto request_id = json_rpc::id_from_json(*id)) cancel_request(*request_id);
+        } else if (notification.method == "notifications/initialized") {
+            client_initialized_ = true;
+        }
+        const auto* handler = dispatcher_.find_notification_handler(notification.method);
+        if (!handler) co_return;
+        nlohmann::json params =
+            notification.params.is_null() ? nlohmann::json::object() : std::move(notification.params);
+        nlohmann::json meta;
+        if (params.is_object())
+            if (const auto m = params.find("_meta"); m != params.end() && m->is_object()) meta = *m;
+        RequestContext context(shared_from_this(), std::nullopt, notification.method, std::move(meta),
+                               std::move(sink), std::make_shared<InFlight>());
+        try {
+            co_await (*handler)(std::move(params), context);
+        } catch (...) {
+            // Notifications are never answered; a failing handler must not end the session.
+        }
+    }
+
+    void handle_reply(Message message) {
+        const std::optional<RequestId> id = std::visit(
+            [](const auto& m) -> std::optional<RequestId> {
+                using T = std::decay_t<decltype(m)>;
+                if constexpr (std::is_same_v<T, Response>) return m.id;
+                else if constexpr (std::is_same_v<T, ErrorResponse>) return m.id;
+                else return std::nullopt;
+            },
+            message);
+        if (!id) return;
+        const auto* number = std::get_if<std::int64_t>(&*id);
+        if (!number) return;  // mcpsse only issues integer ids
+        const auto it = pending_.find(*number);
+        if (it == pending_.end() || it->second->reply) return;  // late or unknown: ignore
+        it->second->reply = std::move(message);
+        it->second->timer.cancel();
+    }
+
+    nlohmann::json initialize(const nlohmann::json& params) {
+        const auto requested = params.find("protocolVersion");
+        if (requested == params.end() || !requested->is_string())
+            throw RpcError(error_code::invalid_params, "Invalid params: protocolVersion must be a string");
+        const auto& options = dispatcher_.options();
+        const auto& version = requested->get_ref<const std::string&>();
+        nlohmann::json result = {
+            {"protocolVersion", dispatcher_.supports_protocol_version(version) || options.protocol_versions.empty()
+                                    ? version
+                                    : options.protocol_versions.front()},
+            {"capabilities", options.capabilities.is_object() ? options.capabilities : nlohmann::json::object()},
+            {"serverInfo", {{"name", options.server_info.name}, {"version", options.server_info.version}}}};
+        if (!options.server_info.title.empty()) result["serverInfo"]["title"] = options.server_info.title;
+        if (!options.instructions.empty()) result["instructions"] = options.instructions;
+        adopt_initialize(params, result);
+        return result;
+    }
+
+    void adopt_initialize(const nlohmann::json& params, const nlohmann::json& result) {
+        if (result.is_object())
+            if (const auto v = result.find("protocolVersion"); v != result.end() && v->is_string())
+                protocol_version_ = v->get<std::string>();
+        if (params.is_object()) {
+            if (const auto c = params.find("capabilities"); c != params.end()) set_client_capabilities(*c);
+            if (const auto i = params.find("clientInfo"); i != params.end()) client_info_ = *i;
+        }
+        initialized_ = true;
+    }
+
+    nlohmann::json set_level(const nlohmann::json& params) {
+        const auto level = params.find("level");
+        const auto parsed = level != params.end() && level->is_string()
+                                ? logging_level_from_string(level->get_ref<const std::string&>())
+                                : std::nullopt;
+        if (!parsed) throw RpcError(error_code::invalid_params, "Invalid params: unknown logging level");
+        log_level_ = *parsed;
+        return nlohmann::json::object();
+    }
+
+    executor_type strand_;
+    const Dispatcher& dispatcher_;
+    std::shared_ptr<MessageSink> default_sink_;
+    std::string session_id_;
+    std::string protocol_version_;
+    bool initialized_ = false;
+    bool client_initialized_ = false;
+    bool closed_ = false;
+    nlohmann::json client_capabilities_ = nlohmann::json::object();
+    nlohmann::json client_info_;
+    LoggingLevel log_level_ = LoggingLevel::debug;
+    std::map<RequestId, std::shared_ptr<InFlight>> in_flight_;
+    std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;
+    std::int64_t next_request_id_ = 0;
+};
+
+}  // namespace mcpsse::detail
+
+// ---- RequestContext members (they need the complete RpcSession) -----------------------
+
+namespace mcpsse {
+
+inline const nlohmann::json& RequestContext::progress_token() const noexcept {
+    static const nlohmann::json none;
+    if (!meta_.is_object()) return none;
+    const auto it = meta_.find("progressToken");
+    if (it == meta_.end() || !(it->is_string() || it->is_number_integer())) return none;
+    return *it;
+}
+
+inline std::string_view RequestContext::protocol_version() const noexcept {
+    return session_->protocol_version();
+}
+
+inline const nlohmann::json& RequestContext::client_capabilities() const noexcept {
+    return session_->client_capabilities();
+}
+
+inline const nlohmann::json& RequestContext::client_info() const noexcept {
+    return session_->client_info();
+}
+
+inline std::string_view RequestContext::session_id() const noexcept { return session_->session_id(); }
+
+inline bool RequestContext::is_cancelled() const noexcept { return flight_->cancelled; }
+
+inline asio::awaitable<bool> RequestContext::async_progress(double progress, std::optional<double> total,
+                                                            std::string message) {
+    const auto& token = progress_token();
+    if (token.is_null() || flight_->done || flight_->cancelled) co_return false;
+    if (flight_->last_progress && !(progress > *flight_->last_progress)) co_return false;
+    nlohmann::json params = {{"progressToken", token}, {"progress", progress}};
+    if (total) params["total"] = *total;
+    if (!message.empty()) params["message"] = std::move(message);
+    if (!session_->send_on(sink_, Notification{"notifications/progress", std::move(params)})) co_return false;
+    flight_->last_progress = progress;
+    co_return true;
+}
+
+inline asio::awaitable<bool> RequestContext::async_log(LoggingLevel level, nlohmann::json data,
+                                                       std::string logger) {
+    if (level < session_->log_level() || flight_->cancelled) co_return false;
+    nlohmann::json params = {{"level", to_string(level)}, {"data", std::move(data)}};
+    if (!logger.empty()) params["logger"] = std::move(logger);
+    co_return session_->send_on(sink_, Notification{"notifications/message", std::move(params)});
+}
+
+inline asio::awaitable<bool> RequestContext::async_notify(std::string method, nlohmann::json params) {
+    if (flight_->cancelled) co_return false;
+    co_return session_->send_on(sink_, Notification{std::move(method), std::move(params)});
+}
+
+inline asio::awaitable<nlohmann::json> RequestContext::async_request(
+    std::string method, nlohmann::json params, std::optional<std::chrono::milliseconds> timeout) {
+    co_return co_await session_->async_request(
+        std::move(method), std::move(params),
+        timeout.value_or(session_->dispatcher().options().request_timeout), sink_);
+}
+
+}  // namespace mcpsse

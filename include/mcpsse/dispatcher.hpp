@@ -1,0 +1,142 @@
+// mcpsse: the JSON-RPC 2.0 dispatcher: method name -> host handler coroutine.
+#pragma once
+
+#include <mcpsse/protocol_version.hpp>
+
+#include <asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace mcpsse {
+
+class RequestContext;
+
+/// The name and version a server reports in `initialize` and `server/discover`
+/// (MCP `Implementation`).
+struct ServerInfo {
+    /// Programmatic name of the server.
+    std::string name = "mcpsse-server";
+    /// Version string of the server.
+    std::string version = "0.1.0";
+    /// Optional human-readable title; omitted when empty.
+    std::string title;
+};
+
+/// Settings of a `Dispatcher`.
+struct DispatcherOptions {
+    /// Reported to clients as `serverInfo`.
+    ServerInfo server_info;
+    /// Session-based protocol revisions accepted by `initialize`, preferred first. A
+    /// client's requested revision is echoed when listed, else the first entry is
+    /// answered (MCP basic/lifecycle, version negotiation).
+    std::vector<std::string> protocol_versions{
+        std::string{protocol_version::v2025_11_25}, std::string{protocol_version::v2025_06_18},
+        std::string{protocol_version::v2025_03_26}, std::string{protocol_version::v2024_11_05}};
+    /// Server capabilities advertised by the built-in `initialize` (an object).
+    nlohmann::json capabilities = nlohmann::json::object({{"logging", nlohmann::json::object()}});
+    /// Optional `instructions` for the client's model; omitted when empty.
+    std::string instructions;
+    /// Default time a server-to-client request waits for the client's answer, in ms,
+    /// when `RequestContext::async_request` is given none.
+    std::chrono::milliseconds request_timeout{60'000};
+};
+
+/// Maps JSON-RPC method names to the host's handler coroutines.
+///
+/// The host registers handlers before a transport runs; transports then look them up
+/// concurrently. Built in, and replaceable by registering the same name: `ping`
+/// (answers `{}`), `initialize` (version negotiation as described in
+/// `DispatcherOptions::protocol_versions`) and `logging/setLevel` (filters
+/// `RequestContext::async_log`). `notifications/cancelled` is always handled by mcpsse
+/// (it cancels the named request) and then passed to a host handler if one exists.
+///
+/// Thread-safety: registration is not thread-safe and must finish before any transport
+/// runs with this dispatcher; afterwards all const members may be used from any thread.
+/// The dispatcher must outlive every transport run that uses it.
+class Dispatcher {
+public:
+    /// A request handler: receives `params` (an empty object when the request had none)
+    /// and the request's context; returns the `result` member. Throwing `RpcError`
+    /// answers with that error; any other exception answers `internal_error` (-32603).
+    /// Handlers of one session run on that session's strand.
+    using RequestHandler =
+        std::function<asio::awaitable<nlohmann::json>(nlohmann::json params, RequestContext& context)>;
+    /// A notification handler; its exceptions are swallowed (notifications get no reply).
+    using NotificationHandler =
+        std::function<asio::awaitable<void>(nlohmann::json params, RequestContext& context)>;
+
+    /// Creates a dispatcher with `options` and the built-in `ping` handler.
+    explicit Dispatcher(DispatcherOptions options = {}) : options_(std::move(options)) {
+        on_request("ping", [](nlohmann::json, RequestContext&) -> asio::awaitable<nlohmann::json> {
+            co_return nlohmann::json::object();
+        });
+    }
+
+    /// Registers (or replaces) the handler for requests named `method`.
+    void on_request(std::string method, RequestHandler handler) {
+        requests_.insert_or_assign(std::move(method), std::move(handler));
+    }
+
+    /// Registers (or replaces) the handler for notifications named `method`.
+    void on_notification(std::string method, NotificationHandler handler) {
+        notifications_.insert_or_assign(std::move(method), std::move(handler));
+    }
+
+    /// The handler for requests named `method`, or nullptr.
+    [[nodiscard]] const RequestHandler* find_request_handler(std::string_view method) const {
+        const auto it = requests_.find(method);
+        return it == requests_.end() ? nullptr : &it->second;
+    }
+
+    /// The handler for notifications named `method`, or nullptr.
+    [[nodiscard]] const NotificationHandler* find_notification_handler(
+        std::string_view method) const {
+        const auto it = notifications_.find(method);
+        return it == notifications_.end() ? nullptr : &it->second;
+    }
+
+    /// The names of all registered request methods (unordered).
+    [[nodiscard]] std::vector<std::string> request_methods() const {
+        std::vector<std::string> names;
+        names.reserve(requests_.size());
+        for (const auto& entry : requests_) names.push_back(entry.first);
+        return names;
+    }
+
+    /// The dispatcher's settings. Change them only before transports run.
+    [[nodiscard]] DispatcherOptions& options() noexcept { return options_; }
+    /// The dispatcher's settings.
+    [[nodiscard]] const DispatcherOptions& options() const noexcept { return options_; }
+
+    /// True when `version` is one of the session-based revisions this dispatcher accepts.
+    [[nodiscard]] bool supports_protocol_version(std::string_view version) const {
+        for (const auto& v : options_.protocol_versions)
+            if (v == version) return true;
+        return false;
+    }
+
+private:
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    template <class Handler>
+    using Table = std::unordered_map<std::string, Handler, StringHash, std::equal_to<>>;
+
+    DispatcherOptions options_;
+    Table<RequestHandler> requests_;
+    Table<NotificationHandler> notifications_;
+};
+
+}  // namespace mcpsse
+
+#include <mcpsse/request_context.hpp>

@@ -1,0 +1,291 @@
+// mcpsse: the JSON-RPC 2.0 message model, validation and serialization.
+#pragma once
+
+#include <mcpsse/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace mcpsse {
+
+/// A JSON-RPC request id: an integer or a string, never null (MCP, basic/index).
+using RequestId = std::variant<std::int64_t, std::string>;
+
+/// A request: expects exactly one response carrying the same `id`.
+struct Request {
+    /// The request id chosen by the sender.
+    RequestId id;
+    /// The method name, e.g. `tools/call`.
+    std::string method;
+    /// The `params` member; null when the request had none.
+    nlohmann::json params;
+};
+
+/// A notification: a method call without an id, never answered.
+struct Notification {
+    /// The method name, e.g. `notifications/cancelled`.
+    std::string method;
+    /// The `params` member; null when absent.
+    nlohmann::json params;
+};
+
+/// A successful response to a request.
+struct Response {
+    /// The id of the request this answers.
+    RequestId id;
+    /// The `result` member.
+    nlohmann::json result;
+};
+
+/// An error response. `id` is empty when the failing message's id could not be read,
+/// in which case the `id` member is omitted on the wire (MCP 2025-11-25 schema).
+struct ErrorResponse {
+    /// The id of the request this answers, if it could be read.
+    std::optional<RequestId> id;
+    /// The JSON-RPC error code (see `error_code`).
+    int code = error_code::internal_error;
+    /// A short description of the error.
+    std::string message;
+    /// Optional structured details; null means "no data member".
+    nlohmann::json data;
+};
+
+/// Any one JSON-RPC 2.0 message.
+using Message = std::variant<Request, Notification, Response, ErrorResponse>;
+
+/// Options of `parse_messages`.
+struct ParseOptions {
+    /// Accept a JSON array of messages (a batch). MCP allows batches only under
+    /// protocol revision 2025-03-26; otherwise a batch is answered with one
+    /// `invalid_request` error.
+    bool allow_batches = false;
+    /// The largest number of messages accepted in one batch (count); a larger batch is
+    /// answered with one `invalid_request` error.
+    std::size_t max_batch_size = 1024;
+};
+
+/// The outcome of parsing one JSON text received from the peer.
+struct ParseResult {
+    /// The valid messages, in the order they appeared.
+    std::vector<Message> messages;
+    /// One error response to send back for each invalid message (parse errors,
+    /// invalid requests), in order of appearance.
+    std::vector<ErrorResponse> errors;
+    /// True when the text was a JSON array (a batch); the replies to a batch are sent
+    /// as one JSON array (JSON-RPC 2.0 section 6).
+    bool batch = false;
+};
+
+namespace json_rpc {
+
+/// Returns the id as JSON (a number or a string).
+[[nodiscard]] inline nlohmann::json id_to_json(const RequestId& id) {
+    if (const auto* n = std::get_if<std::int64_t>(&id)) return *n;
+    return std::get<std::string>(id);
+}
+
+/// Reads an id from JSON: an integer that fits in 64 bits, or a string. Anything
+/// else (null, floats, booleans, objects) is not a valid MCP id.
+[[nodiscard]] inline std::optional<RequestId> id_from_json(const nlohmann::json& value) {
+    if (value.is_number_integer()) {
+        if (value.is_number_unsigned() &&
+            value.get<std::uint64_t>() >
+                static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return std::nullopt;
+        return RequestId{value.get<std::int64_t>()};
+    }
+    if (value.is_string()) return RequestId{value.get<std::string>()};
+    return std::nullopt;
+}
+
+/// Validates one parsed JSON value as a JSON-RPC 2.0 message.
+///
+/// Returns the message, or an `ErrorResponse` with `invalid_request` (-32600) whose id
+/// is set when the value carried a readable request id. Checks: an object; `jsonrpc`
+/// equal to "2.0"; `method` a string; `params`, when present, an object or array;
+/// `id` an integer or string (null is refused, MCP basic/index); a response has
+/// exactly one of `result` and `error`; an error object has an integer `code` and a
+/// string `message`.
+[[nodiscard]] inline std::variant<Message, ErrorResponse> validate(nlohmann::json&& value) {
+    auto invalid = [](std::optional<RequestId> id, std::string message) {
+        return ErrorResponse{std::move(id), error_code::invalid_request, std::move(message),
+                             nullptr};
+    };
+    if (!value.is_object()) return invalid(std::nullopt, "Invalid Request: not an object");
+
+    std::optional<RequestId> id;
+    const auto id_it = value.find("id");
+    const bool has_id = id_it != value.end();
+    if (has_id) id = id_from_json(*id_it);
+
+    const auto version = value.find("jsonrpc");
+    if (version == value.end() || !version->is_string() ||
+        version->get_ref<const std::string&>() != "2.0")
+        return invalid(id, "Invalid Request: jsonrpc must be \"2.0\"");
+
+    const auto method = value.find("method");
+    if (method != value.end()) {
+        if (!method->is_string()) return invalid(id, "Invalid Request: method must be a string");
+        nlohmann::json params;
+        if (const auto p = value.find("params"); p != value.end()) {
+            if (!p->is_object() && !p->is_array())
+                return invalid(id, "Invalid Request: params must be an object or an array");
+            params = std::move(*p);
+        }
+        std::string name = std::move(method->get_ref<std::string&>());
+        if (!has_id) return Message{Notification{std::move(name), std::move(params)}};
+        if (!id) return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
+        return Message{Request{std::move(*id), std::move(name), std::move(params)}};
+    }
+
+    const auto result = value.find("result");
+    const auto error = value.find("error");
+    if ((result != value.end()) == (error != value.end()))
+        return invalid(id, "Invalid Request: expected method, result or error");
+    if (result != value.end()) {
+        if (!id) return invalid(std::nullopt, "Invalid Request: response without a valid id");
+        return Message{Response{std::move(*id), std::move(*result)}};
+    }
+    if (!error->is_object()) return invalid(id, "Invalid Request: error must be an object");
+    const auto code = error->find("code");
+    const auto text = error->find("message");
+    if (code == error->end() || !code->is_number_integer() || text == error->end() ||
+        !text->is_string())
+        return invalid(id, "Invalid Request: error needs an integer code and a string message");
+    if (has_id && !id && !id_it->is_null())
+        return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
+    ErrorResponse response{std::move(id), 0, std::move(text->get_ref<std::string&>()), nullptr};
+    const auto wide = code->get<std::int64_t>();
+    response.code = wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()
+                        ? error_code::internal_error
+                        : static_cast<int>(wide);
+    if (const auto d = error->find("data"); d != error->end()) response.data = std::move(*d);
+    return Message{std::move(response)};
+}
+
+/// Parses one JSON text (one message or, when allowed, a batch) received from the peer.
+///
+/// Never throws for bad input: text that is not valid JSON or not valid UTF-8 yields one
+/// `parse_error` (-32700) without id; invalid messages yield `invalid_request` (-32600)
+/// errors (JSON-RPC 2.0 sections 5 and 6); an empty batch, a batch when
+/// `options.allow_batches` is false, or one larger than `options.max_batch_size`
+/// yields one `invalid_request` without id. Thread-safety: a pure function.
+[[nodiscard]] inline ParseResult parse_messages(std::string_view text,
+                                                const ParseOptions& options = {}) {
+    ParseResult out;
+    nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (document.is_discarded()) {
+        out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
+        return out;
+    }
+    auto take = [&out](nlohmann::json&& value) {
+        auto checked = validate(std::move(value));
+        if (auto* message = std::get_if<Message>(&checked))
+            out.messages.push_back(std::move(*message));
+        else
+            out.errors.push_back(std::move(std::get<ErrorResponse>(checked)));
+    };
+    if (!document.is_array()) {
+        take(std::move(document));
+        return out;
+    }
+    if (!options.allow_batches) {
+        out.errors.push_back({std::nullopt, error_code::invalid_request,
+                              "Invalid Request: batches are not supported by this protocol version",
+                              nullptr});
+        return out;
+    }
+    if (document.empty() || document.size() > options.max_batch_size) {
+        out.errors.push_back({std::nullopt, error_code::invalid_request,
+                              document.empty() ? "Invalid Request: empty batch"
+                                               : "Invalid Request: batch too large",
+                              nullptr});
+        return out;
+    }
+    out.batch = true;
+    out.messages.reserve(document.size());
+    for (auto& element : document) take(std::move(element));
+    return out;
+}
+
+namespace detail {
+inline void append_json(std::string& out, const nlohmann::json& value) {
+    // Replace invalid UTF-8 produced by a host instead of throwing mid-response.
+    out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+inline void append_id(std::string& out, const RequestId& id) {
+    if (const auto* n = std::get_if<std::int64_t>(&id))
+        out += std::to_string(*n);
+    else
+        append_json(out, std::get<std::string>(id));
+}
+}  // namespace detail
+
+/// Serializes a message as one compact line of JSON (no newline inside, since JSON
+/// escapes control characters), with members in the order jsonrpc, id, method/result/
+/// error, params. Invalid UTF-8 in host-supplied strings is replaced by U+FFFD rather
+/// than throwing. Thread-safety: a pure function.
+[[nodiscard]] inline std::string serialize(const Message& message) {
+    std::string out;
+    out.reserve(64);
+    out += R"({"jsonrpc":"2.0")";
+    std::visit(
+        [&out](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, Request>) {
+                out += R"(,"id":)";
+                detail::append_id(out, m.id);
+            }
+            if constexpr (std::is_same_v<T, Request> || std::is_same_v<T, Notification>) {
+                out += R"(,"method":)";
+                detail::append_json(out, m.method);
+                if (!m.params.is_null()) {
+                    out += R"(,"params":)";
+                    detail::append_json(out, m.params);
+                }
+            } else if constexpr (std::is_same_v<T, Response>) {
+                out += R"(,"id":)";
+                detail::append_id(out, m.id);
+                out += R"(,"result":)";
+                detail::append_json(out, m.result);
+            } else if constexpr (std::is_same_v<T, ErrorResponse>) {
+                if (m.id) {
+                    out += R"(,"id":)";
+                    detail::append_id(out, *m.id);
+                }
+                out += R"(,"error":{"code":)";
+                out += std::to_string(m.code);
+                out += R"(,"message":)";
+                detail::append_json(out, m.message);
+                if (!m.data.is_null()) {
+                    out += R"(,"data":)";
+                    detail::append_json(out, m.data);
+                }
+                out += '}';
+            }
+        },
+        message);
+    out += '}';
+    return out;
+}
+
+/// Joins already serialized messages into one JSON array (the reply to a batch).
+[[nodiscard]] inline std::string serialize_batch(const std::vector<std::string>& messages) {
+    std::string out{"["};
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        if (i != 0) out += ',';
+        out += messages[i];
+    }
+    out += ']';
+    return out;
+}
+
+}  // namespace json_rpc
+}  // namespace mcpsse

@@ -1,0 +1,11 @@
+// mcpsse: the umbrella header. One include gives the whole public API.
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/error.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/logging_level.hpp>
+#include <mcpsse/protocol_version.hpp>
+#include <mcpsse/request_context.hpp>
+#include <mcpsse/stdio_transport.hpp>
+#include <mcpsse/transport.hpp>
