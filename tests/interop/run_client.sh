@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run one mcpsse interop client script with Node >= 22 against the MCP SDK
+# installed by setup.sh.
+#
+#   run_client.sh <build-dir> <client.mjs> [client args...]
+#
+# <build-dir> is the CMake binary directory of tests/interop (as for
+# setup.sh). The client scripts are copied next to <build-dir>/npm/node_modules
+# (ES modules resolve packages relative to the importing file), so the
+# source tree stays free of node_modules. The client's exit code is returned.
+set -euo pipefail
+
+if [[ $# -lt 2 ]]; then
+  echo "usage: $0 <build-dir> <client.mjs> [args...]" >&2
+  exit 2
+fi
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build_dir="$(cd "$1" && pwd)"
+client="$2"
+shift 2
+cache_dir="${MCPSSE_INTEROP_CACHE:-$build_dir/cache}"
+npm_dir="$build_dir/npm"
+
+if [[ ! -f "$npm_dir/node_modules/@modelcontextprotocol/sdk/package.json" ]]; then
+  echo "run_client: the MCP SDK is not installed in $npm_dir; run the interop.setup test (or setup.sh $build_dir) first" >&2
+  exit 1
+fi
+node="$("$here/node22.sh" "$cache_dir")"
+
+# Refresh the copies of the client scripts (atomic rename: other tests may be
+# running from the same folder at the same time).
+for f in "$here"/*.mjs; do
+  dest="$npm_dir/$(basename "$f")"
+  if ! cmp -s "$f" "$dest"; then
+    tmp="$(mktemp "$npm_dir/.copy.XXXXXX")"
+    cp "$f" "$tmp"
+    mv -f "$tmp" "$dest"
+  fi
+done
+
+exec "$node" "$npm_dir/$(basename "$client")" "$@"
