@@ -134,13 +134,13 @@ export function expectedAddText(a, b) {
 /**
  * n distinct tools/call requests alternating between the echo-like tool
  * (argument text) and the add-like tool (arguments a, b), each with the
- * result it must get back.
+ * result it must get back. Without addName all requests are echo calls.
  */
 export function makeConcurrentCalls(n, echoName, addName) {
   const tag = Math.random().toString(36).slice(2, 8);
   const calls = [];
   for (let i = 0; i < n; i++) {
-    if (i % 2 === 0) {
+    if (i % 2 === 0 || !addName) {
       const text = `req-${i}-${tag}`;
       calls.push({ name: echoName, arguments: { text }, expected: text });
     } else {

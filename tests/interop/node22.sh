@@ -79,7 +79,7 @@ fetch() {
     return 1
   fi
   local tgz
-  tgz="$(ls "$tmp"/node-linux-*.tgz 2>/dev/null | head -n1)"
+  tgz="$(find "$tmp" -maxdepth 1 -name 'node-linux-*.tgz' | head -n1)"
   if [[ -z "$tgz" ]]; then
     echo "node22.sh: npm pack produced no tarball" >&2
     return 1

@@ -35,7 +35,8 @@ if [[ -z "$npm_bin" ]]; then
   echo "setup: npm not found on PATH (needed to install the MCP SDK)" >&2
   exit 1
 fi
-export PATH="$(dirname "$node"):$PATH"
+node_dir="$(dirname "$node")"
+export PATH="$node_dir:$PATH"
 
 want_sdk="$("$node" -p 'require(process.argv[1]).dependencies["@modelcontextprotocol/sdk"]' "$here/package.json")"
 stamp="$npm_dir/node_modules/.mcpsse-package.json"
