@@ -1,0 +1,606 @@
+// mcpsse internal: incremental, strict HTTP/1.x request parser (RFC 9112) with limits.
+#pragma once
+
+#include "mcpsse/detail/http_chars.hpp"
+#include "mcpsse/detail/http_error.hpp"
+#include "mcpsse/detail/http_request.hpp"
+#include "mcpsse/detail/origin.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace mcpsse::detail {
+
+/// Resource limits of one request; all sizes are in bytes. Every violation fails the
+/// request with one distinct `HttpError`.
+struct HttpLimits {
+    /// Maximum size of the header section: any leading empty lines, the request line and
+    /// all field lines including the final empty line (CRLFCRLF). A head of exactly this
+    /// size is accepted; one byte more fails with `HttpError::header_too_large` (431).
+    /// The same bound applies separately to the trailer section of a chunked body.
+    std::size_t max_header_bytes = 16 * 1024;
+    /// Maximum decoded body size. A Content-Length above it fails with
+    /// `HttpError::body_too_large` (413) as soon as the header section is parsed, before
+    /// any body byte is read; a chunked body fails as soon as a chunk-size would exceed it.
+    std::size_t max_body_bytes = 4 * 1024 * 1024;
+    /// Maximum number of header field lines; more fails with
+    /// `HttpError::too_many_header_fields` (431).
+    std::size_t max_header_fields = 100;
+    /// Maximum length of the request-target; longer fails with `HttpError::uri_too_long`
+    /// (414), detected while the request line is still arriving.
+    std::size_t max_target_bytes = 8 * 1024;
+    /// Maximum total size of all chunk extensions (the bytes between a chunk-size and
+    /// its CRLF) in one chunked body; more fails with
+    /// `HttpError::chunk_extension_too_large` (400).
+    std::size_t max_chunk_extension_bytes = 4 * 1024;
+};
+
+/// What `HttpRequestParser::parse` reached.
+enum class ParseStatus {
+    /// More bytes are needed; keep the unconsumed bytes and call again when more arrive.
+    need_more,
+    /// The header section is parsed and a body follows (Content-Length > 0 or chunked):
+    /// `request()` has method, target and fields. The transport may now answer early
+    /// (e.g. send `100 Continue` when `request().expects_continue()`), then call `parse`
+    /// again with the remaining bytes to read the body.
+    headers_complete,
+    /// The whole request, body included, is parsed; `request()` (or `release()`) has it.
+    /// Bytes after `consumed` belong to the next (pipelined) request.
+    complete,
+    /// The request is invalid; `ParseResult::error` tells why and `status_for` which
+    /// status to answer. The connection must be closed after answering, since the
+    /// framing of what follows is unknown.
+    error,
+};
+
+/// The outcome of one `HttpRequestParser::parse` call.
+struct ParseResult {
+    /// How far parsing got.
+    ParseStatus status = ParseStatus::need_more;
+    /// Bytes of the input consumed by this call, in bytes; the caller must discard
+    /// exactly these from the front of its buffer before the next call.
+    std::size_t consumed = 0;
+    /// The failure when `status == ParseStatus::error` (an `HttpError`), else empty.
+    std::error_code error;
+};
+
+/// Incremental, allocation-light parser of one HTTP/1.0 or HTTP/1.1 request at a time
+/// (RFC 9112), socket-free.
+///
+/// Feeding contract: the connection keeps the bytes it read in a buffer and passes all
+/// unconsumed bytes to `parse`, then removes `ParseResult::consumed` bytes from the
+/// front. While the header section is incomplete nothing is consumed (the parser
+/// remembers how far it scanned, so each byte is examined once; the next call must
+/// pass the same bytes followed by any new ones). When the head is complete it is
+/// copied into the request (one allocation) and consumed, so the views in `request()`
+/// never point into the caller's buffer. Body bytes are consumed as they arrive.
+///
+/// Strictness choices (RFC 9112):
+/// - Lines must end in CRLF; a bare LF or a bare CR fails with `bad_request` (§2.2
+///   permits accepting bare LF; it is refused to avoid framing ambiguity with peers).
+/// - Empty lines before the request line are skipped (§2.2) and count toward the limit.
+/// - Request line: `token SP request-target SP HTTP/D.D CRLF`, single spaces only.
+///   Versions 1.0 and 1.1 are supported, 1.2-1.9 are processed as 1.1 (§2.3), any
+///   other major version fails with `version_not_supported` (505).
+/// - Targets: origin-form (`/path?query`), `*` for OPTIONS only, and absolute-form
+///   with an `http` or `https` scheme (accepted as §3.2.2 requires; `path()` reduces
+///   it). Authority-form, fragments and bytes outside VCHAR fail with `invalid_target`.
+/// - Fields: a name that is not a token (including whitespace before the colon,
+///   §5.1), obs-fold or whitespace before the first field (§5.2, §2.2), or a control
+///   byte in the value (RFC 9110 §5.5) fail with `invalid_header_field`.
+/// - Host: an HTTP/1.1 request needs exactly one valid Host field, and no request may
+///   have several or an invalid one (§3.2), else `invalid_host`.
+/// - Framing (§6): Content-Length and Transfer-Encoding together fail with
+///   `conflicting_framing`; Transfer-Encoding must end in `chunked` (the only coding
+///   implemented; others fail with `unsupported_transfer_coding`, 501); no framing
+///   means an empty body. Chunk extensions are skipped (bounded); trailer fields are
+///   validated and discarded (bounded by `max_header_bytes`).
+///
+/// Thread-safety: none; one parser per connection. Reusable with `reset`/`release`.
+class HttpRequestParser {
+public:
+    /// Creates a parser enforcing `limits`.
+    explicit HttpRequestParser(const HttpLimits& limits = {}) noexcept : limits_(limits) {}
+
+    /// The limits this parser enforces.
+    [[nodiscard]] const HttpLimits& limits() const noexcept { return limits_; }
+
+    /// Parses as much of `data` (all unconsumed bytes of the connection) as possible.
+    /// See `ParseStatus` for the outcomes and the class comment for the feeding
+    /// contract. After `complete` call `reset` or `release` before the next request;
+    /// until then further calls return `complete` with nothing consumed. After `error`
+    /// further calls return the same error with nothing consumed.
+    [[nodiscard]] ParseResult parse(std::string_view data) {
+        switch (phase_) {
+        case Phase::head:
+            return parse_head(data);
+        case Phase::body_length:
+            return parse_body_length(data);
+        case Phase::body_chunked:
+            return parse_body_chunked(data);
+        case Phase::complete:
+            return {ParseStatus::complete, 0, {}};
+        case Phase::error:
+            break;
+        }
+        return {ParseStatus::error, 0, error_};
+    }
+
+    /// The request being parsed: valid from `headers_complete` on (fields and framing)
+    /// and complete after `complete`.
+    [[nodiscard]] const HttpRequest& request() const noexcept { return request_; }
+
+    /// Mutable access to the request, e.g. to move the body out.
+    [[nodiscard]] HttpRequest& request() noexcept { return request_; }
+
+    /// Moves the parsed request out and resets the parser for the next request.
+    [[nodiscard]] HttpRequest release() {
+        HttpRequest out = std::move(request_);
+        reset();
+        return out;
+    }
+
+    /// Forgets any partial request and error; the limits are kept.
+    void reset() noexcept {
+        request_ = HttpRequest{};
+        phase_ = Phase::head;
+        error_ = {};
+        scan_pos_ = 0;
+        head_start_ = 0;
+        line_start_ = 0;
+        request_line_done_ = false;
+        line_phase_ = 0;
+        target_bytes_ = 0;
+        body_remaining_ = 0;
+        chunk_state_ = ChunkState::size;
+        chunk_remaining_ = 0;
+        size_digits_ = 0;
+        extension_bytes_ = 0;
+        extension_started_ = false;
+        trailer_bytes_ = 0;
+    }
+
+    /// The error the parser stopped with, or an empty code.
+    [[nodiscard]] std::error_code error() const noexcept { return error_; }
+
+    /// True once the header section has been parsed successfully.
+    [[nodiscard]] bool headers_parsed() const noexcept {
+        return phase_ == Phase::body_length || phase_ == Phase::body_chunked || phase_ == Phase::complete;
+    }
+
+    /// True once a whole request has been parsed.
+    [[nodiscard]] bool is_complete() const noexcept { return phase_ == Phase::complete; }
+
+private:
+    enum class Phase { head, body_length, body_chunked, complete, error };
+    enum class ChunkState {
+        size, extension, size_lf, data, data_cr, data_lf,
+        trailer_start, trailer_name, trailer_value, trailer_lf, last_lf
+    };
+
+    ParseResult fail(HttpError e, std::size_t consumed = 0) {
+        phase_ = Phase::error;
+        error_ = e;
+        return {ParseStatus::error, consumed, error_};
+    }
+
+    /// Scans for the end of the header section, checking line endings and the
+    /// target length on the way, then parses the whole head at once.
+    ParseResult parse_head(std::string_view data) {
+        if (data.size() < scan_pos_) {  // contract violated: rescan from the start
+            reset();
+        }
+        const std::size_t limit = std::min(data.size(), limits_.max_header_bytes);
+        std::size_t i = scan_pos_;
+        for (; i < limit; ++i) {
+            const char c = data[i];
+            if (c == '\n') {
+                if (i == 0 || data[i - 1] != '\r') {
+                    return fail(HttpError::bad_request);  // bare LF
+                }
+                if (i - 1 == line_start_) {  // an empty line
+                    if (!request_line_done_) {
+                        head_start_ = i + 1;  // skip empty lines before the request line
+                        line_start_ = i + 1;
+                        continue;
+                    }
+                    return finish_head(data, i + 1);
+                }
+                request_line_done_ = true;
+                line_start_ = i + 1;
+                continue;
+            }
+            if (i > 0 && data[i - 1] == '\r') {
+                return fail(HttpError::bad_request);  // bare CR
+            }
+            if (!request_line_done_) {
+                if (line_phase_ == 0) {
+                    if (c == ' ') {
+                        line_phase_ = 1;
+                    }
+                } else if (line_phase_ == 1) {
+                    if (c == ' ' || c == '\r') {
+                        line_phase_ = 2;
+                    } else if (++target_bytes_ > limits_.max_target_bytes) {
+                        return fail(HttpError::uri_too_long);
+                    }
+                }
+            }
+        }
+        scan_pos_ = i;
+        if (i >= limits_.max_header_bytes) {
+            return fail(HttpError::header_too_large);
+        }
+        return {ParseStatus::need_more, 0, {}};
+    }
+
+    /// True for a request-target byte: VCHAR except `#` (no fragment, RFC 9112 §3.2).
+    static constexpr bool is_target_char(char c) noexcept { return c > 0x20 && c < 0x7F && c != '#'; }
+
+    /// Validates the form of the request-target (RFC 9112 §3.2).
+    static bool valid_target(std::string_view method, std::string_view target) noexcept {
+        for (char c : target) {
+            if (!is_target_char(c)) {
+                return false;
+            }
+        }
+        if (target.front() == '/') {
+            return true;
+        }
+        if (target == "*") {
+            return method == "OPTIONS";
+        }
+        const std::size_t sep = target.find("://");
+        if (sep == std::string_view::npos) {
+            return false;
+        }
+        const std::string_view scheme = target.substr(0, sep);
+        if (!iequals(scheme, "http") && !iequals(scheme, "https")) {
+            return false;
+        }
+        const std::string_view rest = target.substr(sep + 3);
+        const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+        return !authority.empty() && authority.find('@') == std::string_view::npos && parse_host(authority);
+    }
+
+    /// Parses the complete head `data[head_start_, head_end)` into `request_`.
+    ParseResult finish_head(std::string_view data, std::size_t head_end) {
+        const std::string_view raw = data.substr(head_start_, head_end - head_start_);
+        std::size_t lines = 0;
+        for (char c : raw) {
+            lines += c == '\n' ? 1 : 0;
+        }
+        const std::size_t field_count = lines - 2;  // minus request line and final empty line
+        if (field_count > limits_.max_header_fields) {
+            return fail(HttpError::too_many_header_fields);
+        }
+        std::string_view head = request_.assign_head(raw);
+        request_.fields.reserve(field_count);
+
+        // Request line: method SP request-target SP HTTP-version CRLF.
+        std::size_t eol = head.find("\r\n");
+        std::string_view line = head.substr(0, eol);
+        head.remove_prefix(eol + 2);
+        const std::size_t sp1 = line.find(' ');
+        if (sp1 == std::string_view::npos || !is_token(line.substr(0, sp1))) {
+            return fail(HttpError::bad_request);
+        }
+        request_.method = line.substr(0, sp1);
+        const std::size_t sp2 = line.find(' ', sp1 + 1);
+        if (sp2 == std::string_view::npos || sp2 == sp1 + 1) {
+            return fail(HttpError::bad_request);
+        }
+        request_.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+        const std::string_view version = line.substr(sp2 + 1);
+        if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !is_digit(version[5]) ||
+            version[6] != '.' || !is_digit(version[7])) {
+            return fail(HttpError::bad_request);
+        }
+        if (version[5] != '1') {
+            return fail(HttpError::version_not_supported);
+        }
+        request_.version_minor = version[7] == '0' ? 0 : 1;
+        if (!valid_target(request_.method, request_.target)) {
+            return fail(HttpError::invalid_target);
+        }
+
+        // Field lines: field-name ":" OWS field-value OWS CRLF.
+        while (true) {
+            eol = head.find("\r\n");
+            line = head.substr(0, eol);
+            head.remove_prefix(eol + 2);
+            if (line.empty()) {
+                break;
+            }
+            if (is_ows(line.front())) {
+                return fail(HttpError::invalid_header_field);  // obs-fold or leading whitespace
+            }
+            const std::size_t colon = line.find(':');
+            if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
+                return fail(HttpError::invalid_header_field);
+            }
+            const std::string_view value = line.substr(colon + 1);
+            for (char c : value) {
+                if (!is_field_value_char(static_cast<unsigned char>(c))) {
+                    return fail(HttpError::invalid_header_field);
+                }
+            }
+            request_.fields.push_back({line.substr(0, colon), trim_ows(value)});
+        }
+
+        // Host (RFC 9112 §3.2).
+        const std::size_t hosts = request_.count("Host");
+        if (hosts > 1 || (hosts == 0 && request_.version_minor >= 1)) {
+            return fail(HttpError::invalid_host);
+        }
+        if (hosts == 1 && !parse_host(*request_.find("Host"))) {
+            return fail(HttpError::invalid_host);
+        }
+        return start_body(head_end);
+    }
+
+    /// Determines the body framing (RFC 9112 §6.3) and moves to the body phase.
+    ParseResult start_body(std::size_t head_end) {
+        const bool has_te = request_.count("Transfer-Encoding") > 0;
+        const bool has_cl = request_.count("Content-Length") > 0;
+        if (has_te && has_cl) {
+            return fail(HttpError::conflicting_framing);
+        }
+        if (has_te) {
+            if (request_.version_minor == 0) {
+                return fail(HttpError::invalid_transfer_encoding);
+            }
+            bool valid = true;
+            bool last_chunked = false;
+            bool unknown = false;
+            int chunked = 0;
+            for (const HttpField& f : request_.fields) {
+                if (!iequals(f.name, "Transfer-Encoding")) {
+                    continue;
+                }
+                for_each_list_element(f.value, [&](std::string_view element) {
+                    const std::size_t semi = element.find(';');
+                    const std::string_view name = trim_ows(element.substr(0, semi));
+                    if (!is_token(name)) {
+                        valid = false;
+                        return false;
+                    }
+                    last_chunked = iequals(name, "chunked");
+                    if (last_chunked) {
+                        ++chunked;
+                        valid = valid && semi == std::string_view::npos;  // chunked takes no parameters
+                    } else {
+                        unknown = true;
+                    }
+                    return true;
+                });
+            }
+            if (!valid || !last_chunked || chunked != 1) {
+                return fail(HttpError::invalid_transfer_encoding);
+            }
+            if (unknown) {
+                return fail(HttpError::unsupported_transfer_coding);
+            }
+            request_.chunked = true;
+            phase_ = Phase::body_chunked;
+            return {ParseStatus::headers_complete, head_end, {}};
+        }
+        if (has_cl) {
+            std::optional<std::uint64_t> length;
+            bool valid = true;
+            for (const HttpField& f : request_.fields) {
+                if (!iequals(f.name, "Content-Length")) {
+                    continue;
+                }
+                for_each_list_element(f.value, [&](std::string_view element) {
+                    std::uint64_t v = 0;
+                    for (char c : element) {
+                        const auto digit = static_cast<std::uint64_t>(c - '0');
+                        if (!is_digit(c) || v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
+                            valid = false;
+                            return false;
+                        }
+                        v = v * 10 + digit;
+                    }
+                    if (length && *length != v) {
+                        valid = false;
+                        return false;
+                    }
+                    length = v;
+                    return true;
+                });
+            }
+            if (!valid || !length) {
+                return fail(HttpError::invalid_content_length);
+            }
+            request_.content_length = length;
+            if (*length > limits_.max_body_bytes) {
+                return fail(HttpError::body_too_large, head_end);
+            }
+            if (*length > 0) {
+                body_remaining_ = static_cast<std::size_t>(*length);
+                request_.body.reserve(body_remaining_);
+                phase_ = Phase::body_length;
+                return {ParseStatus::headers_complete, head_end, {}};
+            }
+        }
+        phase_ = Phase::complete;
+        return {ParseStatus::complete, head_end, {}};
+    }
+
+    /// Reads up to the remaining Content-Length bytes.
+    ParseResult parse_body_length(std::string_view data) {
+        const std::size_t take = std::min(body_remaining_, data.size());
+        request_.body.append(data.data(), take);
+        body_remaining_ -= take;
+        if (body_remaining_ == 0) {
+            phase_ = Phase::complete;
+            return {ParseStatus::complete, take, {}};
+        }
+        return {ParseStatus::need_more, take, {}};
+    }
+
+    /// Decodes chunked framing (RFC 9112 §7.1) byte by byte; chunk data in bulk.
+    ParseResult parse_body_chunked(std::string_view data) {
+        std::size_t i = 0;
+        while (i < data.size()) {
+            const char c = data[i];
+            switch (chunk_state_) {
+            case ChunkState::size: {
+                const int digit = hex_value(c);
+                if (digit >= 0) {
+                    if (++size_digits_ > 16) {
+                        return fail(HttpError::invalid_chunked_encoding, i);  // would overflow 64 bits
+                    }
+                    chunk_remaining_ = chunk_remaining_ * 16 + static_cast<std::uint64_t>(digit);
+                    if (chunk_remaining_ > limits_.max_body_bytes - request_.body.size()) {
+                        return fail(HttpError::body_too_large, i);
+                    }
+                    ++i;
+                } else if (size_digits_ > 0 && (c == ';' || is_ows(c))) {
+                    chunk_state_ = ChunkState::extension;
+                    extension_started_ = false;
+                } else if (size_digits_ > 0 && c == '\r') {
+                    chunk_state_ = ChunkState::size_lf;
+                    ++i;
+                } else {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                }
+                break;
+            }
+            case ChunkState::extension:
+                // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ): skipped,
+                // but it must start with ";" and hold no control bytes.
+                if (c == '\r') {
+                    if (!extension_started_) {
+                        return fail(HttpError::invalid_chunked_encoding, i);
+                    }
+                    chunk_state_ = ChunkState::size_lf;
+                } else if (!is_field_value_char(static_cast<unsigned char>(c)) ||
+                           (!extension_started_ && c != ';' && !is_ows(c))) {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                } else if (++extension_bytes_ > limits_.max_chunk_extension_bytes) {
+                    return fail(HttpError::chunk_extension_too_large, i);
+                } else if (c == ';') {
+                    extension_started_ = true;
+                }
+                ++i;
+                break;
+            case ChunkState::size_lf:
+                if (c != '\n') {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                }
+                ++i;
+                size_digits_ = 0;
+                chunk_state_ = chunk_remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
+                break;
+            case ChunkState::data: {
+                const auto take = static_cast<std::size_t>(
+                    std::min<std::uint64_t>(chunk_remaining_, data.size() - i));
+                request_.body.append(data.data() + i, take);
+                i += take;
+                chunk_remaining_ -= take;
+                if (chunk_remaining_ == 0) {
+                    chunk_state_ = ChunkState::data_cr;
+                }
+                break;
+            }
+            case ChunkState::data_cr:
+                if (c != '\r') {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                }
+                ++i;
+                chunk_state_ = ChunkState::data_lf;
+                break;
+            case ChunkState::data_lf:
+                if (c != '\n') {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                }
+                ++i;
+                chunk_state_ = ChunkState::size;
+                break;
+            case ChunkState::trailer_start:
+            case ChunkState::trailer_name:
+            case ChunkState::trailer_value:
+            case ChunkState::trailer_lf:
+            case ChunkState::last_lf:
+                if (++trailer_bytes_ > limits_.max_header_bytes) {
+                    return fail(HttpError::header_too_large, i);
+                }
+                if (!step_trailer(c)) {
+                    return fail(HttpError::invalid_chunked_encoding, i);
+                }
+                ++i;
+                if (phase_ == Phase::complete) {
+                    return {ParseStatus::complete, i, {}};
+                }
+                break;
+            }
+        }
+        return {ParseStatus::need_more, i, {}};
+    }
+
+    /// Advances the trailer-section state machine (RFC 9112 §7.1.2) by one byte;
+    /// false on a malformed trailer field.
+    bool step_trailer(char c) noexcept {
+        switch (chunk_state_) {
+        case ChunkState::trailer_start:
+            if (c == '\r') {
+                chunk_state_ = ChunkState::last_lf;
+                return true;
+            }
+            chunk_state_ = ChunkState::trailer_name;
+            return is_tchar(static_cast<unsigned char>(c));  // also rejects obs-fold
+        case ChunkState::trailer_name:
+            if (c == ':') {
+                chunk_state_ = ChunkState::trailer_value;
+                return true;
+            }
+            return is_tchar(static_cast<unsigned char>(c));
+        case ChunkState::trailer_value:
+            if (c == '\r') {
+                chunk_state_ = ChunkState::trailer_lf;
+                return true;
+            }
+            return is_field_value_char(static_cast<unsigned char>(c));
+        case ChunkState::trailer_lf:
+            chunk_state_ = ChunkState::trailer_start;
+            return c == '\n';
+        case ChunkState::last_lf:
+            if (c != '\n') {
+                return false;
+            }
+            phase_ = Phase::complete;
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    HttpLimits limits_;
+    HttpRequest request_;
+    Phase phase_ = Phase::head;
+    std::error_code error_;
+    // Header scan state (offsets into the caller's unconsumed bytes).
+    std::size_t scan_pos_ = 0;
+    std::size_t head_start_ = 0;
+    std::size_t line_start_ = 0;
+    bool request_line_done_ = false;
+    int line_phase_ = 0;  // 0: method, 1: target, 2: version
+    std::size_t target_bytes_ = 0;
+    // Body state.
+    std::size_t body_remaining_ = 0;
+    ChunkState chunk_state_ = ChunkState::size;
+    std::uint64_t chunk_remaining_ = 0;
+    std::size_t size_digits_ = 0;
+    std::size_t extension_bytes_ = 0;
+    bool extension_started_ = false;
+    std::size_t trailer_bytes_ = 0;
+};
+
+}  // namespace mcpsse::detail
