@@ -23,18 +23,17 @@ struct InFlight;
 
 /// The context of one incoming request (or notification) while its handler runs.
 ///
-/// Created by mcpsse and passed to the handler by reference; valid until the handler's
-/// coroutine completes. Messages sent through it go to the stream of the request they
+/// Created by mcpsse and passed to the handler by reference. It may be copied, e.g. into
+/// a task the handler starts; once the response has been produced, a copy refuses
+/// progress (MCP: no progress after the response) but may still log or notify on the
+/// session while the stream is open. Messages sent through it go to the stream of the request they
 /// relate to (MCP Streamable HTTP: the POST's SSE stream; stdio: standard output), so
 /// a session never sends one message on two streams (MCP M1).
 ///
-/// Thread-safety: use it only from the handler's coroutine (it runs on the session's
-/// strand); do not share it with other threads.
+/// Thread-safety: use it (and its copies) only on the session's strand, where handlers
+/// run; do not use it from other threads.
 class RequestContext {
 public:
-    RequestContext(const RequestContext&) = delete;
-    RequestContext& operator=(const RequestContext&) = delete;
-
     /// The id of the request; empty for a notification.
     [[nodiscard]] const std::optional<RequestId>& id() const noexcept { return id_; }
 

@@ -1,0 +1,162 @@
+// Tests of include/mcpsse/json_rpc.hpp: JSON-RPC 2.0 validation, errors, serialization.
+#include <mcpsse/json_rpc.hpp>
+
+#include "support/catch.hpp"
+
+#include <limits>
+#include <string>
+
+using mcpsse::ErrorResponse;
+using mcpsse::Message;
+using mcpsse::Notification;
+using mcpsse::Request;
+using mcpsse::RequestId;
+using mcpsse::Response;
+using nlohmann::json;
+namespace json_rpc = mcpsse::json_rpc;
+namespace error_code = mcpsse::error_code;
+
+namespace {
+// Parses text expected to yield exactly one error; returns it.
+ErrorResponse only_error(std::string_view text, mcpsse::ParseOptions options = {}) {
+    auto parsed = json_rpc::parse_messages(text, options);
+    REQUIRE(parsed.messages.empty());
+    REQUIRE(parsed.errors.size() == 1);
+    return parsed.errors.front();
+}
+}  // namespace
+
+TEST_CASE("a request with an integer id, a method and params parses as Request") {
+    auto parsed = json_rpc::parse_messages(R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}})");
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(parsed.messages.size() == 1);
+    const auto& request = std::get<Request>(parsed.messages[0]);
+    CHECK(std::get<std::int64_t>(request.id) == 7);
+    CHECK(request.method == "tools/call");
+    CHECK(request.params == json{{"name", "x"}});
+    CHECK_FALSE(parsed.batch);
+}
+
+TEST_CASE("string ids are kept as strings and integer ids as integers") {
+    auto s = json_rpc::parse_messages(R"({"jsonrpc":"2.0","id":"abc","method":"ping"})");
+    CHECK(std::get<std::string>(std::get<Request>(s.messages.at(0)).id) == "abc");
+    auto big = json_rpc::parse_messages(R"({"jsonrpc":"2.0","id":9223372036854775807,"method":"ping"})");
+    CHECK(std::get<std::int64_t>(std::get<Request>(big.messages.at(0)).id) ==
+          std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE("a message without id is a Notification; params absent stay null") {
+    auto parsed = json_rpc::parse_messages(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+    const auto& n = std::get<Notification>(parsed.messages.at(0));
+    CHECK(n.method == "notifications/initialized");
+    CHECK(n.params.is_null());
+}
+
+TEST_CASE("responses and error responses from the client parse") {
+    auto ok = json_rpc::parse_messages(R"({"jsonrpc":"2.0","id":3,"result":{"a":1}})");
+    CHECK(std::get<Response>(ok.messages.at(0)).result == json{{"a", 1}});
+    auto err = json_rpc::parse_messages(
+        R"({"jsonrpc":"2.0","id":4,"error":{"code":-1,"message":"no","data":[1]}})");
+    const auto& e = std::get<ErrorResponse>(err.messages.at(0));
+    CHECK(e.code == -1);
+    CHECK(e.message == "no");
+    CHECK(e.data == json::array({1}));
+    CHECK(std::get<std::int64_t>(*e.id) == 4);
+    auto no_id = json_rpc::parse_messages(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}})");
+    CHECK_FALSE(std::get<ErrorResponse>(no_id.messages.at(0)).id.has_value());
+}
+
+TEST_CASE("invalid JSON and invalid UTF-8 give -32700 without id") {
+    for (std::string_view text : {std::string_view{"{"}, std::string_view{"nope"},
+                                  std::string_view{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}"},
+                                  std::string_view{""}}) {
+        INFO(text);
+        const auto error = only_error(text);
+        CHECK(error.code == error_code::parse_error);
+        CHECK_FALSE(error.id.has_value());
+    }
+}
+
+TEST_CASE("invalid requests give -32600, with the id when it is readable") {
+    struct Case { const char* text; bool has_id; };
+    const Case cases[] = {
+        {R"(42)", false},
+        {R"({"id":1,"method":"ping"})", true},                      // no jsonrpc
+        {R"({"jsonrpc":"1.0","id":1,"method":"ping"})", true},      // wrong version
+        {R"({"jsonrpc":"2.0","id":1,"method":5})", true},           // method not a string
+        {R"({"jsonrpc":"2.0","id":1,"method":"x","params":3})", true},  // params scalar
+        {R"({"jsonrpc":"2.0","id":null,"method":"ping"})", false},  // null id (MCP forbids)
+        {R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})", false},   // fractional id
+        {R"({"jsonrpc":"2.0","id":true,"method":"ping"})", false},  // boolean id
+        {R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"})", false},  // > int64
+        {R"({"jsonrpc":"2.0","id":1})", true},                      // neither method nor result
+        {R"({"jsonrpc":"2.0","id":1,"result":1,"error":{}})", true},  // both
+        {R"({"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}})", true},
+        {R"({"jsonrpc":"2.0","result":{}})", false},                // response without id
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        const auto error = only_error(c.text);
+        CHECK(error.code == error_code::invalid_request);
+        CHECK(error.id.has_value() == c.has_id);
+    }
+}
+
+TEST_CASE("batches are refused unless allowed, and then validated element by element") {
+    const std::string batch = R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2},5])";
+    const auto refused = only_error(batch);
+    CHECK(refused.code == error_code::invalid_request);
+    CHECK_FALSE(refused.id.has_value());
+
+    auto accepted = json_rpc::parse_messages(batch, {.allow_batches = true, .max_batch_size = 8});
+    CHECK(accepted.batch);
+    CHECK(accepted.messages.size() == 1);
+    REQUIRE(accepted.errors.size() == 2);
+    CHECK(std::get<std::int64_t>(*accepted.errors[0].id) == 2);
+    CHECK_FALSE(accepted.errors[1].id.has_value());
+
+    CHECK(only_error("[]", {.allow_batches = true, .max_batch_size = 8}).code == error_code::invalid_request);
+    CHECK(only_error(R"([{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}])",
+                     {.allow_batches = true, .max_batch_size = 1})
+              .code == error_code::invalid_request);
+}
+
+TEST_CASE("serialize writes compact JSON-RPC that parses back to the same message") {
+    const Message messages[] = {
+        Request{RequestId{std::int64_t{5}}, "sampling/createMessage", json{{"k", "v"}}},
+        Request{RequestId{std::string{"s-1"}}, "ping", nullptr},
+        Notification{"notifications/progress", json{{"progress", 1}}},
+        Response{RequestId{std::int64_t{-3}}, json::object()},
+        ErrorResponse{RequestId{std::string{"q"}}, -32602, "bad", json{{"why", "x"}}},
+    };
+    for (const auto& message : messages) {
+        const std::string text = json_rpc::serialize(message);
+        INFO(text);
+        CHECK(text.find('\n') == std::string::npos);
+        auto parsed = json_rpc::parse_messages(text);
+        REQUIRE(parsed.messages.size() == 1);
+        CHECK(parsed.messages[0].index() == message.index());
+        CHECK(json::parse(json_rpc::serialize(parsed.messages[0])) == json::parse(text));
+    }
+    CHECK(json::parse(json_rpc::serialize(Request{RequestId{std::int64_t{1}}, "ping", nullptr})) ==
+          json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}});
+}
+
+TEST_CASE("an error whose id could not be read omits the id member") {
+    const auto text = json_rpc::serialize(ErrorResponse{std::nullopt, error_code::parse_error, "Parse error", nullptr});
+    const auto value = json::parse(text);
+    CHECK_FALSE(value.contains("id"));
+    CHECK(value["error"]["code"] == -32700);
+    CHECK_FALSE(value["error"].contains("data"));
+}
+
+TEST_CASE("serialize replaces invalid UTF-8 from the host instead of throwing") {
+    std::string text;
+    REQUIRE_NOTHROW(text = json_rpc::serialize(Response{RequestId{std::int64_t{1}}, json{{"t", "\xff"}}}));
+    CHECK(json::parse(text)["result"]["t"] == "\xEF\xBF\xBD");
+}
+
+TEST_CASE("serialize_batch joins replies into one array") {
+    CHECK(json::parse(json_rpc::serialize_batch({R"({"a":1})", R"({"b":2})"})) ==
+          json::array({{{"a", 1}}, {{"b", 2}}}));
+}
