@@ -103,7 +103,7 @@ struct HttpRequest {
     [[nodiscard]] std::size_t count(std::string_view name) const noexcept {
         std::size_t n = 0;
         for (const HttpField& f : fields) {
-            n += iequals(f.name, name) ? 1 : 0;
+            n += iequals(f.name, name) ? 1u : 0u;
         }
         return n;
     }

@@ -273,7 +273,7 @@ private:
         const std::string_view raw = data.substr(head_start_, head_end - head_start_);
         std::size_t lines = 0;
         for (char c : raw) {
-            lines += c == '\n' ? 1 : 0;
+            lines += c == '\n' ? 1u : 0u;
         }
         const std::size_t field_count = lines - 2;  // minus request line and final empty line
         if (field_count > limits_.max_header_fields) {

@@ -48,7 +48,7 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
     }
     std::size_t lines = 1;
     for (char c : ev.data) {
-        lines += (c == '\n' || c == '\r') ? 1 : 0;  // upper bound: CRLF counts twice
+        lines += (c == '\n' || c == '\r') ? 1u : 0u;  // upper bound: CRLF counts twice
     }
     out.reserve(out.size() + ev.event.size() + ev.id.size() + ev.data.size() + lines * 7 + 48);
     if (!ev.event.empty()) {
