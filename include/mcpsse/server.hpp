@@ -1,0 +1,1208 @@
+// mcpsse: an optional feature layer over `Dispatcher`: tools, resources, prompts,
+// completion, subscriptions and multi-round-trip requests, for every protocol revision.
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/error.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/protocol_version.hpp>
+#include <mcpsse/request_context.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mcpsse {
+
+/// Reserved `_meta` keys of MCP 2026-07-28 (schema `RequestMetaObject`,
+/// `ResultMetaObject`, `NotificationMetaObject`).
+namespace meta_key {
+/// The request's protocol revision (stateless requests).
+inline constexpr std::string_view protocol_version = "io.modelcontextprotocol/protocolVersion";
+/// The client's `Implementation` (name, version).
+inline constexpr std::string_view client_info = "io.modelcontextprotocol/clientInfo";
+/// The client's `ClientCapabilities` for this request.
+inline constexpr std::string_view client_capabilities = "io.modelcontextprotocol/clientCapabilities";
+/// The minimum log level the client wants for this request; no logging when absent.
+inline constexpr std::string_view log_level = "io.modelcontextprotocol/logLevel";
+/// The server's `Implementation`, carried on results.
+inline constexpr std::string_view server_info = "io.modelcontextprotocol/serverInfo";
+/// The id of a `subscriptions/listen` stream, on every notification it carries.
+inline constexpr std::string_view subscription_id = "io.modelcontextprotocol/subscriptionId";
+}  // namespace meta_key
+
+// ---- value types ----------------------------------------------------------------------
+
+/// A tool as listed by `tools/list` (MCP server/tools, `Tool`).
+struct Tool {
+    /// Unique programmatic name; 1-128 characters of `[A-Za-z0-9_.-]` (2025-11-25 on).
+    std::string name;
+    /// Optional human-readable name; omitted when empty.
+    std::string title;
+    /// What the tool does, for the model; omitted when empty.
+    std::string description;
+    /// JSON Schema of the `arguments` object (`type` must be "object"). Kept verbatim,
+    /// so any JSON Schema 2020-12 keyword (`$schema`, `$defs`, `$ref`, `allOf`, ...)
+    /// and the 2026-07-28 `x-mcp-header` annotation reach the client unchanged.
+    nlohmann::json input_schema = nlohmann::json{{"type", "object"}};
+    /// Optional JSON Schema of `structuredContent`; omitted when null.
+    nlohmann::json output_schema;
+    /// Optional `ToolAnnotations` object; omitted when null.
+    nlohmann::json annotations;
+    /// Further members merged verbatim into the listing (e.g. `icons`, `_meta`,
+    /// `execution`); must be an object or null.
+    nlohmann::json extra;
+};
+
+/// A resource with a fixed URI, listed by `resources/list` (MCP server/resources).
+struct Resource {
+    /// The resource's URI.
+    std::string uri;
+    /// Programmatic name.
+    std::string name;
+    /// Optional human-readable name; omitted when empty.
+    std::string title;
+    /// Optional description; omitted when empty.
+    std::string description;
+    /// Optional MIME type; omitted when empty.
+    std::string mime_type;
+    /// Further members merged verbatim into the listing (`size`, `annotations`,
+    /// `icons`, `_meta`); must be an object or null.
+    nlohmann::json extra;
+};
+
+/// A parameterised resource, listed by `resources/templates/list` and matched against
+/// the URIs of `resources/read` (MCP server/resources, RFC 6570 level 1 and `{+var}`).
+struct ResourceTemplate {
+    /// RFC 6570 template, e.g. `file:///{path}` or `test://template/{id}/data`.
+    /// `{var}` matches one path segment (no `/`, `?` or `#`); `{+var}` matches any text.
+    std::string uri_template;
+    /// Programmatic name.
+    std::string name;
+    /// Optional human-readable name; omitted when empty.
+    std::string title;
+    /// Optional description; omitted when empty.
+    std::string description;
+    /// Optional MIME type of the matching resources; omitted when empty.
+    std::string mime_type;
+    /// Further members merged verbatim into the listing; an object or null.
+    nlohmann::json extra;
+};
+
+/// One argument of a prompt (MCP server/prompts, `PromptArgument`).
+struct PromptArgument {
+    /// Argument name.
+    std::string name;
+    /// Optional description; omitted when empty.
+    std::string description;
+    /// True when the client must supply it.
+    bool required = false;
+};
+
+/// A prompt template, listed by `prompts/list` (MCP server/prompts).
+struct Prompt {
+    /// Unique programmatic name.
+    std::string name;
+    /// Optional human-readable name; omitted when empty.
+    std::string title;
+    /// Optional description; omitted when empty.
+    std::string description;
+    /// The arguments it accepts, in order.
+    std::vector<PromptArgument> arguments;
+    /// Further members merged verbatim into the listing; an object or null.
+    nlohmann::json extra;
+};
+
+/// What the client sent back on a retry of a multi-round-trip request (MCP 2026-07-28
+/// basic/utilities/mrtr, `InputResponseRequestParams`).
+struct RetryInput {
+    /// `inputResponses`: the client's answers keyed like the server's `inputRequests`;
+    /// an empty object on a first attempt. Each value is an object (validated).
+    nlohmann::json responses = nlohmann::json::object();
+    /// `requestState` echoed from the previous `InputRequiredResult`, verbatim (it may
+    /// have been tampered with: see `Server::open_state`).
+    std::optional<std::string> request_state;
+
+    /// True on a first attempt (no responses and no state).
+    [[nodiscard]] bool empty() const noexcept { return responses.empty() && !request_state; }
+    /// The answer to input request `key`, or null when the client gave none.
+    [[nodiscard]] const nlohmann::json& response(std::string_view key) const {
+        static const nlohmann::json none;
+        const auto it = responses.find(key);
+        return it == responses.end() ? none : *it;
+    }
+};
+
+/// One `tools/call`: the tool's name, its `arguments` (an object) and retry input.
+struct ToolCall {
+    /// The tool being called.
+    std::string name;
+    /// The `arguments` object (empty when the client sent none).
+    nlohmann::json arguments = nlohmann::json::object();
+    /// Answers to an earlier `InputRequiredResult`.
+    RetryInput input;
+};
+
+/// One `prompts/get`: the prompt's name, its string arguments and retry input.
+struct PromptGet {
+    /// The prompt being expanded.
+    std::string name;
+    /// The `arguments` object (string values; empty when none).
+    nlohmann::json arguments = nlohmann::json::object();
+    /// Answers to an earlier `InputRequiredResult`.
+    RetryInput input;
+};
+
+/// One `resources/read`: the URI, the template variables it matched and retry input.
+struct ResourceRead {
+    /// The URI requested.
+    std::string uri;
+    /// For a template match: variable name -> matched text (not percent-decoded).
+    std::map<std::string, std::string> variables;
+    /// Answers to an earlier `InputRequiredResult`.
+    RetryInput input;
+};
+
+/// A tool handler in its simplest form: gets the `arguments` object and returns a
+/// `CallToolResult` (`content`, optional `structuredContent`, `isError`) or an
+/// `InputRequiredResult` (see `input_required_result`).
+using ToolHandler = std::function<asio::awaitable<nlohmann::json>(nlohmann::json arguments, RequestContext& context)>;
+/// A tool handler that also sees retry input (multi-round-trip tools).
+using ToolCallHandler = std::function<asio::awaitable<nlohmann::json>(ToolCall call, RequestContext& context)>;
+/// A `resources/read` handler: returns the `contents` array, a whole
+/// `ReadResourceResult` object, or an `InputRequiredResult`. Throw
+/// `RpcError(error_code::invalid_params, ...)` for a URI it does not serve.
+using ResourceHandler = std::function<asio::awaitable<nlohmann::json>(ResourceRead read, RequestContext& context)>;
+/// A `prompts/get` handler: returns a `GetPromptResult` (`messages`, optional
+/// `description`) or an `InputRequiredResult`.
+using PromptHandler = std::function<asio::awaitable<nlohmann::json>(PromptGet get, RequestContext& context)>;
+/// Suggests values for one argument (MCP server/utilities/completion): gets the text
+/// typed so far and the other arguments already given (`context.arguments`, an
+/// object); returns candidates, best first. At most 100 are sent; `hasMore` tells the
+/// client about the rest. Runs on the request's strand; must not block.
+using Completer = std::function<std::vector<std::string>(std::string_view value, const nlohmann::json& arguments)>;
+
+// ---- result builders ------------------------------------------------------------------
+
+/// A `text` content block.
+[[nodiscard]] inline nlohmann::json text_content(std::string text) {
+    return {{"type", "text"}, {"text", std::move(text)}};
+}
+
+/// A `CallToolResult` holding one text block.
+[[nodiscard]] inline nlohmann::json tool_text_result(std::string text) {
+    nlohmann::json content = nlohmann::json::array();
+    content.push_back(text_content(std::move(text)));
+    return {{"content", std::move(content)}};
+}
+
+/// A `CallToolResult` reporting a tool execution error (`isError: true`) with `message`
+/// as text (MCP server/tools, error handling: such errors go in the result so the
+/// model can see them, unlike protocol errors).
+[[nodiscard]] inline nlohmann::json tool_error_result(std::string message) {
+    auto result = tool_text_result(std::move(message));
+    result["isError"] = true;
+    return result;
+}
+
+/// An `InputRequiredResult` (MCP 2026-07-28 basic/utilities/mrtr): asks the client to
+/// fulfil `input_requests` (an object: key -> `{"method": "elicitation/create" |
+/// "sampling/createMessage" | "roots/list", "params": {...}}`) and retry the request
+/// with `inputResponses` under the same keys and `request_state` echoed (omitted when
+/// empty). Seal anything the retry must trust with `Server::seal_state`.
+[[nodiscard]] inline nlohmann::json input_required_result(nlohmann::json input_requests,
+                                                          std::optional<std::string> request_state = {}) {
+    nlohmann::json result = {{"resultType", "input_required"}, {"inputRequests", std::move(input_requests)}};
+    if (request_state) result["requestState"] = std::move(*request_state);
+    return result;
+}
+
+/// True when `result` is an `InputRequiredResult` (`resultType` "input_required").
+[[nodiscard]] inline bool is_input_required(const nlohmann::json& result) {
+    if (!result.is_object()) return false;
+    const auto it = result.find("resultType");
+    return it != result.end() && it->is_string() && it->get_ref<const std::string&>() == "input_required";
+}
+
+/// Builds an error for a request that needs client capabilities the client did not
+/// declare: JSON-RPC -32021 with `data.requiredCapabilities` (a `ClientCapabilities`
+/// object, e.g. `{"sampling": {}}`) (MCP 2026-07-28, `MissingRequiredClientCapabilityError`).
+[[nodiscard]] inline RpcError missing_capability_error(nlohmann::json required_capabilities) {
+    return RpcError(error_code::missing_client_capability, "Missing required client capability",
+                    {{"requiredCapabilities", std::move(required_capabilities)}});
+}
+
+namespace detail {
+
+// ---- SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104) for sealing request state --------
+
+class Sha256 {
+public:
+    void update(std::string_view data) {
+        for (const char c : data) {
+            block_[fill_++] = static_cast<std::uint8_t>(c);
+            if (fill_ == 64) {
+                compress();
+                fill_ = 0;
+            }
+        }
+        length_ += data.size();
+    }
+    std::array<std::uint8_t, 32> finish() {
+        const std::uint64_t bits = length_ * 8;
+        block_[fill_++] = 0x80;
+        if (fill_ > 56) {
+            while (fill_ < 64) block_[fill_++] = 0;
+            compress();
+            fill_ = 0;
+        }
+        while (fill_ < 56) block_[fill_++] = 0;
+        for (int i = 7; i >= 0; --i) block_[fill_++] = static_cast<std::uint8_t>(bits >> (i * 8));
+        compress();
+        std::array<std::uint8_t, 32> out{};
+        for (std::size_t i = 0; i < 8; ++i)
+            for (std::size_t j = 0; j < 4; ++j) out[i * 4 + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));
+        return out;
+    }
+
+private:
+    static std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+    void compress() {
+        static constexpr std::array<std::uint32_t, 64> k{
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+            0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+            0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+            0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+            0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+            0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+        std::array<std::uint32_t, 64> w{};
+        for (std::size_t i = 0; i < 16; ++i)
+            w[i] = (std::uint32_t{block_[i * 4]} << 24) | (std::uint32_t{block_[i * 4 + 1]} << 16) |
+                   (std::uint32_t{block_[i * 4 + 2]} << 8) | std::uint32_t{block_[i * 4 + 3]};
+        for (std::size_t i = 16; i < 64; ++i) {
+            const auto s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            const auto s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        auto [a, b, c, d, e, f, g, h] = h_;
+        for (std::size_t i = 0; i < 64; ++i) {
+            const auto t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+            const auto t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
+        }
+        const std::array<std::uint32_t, 8> add{a, b, c, d, e, f, g, h};
+        for (std::size_t i = 0; i < 8; ++i) h_[i] += add[i];
+    }
+
+    std::array<std::uint32_t, 8> h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::array<std::uint8_t, 64> block_{};
+    std::size_t fill_ = 0;
+    std::uint64_t length_ = 0;
+};
+
+/// HMAC-SHA-256 of `message` under `key`, as 64 lowercase hex digits.
+[[nodiscard]] inline std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+    std::string k(key);
+    if (k.size() > 64) {
+        Sha256 hash;
+        hash.update(k);
+        const auto digest = hash.finish();
+        k.assign(digest.begin(), digest.end());
+    }
+    k.resize(64, '\0');
+    std::string inner_pad(64, '\0'), outer_pad(64, '\0');
+    for (std::size_t i = 0; i < 64; ++i) {
+        inner_pad[i] = static_cast<char>(k[i] ^ 0x36);
+        outer_pad[i] = static_cast<char>(k[i] ^ 0x5c);
+    }
+    Sha256 inner;
+    inner.update(inner_pad);
+    inner.update(message);
+    const auto inner_digest = inner.finish();
+    Sha256 outer;
+    outer.update(outer_pad);
+    outer.update(std::string_view(reinterpret_cast<const char*>(inner_digest.data()), inner_digest.size()));
+    const auto digest = outer.finish();
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const auto byte : digest) {
+        out.push_back(hex[byte >> 4]);
+        out.push_back(hex[byte & 15]);
+    }
+    return out;
+}
+
+// ---- RFC 6570 matching (level 1 `{var}` and reserved `{+var}`) -----------------------
+
+/// Matches `uri` against `uri_template`; fills `variables` and returns true on a match.
+[[nodiscard]] inline bool match_uri_template(std::string_view uri_template, std::string_view uri,
+                                             std::map<std::string, std::string>& variables) {
+    if (uri_template.empty()) return uri.empty();
+    if (uri_template.front() != '{') {
+        if (uri.empty() || uri.front() != uri_template.front()) return false;
+        return match_uri_template(uri_template.substr(1), uri.substr(1), variables);
+    }
+    const auto close = uri_template.find('}');
+    if (close == std::string_view::npos) return false;
+    std::string_view name = uri_template.substr(1, close - 1);
+    const bool reserved = !name.empty() && name.front() == '+';
+    if (reserved) name.remove_prefix(1);
+    const auto rest = uri_template.substr(close + 1);
+    // Longest match first, so `{+path}` takes as much as the rest allows.
+    std::size_t limit = 0;
+    while (limit < uri.size() && (reserved || (uri[limit] != '/' && uri[limit] != '?' && uri[limit] != '#')))
+        ++limit;
+    for (std::size_t n = limit + 1; n-- > 0;) {
+        if (n == 0 && !reserved) break;  // a simple variable matches at least one character
+        auto attempt = variables;
+        attempt[std::string(name)] = std::string(uri.substr(0, n));
+        if (match_uri_template(rest, uri.substr(n), attempt)) {
+            variables = std::move(attempt);
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Members of `extra` (an object or null) merged into `target` without overwriting.
+inline void merge_extra(nlohmann::json& target, const nlohmann::json& extra) {
+    if (!extra.is_object()) return;
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        if (!target.contains(it.key())) target[it.key()] = it.value();
+}
+
+}  // namespace detail
+
+/// Settings of a `Server`.
+struct ServerOptions {
+    /// Entries per page of `tools/list`, `resources/list`, `resources/templates/list`
+    /// and `prompts/list` (MCP server/utilities/pagination); a page ends with
+    /// `nextCursor` when more follow. Zero means "everything on one page".
+    std::size_t page_size = 100;
+    /// `ttlMs` caching hint, in ms, put on list results, `resources/read` and
+    /// `server/discover` under 2026-07-28 (SEP-2549): how long a client may reuse them.
+    std::int64_t cache_ttl_ms = 0;
+    /// `cacheScope` caching hint: "private" (this client only) or "public".
+    std::string cache_scope = "private";
+    /// Rounds of input a handler may request on one call under session-based
+    /// revisions, where `Server` fulfils `InputRequiredResult`s itself through
+    /// server-to-client requests. Beyond it the call fails with -32603.
+    int max_input_rounds = 8;
+    /// Key of `seal_state`/`open_state` (any bytes). Empty: a random key per `Server`
+    /// (states then do not survive a restart or cross replicas; set one shared key for
+    /// a fleet).
+    std::string state_key;
+    /// Advertise `listChanged` for tools, prompts and resources and `subscribe` for
+    /// resources (delivered on 2026-07-28 `subscriptions/listen` streams).
+    bool list_changed = true;
+    /// Answer `completion/complete` and advertise `completions`.
+    bool completions = true;
+};
+
+/// The MCP server features on top of a `Dispatcher`: a tool registry (`tools/*`), static
+/// resources and resource templates (`resources/*`), prompts (`prompts/*`),
+/// argument completion (`completion/complete`), resource subscriptions, the 2026-07-28
+/// `server/discover` and `subscriptions/listen`, caching hints, and multi-round-trip
+/// requests (`InputRequiredResult`) for every revision.
+///
+/// Usage: register features, then `install(dispatcher)` once, before any transport runs.
+///
+/// Errors (JSON-RPC codes): unknown tool or prompt, a URI no resource or template
+/// serves, a malformed cursor or malformed retry input -> -32602; a method of a
+/// revision that does not have it (`resources/subscribe` under 2026-07-28,
+/// `subscriptions/listen` before it) -> -32601. A tool handler throwing `RpcError`
+/// answers with that error; a tool handler throwing anything else yields a
+/// `CallToolResult` with `isError: true` carrying the exception's message, because MCP
+/// reports tool execution failures in the result (server/tools, error handling). Other
+/// handlers throwing non-`RpcError` exceptions answer -32603.
+///
+/// Multi-round-trip requests: a tool, prompt or resource handler may return
+/// `input_required_result(...)`. Under 2026-07-28 it goes to the client, which retries
+/// with `inputResponses` (see `RetryInput`). Under the session-based revisions the
+/// `Server` fulfils each input request itself with `RequestContext::async_request` and
+/// calls the handler again, so one handler serves both eras. Either way an input
+/// request needing a capability the client did not declare fails with -32021.
+///
+/// Thread-safety: all member functions are thread-safe. Features may be added or
+/// removed while transports run; the change is announced on open
+/// `subscriptions/listen` streams. Handlers are called on the request's strand.
+/// The `Server` must outlive every transport run using a dispatcher it installed into.
+class Server {
+public:
+    /// Creates an empty server with `options`.
+    explicit Server(ServerOptions options = {}) : options_(std::move(options)) {
+        if (options_.state_key.empty()) {
+            std::random_device random;
+            for (int i = 0; i < 32; ++i) options_.state_key.push_back(static_cast<char>(random() & 0xff));
+        }
+    }
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// The server's settings.
+    [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
+
+    // ---- registration ---------------------------------------------------------------------
+
+    /// Adds (or replaces, by name) a tool whose handler gets the `arguments` object.
+    /// Listing order is registration order (deterministic across requests).
+    template <class Handler>
+        requires std::invocable<Handler&, nlohmann::json, RequestContext&>
+    void add_tool(Tool tool, Handler handler) {
+        add_tool_entry(std::move(tool),
+                       [handler = std::move(handler)](ToolCall call, RequestContext& context) mutable {
+                           return handler(std::move(call.arguments), context);
+                       });
+    }
+
+    /// Adds (or replaces, by name) a tool whose handler gets the whole `ToolCall`,
+    /// including retry input of multi-round-trip calls.
+    template <class Handler>
+        requires std::invocable<Handler&, ToolCall, RequestContext&>
+    void add_tool(Tool tool, Handler handler) {
+        add_tool_entry(std::move(tool), ToolCallHandler(std::move(handler)));
+    }
+
+    /// Removes the tool `name`; false when there was none.
+    bool remove_tool(std::string_view name) {
+        return erase_entry(tools_, [&](const auto& e) { return e->tool.name == name; }, "toolsListChanged",
+                           "notifications/tools/list_changed");
+    }
+
+    /// Adds (or replaces, by URI) a resource with a fixed URI.
+    void add_resource(Resource resource, ResourceHandler handler) {
+        auto entry = std::make_shared<const ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
+        upsert(resources_, std::move(entry), [](const auto& a, const auto& b) { return a->resource.uri == b->resource.uri; });
+        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+    }
+
+    /// Removes the resource `uri`; false when there was none.
+    bool remove_resource(std::string_view uri) {
+        return erase_entry(resources_, [&](const auto& e) { return e->resource.uri == uri; }, "resourcesListChanged",
+                           "notifications/resources/list_changed");
+    }
+
+    /// Adds (or replaces, by template) a resource template; `completers` suggest values
+    /// for its variables (`completion/complete` with `ref/resource`).
+    void add_resource_template(ResourceTemplate resource_template, ResourceHandler handler,
+                               std::map<std::string, Completer> completers = {}) {
+        auto entry = std::make_shared<const TemplateEntry>(
+            TemplateEntry{std::move(resource_template), std::move(handler), std::move(completers)});
+        upsert(templates_, std::move(entry), [](const auto& a, const auto& b) {
+            return a->resource_template.uri_template == b->resource_template.uri_template;
+        });
+        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+    }
+
+    /// Adds (or replaces, by name) a prompt; `completers` suggest values for its
+    /// arguments (`completion/complete` with `ref/prompt`).
+    void add_prompt(Prompt prompt, PromptHandler handler, std::map<std::string, Completer> completers = {}) {
+        auto entry = std::make_shared<const PromptEntry>(
+            PromptEntry{std::move(prompt), std::move(handler), std::move(completers)});
+        upsert(prompts_, std::move(entry), [](const auto& a, const auto& b) { return a->prompt.name == b->prompt.name; });
+        notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
+    }
+
+    /// Removes the prompt `name`; false when there was none.
+    bool remove_prompt(std::string_view name) {
+        return erase_entry(prompts_, [&](const auto& e) { return e->prompt.name == name; }, "promptsListChanged",
+                           "notifications/prompts/list_changed");
+    }
+
+    // ---- installation -----------------------------------------------------------------
+
+    /// Registers the feature methods on `dispatcher` and merges the capabilities
+    /// (`tools`, `resources` with `subscribe`/`listChanged`, `prompts`, `completions`,
+    /// `logging`) into `dispatcher.options().capabilities`, keeping members the host
+    /// set. Call once per dispatcher, before transports run (registration on a
+    /// `Dispatcher` is not thread-safe).
+    void install(Dispatcher& dispatcher) {
+        dispatcher_ = &dispatcher;
+        merge_capabilities(dispatcher.options().capabilities);
+        dispatcher.on_request("tools/list", list_handler(&Server::tools_page, "tools"));
+        dispatcher.on_request("resources/list", list_handler(&Server::resources_page, "resources"));
+        dispatcher.on_request("resources/templates/list",
+                              list_handler(&Server::templates_page, "resourceTemplates"));
+        dispatcher.on_request("prompts/list", list_handler(&Server::prompts_page, "prompts"));
+        dispatcher.on_request("tools/call", member(&Server::call_tool));
+        dispatcher.on_request("resources/read", member(&Server::read_resource));
+        dispatcher.on_request("prompts/get", member(&Server::get_prompt));
+        dispatcher.on_request("resources/subscribe", member(&Server::subscribe));
+        dispatcher.on_request("resources/unsubscribe", member(&Server::unsubscribe));
+        if (options_.completions) dispatcher.on_request("completion/complete", member(&Server::complete));
+        dispatcher.on_request("server/discover", member(&Server::discover));
+        dispatcher.on_request("subscriptions/listen", member(&Server::listen));
+    }
+
+    // ---- request state ----------------------------------------------------------------
+
+    /// Seals `payload` for a `requestState`: the result is `payload` plus an
+    /// HMAC-SHA-256 tag under `ServerOptions::state_key`, so a retry can prove the state
+    /// came from this server unaltered (MCP 2026-07-28 mrtr: servers must verify the
+    /// integrity of state they rely on). Not encryption: the payload stays readable.
+    [[nodiscard]] std::string seal_state(std::string_view payload) const {
+        return std::string(payload) + "." + detail::hmac_sha256_hex(options_.state_key, payload);
+    }
+
+    /// Verifies a sealed state; returns the payload, or nullopt when the tag does not
+    /// match (tampered, foreign, or not sealed). Callers usually answer nullopt with
+    /// `RpcError(error_code::invalid_params, ...)`.
+    [[nodiscard]] std::optional<std::string> open_state(std::string_view sealed) const {
+        const auto dot = sealed.rfind('.');
+        if (dot == std::string_view::npos) return std::nullopt;
+        const auto payload = sealed.substr(0, dot);
+        const auto expected = detail::hmac_sha256_hex(options_.state_key, payload);
+        const auto tag = sealed.substr(dot + 1);
+        if (tag.size() != expected.size()) return std::nullopt;
+        unsigned char diff = 0;  // constant time
+        for (std::size_t i = 0; i < tag.size(); ++i)
+            diff |= static_cast<unsigned char>(tag[i] ^ expected[i]);
+        if (diff != 0) return std::nullopt;
+        return std::string(payload);
+    }
+
+    // ---- subscriptions and change notifications ---------------------------------------
+
+    /// Sends `notifications/resources/updated` for `uri` to every open 2026-07-28
+    /// `subscriptions/listen` stream whose filter lists it. Returns the number of streams
+    /// notified. (Session-based subscribers are recorded by `resources/subscribe`; see
+    /// `is_subscribed`. Reaching their sessions outside a request is up to the transport.)
+    std::size_t notify_resource_updated(const std::string& uri) {
+        nlohmann::json params = {{"uri", uri}};
+        return broadcast(
+            [&](const nlohmann::json& filter) {
+                const auto it = filter.find("resourceSubscriptions");
+                return it != filter.end() && it->is_array() &&
+                       std::find(it->begin(), it->end(), nlohmann::json(uri)) != it->end();
+            },
+            "notifications/resources/updated", params);
+    }
+
+    /// Sends `notifications/tools/list_changed` to listen streams that asked for it;
+    /// `add_tool`/`remove_tool` call it. Returns the number of streams notified.
+    std::size_t notify_tools_list_changed() {
+        return notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
+    }
+    /// Sends `notifications/prompts/list_changed` (see `notify_tools_list_changed`).
+    std::size_t notify_prompts_list_changed() {
+        return notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
+    }
+    /// Sends `notifications/resources/list_changed` (see `notify_tools_list_changed`).
+    std::size_t notify_resources_list_changed() {
+        return notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+    }
+
+    /// True when session `session_id` (a transport's session id; empty for stdio)
+    /// subscribed to `uri` with `resources/subscribe` and has not unsubscribed.
+    [[nodiscard]] bool is_subscribed(std::string_view session_id, std::string_view uri) const {
+        std::lock_guard lock(mutex_);
+        return subscriptions_.contains({std::string(session_id), std::string(uri)});
+    }
+
+    /// Number of open `subscriptions/listen` streams.
+    [[nodiscard]] std::size_t listener_count() const {
+        std::lock_guard lock(mutex_);
+        return listeners_.size();
+    }
+
+    /// Ends every open `subscriptions/listen` stream with its final result, e.g. before a
+    /// graceful transport stop. New listen requests are still accepted.
+    void close_listeners() {
+        std::vector<std::shared_ptr<Listener>> all;
+        {
+            std::lock_guard lock(mutex_);
+            all = listeners_;
+        }
+        for (auto& listener : all)
+            asio::post(listener->executor, [listener] {
+                listener->closed = true;
+                listener->timer.cancel();
+            });
+    }
+
+private:
+    struct ToolEntry {
+        Tool tool;
+        ToolCallHandler handler;
+    };
+    struct ResourceEntry {
+        Resource resource;
+        ResourceHandler handler;
+    };
+    struct TemplateEntry {
+        ResourceTemplate resource_template;
+        ResourceHandler handler;
+        std::map<std::string, Completer> completers;
+    };
+    struct PromptEntry {
+        Prompt prompt;
+        PromptHandler handler;
+        std::map<std::string, Completer> completers;
+    };
+    struct Listener {
+        Listener(asio::any_io_executor ex, nlohmann::json id, nlohmann::json f)
+            : executor(std::move(ex)), timer(executor), subscription_id(std::move(id)), filter(std::move(f)) {}
+        asio::any_io_executor executor;
+        asio::steady_timer timer;
+        nlohmann::json subscription_id;
+        nlohmann::json filter;
+        std::deque<std::pair<std::string, nlohmann::json>> queue;  // touched on `executor` only
+        bool closed = false;                                       // touched on `executor` only
+    };
+
+    using MemberHandler = asio::awaitable<nlohmann::json> (Server::*)(nlohmann::json, RequestContext&);
+    Dispatcher::RequestHandler member(MemberHandler handler) {
+        return [this, handler](nlohmann::json params, RequestContext& context) {
+            return (this->*handler)(std::move(params), context);
+        };
+    }
+
+    // ---- helpers ----------------------------------------------------------------------
+
+    static bool stateless(const RequestContext& context) {
+        return protocol_version::is_stateless(context.protocol_version());
+    }
+
+    void add_tool_entry(Tool tool, ToolCallHandler handler) {
+        auto entry = std::make_shared<const ToolEntry>(ToolEntry{std::move(tool), std::move(handler)});
+        upsert(tools_, std::move(entry), [](const auto& a, const auto& b) { return a->tool.name == b->tool.name; });
+        notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
+    }
+
+    template <class Entry, class Same>
+    void upsert(std::vector<std::shared_ptr<const Entry>>& list, std::shared_ptr<const Entry> entry, Same same) {
+        std::lock_guard lock(mutex_);
+        const auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return same(e, entry); });
+        if (it != list.end()) *it = std::move(entry);
+        else list.push_back(std::move(entry));
+    }
+
+    template <class Entry, class Pred>
+    bool erase_entry(std::vector<std::shared_ptr<const Entry>>& list, Pred pred, const char* filter_key,
+                     const char* method) {
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = std::find_if(list.begin(), list.end(), pred);
+            if (it == list.end()) return false;
+            list.erase(it);
+        }
+        notify_list_changed(filter_key, method);
+        return true;
+    }
+
+    template <class Entry>
+    std::vector<std::shared_ptr<const Entry>> snapshot(const std::vector<std::shared_ptr<const Entry>>& list) const {
+        std::lock_guard lock(mutex_);
+        return list;
+    }
+
+    void merge_capabilities(nlohmann::json& capabilities) const {
+        if (!capabilities.is_object()) capabilities = nlohmann::json::object();
+        auto ensure = [&](const char* name) -> nlohmann::json& {
+            auto& slot = capabilities[name];
+            if (!slot.is_object()) slot = nlohmann::json::object();
+            return slot;
+        };
+        auto set_default = [](nlohmann::json& object, const char* key, bool value) {
+            if (!object.contains(key)) object[key] = value;
+        };
+        auto& tools = ensure("tools");
+        auto& resources = ensure("resources");
+        auto& prompts = ensure("prompts");
+        if (options_.list_changed) {
+            set_default(tools, "listChanged", true);
+            set_default(resources, "listChanged", true);
+            set_default(prompts, "listChanged", true);
+        }
+        set_default(resources, "subscribe", true);
+        if (options_.completions) ensure("completions");
+        ensure("logging");
+    }
+
+    // Adds the 2026-07-28 result members (`resultType`; caching hints where the schema
+    // requires them) to `result` of `method`.
+    void finish_result(nlohmann::json& result, const RequestContext& context, bool cacheable) const {
+        if (!stateless(context) || !result.is_object()) return;
+        if (!result.contains("resultType")) result["resultType"] = "complete";
+        if (cacheable && result["resultType"] == "complete") {
+            if (!result.contains("ttlMs")) result["ttlMs"] = options_.cache_ttl_ms;
+            if (!result.contains("cacheScope")) result["cacheScope"] = options_.cache_scope;
+        }
+    }
+
+    static std::size_t parse_cursor(const nlohmann::json& params) {
+        const auto it = params.find("cursor");
+        if (it == params.end() || it->is_null()) return 0;
+        if (!it->is_string()) throw RpcError(error_code::invalid_params, "Invalid params: cursor must be a string");
+        const auto& text = it->get_ref<const std::string&>();
+        std::size_t offset = 0;
+        if (text.size() < 2 || text[0] != 'o' || text.size() > 20) throw RpcError(error_code::invalid_params, "Invalid cursor");
+        for (std::size_t i = 1; i < text.size(); ++i) {
+            if (text[i] < '0' || text[i] > '9') throw RpcError(error_code::invalid_params, "Invalid cursor");
+            offset = offset * 10 + static_cast<std::size_t>(text[i] - '0');
+        }
+        return offset;
+    }
+
+    template <class Entry, class Describe>
+    nlohmann::json page(const std::vector<std::shared_ptr<const Entry>>& all, const nlohmann::json& params,
+                        const char* key, Describe describe) const {
+        const std::size_t offset = parse_cursor(params);
+        if (offset > all.size()) throw RpcError(error_code::invalid_params, "Invalid cursor");
+        const std::size_t count = options_.page_size == 0 ? all.size() - offset
+                                                          : std::min(options_.page_size, all.size() - offset);
+        nlohmann::json items = nlohmann::json::array();
+        for (std::size_t i = offset; i < offset + count; ++i) items.push_back(describe(*all[i]));
+        nlohmann::json result = {{key, std::move(items)}};
+        if (offset + count < all.size()) result["nextCursor"] = "o" + std::to_string(offset + count);
+        return result;
+    }
+
+    nlohmann::json tools_page(const nlohmann::json& params) const {
+        return page(snapshot(tools_), params, "tools", [](const ToolEntry& e) {
+            nlohmann::json item = {{"name", e.tool.name}, {"inputSchema", e.tool.input_schema}};
+            if (!e.tool.title.empty()) item["title"] = e.tool.title;
+            if (!e.tool.description.empty()) item["description"] = e.tool.description;
+            if (!e.tool.output_schema.is_null()) item["outputSchema"] = e.tool.output_schema;
+            if (!e.tool.annotations.is_null()) item["annotations"] = e.tool.annotations;
+            detail::merge_extra(item, e.tool.extra);
+            return item;
+        });
+    }
+    nlohmann::json resources_page(const nlohmann::json& params) const {
+        return page(snapshot(resources_), params, "resources", [](const ResourceEntry& e) {
+            nlohmann::json item = {{"uri", e.resource.uri}, {"name", e.resource.name}};
+            if (!e.resource.title.empty()) item["title"] = e.resource.title;
+            if (!e.resource.description.empty()) item["description"] = e.resource.description;
+            if (!e.resource.mime_type.empty()) item["mimeType"] = e.resource.mime_type;
+            detail::merge_extra(item, e.resource.extra);
+            return item;
+        });
+    }
+    nlohmann::json templates_page(const nlohmann::json& params) const {
+        return page(snapshot(templates_), params, "resourceTemplates", [](const TemplateEntry& e) {
+            const auto& t = e.resource_template;
+            nlohmann::json item = {{"uriTemplate", t.uri_template}, {"name", t.name}};
+            if (!t.title.empty()) item["title"] = t.title;
+            if (!t.description.empty()) item["description"] = t.description;
+            if (!t.mime_type.empty()) item["mimeType"] = t.mime_type;
+            detail::merge_extra(item, t.extra);
+            return item;
+        });
+    }
+    nlohmann::json prompts_page(const nlohmann::json& params) const {
+        return page(snapshot(prompts_), params, "prompts", [](const PromptEntry& e) {
+            nlohmann::json item = {{"name", e.prompt.name}};
+            if (!e.prompt.title.empty()) item["title"] = e.prompt.title;
+            if (!e.prompt.description.empty()) item["description"] = e.prompt.description;
+            if (!e.prompt.arguments.empty()) {
+                nlohmann::json args = nlohmann::json::array();
+                for (const auto& a : e.prompt.arguments) {
+                    nlohmann::json arg = {{"name", a.name}, {"required", a.required}};
+                    if (!a.description.empty()) arg["description"] = a.description;
+                    args.push_back(std::move(arg));
+                }
+                item["arguments"] = std::move(args);
+            }
+            detail::merge_extra(item, e.prompt.extra);
+            return item;
+        });
+    }
+
+    using PageFn = nlohmann::json (Server::*)(const nlohmann::json&) const;
+    Dispatcher::RequestHandler list_handler(PageFn fn, const char*) {
+        return [this, fn](nlohmann::json params, RequestContext& context) -> asio::awaitable<nlohmann::json> {
+            nlohmann::json result = (this->*fn)(params);
+            finish_result(result, context, true);
+            co_return result;
+        };
+    }
+
+    static RetryInput retry_input(const nlohmann::json& params) {
+        RetryInput input;
+        if (const auto it = params.find("inputResponses"); it != params.end()) {
+            if (!it->is_object())
+                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
+            for (auto r = it->begin(); r != it->end(); ++r)
+                if (!r->is_object())
+                    throw RpcError(error_code::invalid_params,
+                                   "Invalid params: inputResponses." + r.key() + " must be an object");
+            input.responses = *it;
+        }
+        if (const auto it = params.find("requestState"); it != params.end()) {
+            if (!it->is_string())
+                throw RpcError(error_code::invalid_params, "Invalid params: requestState must be a string");
+            input.request_state = it->get<std::string>();
+        }
+        return input;
+    }
+
+    static std::string required_string(const nlohmann::json& params, const char* key) {
+        const auto it = params.find(key);
+        if (it == params.end() || !it->is_string())
+            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be a string");
+        return it->get<std::string>();
+    }
+
+    static nlohmann::json optional_object(const nlohmann::json& params, const char* key) {
+        const auto it = params.find(key);
+        if (it == params.end() || it->is_null()) return nlohmann::json::object();
+        if (!it->is_object())
+            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
+        return *it;
+    }
+
+    // The client capability an input request needs, as a ClientCapabilities object.
+    static nlohmann::json capability_for(std::string_view method) {
+        if (method == "sampling/createMessage") return {{"sampling", nlohmann::json::object()}};
+        if (method == "elicitation/create") return {{"elicitation", nlohmann::json::object()}};
+        if (method == "roots/list") return {{"roots", nlohmann::json::object()}};
+        return nullptr;
+    }
+
+    // Checks an InputRequiredResult: well-formed, and every request covered by a
+    // capability the client declared (else -32021).
+    static void check_input_requests(const nlohmann::json& result, const RequestContext& context) {
+        const auto it = result.find("inputRequests");
+        if (it == result.end() || !it->is_object() || it->empty())
+            throw RpcError(error_code::internal_error, "Internal error: InputRequiredResult without inputRequests");
+        nlohmann::json missing = nlohmann::json::object();
+        const auto& declared = context.client_capabilities();
+        for (auto r = it->begin(); r != it->end(); ++r) {
+            if (!r->is_object() || !r->contains("method") || !(*r)["method"].is_string())
+                throw RpcError(error_code::internal_error, "Internal error: malformed input request");
+            const auto needed = capability_for((*r)["method"].get_ref<const std::string&>());
+            if (needed.is_null())
+                throw RpcError(error_code::internal_error, "Internal error: unsupported input request method");
+            for (auto c = needed.begin(); c != needed.end(); ++c)
+                if (!declared.is_object() || !declared.contains(c.key())) missing[c.key()] = c.value();
+        }
+        if (!missing.empty()) throw missing_capability_error(std::move(missing));
+    }
+
+    // Runs `attempt` until it returns a final result. Stateless: an InputRequiredResult
+    // goes back to the client. Session-based: the Server asks the client itself.
+    template <class Attempt>
+    asio::awaitable<nlohmann::json> run_rounds(RetryInput input, RequestContext& context, Attempt attempt) {
+        for (int round = 0;; ++round) {
+            nlohmann::json result = co_await attempt(input);
+            if (!is_input_required(result)) co_return result;
+            check_input_requests(result, context);
+            if (stateless(context)) co_return result;
+            if (round >= options_.max_input_rounds)
+                throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
+            RetryInput next;
+            for (auto r = result["inputRequests"].begin(); r != result["inputRequests"].end(); ++r) {
+                std::string method = (*r)["method"].get<std::string>();
+                nlohmann::json request_params = r->value("params", nlohmann::json::object());
+                nlohmann::json answer = co_await context.async_request(std::move(method), std::move(request_params));
+                next.responses[r.key()] = std::move(answer);
+            }
+            if (const auto s = result.find("requestState"); s != result.end() && s->is_string())
+                next.request_state = s->get<std::string>();
+            input = std::move(next);
+        }
+    }
+
+    // ---- method handlers --------------------------------------------------------------
+
+    asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
+        ToolCall call;
+        call.name = required_string(params, "name");
+        call.arguments = optional_object(params, "arguments");
+        std::shared_ptr<const ToolEntry> entry;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& e : tools_)
+                if (e->tool.name == call.name) entry = e;
+        }
+        if (!entry)
+            throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
+        RetryInput input = retry_input(params);
+        nlohmann::json result;
+        try {
+            auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
+                ToolCall next{call.name, call.arguments, in};
+                co_return co_await entry->handler(std::move(next), context);
+            };
+            result = co_await run_rounds(std::move(input), context, attempt);
+        } catch (const RpcError&) {
+            throw;
+        } catch (const std::system_error& error) {
+            if (error.code() == asio::error::operation_aborted) throw;  // cancelled: no reply anyway
+            result = tool_error_result(error.what());
+        } catch (const std::exception& error) {
+            result = tool_error_result(error.what());
+        } catch (...) {
+            result = tool_error_result("Tool execution failed");
+        }
+        finish_result(result, context, false);
+        co_return result;
+    }
+
+    asio::awaitable<nlohmann::json> read_resource(nlohmann::json params, RequestContext& context) {
+        ResourceRead read;
+        read.uri = required_string(params, "uri");
+        ResourceHandler handler;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& e : resources_)
+                if (e->resource.uri == read.uri) handler = e->handler;
+            if (!handler)
+                for (const auto& e : templates_) {
+                    std::map<std::string, std::string> variables;
+                    if (detail::match_uri_template(e->resource_template.uri_template, read.uri, variables)) {
+                        handler = e->handler;
+                        read.variables = std::move(variables);
+                        break;
+                    }
+                }
+        }
+        // SEP-2164: an unknown resource is -32602 with the URI in `data` (2026-07-28);
+        // earlier revisions used -32002.
+        if (!handler)
+            throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
+                           "Resource not found", {{"uri", read.uri}});
+        RetryInput input = retry_input(params);
+        auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
+            ResourceRead next{read.uri, read.variables, in};
+            co_return co_await handler(std::move(next), context);
+        };
+        nlohmann::json result = co_await run_rounds(std::move(input), context, attempt);
+        if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
+        if (!is_input_required(result)) {
+            const auto contents = result.find("contents");
+            if (contents == result.end() || !contents->is_array() || contents->empty())
+                throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
+                               "Resource not found", {{"uri", read.uri}});
+        }
+        finish_result(result, context, true);
+        co_return result;
+    }
+
+    asio::awaitable<nlohmann::json> get_prompt(nlohmann::json params, RequestContext& context) {
+        PromptGet get;
+        get.name = required_string(params, "name");
+        get.arguments = optional_object(params, "arguments");
+        std::shared_ptr<const PromptEntry> entry;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& e : prompts_)
+                if (e->prompt.name == get.name) entry = e;
+        }
+        if (!entry) throw RpcError(error_code::invalid_params, "Unknown prompt: " + get.name, {{"name", get.name}});
+        for (const auto& argument : entry->prompt.arguments)
+            if (argument.required && !get.arguments.contains(argument.name))
+                throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
+        RetryInput input = retry_input(params);
+        auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
+            PromptGet next{get.name, get.arguments, in};
+            co_return co_await entry->handler(std::move(next), context);
+        };
+        nlohmann::json result = co_await run_rounds(std::move(input), context, attempt);
+        finish_result(result, context, false);
+        co_return result;
+    }
+
+    asio::awaitable<nlohmann::json> subscribe(nlohmann::json params, RequestContext& context) {
+        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto uri = required_string(params, "uri");
+        {
+            std::lock_guard lock(mutex_);
+            subscriptions_.emplace(std::string(context.session_id()), uri);
+        }
+        co_return nlohmann::json::object();
+    }
+
+    asio::awaitable<nlohmann::json> unsubscribe(nlohmann::json params, RequestContext& context) {
+        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto uri = required_string(params, "uri");
+        {
+            std::lock_guard lock(mutex_);
+            subscriptions_.erase({std::string(context.session_id()), uri});
+        }
+        co_return nlohmann::json::object();
+    }
+
+    asio::awaitable<nlohmann::json> complete(nlohmann::json params, RequestContext& context) {
+        const auto ref = optional_object(params, "ref");
+        const auto argument = optional_object(params, "argument");
+        const auto type = ref.value("type", std::string());
+        const auto name = required_string(argument, "name");
+        const auto value = argument.value("value", std::string());
+        const auto context_arguments = optional_object(optional_object(params, "context"), "arguments");
+        Completer completer;
+        {
+            std::lock_guard lock(mutex_);
+            bool found = false;
+            if (type == "ref/prompt") {
+                const auto prompt_name = ref.value("name", std::string());
+                for (const auto& e : prompts_)
+                    if (e->prompt.name == prompt_name) {
+                        found = true;
+                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
+                    }
+            } else if (type == "ref/resource") {
+                const auto uri = ref.value("uri", std::string());
+                for (const auto& e : templates_)
+                    if (e->resource_template.uri_template == uri) {
+                        found = true;
+                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
+                    }
+                for (const auto& e : resources_)
+                    if (e->resource.uri == uri) found = true;
+            } else {
+                throw RpcError(error_code::invalid_params, "Invalid params: unknown ref type");
+            }
+            if (!found) throw RpcError(error_code::invalid_params, "Invalid params: unknown reference");
+        }
+        std::vector<std::string> values;
+        if (completer) values = completer(value, context_arguments);
+        const std::size_t total = values.size();
+        if (values.size() > 100) values.resize(100);
+        nlohmann::json completion = {{"values", values}, {"total", total}, {"hasMore", total > values.size()}};
+        nlohmann::json result = {{"completion", std::move(completion)}};
+        finish_result(result, context, false);
+        co_return result;
+    }
+
+    asio::awaitable<nlohmann::json> discover(nlohmann::json, RequestContext& context) {
+        if (!stateless(context) || !dispatcher_) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto& options = dispatcher_->options();
+        nlohmann::json versions = nlohmann::json::array();
+        versions.push_back(std::string(context.protocol_version()));
+        for (const auto& v : options.protocol_versions)
+            if (std::find(versions.begin(), versions.end(), nlohmann::json(v)) == versions.end()) versions.push_back(v);
+        nlohmann::json server_info = {{"name", options.server_info.name}, {"version", options.server_info.version}};
+        if (!options.server_info.title.empty()) server_info["title"] = options.server_info.title;
+        nlohmann::json result = {
+            {"supportedVersions", std::move(versions)},
+            {"capabilities", options.capabilities.is_object() ? options.capabilities : nlohmann::json::object()},
+            {"_meta", {{std::string(meta_key::server_info), std::move(server_info)}}}};
+        if (!options.instructions.empty()) result["instructions"] = options.instructions;
+        finish_result(result, context, true);
+        co_return result;
+    }
+
+    // `subscriptions/listen` (2026-07-28): acknowledges, then relays the notifications
+    // the filter asks for until the client closes the stream (the transport cancels the
+    // handler) or `close_listeners()`.
+    asio::awaitable<nlohmann::json> listen(nlohmann::json params, RequestContext& context) {
+        if (!stateless(context) || !context.id()) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto requested = params.find("notifications");
+        if (requested == params.end() || !requested->is_object())
+            throw RpcError(error_code::invalid_params, "Invalid params: notifications must be an object");
+        nlohmann::json filter = nlohmann::json::object();
+        for (const char* key : {"toolsListChanged", "promptsListChanged", "resourcesListChanged"})
+            if (requested->value(key, false) && options_.list_changed) filter[key] = true;
+        if (const auto r = requested->find("resourceSubscriptions"); r != requested->end() && r->is_array())
+            filter["resourceSubscriptions"] = *r;
+        const nlohmann::json id = json_rpc::id_to_json(*context.id());
+        const auto executor = co_await asio::this_coro::executor;
+        auto listener = std::make_shared<Listener>(executor, id, filter);
+        {
+            std::lock_guard lock(mutex_);
+            listeners_.push_back(listener);
+        }
+        struct Unregister {
+            Server* server;
+            std::shared_ptr<Listener> listener;
+            ~Unregister() {
+                std::lock_guard lock(server->mutex_);
+                std::erase(server->listeners_, listener);
+            }
+        } unregister{this, listener};
+
+        nlohmann::json meta = {{std::string(meta_key::subscription_id), id}};
+        nlohmann::json ack = {{"notifications", filter}, {"_meta", meta}};
+        co_await context.async_notify("notifications/subscriptions/acknowledged", std::move(ack));
+        for (;;) {
+            while (!listener->queue.empty()) {
+                auto [method, note] = std::move(listener->queue.front());
+                listener->queue.pop_front();
+                note["_meta"] = meta;
+                co_await context.async_notify(std::move(method), std::move(note));
+            }
+            if (listener->closed || context.is_cancelled()) break;
+            listener->timer.expires_after(std::chrono::hours(24));
+            std::error_code ec;
+            co_await listener->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none)
+                throw std::system_error(asio::error::operation_aborted);
+        }
+        nlohmann::json result = {{"_meta", meta}};
+        finish_result(result, context, false);
+        co_return result;
+    }
+
+    std::size_t notify_list_changed(const char* filter_key, const char* method) {
+        const std::string key = filter_key;
+        return broadcast([&](const nlohmann::json& filter) { return filter.value(key, false); }, method,
+                         nlohmann::json::object());
+    }
+
+    template <class Wants>
+    std::size_t broadcast(Wants wants, const char* method, const nlohmann::json& params) {
+        std::vector<std::shared_ptr<Listener>> targets;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& l : listeners_)
+                if (wants(l->filter)) targets.push_back(l);
+        }
+        for (auto& listener : targets)
+            asio::post(listener->executor, [listener, m = std::string(method), p = params]() mutable {
+                listener->queue.emplace_back(std::move(m), std::move(p));
+                listener->timer.cancel();
+            });
+        return targets.size();
+    }
+
+    ServerOptions options_;
+    Dispatcher* dispatcher_ = nullptr;
+    mutable std::mutex mutex_;
+    std::vector<std::shared_ptr<const ToolEntry>> tools_;
+    std::vector<std::shared_ptr<const ResourceEntry>> resources_;
+    std::vector<std::shared_ptr<const TemplateEntry>> templates_;
+    std::vector<std::shared_ptr<const PromptEntry>> prompts_;
+    std::set<std::pair<std::string, std::string>> subscriptions_;
+    std::vector<std::shared_ptr<Listener>> listeners_;
+};
+
+}  // namespace mcpsse
