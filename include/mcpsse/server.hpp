@@ -635,6 +635,16 @@ public:
         return subscriptions_.contains({std::string(session_id), std::string(uri)});
     }
 
+    /// Observes every change notification the server emits (`notifications/*/list_changed`,
+    /// `notifications/resources/updated` with `params.uri`), so the host can forward them
+    /// to session-based clients, e.g. `SseTransport::broadcast` (filtering
+    /// `resources/updated` with `is_subscribed`). Called on the thread that caused the
+    /// change; must not block. Replaces any earlier observer.
+    void on_change(std::function<void(const std::string& method, const nlohmann::json& params)> observer) {
+        std::lock_guard lock(mutex_);
+        observer_ = std::move(observer);
+    }
+
     /// Number of open `subscriptions/listen` streams.
     [[nodiscard]] std::size_t listener_count() const {
         std::lock_guard lock(mutex_);
@@ -1181,11 +1191,14 @@ private:
     template <class Wants>
     std::size_t broadcast(Wants wants, const char* method, const nlohmann::json& params) {
         std::vector<std::shared_ptr<Listener>> targets;
+        std::function<void(const std::string&, const nlohmann::json&)> observer;
         {
             std::lock_guard lock(mutex_);
             for (const auto& l : listeners_)
                 if (wants(l->filter)) targets.push_back(l);
+            observer = observer_;
         }
+        if (observer) observer(method, params);
         for (auto& listener : targets)
             asio::post(listener->executor, [listener, m = std::string(method), p = params]() mutable {
                 listener->queue.emplace_back(std::move(m), std::move(p));
@@ -1203,6 +1216,7 @@ private:
     std::vector<std::shared_ptr<const PromptEntry>> prompts_;
     std::set<std::pair<std::string, std::string>> subscriptions_;
     std::vector<std::shared_ptr<Listener>> listeners_;
+    std::function<void(const std::string&, const nlohmann::json&)> observer_;
 };
 
 }  // namespace mcpsse

@@ -1,0 +1,636 @@
+// everything_server: every MCP server feature the conformance suite exercises, written
+// only against mcpsse's public API (Dispatcher, RequestContext, Server, transports).
+//
+//   everything_server [--host 127.0.0.1] [--port 3000] [--stateless] [--stdio] [--help]
+//
+// HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
+// including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
+#include <mcpsse/mcpsse.hpp>
+#include <mcpsse/server.hpp>
+#include <mcpsse/sse_transport.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <vector>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using nlohmann::json;
+using mcpsse::RequestContext;
+using Awaitable = asio::awaitable<json>;
+
+// A 1x1 red PNG and a minimal WAV file, base64-encoded.
+constexpr const char* png_base64 =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+constexpr const char* wav_base64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+// ---- small helpers -------------------------------------------------------------------
+
+asio::awaitable<void> sleep_ms(int ms) {
+    const auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, std::chrono::milliseconds(ms));
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+mcpsse::Tool make_tool(std::string name, std::string description, json input_schema = {{"type", "object"}}) {
+    mcpsse::Tool tool;
+    tool.name = std::move(name);
+    tool.description = std::move(description);
+    tool.input_schema = std::move(input_schema);
+    return tool;
+}
+
+json string_argument_schema(const char* name, const char* description) {
+    return {{"type", "object"},
+            {"properties", {{name, {{"type", "string"}, {"description", description}}}}},
+            {"required", {name}}};
+}
+
+json content_result(json blocks) { return {{"content", std::move(blocks)}}; }
+
+json image_block() { return {{"type", "image"}, {"data", png_base64}, {"mimeType", "image/png"}}; }
+
+json embedded_text(std::string uri, std::string mime, std::string text) {
+    return {{"type", "resource"}, {"resource", {{"uri", std::move(uri)}, {"mimeType", std::move(mime)}, {"text", std::move(text)}}}};
+}
+
+bool has_capability(const RequestContext& ctx, const char* name) {
+    return ctx.client_capabilities().is_object() && ctx.client_capabilities().contains(name);
+}
+
+// Sends a request to the client after checking it declared `capability`.
+asio::awaitable<json> ask_client(RequestContext& ctx, const char* capability, std::string method, json params) {
+    if (!has_capability(ctx, capability)) throw mcpsse::missing_capability_error({{capability, json::object()}});
+    co_return co_await ctx.async_request(std::move(method), std::move(params));
+}
+
+json elicitation_request(std::string message, json properties, json required) {
+    return {{"method", "elicitation/create"},
+            {"params",
+             {{"message", std::move(message)},
+              {"requestedSchema", {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}}}}}};
+}
+
+json sampling_request(std::string prompt, int max_tokens) {
+    json message = {{"role", "user"}, {"content", mcpsse::text_content(std::move(prompt))}};
+    return {{"method", "sampling/createMessage"},
+            {"params", {{"messages", json::array({message})}, {"maxTokens", max_tokens}}}};
+}
+
+json roots_request() { return {{"method", "roots/list"}, {"params", json::object()}}; }
+
+// The text a sampling result carries ("content" may be one block or an array).
+std::string sampled_text(const json& result) {
+    const json& content = result.contains("content") ? result["content"] : json();
+    const json& block = content.is_array() && !content.empty() ? content[0] : content;
+    return block.is_object() ? block.value("text", std::string("(no text)")) : std::string("(no text)");
+}
+
+// ---- content tools (tools-call-*) ---------------------------------------------------
+
+void add_content_tools(mcpsse::Server& server) {
+    server.add_tool(make_tool("test_simple_text", "Returns a simple text response"), [](json, RequestContext&) -> Awaitable {
+        co_return mcpsse::tool_text_result("This is a simple text response for testing.");
+    });
+    server.add_tool(make_tool("test_image_content", "Returns an image"), [](json, RequestContext&) -> Awaitable {
+        co_return content_result(json::array({image_block()}));
+    });
+    server.add_tool(make_tool("test_audio_content", "Returns audio"), [](json, RequestContext&) -> Awaitable {
+        json audio = {{"type", "audio"}, {"data", wav_base64}, {"mimeType", "audio/wav"}};
+        co_return content_result(json::array({audio}));
+    });
+    server.add_tool(make_tool("test_embedded_resource", "Returns an embedded resource"), [](json, RequestContext&) -> Awaitable {
+        co_return content_result(json::array(
+            {embedded_text("test://embedded-resource", "text/plain", "This is an embedded resource content.")}));
+    });
+    server.add_tool(make_tool("test_multiple_content_types", "Returns text, an image and a resource"),
+                    [](json, RequestContext&) -> Awaitable {
+                        json blocks = json::array();
+                        blocks.push_back(mcpsse::text_content("Multiple content types test:"));
+                        blocks.push_back(image_block());
+                        blocks.push_back(embedded_text("test://mixed-content-resource", "application/json",
+                                                       json{{"test", "data"}, {"value", 123}}.dump()));
+                        co_return content_result(std::move(blocks));
+                    });
+    server.add_tool(make_tool("test_error_handling", "Always fails (reported with isError: true)"),
+                    [](json, RequestContext&) -> Awaitable {
+                        throw std::runtime_error("This tool intentionally returns an error for testing");
+                        co_return json{};
+                    });
+}
+
+// ---- logging and progress ----------------------------------------------------------
+
+asio::awaitable<json> log_three_times(RequestContext& ctx) {
+    co_await ctx.async_log(mcpsse::LoggingLevel::info, "Tool execution started");
+    co_await sleep_ms(50);
+    co_await ctx.async_log(mcpsse::LoggingLevel::info, "Tool processing data");
+    co_await sleep_ms(50);
+    co_await ctx.async_log(mcpsse::LoggingLevel::info, "Tool execution completed");
+    co_return mcpsse::tool_text_result("Tool with logging executed successfully");
+}
+
+void add_logging_and_progress_tools(mcpsse::Server& server) {
+    server.add_tool(make_tool("test_tool_with_logging", "Sends three info log messages"),
+                    [](json, RequestContext& ctx) -> Awaitable { co_return co_await log_three_times(ctx); });
+    server.add_tool(make_tool("test_logging_tool", "Logs at info level (logged only when the client asked)"),
+                    [](json, RequestContext& ctx) -> Awaitable { co_return co_await log_three_times(ctx); });
+    server.add_tool(make_tool("test_tool_with_progress", "Reports progress 0, 50 and 100 of 100"),
+                    [](json, RequestContext& ctx) -> Awaitable {
+                        for (int step : {0, 50, 100}) {
+                            co_await ctx.async_progress(step, 100, "Completed step " + std::to_string(step) + " of 100");
+                            if (step < 100) co_await sleep_ms(50);
+                        }
+                        const json& token = ctx.progress_token();
+                        co_return mcpsse::tool_text_result(token.is_string() ? token.get<std::string>() : token.dump());
+                    });
+    server.add_tool(make_tool("test_reconnection", "Takes a moment, so clients can exercise SSE polling"),
+                    [](json, RequestContext&) -> Awaitable {
+                        co_await sleep_ms(100);
+                        co_return mcpsse::tool_text_result("Reconnection test completed successfully.");
+                    });
+}
+
+// ---- sampling and elicitation through server-to-client requests ----------------------
+
+void add_client_request_tools(mcpsse::Server& server) {
+    server.add_tool(make_tool("test_sampling", "Asks the client's LLM", string_argument_schema("prompt", "The prompt to send")),
+                    [](json args, RequestContext& ctx) -> Awaitable {
+                        json request = sampling_request(args.value("prompt", std::string()), 100);
+                        const json result = co_await ask_client(ctx, "sampling", "sampling/createMessage", request["params"]);
+                        co_return mcpsse::tool_text_result("LLM response: " + sampled_text(result));
+                    });
+    server.add_tool(make_tool("test_elicitation", "Asks the user for input",
+                              string_argument_schema("message", "The message to show the user")),
+                    [](json args, RequestContext& ctx) -> Awaitable {
+                        json properties = {{"username", {{"type", "string"}, {"description", "User's response"}}},
+                                           {"email", {{"type", "string"}, {"description", "User's email address"}}}};
+                        json request = elicitation_request(args.value("message", std::string()), properties,
+                                                           json::array({"username", "email"}));
+                        const json result = co_await ask_client(ctx, "elicitation", "elicitation/create", request["params"]);
+                        co_return mcpsse::tool_text_result("User response: action=" + result.value("action", std::string()) +
+                                                           ", content=" + result.value("content", json::object()).dump());
+                    });
+    server.add_tool(make_tool("test_elicitation_sep1034_defaults", "Elicitation with defaults (SEP-1034)"),
+                    [](json, RequestContext& ctx) -> Awaitable {
+                        json properties = {
+                            {"name", {{"type", "string"}, {"description", "User name"}, {"default", "John Doe"}}},
+                            {"age", {{"type", "integer"}, {"description", "User age"}, {"default", 30}}},
+                            {"score", {{"type", "number"}, {"description", "User score"}, {"default", 95.5}}},
+                            {"status",
+                             {{"type", "string"}, {"description", "User status"}, {"enum", {"active", "inactive", "pending"}}, {"default", "active"}}},
+                            {"verified", {{"type", "boolean"}, {"description", "Verification status"}, {"default", true}}}};
+                        json request = elicitation_request("Please review and update the form fields with defaults", properties,
+                                                           json::array());
+                        const json result = co_await ask_client(ctx, "elicitation", "elicitation/create", request["params"]);
+                        co_return mcpsse::tool_text_result("Elicitation completed: action=" + result.value("action", std::string()) +
+                                                           ", content=" + result.value("content", json::object()).dump());
+                    });
+    server.add_tool(make_tool("test_elicitation_sep1330_enums", "Elicitation with every enum form (SEP-1330)"),
+                    [](json, RequestContext& ctx) -> Awaitable {
+                        auto titled = [](const char* prefix, const char* a, const char* b, const char* c) {
+                            return json::array({{{"const", std::string(prefix) + "1"}, {"title", a}},
+                                                {{"const", std::string(prefix) + "2"}, {"title", b}},
+                                                {{"const", std::string(prefix) + "3"}, {"title", c}}});
+                        };
+                        json properties = {
+                            {"untitledSingle", {{"type", "string"}, {"description", "Select one option"}, {"enum", {"option1", "option2", "option3"}}}},
+                            {"titledSingle",
+                             {{"type", "string"}, {"description", "Select one option with titles"},
+                              {"oneOf", titled("value", "First Option", "Second Option", "Third Option")}}},
+                            {"legacyEnum",
+                             {{"type", "string"}, {"description", "Select one option (legacy)"}, {"enum", {"opt1", "opt2", "opt3"}},
+                              {"enumNames", {"Option One", "Option Two", "Option Three"}}}},
+                            {"untitledMulti",
+                             {{"type", "array"}, {"description", "Select multiple options"}, {"minItems", 1}, {"maxItems", 3},
+                              {"items", {{"type", "string"}, {"enum", {"option1", "option2", "option3"}}}}}},
+                            {"titledMulti",
+                             {{"type", "array"}, {"description", "Select multiple options with titles"}, {"minItems", 1}, {"maxItems", 3},
+                              {"items", {{"anyOf", titled("value", "First Choice", "Second Choice", "Third Choice")}}}}}};
+                        json request = elicitation_request("Please select options from the enum fields", properties, json::array());
+                        const json result = co_await ask_client(ctx, "elicitation", "elicitation/create", request["params"]);
+                        co_return mcpsse::tool_text_result("Elicitation completed: action=" + result.value("action", std::string()) +
+                                                           ", content=" + result.value("content", json::object()).dump());
+                    });
+}
+
+// ---- schemas: JSON Schema 2020-12 and x-mcp-header ---------------------------------------
+
+void add_schema_tools(mcpsse::Server& server) {
+    const json schema = json::parse(R"({
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "type": "object",
+      "$defs": {"address": {"$anchor": "addressDef", "type": "object",
+                            "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+      "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                     "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                     "phone": {"type": "string"}, "email": {"type": "string"}},
+      "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+      "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+      "then": {"required": ["phone"]},
+      "else": {"required": ["email"]},
+      "additionalProperties": false})");
+    server.add_tool(make_tool("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features", schema),
+                    [](json args, RequestContext&) -> Awaitable {
+                        co_return mcpsse::tool_text_result("Received: " + args.dump());
+                    });
+    // 2026-07-28: the `region` argument is mirrored into the `Mcp-Param-Region` header.
+    const json header_schema = {
+        {"type", "object"},
+        {"properties", {{"region", {{"type", "string"}, {"description", "Deployment region"}, {"x-mcp-header", "Region"}}}}},
+        {"required", {"region"}}};
+    server.add_tool(make_tool("test_custom_header", "Echoes an argument that travels in an HTTP header too", header_schema),
+                    [](json args, RequestContext&) -> Awaitable {
+                        co_return mcpsse::tool_text_result("Region: " + args.value("region", std::string()));
+                    });
+}
+
+// ---- input-required results (2026-07-28 MRTR; fulfilled by the Server for sessions) ----
+
+std::string elicited(const json& response, const char* field) {
+    if (response.value("action", std::string()) != "accept") return "(" + response.value("action", std::string("none")) + ")";
+    const json content = response.value("content", json::object());
+    return content.contains(field) ? (content[field].is_string() ? content[field].get<std::string>() : content[field].dump())
+                                   : std::string("(missing)");
+}
+
+json name_question(const char* message) {
+    return elicitation_request(message, {{"name", {{"type", "string"}}}}, json::array({"name"}));
+}
+
+void add_input_required_tools(mcpsse::Server& server) {
+    using mcpsse::ToolCall;
+    server.add_tool(make_tool("test_input_required_result_elicitation", "Asks for the user's name, then greets"),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const json& answer = call.input.response("user_name");
+                        if (answer.is_null()) co_return mcpsse::input_required_result({{"user_name", name_question("What is your name?")}});
+                        co_return mcpsse::tool_text_result("Hello, " + elicited(answer, "name") + "!");
+                    });
+    server.add_tool(make_tool("test_input_required_result_sampling", "Asks the client's LLM a question"),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const json& answer = call.input.response("capital_question");
+                        if (answer.is_null())
+                            co_return mcpsse::input_required_result(
+                                {{"capital_question", sampling_request("What is the capital of France?", 100)}});
+                        co_return mcpsse::tool_text_result("Sampling response: " + sampled_text(answer));
+                    });
+    server.add_tool(make_tool("test_input_required_result_list_roots", "Asks for the client's roots"),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const json& answer = call.input.response("client_roots");
+                        if (answer.is_null()) co_return mcpsse::input_required_result({{"client_roots", roots_request()}});
+                        std::string uris;
+                        for (const auto& root : answer.value("roots", json::array())) uris += " " + root.value("uri", std::string());
+                        co_return mcpsse::tool_text_result("Roots:" + uris);
+                    });
+    server.add_tool(make_tool("test_input_required_result_capabilities", "Asks only for what the client supports"),
+                    [](ToolCall call, RequestContext& ctx) -> Awaitable {
+                        if (!call.input.empty()) co_return mcpsse::tool_text_result("Received " + std::to_string(call.input.responses.size()) + " input responses");
+                        json requests = json::object();
+                        if (has_capability(ctx, "elicitation")) requests["user_name"] = name_question("What is your name?");
+                        if (has_capability(ctx, "sampling")) requests["greeting"] = sampling_request("Generate a greeting", 50);
+                        if (has_capability(ctx, "roots")) requests["client_roots"] = roots_request();
+                        if (requests.empty()) co_return mcpsse::tool_text_result("The client supports no input requests");
+                        co_return mcpsse::input_required_result(std::move(requests));
+                    });
+}
+
+// Tools whose requestState matters: sealed by the Server, verified on the retry.
+void add_stateful_input_tools(mcpsse::Server& server) {
+    using mcpsse::ToolCall;
+    auto open = [&server](const mcpsse::RetryInput& input) -> std::string {
+        const auto payload = input.request_state ? server.open_state(*input.request_state) : std::nullopt;
+        if (!payload) throw mcpsse::RpcError(mcpsse::error_code::invalid_params, "Invalid requestState: integrity check failed");
+        return *payload;
+    };
+    server.add_tool(make_tool("test_input_required_result_request_state", "Round-trips a sealed requestState"),
+                    [&server, open](ToolCall call, RequestContext&) -> Awaitable {
+                        json confirm = elicitation_request("Please confirm", {{"ok", {{"type", "boolean"}}}}, json::array({"ok"}));
+                        if (call.input.empty()) co_return mcpsse::input_required_result({{"confirm", confirm}}, server.seal_state("confirm"));
+                        if (open(call.input) != "confirm") throw mcpsse::RpcError(mcpsse::error_code::invalid_params, "Unexpected requestState");
+                        co_return mcpsse::tool_text_result("state-ok: confirmed=" + elicited(call.input.response("confirm"), "ok"));
+                    });
+    server.add_tool(make_tool("test_input_required_result_tampered_state", "Rejects an altered requestState"),
+                    [&server, open](ToolCall call, RequestContext&) -> Awaitable {
+                        json confirm = elicitation_request("Please confirm", {{"ok", {{"type", "boolean"}}}}, json::array({"ok"}));
+                        if (call.input.empty()) co_return mcpsse::input_required_result({{"confirm", confirm}}, server.seal_state("tamper-check"));
+                        open(call.input);
+                        co_return mcpsse::tool_text_result("state-ok");
+                    });
+    server.add_tool(make_tool("test_input_required_result_multiple_inputs", "Asks for three inputs at once"),
+                    [&server, open](ToolCall call, RequestContext&) -> Awaitable {
+                        json all = {{"user_name", name_question("What is your name?")},
+                                    {"greeting", sampling_request("Generate a greeting", 50)},
+                                    {"client_roots", roots_request()}};
+                        if (!call.input.empty()) open(call.input);
+                        json missing = json::object();
+                        for (auto it = all.begin(); it != all.end(); ++it)
+                            if (call.input.response(it.key()).is_null()) missing[it.key()] = it.value();
+                        if (!missing.empty()) co_return mcpsse::input_required_result(std::move(missing), server.seal_state("multiple"));
+                        co_return mcpsse::tool_text_result("Name: " + elicited(call.input.response("user_name"), "name") +
+                                                           ", greeting: " + sampled_text(call.input.response("greeting")));
+                    });
+    server.add_tool(make_tool("test_input_required_result_multi_round", "Asks two questions in two rounds"),
+                    [&server, open](ToolCall call, RequestContext&) -> Awaitable {
+                        if (call.input.empty())
+                            co_return mcpsse::input_required_result({{"step1", name_question("Step 1: What is your name?")}},
+                                                                    server.seal_state("round=1"));
+                        const std::string state = open(call.input);
+                        if (state == "round=1") {
+                            const json& step1 = call.input.response("step1");
+                            if (step1.is_null())
+                                co_return mcpsse::input_required_result({{"step1", name_question("Step 1: What is your name?")}},
+                                                                        server.seal_state("round=1"));
+                            json color = elicitation_request("Step 2: What is your favorite color?", {{"color", {{"type", "string"}}}},
+                                                             json::array({"color"}));
+                            co_return mcpsse::input_required_result({{"step2", color}},
+                                                                    server.seal_state("round=2;name=" + elicited(step1, "name")));
+                        }
+                        const json& step2 = call.input.response("step2");
+                        if (state.rfind("round=2;name=", 0) != 0 || step2.is_null())
+                            throw mcpsse::RpcError(mcpsse::error_code::invalid_params, "Unexpected round");
+                        co_return mcpsse::tool_text_result("Name: " + state.substr(13) + ", color: " + elicited(step2, "color"));
+                    });
+}
+
+// ---- diagnostics the 2026-07-28 scenarios call -----------------------------------------
+
+void add_stateless_diagnostics(mcpsse::Server& server) {
+    server.add_tool(make_tool("test_missing_capability", "Needs the client's sampling capability"),
+                    [](json, RequestContext& ctx) -> Awaitable {
+                        if (!has_capability(ctx, "sampling")) throw mcpsse::missing_capability_error({{"sampling", json::object()}});
+                        co_return mcpsse::tool_text_result("The client declared sampling");
+                    });
+    server.add_tool(make_tool("test_streaming_elicitation", "Streams a notification, then asks for input"),
+                    [](mcpsse::ToolCall call, RequestContext& ctx) -> Awaitable {
+                        if (!call.input.empty()) co_return mcpsse::tool_text_result("Thanks, " + elicited(call.input.response("user_name"), "name"));
+                        co_await ctx.async_progress(1, 2, "About to ask for input");
+                        co_return mcpsse::input_required_result({{"user_name", name_question("What is your name?")}});
+                    });
+    server.add_tool(make_tool("test_trigger_tool_change", "Adds or removes a tool (tools/list_changed)"),
+                    [&server](json, RequestContext&) -> Awaitable {
+                        if (!server.remove_tool("test_dynamic_tool"))
+                            server.add_tool(make_tool("test_dynamic_tool", "Appears and disappears"), [](json, RequestContext&) -> Awaitable {
+                                co_return mcpsse::tool_text_result("dynamic");
+                            });
+                        co_return mcpsse::tool_text_result("Tool list changed");
+                    });
+    server.add_tool(make_tool("test_trigger_prompt_change", "Adds or removes a prompt (prompts/list_changed)"),
+                    [&server](json, RequestContext&) -> Awaitable {
+                        if (!server.remove_prompt("test_dynamic_prompt")) {
+                            mcpsse::Prompt prompt;
+                            prompt.name = "test_dynamic_prompt";
+                            prompt.description = "Appears and disappears";
+                            server.add_prompt(prompt, [](mcpsse::PromptGet, RequestContext&) -> Awaitable {
+                                json message = {{"role", "user"}, {"content", mcpsse::text_content("dynamic")}};
+                                co_return json{{"messages", json::array({message})}};
+                            });
+                        }
+                        co_return mcpsse::tool_text_result("Prompt list changed");
+                    });
+}
+
+// ---- resources -------------------------------------------------------------------------
+
+mcpsse::Resource make_resource(std::string uri, std::string name, std::string description, std::string mime) {
+    mcpsse::Resource resource;
+    resource.uri = std::move(uri);
+    resource.name = std::move(name);
+    resource.description = std::move(description);
+    resource.mime_type = std::move(mime);
+    return resource;
+}
+
+mcpsse::ResourceHandler fixed_text(std::string mime, std::string text) {
+    return [mime, text](mcpsse::ResourceRead read, RequestContext&) -> Awaitable {
+        co_return json::array({{{"uri", read.uri}, {"mimeType", mime}, {"text", text}}});
+    };
+}
+
+void add_resources(mcpsse::Server& server) {
+    server.add_resource(make_resource("test://static-text", "static-text", "A static text resource", "text/plain"),
+                        fixed_text("text/plain", "This is the content of the static text resource."));
+    server.add_resource(make_resource("test://static-binary", "static-binary", "A static binary resource (PNG)", "image/png"),
+                        [](mcpsse::ResourceRead read, RequestContext&) -> Awaitable {
+                            co_return json::array({{{"uri", read.uri}, {"mimeType", "image/png"}, {"blob", png_base64}}});
+                        });
+    server.add_resource(make_resource("test://watched-resource", "watched-resource", "A resource clients may subscribe to", "text/plain"),
+                        fixed_text("text/plain", "Watched resource content"));
+    mcpsse::ResourceTemplate item;
+    item.uri_template = "test://template/{id}/data";
+    item.name = "template-data";
+    item.description = "Data for any id";
+    item.mime_type = "application/json";
+    std::map<std::string, mcpsse::Completer> completers;
+    completers["id"] = [](std::string_view prefix, const json&) {
+        std::vector<std::string> out;
+        for (const char* id : {"1", "2", "3", "42", "123"})
+            if (std::string_view(id).starts_with(prefix)) out.emplace_back(id);
+        return out;
+    };
+    server.add_resource_template(item, [](mcpsse::ResourceRead read, RequestContext&) -> Awaitable {
+        const std::string id = read.variables["id"];
+        json data = {{"id", id}, {"templateTest", true}, {"data", "Data for ID: " + id}};
+        co_return json::array({{{"uri", read.uri}, {"mimeType", "application/json"}, {"text", data.dump()}}});
+    }, completers);
+}
+
+// ---- prompts ---------------------------------------------------------------------------
+
+json user_message(json content) { return {{"role", "user"}, {"content", std::move(content)}}; }
+
+mcpsse::Prompt make_prompt(std::string name, std::string description, std::vector<mcpsse::PromptArgument> arguments = {}) {
+    mcpsse::Prompt prompt;
+    prompt.name = std::move(name);
+    prompt.description = std::move(description);
+    prompt.arguments = std::move(arguments);
+    return prompt;
+}
+
+void add_prompts(mcpsse::Server& server) {
+    server.add_prompt(make_prompt("test_simple_prompt", "A prompt without arguments"),
+                      [](mcpsse::PromptGet, RequestContext&) -> Awaitable {
+                          json message = user_message(mcpsse::text_content("This is a simple prompt for testing."));
+                          co_return json{{"messages", json::array({message})}};
+                      });
+    std::map<std::string, mcpsse::Completer> completers;
+    completers["arg1"] = [](std::string_view prefix, const json&) {
+        std::vector<std::string> out;
+        for (const char* word : {"paris", "park", "party", "test", "testing"})
+            if (std::string_view(word).starts_with(prefix)) out.emplace_back(word);
+        return out;
+    };
+    server.add_prompt(make_prompt("test_prompt_with_arguments", "A prompt with two arguments",
+                                  {{"arg1", "First test argument", true}, {"arg2", "Second test argument", true}}),
+                      [](mcpsse::PromptGet get, RequestContext&) -> Awaitable {
+                          json message = user_message(mcpsse::text_content(
+                              "Prompt with arguments: arg1='" + get.arguments.value("arg1", std::string()) + "', arg2='" +
+                              get.arguments.value("arg2", std::string()) + "'"));
+                          co_return json{{"messages", json::array({message})}};
+                      },
+                      completers);
+    server.add_prompt(make_prompt("test_prompt_with_embedded_resource", "A prompt embedding a resource",
+                                  {{"resourceUri", "URI of the resource to embed", true}}),
+                      [](mcpsse::PromptGet get, RequestContext&) -> Awaitable {
+                          json messages = json::array();
+                          messages.push_back(user_message(embedded_text(get.arguments.value("resourceUri", std::string()), "text/plain",
+                                                                        "Embedded resource content for testing.")));
+                          messages.push_back(user_message(mcpsse::text_content("Please process the embedded resource above.")));
+                          co_return json{{"messages", std::move(messages)}};
+                      });
+    server.add_prompt(make_prompt("test_prompt_with_image", "A prompt with an image"),
+                      [](mcpsse::PromptGet, RequestContext&) -> Awaitable {
+                          json messages = json::array({user_message(image_block()),
+                                                       user_message(mcpsse::text_content("Please analyze the image above."))});
+                          co_return json{{"messages", std::move(messages)}};
+                      });
+    server.add_prompt(make_prompt("test_input_required_result_prompt", "A prompt that first asks for context"),
+                      [](mcpsse::PromptGet get, RequestContext&) -> Awaitable {
+                          const json& answer = get.input.response("user_context");
+                          if (answer.is_null()) {
+                              json question = elicitation_request("What context should the prompt use?",
+                                                                  {{"context", {{"type", "string"}}}}, json::array({"context"}));
+                              co_return mcpsse::input_required_result({{"user_context", question}});
+                          }
+                          json message = user_message(mcpsse::text_content("Use this context: " + elicited(answer, "context")));
+                          co_return json{{"messages", json::array({message})}};
+                      });
+}
+
+// ---- command line and main -------------------------------------------------------------
+
+struct Settings {
+    std::string host = "127.0.0.1";
+    unsigned short port = 3000;
+    bool stateless = false;
+    bool stdio = false;
+};
+
+void usage(std::FILE* out) {
+    std::fputs("usage: everything_server [--host ADDR] [--port N] [--stateless] [--stdio] [--help]\n"
+               "  --host ADDR   address to bind (default 127.0.0.1)\n"
+               "  --port N      TCP port (default 3000; 0 picks a free one)\n"
+               "  --stateless   serve the session-based revisions without sessions\n"
+               "  --stdio       serve MCP on standard input/output instead of HTTP\n"
+               "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
+               out);
+}
+
+std::optional<Settings> parse(int argc, char** argv) {
+    Settings settings;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (arg == "--help" || arg == "-h") {
+            usage(stdout);
+            std::exit(0);
+        } else if (arg == "--host" && has_value) {
+            settings.host = argv[++i];
+        } else if (arg == "--port" && has_value) {
+            const long port = std::strtol(argv[++i], nullptr, 10);
+            if (port < 0 || port > 65535) return std::nullopt;
+            settings.port = static_cast<unsigned short>(port);
+        } else if (arg == "--stateless") {
+            settings.stateless = true;
+        } else if (arg == "--stdio") {
+            settings.stdio = true;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return settings;
+}
+
+void report(std::exception_ptr error, int& status) {
+    if (!error) return;
+    status = 1;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "everything_server: %s\n", e.what());
+    }
+}
+
+template <class Transport>
+int serve(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& dispatcher, mcpsse::Server& server) {
+    int status = 0;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code ec, int) {
+        if (ec) return;
+        server.close_listeners();
+        transport.stop();
+    });
+    transport.async_run(dispatcher, [&](std::exception_ptr error) {
+        report(error, status);
+        signals.cancel();
+    });
+    io.run();
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto settings = parse(argc, argv);
+    if (!settings) {
+        usage(stderr);
+        return 2;
+    }
+    mcpsse::DispatcherOptions options;
+    options.server_info.name = "mcpsse-everything-server";
+    options.server_info.version = "1.0.0";
+    options.instructions = "A test server exposing every MCP feature.";
+    mcpsse::Dispatcher dispatcher{options};
+    mcpsse::Server server;
+    add_content_tools(server);
+    add_logging_and_progress_tools(server);
+    add_client_request_tools(server);
+    add_schema_tools(server);
+    add_input_required_tools(server);
+    add_stateful_input_tools(server);
+    add_stateless_diagnostics(server);
+    add_resources(server);
+    add_prompts(server);
+    server.install(dispatcher);
+
+    asio::io_context io;
+    try {
+        if (settings->stdio) {
+            mcpsse::StdioTransport<asio::any_io_executor> transport{io.get_executor()};
+            return serve(io, transport, dispatcher, server);
+        }
+        mcpsse::SseTransportOptions http;
+        http.host = settings->host;
+        http.port = settings->port;
+        http.stateless = settings->stateless;
+        mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
+        // Change notifications for session-based clients go to their standalone streams.
+        server.on_change([&transport, &server](const std::string& method, const json& params) {
+            if (method == "notifications/resources/updated") {
+                const std::string uri = params.value("uri", std::string());
+                transport.broadcast(method, params, [&](const mcpsse::SseSession& s) { return server.is_subscribed(s.id(), uri); });
+            } else {
+                transport.broadcast(method, params);
+            }
+        });
+        std::fprintf(stderr, "everything_server: listening on http://%s:%u/mcp\n", settings->host.c_str(),
+                     static_cast<unsigned>(transport.local_port()));
+        return serve(io, transport, dispatcher, server);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "everything_server: %s\n", e.what());
+        return 1;
+    }
+}
