@@ -1,0 +1,226 @@
+// mcpsse internal: one SSE stream of a session, as the sink its messages go to.
+#pragma once
+
+#include <mcpsse/detail/event_id.hpp>
+#include <mcpsse/detail/message_sink.hpp>
+#include <mcpsse/detail/sse_event.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace mcpsse::detail {
+
+/// A session's access to its event store (type-erased, so `SseSession` need not be a
+/// template). Thread-safe like the `EventStore` it wraps.
+class EventLog {
+public:
+    virtual ~EventLog() = default;
+    /// Keeps `message` as event `id`.
+    virtual void append(EventId id, std::string message) = 0;
+    /// Visits the events of `id.stream` after `id`; false when that is impossible.
+    virtual bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) = 0;
+};
+
+/// How an `SseStream` frames and keeps its events.
+struct SseStreamConfig {
+    /// Stream number within the session, encoded in event ids; 0: events carry no id
+    /// and are not kept for replay.
+    std::uint64_t number = 0;
+    /// Legacy HTTP+SSE framing: `event: message`, no ids.
+    bool legacy = false;
+    /// A POST's response stream: answered as JSON unless an event precedes the reply.
+    bool lazy = false;
+    /// False when the stream cannot carry server-to-client requests (2026-07-28).
+    bool accepts_requests = true;
+    /// Bytes queued for the connection above which the consumer is too slow: the queue
+    /// is dropped (kept events stay replayable) and the connection is closed.
+    std::size_t max_queue_bytes = 4 * 1024 * 1024;
+};
+
+/// One SSE stream: the sink of the messages the session sends on it, the queue of
+/// framed events waiting for the connection that writes them, and the link to the
+/// event store for replay. The session's strand produces; the connection's strand
+/// consumes; a mutex guards the hand-over, and `waker` (set by the attached
+/// connection) tells the consumer there is work.
+///
+/// Thread-safety: all members are safe to call from any thread.
+class SseStream final : public MessageSink {
+public:
+    /// What the consumer takes in one go.
+    struct Batch {
+        /// Framed SSE bytes to write, in order.
+        std::string bytes;
+        /// No more events will come after `bytes`.
+        bool finished = false;
+        /// The consumer fell behind: close the connection (events stay replayable).
+        bool overflowed = false;
+        /// The stream switched to SSE (an event was sent before the reply).
+        bool opened = false;
+        /// For a lazy stream finished without opening: the JSON reply (nullopt when the
+        /// request was cancelled and no reply exists).
+        std::optional<std::string> json_reply;
+    };
+
+    /// Creates a stream; `log` may be null (no replay).
+    SseStream(SseStreamConfig config, std::shared_ptr<EventLog> log)
+        : config_(config), log_(std::move(log)), opened_(!config.lazy) {}
+
+    /// The stream's number (0: not resumable).
+    [[nodiscard]] std::uint64_t number() const noexcept { return config_.number; }
+
+    /// Frames and queues `message`; keeps it in the event store first when resumable.
+    /// Returns false when the stream has finished, or when nothing connected could
+    /// ever receive it (not attached and not resumable).
+    bool send(std::string message) override { return enqueue(std::move(message)); }
+
+    /// False for streams of a stateless exchange (see `SseStreamConfig`).
+    [[nodiscard]] bool accepts_requests() const noexcept override { return config_.accepts_requests; }
+
+    /// The request's handler finished: `reply` is its response (nullopt when cancelled).
+    /// A lazy stream that never opened keeps it as the JSON reply; otherwise it is sent
+    /// as the last event. No event is accepted afterwards.
+    void finish(std::optional<std::string> reply) {
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(mutex_);
+            if (finished_) return;
+            if (!opened_) {
+                json_reply_ = std::move(reply);
+            } else if (reply) {
+                frame_locked(std::move(*reply));
+            }
+            finished_ = true;
+            wake = take_waker_locked();
+        }
+        if (wake) wake();
+    }
+
+    /// Ends the stream without a reply (the session ended or the server stops).
+    void close() { finish(std::nullopt); }
+
+    /// True once `finish` or `close` was called.
+    [[nodiscard]] bool finished() const {
+        std::lock_guard lock(mutex_);
+        return finished_;
+    }
+
+    /// True while a connection is attached.
+    [[nodiscard]] bool attached() const {
+        std::lock_guard lock(mutex_);
+        return attached_;
+    }
+
+    /// Attaches a consumer. With `resume_after`, first queues the stored events after it
+    /// (MCP R3/R4); sets `replayed` to false when they could not be replayed. Returns
+    /// false when another connection is attached.
+    bool attach(std::function<void()> waker, std::optional<EventId> resume_after = std::nullopt,
+                bool* replayed = nullptr) {
+        std::lock_guard lock(mutex_);
+        if (attached_) return false;
+        attached_ = true;
+        overflowed_ = false;
+        wake_pending_ = false;
+        waker_ = std::move(waker);
+        queue_.clear();
+        if (resume_after && log_) {
+            const bool ok = log_->replay_after(*resume_after, [this](EventId id, std::string_view message) {
+                format_locked(id, message);
+            });
+            if (replayed) *replayed = ok;
+        }
+        return true;
+    }
+
+    /// Detaches the consumer (its connection ended). Later events are only stored.
+    void detach() {
+        std::lock_guard lock(mutex_);
+        attached_ = false;
+        waker_ = nullptr;
+        queue_.clear();
+        queue_.shrink_to_fit();
+    }
+
+    /// Takes everything queued for the consumer.
+    Batch take() {
+        std::lock_guard lock(mutex_);
+        Batch batch;
+        batch.bytes.swap(queue_);
+        batch.finished = finished_;
+        batch.overflowed = overflowed_;
+        batch.opened = opened_;
+        if (finished_ && !opened_) batch.json_reply = json_reply_;
+        wake_pending_ = false;
+        return batch;
+    }
+
+    /// Switches a lazy stream to SSE (the host asked for SSE responses).
+    void open() {
+        std::lock_guard lock(mutex_);
+        opened_ = true;
+    }
+
+private:
+    bool enqueue(std::string message) {
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(mutex_);
+            if (finished_) return false;
+            if (!attached_ && !(log_ && config_.number != 0)) return false;
+            opened_ = true;
+            frame_locked(std::move(message));
+            wake = take_waker_locked();
+        }
+        if (wake) wake();
+        return true;
+    }
+
+    // Assigns the next id, stores the event, and queues it if a consumer is attached.
+    void frame_locked(std::string message) {
+        const bool resumable = log_ && config_.number != 0 && !config_.legacy;
+        EventId id{config_.number, 0};
+        if (resumable) {
+            id.sequence = ++sequence_;
+            if (attached_ && !overflowed_) format_locked(id, message);
+            log_->append(id, std::move(message));
+        } else if (attached_ && !overflowed_) {
+            format_locked(id, message);
+        }
+        if (queue_.size() > config_.max_queue_bytes) {
+            overflowed_ = true;
+            std::string{}.swap(queue_);
+        }
+    }
+
+    void format_locked(EventId id, std::string_view message) {
+        std::string id_text;  // "<stream>-<sequence>" fits the small-string buffer
+        if (id.sequence != 0) append_to(id_text, id);
+        append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id_text, message, std::nullopt});
+    }
+
+    std::function<void()> take_waker_locked() {
+        if (!attached_ || wake_pending_ || !waker_) return nullptr;
+        wake_pending_ = true;
+        return waker_;
+    }
+
+    SseStreamConfig config_;
+    std::shared_ptr<EventLog> log_;
+    mutable std::mutex mutex_;
+    std::string queue_;
+    std::optional<std::string> json_reply_;
+    std::function<void()> waker_;
+    std::uint64_t sequence_ = 0;
+    bool opened_;
+    bool finished_ = false;
+    bool attached_ = false;
+    bool overflowed_ = false;
+    bool wake_pending_ = false;
+};
+
+}  // namespace mcpsse::detail

@@ -1,0 +1,180 @@
+// mcpsse: one MCP session served over HTTP (Streamable HTTP or legacy HTTP+SSE).
+#pragma once
+
+#include <mcpsse/detail/rpc_session.hpp>
+#include <mcpsse/detail/sse_stream.hpp>
+
+#include <asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace mcpsse {
+
+/// One MCP session of an `SseTransport`: its id, its JSON-RPC state, its streams
+/// (one per POST that streams, the standalone GET stream, or the legacy stream) and
+/// their event ids. Created by the transport on `initialize` (Streamable HTTP, MCP N1)
+/// or on a legacy `GET`; ended by DELETE (N5), the idle timeout, the end of a legacy
+/// stream, or `SseTransport::stop`.
+///
+/// Hosts meet it in `SseTransportOptions::on_session_open`/`on_session_close` and
+/// through `SseTransport::for_each_session`.
+///
+/// Thread-safety: `id()`, `legacy()` and `notify()` are safe from any thread; the
+/// JSON-RPC state is only touched on the session's strand.
+class SseSession : public std::enable_shared_from_this<SseSession> {
+public:
+    /// Creates a session; used by `SseTransport`.
+    SseSession(std::string id, bool legacy, std::shared_ptr<detail::EventLog> log)
+        : id_(std::move(id)), legacy_(legacy), log_(std::move(log)) {
+        touch();
+    }
+
+    /// The session id (`Mcp-Session-Id`, or the legacy `sessionId` parameter).
+    [[nodiscard]] const std::string& id() const noexcept { return id_; }
+
+    /// True for a legacy HTTP+SSE (2024-11-05) session.
+    [[nodiscard]] bool legacy() const noexcept { return legacy_; }
+
+    /// Sends a notification unrelated to any request (e.g.
+    /// `notifications/resources/list_changed`) on the session's standalone stream
+    /// (the GET stream, or the legacy stream), never on two streams (MCP M1). Safe
+    /// from any thread: the send happens on the session's strand. When no standalone
+    /// stream was ever opened the notification is dropped; when it is disconnected,
+    /// the event is kept for replay.
+    void notify(std::string method, nlohmann::json params = nullptr) {
+        auto rpc = rpc_;
+        if (!rpc) return;
+        asio::post(rpc->get_executor(), [rpc, method = std::move(method), params = std::move(params)]() mutable {
+            rpc->notify(std::move(method), std::move(params));
+        });
+    }
+
+    // ---- used by SseTransport -------------------------------------------------------
+
+    /// The session's JSON-RPC state.
+    [[nodiscard]] const std::shared_ptr<detail::RpcSession>& rpc() const noexcept { return rpc_; }
+    /// Sets the JSON-RPC state (once, at creation).
+    void set_rpc(std::shared_ptr<detail::RpcSession> rpc) { rpc_ = std::move(rpc); }
+    /// The session's event log (null for legacy sessions).
+    [[nodiscard]] const std::shared_ptr<detail::EventLog>& event_log() const noexcept { return log_; }
+
+    /// Creates a stream with the next stream number and registers it for resumption.
+    std::shared_ptr<detail::SseStream> open_stream(detail::SseStreamConfig config) {
+        std::lock_guard lock(mutex_);
+        config.number = legacy_ || !log_ ? 0 : ++next_stream_;
+        auto stream = std::make_shared<detail::SseStream>(config, legacy_ ? nullptr : log_);
+        if (config.number != 0) streams_[config.number] = stream;
+        prune_locked();
+        return stream;
+    }
+
+    /// The live stream with `number`, or null (finished or unknown).
+    std::shared_ptr<detail::SseStream> find_stream(std::uint64_t number) {
+        std::lock_guard lock(mutex_);
+        const auto it = streams_.find(number);
+        if (it == streams_.end()) return nullptr;
+        auto stream = it->second.lock();
+        if (!stream) streams_.erase(it);
+        return stream;
+    }
+
+    /// The standalone stream (GET or legacy), created on first use.
+    std::shared_ptr<detail::SseStream> standalone_stream(std::size_t max_queue_bytes) {
+        {
+            std::lock_guard lock(mutex_);
+            if (standalone_) return standalone_;
+        }
+        detail::SseStreamConfig config;
+        config.legacy = legacy_;
+        config.max_queue_bytes = max_queue_bytes;
+        auto stream = open_stream(config);
+        std::lock_guard lock(mutex_);
+        if (!standalone_) standalone_ = std::move(stream);
+        return standalone_;
+    }
+
+    /// The standalone stream if it exists.
+    std::shared_ptr<detail::SseStream> existing_standalone_stream() {
+        std::lock_guard lock(mutex_);
+        return standalone_;
+    }
+
+    /// Records activity now (requests, streams), for the idle timeout.
+    void touch() noexcept {
+        last_activity_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    }
+
+    /// Time since the last activity.
+    [[nodiscard]] std::chrono::steady_clock::duration idle_for() const noexcept {
+        const auto last = std::chrono::steady_clock::duration(last_activity_.load(std::memory_order_relaxed));
+        return std::chrono::steady_clock::now().time_since_epoch() - last;
+    }
+
+    /// Counts exchanges (POSTs, attached streams) in progress.
+    void begin_activity() noexcept { active_.fetch_add(1, std::memory_order_relaxed); }
+    /// Ends one exchange.
+    void end_activity() noexcept {
+        active_.fetch_sub(1, std::memory_order_relaxed);
+        touch();
+    }
+    /// Exchanges in progress.
+    [[nodiscard]] int activity() const noexcept { return active_.load(std::memory_order_relaxed); }
+
+    /// Marks the session ended and ends its streams; returns false if it already was.
+    bool end() {
+        std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams;
+        std::shared_ptr<detail::SseStream> standalone;
+        {
+            std::lock_guard lock(mutex_);
+            if (ended_) return false;
+            ended_ = true;
+            streams.swap(streams_);
+            standalone = std::move(standalone_);
+        }
+        for (auto& entry : streams)
+            if (auto s = entry.second.lock()) s->close();
+        if (standalone) standalone->close();
+        if (auto rpc = rpc_)
+            asio::post(rpc->get_executor(), [rpc] {
+                rpc->close();
+                rpc->cancel_all();
+                rpc->set_default_sink(nullptr);
+            });
+        return true;
+    }
+
+    /// True once `end()` ran.
+    [[nodiscard]] bool ended() const {
+        std::lock_guard lock(mutex_);
+        return ended_;
+    }
+
+private:
+    void prune_locked() {
+        if (streams_.size() < 64) return;
+        for (auto it = streams_.begin(); it != streams_.end();)
+            it = it->second.expired() ? streams_.erase(it) : std::next(it);
+    }
+
+    const std::string id_;
+    const bool legacy_;
+    std::shared_ptr<detail::EventLog> log_;
+    std::shared_ptr<detail::RpcSession> rpc_;
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams_;
+    std::shared_ptr<detail::SseStream> standalone_;
+    std::uint64_t next_stream_ = 0;
+    std::atomic<std::int64_t> last_activity_{0};
+    std::atomic<int> active_{0};
+    bool ended_ = false;
+};
+
+}  // namespace mcpsse

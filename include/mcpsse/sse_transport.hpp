@@ -1,0 +1,1315 @@
+// mcpsse: MCP over HTTP/1.1 with Server-Sent Events, every transport revision at one endpoint.
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/error.hpp>
+#include <mcpsse/event_store.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/protocol_version.hpp>
+#include <mcpsse/sse_session.hpp>
+#include <mcpsse/sse_transport_options.hpp>
+#include <mcpsse/detail/base64.hpp>
+#include <mcpsse/detail/event_id.hpp>
+#include <mcpsse/detail/http_chars.hpp>
+#include <mcpsse/detail/http_error.hpp>
+#include <mcpsse/detail/http_request.hpp>
+#include <mcpsse/detail/http_request_parser.hpp>
+#include <mcpsse/detail/http_response.hpp>
+#include <mcpsse/detail/media_type.hpp>
+#include <mcpsse/detail/origin.hpp>
+#include <mcpsse/detail/rpc_session.hpp>
+#include <mcpsse/detail/session_id.hpp>
+#include <mcpsse/detail/sse_event.hpp>
+#include <mcpsse/detail/sse_stream.hpp>
+#include <mcpsse/detail/uri.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace mcpsse {
+
+/// MCP over HTTP/1.1 and Server-Sent Events: one Asio server that speaks every transport
+/// revision real clients use, at one endpoint.
+///
+/// - Streamable HTTP with sessions (2025-03-26, 2025-06-18, 2025-11-25) at
+///   `options.mcp_path`: `initialize` creates a session (`Mcp-Session-Id`, MCP N1-N6);
+///   POST answers JSON or an SSE stream (P1-P9); GET opens the standalone stream
+///   (G1-G4, one per session, else 409); DELETE ends the session; events carry ids
+///   `<stream>-<sequence>` and are kept in `Store` for resumption with
+///   `Last-Event-ID` (R1-R4).
+/// - Stateless Streamable HTTP (2026-07-28) at the same path: a POST whose
+///   `params._meta` or `MCP-Protocol-Version` names 2026-07-28 runs without a session;
+///   `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` are checked
+///   against the body (400 with -32020 or -32022); closing its SSE response cancels
+///   the handler; server-to-client requests are refused (hosts return input-required
+///   results instead).
+/// - Legacy HTTP+SSE (2024-11-05): `GET options.sse_path` opens the stream and sends
+///   `event: endpoint` with `<messages_path>?sessionId=<id>`; POSTs there get 202 and
+///   their replies go out on the stream as `event: message`.
+///
+/// Safe defaults: binds 127.0.0.1; checks `Origin` (403) and `Host` (403); no CORS
+/// unless configured. Every limit is in `SseTransportOptions` with its status.
+/// Status map: 400 (malformed HTTP, -32700, -32600, missing session), 403, 404
+/// (unknown session, unknown path), 405 with `Allow`, 406, 408, 409, 413, 415, 431,
+/// 503 (connection or session cap, with `Retry-After` for sessions).
+///
+/// Threads: one coroutine per connection on its own strand, one strand per session;
+/// safe on an `io_context` run by any number of threads. No thread per connection.
+///
+/// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`.
+/// The transport, its dispatcher and its store must outlive the run. `stop()` is safe
+/// from any thread; other members from the thread that created the transport, except
+/// where noted. Models `Transport`.
+template <class Executor = asio::any_io_executor, class Store = InMemoryEventStore>
+class SseTransport {
+    static_assert(EventStore<Store>, "Store must model mcpsse::EventStore");
+
+public:
+    /// The executor type given at construction.
+    using executor_type = Executor;
+
+    /// Creates the transport and binds its listening socket (so port 0 is resolved and
+    /// address errors surface here). Throws `std::system_error` when the address cannot
+    /// be bound, and `std::invalid_argument` for an unparsable `allowed_origins` entry.
+    explicit SseTransport(const executor_type& executor, SseTransportOptions options = {}, Store store = Store{})
+        : executor_(executor),
+          options_(std::move(options)),
+          store_(std::move(store)),
+          acceptor_(asio::make_strand(asio::any_io_executor(executor))),
+          stop_timer_(acceptor_.get_executor()) {
+        const auto address = asio::ip::make_address(options_.host);
+        const asio::ip::tcp::endpoint endpoint(address, options_.port);
+        acceptor_.open(endpoint.protocol());
+        acceptor_.set_option(asio::socket_base::reuse_address(true));
+        acceptor_.bind(endpoint);
+        acceptor_.listen(asio::socket_base::max_listen_connections);
+        loopback_ = address.is_loopback();
+        for (const auto& origin : options_.allowed_origins) {
+            auto parsed = detail::parse_origin(origin);
+            if (!parsed) throw std::invalid_argument("mcpsse: invalid allowed origin: " + origin);
+            allowed_origins_.push_back(std::move(*parsed));
+        }
+    }
+
+    SseTransport(const SseTransport&) = delete;
+    SseTransport& operator=(const SseTransport&) = delete;
+
+    /// The executor given at construction.
+    [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
+
+    /// The bound TCP port (the chosen one when `options.port` was 0).
+    [[nodiscard]] std::uint16_t local_port() const { return acceptor_.local_endpoint().port(); }
+
+    /// The settings in force.
+    [[nodiscard]] const SseTransportOptions& options() const noexcept { return options_; }
+
+    /// The event store (e.g. to inspect it in tests).
+    [[nodiscard]] Store& event_store() noexcept { return store_; }
+
+    /// Serves MCP with `dispatcher` until `stop()`. Completion signature
+    /// `void(std::exception_ptr)`; null after a clean stop. Start it at most once.
+    template <class CompletionToken>
+    auto async_run(Dispatcher& dispatcher, CompletionToken&& token) {
+        return asio::co_spawn(acceptor_.get_executor(), run(dispatcher), std::forward<CompletionToken>(token));
+    }
+
+    /// Graceful stop, from any thread: stops accepting, closes idle connections and
+    /// standalone streams, lets running requests finish for `options.stop_timeout`, then
+    /// cancels what is left and closes every connection; the run completes after that.
+    /// Replies produced before the deadline are written.
+    void stop() {
+        asio::post(acceptor_.get_executor(), [this] { begin_stop(); });
+    }
+
+    /// Sessions open now. Thread-safe.
+    [[nodiscard]] std::size_t session_count() const {
+        std::lock_guard lock(sessions_mutex_);
+        return sessions_.size();
+    }
+
+    /// Connections open now. Thread-safe.
+    [[nodiscard]] std::size_t connection_count() const noexcept { return connection_count_.load(); }
+
+    /// Calls `visit` for each open session. Thread-safe; `visit` must not block or call
+    /// back into the transport.
+    void for_each_session(const std::function<void(SseSession&)>& visit) {
+        std::vector<std::shared_ptr<SseSession>> all;
+        {
+            std::lock_guard lock(sessions_mutex_);
+            all.reserve(sessions_.size());
+            for (auto& entry : sessions_) all.push_back(entry.second);
+        }
+        for (auto& session : all) visit(*session);
+    }
+
+    /// Sends one notification to the standalone stream of every session for which
+    /// `filter` returns true (all when empty); returns how many sessions it was queued
+    /// for. Thread-safe. See `SseSession::notify`.
+    std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
+                          const std::function<bool(const SseSession&)>& filter = {}) {
+        std::size_t count = 0;
+        for_each_session([&](SseSession& session) {
+            if (filter && !filter(session)) return;
+            session.notify(method, params);
+            ++count;
+        });
+        return count;
+    }
+
+private:
+    using tcp = asio::ip::tcp;
+    using clock = std::chrono::steady_clock;
+
+    // The session's view of the event store.
+    class StoreLog final : public detail::EventLog {
+    public:
+        StoreLog(Store& store, std::string session_id) : store_(store), session_id_(std::move(session_id)) {}
+        void append(EventId id, std::string message) override { store_.append(session_id_, id, std::move(message)); }
+        bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) override {
+            return store_.replay_after(session_id_, id, visit);
+        }
+
+    private:
+        Store& store_;
+        std::string session_id_;
+    };
+
+    // One accepted connection; its members are used on the connection's strand only.
+    struct Connection : std::enable_shared_from_this<Connection> {
+        explicit Connection(tcp::socket s)
+            : socket(std::move(s)), watchdog(socket.get_executor()), wake(socket.get_executor()) {}
+        tcp::socket socket;
+        asio::steady_timer watchdog;
+        asio::steady_timer wake;
+        std::string in;
+        clock::time_point deadline = clock::time_point::max();
+        bool watchdog_running = false;
+        bool timed_out = false;
+        bool idle = false;         // waiting for the first byte of a request
+        bool peer_closed = false;  // seen while streaming
+        bool detector_running = false;
+        bool detector_stop = false;
+        bool closing = false;
+        bool notified = false;  // a wake arrived while no wait was pending
+
+        // Wakes the pump (on the connection's strand); never lost.
+        void notify() {
+            notified = true;
+            wake.cancel();
+        }
+    };
+
+    // What a streamed exchange is.
+    enum class StreamKind { post, standalone, legacy, replay };
+
+    // ---- run, accept, stop -------------------------------------------------------------
+
+    asio::awaitable<void> run(Dispatcher& dispatcher) {
+        dispatcher_ = &dispatcher;
+        asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
+        while (!stopping_) {
+            std::error_code ec;
+            tcp::socket socket = co_await acceptor_.async_accept(
+                asio::any_io_executor(asio::make_strand(asio::any_io_executor(executor_))),
+                asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                if (stopping_ || ec == asio::error::operation_aborted) break;
+                // Out of descriptors or similar: pause briefly rather than spin.
+                asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+                co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            auto connection = std::make_shared<Connection>(std::move(socket));
+            const auto executor = connection->socket.get_executor();
+            asio::co_spawn(executor, serve(connection), asio::detached);
+        }
+        // Wait for connections to finish (stop() forces them after the deadline).
+        while (connection_count_.load() != 0) {
+            asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(5));
+            std::error_code ec;
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        std::vector<std::shared_ptr<SseSession>> all;
+        {
+            std::lock_guard lock(sessions_mutex_);
+            for (auto& entry : sessions_) all.push_back(entry.second);
+        }
+        for (auto& session : all) end_session(session);
+        stop_timer_.cancel();
+    }
+
+    void begin_stop() {
+        if (stopping_.exchange(true)) return;
+        std::error_code ignored;
+        acceptor_.close(ignored);
+        for_each_connection([this](const std::shared_ptr<Connection>& c) {
+            asio::post(c->socket.get_executor(), [c] {
+                if (c->idle) {
+                    std::error_code ec;
+                    c->socket.cancel(ec);
+                }
+                c->notify();
+            });
+        });
+        // Standalone streams end now; running requests get until the deadline.
+        for_each_session_locked_copy([](SseSession& s) {
+            if (auto standalone = s.existing_standalone_stream()) standalone->close();
+        });
+        stop_timer_.expires_after(options_.stop_timeout);
+        stop_timer_.async_wait([this](std::error_code ec) {
+            if (ec) return;
+            for_each_session_locked_copy([](SseSession& s) { s.end(); });
+            for_each_connection([](const std::shared_ptr<Connection>& c) {
+                asio::post(c->socket.get_executor(), [c] {
+                    std::error_code ignored_ec;
+                    c->closing = true;
+                    c->socket.close(ignored_ec);
+                    c->notify();
+                });
+            });
+        });
+    }
+
+    void for_each_session_locked_copy(const std::function<void(SseSession&)>& visit) { for_each_session(visit); }
+
+    void for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& visit) {
+        std::vector<std::shared_ptr<Connection>> all;
+        {
+            std::lock_guard lock(connections_mutex_);
+            for (auto& entry : connections_)
+                if (auto c = entry.second.lock()) all.push_back(std::move(c));
+        }
+        for (auto& c : all) visit(c);
+    }
+
+    asio::awaitable<void> reap_sessions() {
+        const auto period = std::clamp<std::chrono::milliseconds>(options_.session_idle_timeout / 4,
+                                                                  std::chrono::milliseconds(10), std::chrono::seconds(30));
+        asio::steady_timer timer(acceptor_.get_executor());
+        while (!stopping_) {
+            timer.expires_after(period);
+            std::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            std::vector<std::shared_ptr<SseSession>> expired;
+            {
+                std::lock_guard lock(sessions_mutex_);
+                for (auto& entry : sessions_) {
+                    auto& s = entry.second;
+                    if (s->activity() == 0 && s->idle_for() > options_.session_idle_timeout) expired.push_back(s);
+                }
+            }
+            for (auto& s : expired) end_session(s);
+        }
+    }
+
+    // ---- sessions ---------------------------------------------------------------------
+
+    std::shared_ptr<SseSession> find_session(std::string_view id) {
+        std::lock_guard lock(sessions_mutex_);
+        const auto it = sessions_.find(std::string(id));
+        return it == sessions_.end() ? nullptr : it->second;
+    }
+
+    std::shared_ptr<SseSession> create_session(bool legacy) {
+        auto id = detail::make_session_id();
+        auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_, id);
+        auto session = std::make_shared<SseSession>(id, legacy, std::move(log));
+        session->set_rpc(std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+                                                              *dispatcher_, nullptr, id));
+        return session;
+    }
+
+    // Adds a session unless the cap is reached.
+    bool register_session(const std::shared_ptr<SseSession>& session) {
+        {
+            std::lock_guard lock(sessions_mutex_);
+            if (sessions_.size() >= options_.max_sessions) return false;
+            sessions_.emplace(session->id(), session);
+        }
+        if (options_.on_session_open) options_.on_session_open(*session);
+        return true;
+    }
+
+    [[nodiscard]] bool sessions_full() const {
+        std::lock_guard lock(sessions_mutex_);
+        return sessions_.size() >= options_.max_sessions;
+    }
+
+    void end_session(const std::shared_ptr<SseSession>& session) {
+        {
+            std::lock_guard lock(sessions_mutex_);
+            sessions_.erase(session->id());
+        }
+        if (!session->end()) return;
+        store_.erase(session->id());
+        if (options_.on_session_close) options_.on_session_close(*session);
+    }
+
+    // ---- connection --------------------------------------------------------------------
+
+    asio::awaitable<void> serve(std::shared_ptr<Connection> c) {
+        const auto count = connection_count_.fetch_add(1) + 1;
+        {
+            std::lock_guard lock(connections_mutex_);
+            connections_.emplace(c.get(), c);
+        }
+        std::error_code ec;
+        c->socket.set_option(tcp::no_delay(true), ec);
+        if (count > options_.max_connections) {
+            co_await write_simple(*c, 503, error_body(error_code::internal_error, "Service Unavailable: too many connections"),
+                                  "Retry-After: 1\r\nConnection: close\r\n");
+        } else {
+            try {
+                co_await connection_loop(c);
+            } catch (const std::exception&) {
+                // A failure in one connection must not take the server down.
+            }
+        }
+        c->closing = true;
+        c->socket.shutdown(tcp::socket::shutdown_both, ec);
+        c->socket.close(ec);
+        c->watchdog.cancel();
+        {
+            std::lock_guard lock(connections_mutex_);
+            connections_.erase(c.get());
+        }
+        connection_count_.fetch_sub(1);
+    }
+
+    asio::awaitable<void> connection_loop(const std::shared_ptr<Connection>& c) {
+        detail::HttpRequestParser parser(options_.http_limits);
+        while (!c->closing && !stopping_) {
+            std::error_code http_error;
+            bool partial = false;
+            auto request = co_await read_request(c, parser, http_error, partial);
+            if (!request) {
+                if (http_error) {
+                    co_await write_simple(*c, detail::status_for(http_error),
+                                          error_body(error_code::invalid_request, http_error.message()),
+                                          "Connection: close\r\n");
+                } else if (c->timed_out && partial) {
+                    co_await write_simple(*c, 408, error_body(error_code::invalid_request, "Request Timeout"),
+                                          "Connection: close\r\n");
+                }
+                co_return;
+            }
+            const bool keep = co_await route(c, *request);
+            if (!keep || !request->keep_alive() || stopping_) co_return;
+        }
+    }
+
+    // Reads one whole request; nullopt at end of input, on timeout or on an HTTP error.
+    asio::awaitable<std::optional<detail::HttpRequest>> read_request(const std::shared_ptr<Connection>& c,
+                                                                     detail::HttpRequestParser& parser,
+                                                                     std::error_code& http_error, bool& partial) {
+        parser.reset();
+        bool sent_continue = false;
+        arm(c, c->in.empty() ? options_.idle_timeout : options_.request_timeout);
+        for (;;) {
+            if (!c->in.empty()) {
+                if (!partial) {
+                    partial = true;
+                    arm(c, options_.request_timeout);
+                }
+                const auto result = parser.parse(c->in);
+                c->in.erase(0, result.consumed);
+                if (result.status == detail::ParseStatus::complete) {
+                    disarm(c);
+                    if (c->in.empty() && c->in.capacity() > 16 * 1024) std::string{}.swap(c->in);
+                    co_return parser.release();
+                }
+                if (result.status == detail::ParseStatus::error) {
+                    disarm(c);
+                    http_error = result.error;
+                    co_return std::nullopt;
+                }
+                if (result.status == detail::ParseStatus::headers_complete && !sent_continue &&
+                    parser.request().expects_continue()) {
+                    sent_continue = true;
+                    std::error_code ec;
+                    co_await asio::async_write(c->socket, asio::buffer(detail::continue_response),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+                    if (ec) co_return std::nullopt;
+                }
+                if (result.status == detail::ParseStatus::headers_complete && !c->in.empty()) continue;
+            }
+            c->idle = !partial;
+            if (c->idle && stopping_) co_return std::nullopt;
+            const std::size_t old = c->in.size();
+            c->in.resize(old + 4096);
+            std::error_code ec;
+            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->in.data() + old, 4096),
+                                                                     asio::redirect_error(asio::use_awaitable, ec));
+            c->in.resize(old + (ec ? 0 : n));
+            c->idle = false;
+            if (ec) {
+                disarm(c);
+                co_return std::nullopt;
+            }
+        }
+    }
+
+    // The watchdog: one timer per connection, re-armed lazily (no cancellation per read).
+    void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds after) {
+        c->deadline = clock::now() + after;
+        c->timed_out = false;
+        if (c->watchdog_running && c->watchdog.expiry() <= c->deadline) return;
+        c->watchdog_running = true;
+        c->watchdog.expires_at(c->deadline);
+        c->watchdog.async_wait([c](std::error_code ec) { on_watchdog(c, ec); });
+    }
+
+    static void disarm(const std::shared_ptr<Connection>& c) { c->deadline = clock::time_point::max(); }
+
+    static void on_watchdog(const std::shared_ptr<Connection>& c, std::error_code ec) {
+        if (c->closing) {
+            c->watchdog_running = false;
+            return;
+        }
+        if (ec == asio::error::operation_aborted && c->watchdog.expiry() > clock::now()) {
+            // Re-armed earlier: a new wait is already pending.
+            return;
+        }
+        if (c->deadline == clock::time_point::max()) {
+            c->watchdog_running = false;
+            return;
+        }
+        if (clock::now() >= c->deadline) {
+            c->watchdog_running = false;
+            c->timed_out = true;
+            std::error_code ignored;
+            c->socket.cancel(ignored);
+            return;
+        }
+        c->watchdog.expires_at(c->deadline);
+        c->watchdog.async_wait([c](std::error_code e) { on_watchdog(c, e); });
+    }
+
+    // ---- routing -----------------------------------------------------------------------
+
+    asio::awaitable<bool> route(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+        const std::string_view path = req.path();
+        const bool mcp = path == options_.mcp_path;
+        const bool legacy_stream = !options_.sse_path.empty() && path == options_.sse_path;
+        const bool legacy_post = !options_.sse_path.empty() && path == options_.messages_path;
+        if (!mcp && !legacy_stream && !legacy_post) {
+            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request, "Not Found");
+        }
+        if (!host_allowed(req))
+            co_return co_await reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
+                                           "Forbidden: Host not allowed");
+        if (!origin_allowed(req))
+            co_return co_await reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
+                                           "Forbidden: Origin not allowed");
+        const std::string_view method = req.method;
+        if (method == "OPTIONS") co_return co_await preflight(*c, req, mcp ? "GET, POST, DELETE, OPTIONS"
+                                                                         : legacy_stream ? "GET, OPTIONS"
+                                                                                         : "POST, OPTIONS");
+        if (mcp) {
+            if (method == "POST") co_return co_await handle_post(c, req);
+            if (method == "GET") co_return co_await handle_get(c, req);
+            if (method == "DELETE") co_return co_await handle_delete(*c, req);
+            co_return co_await reply_405(*c, req, options_.stateless ? "POST" : "GET, POST, DELETE");
+        }
+        if (legacy_stream) {
+            if (method == "GET") co_return co_await handle_legacy_get(c, req);
+            co_return co_await reply_405(*c, req, "GET");
+        }
+        if (method == "POST") co_return co_await handle_legacy_post(*c, req);
+        co_return co_await reply_405(*c, req, "POST");
+    }
+
+    bool host_allowed(const detail::HttpRequest& req) const {
+        const auto host = req.find("host");
+        if (!host) return true;  // HTTP/1.0 without Host: nothing to rebind
+        const auto parsed = detail::parse_host(*host);
+        if (!parsed) return false;
+        if (!options_.allowed_hosts.empty()) {
+            for (const auto& allowed : options_.allowed_hosts)
+                if (detail::iequals(allowed, parsed->host)) return true;
+            return false;
+        }
+        if (!loopback_) return true;
+        return is_loopback_name(parsed->host);
+    }
+
+    bool origin_allowed(const detail::HttpRequest& req) const {
+        const auto origin = req.find("origin");
+        if (!origin) return true;  // non-browser clients send none (MCP S2)
+        const auto parsed = detail::parse_origin(*origin);
+        if (!parsed || parsed->opaque) return false;
+        if (allowed_origins_.empty()) return is_loopback_name(parsed->host);
+        for (const auto& allowed : allowed_origins_)
+            if (detail::same_origin(allowed, *parsed)) return true;
+        return false;
+    }
+
+    static bool is_loopback_name(std::string_view host) {
+        return detail::iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]";
+    }
+
+    // ---- Streamable HTTP ---------------------------------------------------------------
+
+    asio::awaitable<bool> handle_post(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+        const auto accept = req.find("accept");
+        if (!accept || !detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))
+            co_return co_await reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
+                                           "Not Acceptable: Accept must list application/json and text/event-stream");
+        const auto content_type = req.find("content-type");
+        if (!content_type || !detail::is_media_type(*content_type, "application/json"))
+            co_return co_await reply_error(*c, req, 415, std::nullopt, error_code::invalid_request,
+                                           "Unsupported Media Type: Content-Type must be application/json");
+
+        ParseResult parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
+        if (!parsed.batch && parsed.messages.empty()) {
+            const auto& e = parsed.errors.front();
+            co_return co_await reply_error(*c, req, 400, e.id, e.code, e.message);
+        }
+
+        const auto header_version = req.find("mcp-protocol-version");
+        if (!parsed.batch) {
+            const auto meta_version = meta_protocol_version(parsed.messages.front());
+            if (meta_version || (header_version && protocol_version::is_stateless(*header_version)))
+                co_return co_await handle_stateless(c, req, std::move(parsed.messages.front()), meta_version);
+        }
+        const bool initialize = !parsed.batch && is_request(parsed.messages.front(), "initialize");
+        if (options_.stateless) co_return co_await handle_sessionless(c, req, std::move(parsed), header_version);
+        if (initialize) co_return co_await handle_initialize(c, req, std::move(parsed.messages.front()));
+
+        const auto session_id = req.find("mcp-session-id");
+        if (!session_id)
+            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: Mcp-Session-Id header is required");
+        auto session = find_session(*session_id);
+        if (!session)
+            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request,
+                                           "Not Found: unknown or ended session");
+        if (header_version && !dispatcher_->supports_protocol_version(*header_version))
+            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: unsupported MCP-Protocol-Version");
+        session->touch();
+        co_return co_await dispatch_in_session(c, req, session, std::move(parsed));
+    }
+
+    asio::awaitable<bool> dispatch_in_session(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                              const std::shared_ptr<SseSession>& session, ParseResult parsed) {
+        const auto& rpc = session->rpc();
+        if (parsed.batch) {
+            const std::string version = co_await negotiated_version(rpc);
+            const bool allowed = protocol_version::allows_batches(version);
+            if (!allowed)
+                co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                               "Invalid Request: batches are not supported by this protocol version");
+            auto sink = session->existing_standalone_stream();
+            session->begin_activity();
+            std::optional<std::string> reply = co_await asio::co_spawn(
+                rpc->get_executor(),
+                rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), sink),
+                asio::use_awaitable);
+            session->end_activity();
+            if (!reply) co_return co_await write_simple(*c, 202, {}, cors_headers(req));
+            co_return co_await write_json(*c, req, 200, *reply, {});
+        }
+        Message& message = parsed.messages.front();
+        if (!std::holds_alternative<Request>(message)) {
+            spawn_on_session(rpc, std::move(message), nullptr);
+            co_return co_await write_simple(*c, 202, {}, cors_headers(req));
+        }
+        detail::SseStreamConfig config;
+        config.lazy = true;
+        config.max_queue_bytes = options_.max_stream_queue_bytes;
+        auto stream = session->open_stream(config);
+        const std::string version = co_await negotiated_version(rpc);
+        const bool priming = version >= protocol_version::v2025_11_25;
+        session->begin_activity();
+        const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
+        session->end_activity();
+        co_return keep;
+    }
+
+    asio::awaitable<bool> handle_initialize(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                            Message message) {
+        if (sessions_full())
+            co_return co_await write_json(*c, req, 503,
+                                          error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
+                                          "Retry-After: 5\r\n");
+        auto session = create_session(false);
+        detail::SseStreamConfig config;
+        config.lazy = true;
+        config.max_queue_bytes = options_.max_stream_queue_bytes;
+        auto stream = session->open_stream(config);
+        bool registered = false;
+        session->begin_activity();
+        // Named, not a temporary: GCC 12 destroys lambda temporaries of a co_await twice.
+        const std::function<std::string(bool)> session_header = [&](bool ok) {
+            if (!ok) return std::string{};
+            registered = register_session(session);
+            if (!registered) return std::string{};
+            return "Mcp-Session-Id: " + session->id() + "\r\n";
+        };
+        const bool keep =
+            co_await exchange(c, req, session->rpc(), stream, std::move(message), false, false, session_header);
+        session->end_activity();
+        if (!registered) session->end();
+        co_return keep;
+    }
+
+    asio::awaitable<bool> handle_get(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+        const auto header_version = req.find("mcp-protocol-version");
+        if (options_.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+            co_return co_await reply_405(*c, req, "POST");
+        const auto accept = req.find("accept");
+        if (!accept || !detail::accepts(*accept, "text/event-stream"))
+            co_return co_await reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
+                                           "Not Acceptable: Accept must list text/event-stream");
+        const auto session_id = req.find("mcp-session-id");
+        if (!session_id)
+            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: Mcp-Session-Id header is required");
+        auto session = find_session(*session_id);
+        if (!session)
+            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request,
+                                           "Not Found: unknown or ended session");
+        session->touch();
+        const auto& rpc = session->rpc();
+        const std::string version = co_await negotiated_version(rpc);
+        const bool priming = version >= protocol_version::v2025_11_25;
+
+        // Resumption (MCP R3, R4): replay the missed events of exactly that stream.
+        std::optional<EventId> last;
+        if (const auto value = req.find("last-event-id")) last = detail::parse_event_id(*value);
+        if (last) {
+            if (auto stream = session->find_stream(last->stream)) {
+                session->begin_activity();
+                const bool keep = co_await attach_and_pump(c, req, stream, StreamKind::standalone, last, priming, {});
+                session->end_activity();
+                co_return keep;
+            }
+            if (session->event_log()) {
+                std::string events;
+                const bool ok = session->event_log()->replay_after(*last, [&](EventId id, std::string_view m) {
+                    std::string id_text;
+                    detail::append_to(id_text, id);
+                    detail::append_sse_event(events, detail::SseEvent{{}, id_text, m, std::nullopt});
+                });
+                if (ok) co_return co_await write_replay(*c, req, events);
+            }
+            // Unknown or evicted: serve a fresh standalone stream.
+        }
+        auto standalone = session->standalone_stream(options_.max_stream_queue_bytes);
+        if (standalone->attached())
+            co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
+                                           "Conflict: this session already has an open GET stream");
+        asio::post(rpc->get_executor(), [rpc, standalone] { rpc->set_default_sink(standalone); });
+        session->begin_activity();
+        const bool keep = co_await attach_and_pump(c, req, standalone, StreamKind::standalone,
+                                                   last && last->stream == standalone->number() ? last : std::nullopt,
+                                                   priming, {});
+        session->end_activity();
+        co_return keep;
+    }
+
+    asio::awaitable<bool> handle_delete(Connection& c, detail::HttpRequest& req) {
+        const auto header_version = req.find("mcp-protocol-version");
+        if (options_.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+            co_return co_await reply_405(c, req, "POST");
+        const auto session_id = req.find("mcp-session-id");
+        if (!session_id)
+            co_return co_await reply_error(c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: Mcp-Session-Id header is required");
+        auto session = find_session(*session_id);
+        if (!session)
+            co_return co_await reply_error(c, req, 404, std::nullopt, error_code::invalid_request,
+                                           "Not Found: unknown or ended session");
+        end_session(session);
+        co_return co_await write_simple(c, 200, {}, cors_headers(req));
+    }
+
+    // ---- stateless (2026-07-28) and sessionless ---------------------------------------------
+
+    asio::awaitable<bool> handle_stateless(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                           Message message, std::optional<std::string> meta_version) {
+        std::optional<RequestId> id;
+        if (const auto* r = std::get_if<Request>(&message)) id = r->id;
+        const std::string_view method = message_method(message);
+        if (method.empty())
+            co_return co_await reply_error(*c, req, 400, id, error_code::invalid_request,
+                                           "Invalid Request: only requests and notifications may be sent");
+        const auto header_version = req.find("mcp-protocol-version");
+        if (!header_version || !meta_version || *header_version != *meta_version)
+            co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch,
+                                           "Header mismatch: MCP-Protocol-Version must equal "
+                                           "_meta io.modelcontextprotocol/protocolVersion");
+        if (!protocol_version::is_stateless(*meta_version) || *meta_version != protocol_version::v2026_07_28) {
+            nlohmann::json data = {{"supported", nlohmann::json::array({std::string(protocol_version::v2026_07_28)})},
+                                   {"requested", *meta_version}};
+            co_return co_await reply_error(*c, req, 400, id, error_code::unsupported_protocol_version,
+                                           "Unsupported protocol version", std::move(data));
+        }
+        if (auto mismatch = check_request_headers(req, message))
+            co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
+
+        auto rpc = std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+                                                        *dispatcher_, nullptr);
+        rpc->set_protocol_version(*meta_version);
+        if (const auto* meta = params_meta(message)) {
+            if (const auto caps = meta->find("io.modelcontextprotocol/clientCapabilities"); caps != meta->end())
+                rpc->set_client_capabilities(*caps);
+            if (const auto info = meta->find("io.modelcontextprotocol/clientInfo"); info != meta->end())
+                rpc->set_client_info(*info);
+        }
+        if (!id) {
+            spawn_on_session(rpc, std::move(message), nullptr);
+            co_return co_await write_simple(*c, 202, {}, cors_headers(req));
+        }
+        detail::SseStreamConfig config;
+        config.lazy = true;
+        config.accepts_requests = false;
+        config.max_queue_bytes = options_.max_stream_queue_bytes;
+        auto stream = std::make_shared<detail::SseStream>(config, nullptr);
+        co_return co_await exchange(c, req, rpc, stream, std::move(message), false, true, no_headers());
+    }
+
+    asio::awaitable<bool> handle_sessionless(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                             ParseResult parsed, std::optional<std::string_view> header_version) {
+        if (header_version && !dispatcher_->supports_protocol_version(*header_version))
+            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: unsupported MCP-Protocol-Version");
+        auto rpc = std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+                                                        *dispatcher_, nullptr);
+        rpc->set_protocol_version(header_version ? std::string(*header_version)
+                                                 : std::string(protocol_version::v2025_03_26));
+        if (parsed.batch) {
+            if (!protocol_version::allows_batches(rpc->protocol_version()))
+                co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                               "Invalid Request: batches are not supported by this protocol version");
+            std::optional<std::string> reply = co_await asio::co_spawn(
+                rpc->get_executor(),
+                rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), nullptr),
+                asio::use_awaitable);
+            if (!reply) co_return co_await write_simple(*c, 202, {}, cors_headers(req));
+            co_return co_await write_json(*c, req, 200, *reply, {});
+        }
+        Message& message = parsed.messages.front();
+        if (!std::holds_alternative<Request>(message)) {
+            spawn_on_session(rpc, std::move(message), nullptr);
+            co_return co_await write_simple(*c, 202, {}, cors_headers(req));
+        }
+        detail::SseStreamConfig config;
+        config.lazy = true;
+        config.accepts_requests = false;
+        config.max_queue_bytes = options_.max_stream_queue_bytes;
+        auto stream = std::make_shared<detail::SseStream>(config, nullptr);
+        co_return co_await exchange(c, req, rpc, stream, std::move(message), false, false, no_headers());
+    }
+
+    // Validates Mcp-Method, Mcp-Name and Mcp-Param-* against the body (2026-07-28).
+    static std::optional<std::string> check_request_headers(const detail::HttpRequest& req, const Message& message) {
+        const std::string_view method = message_method(message);
+        const auto header_method = req.find("mcp-method");
+        if (!header_method) return "Header mismatch: Mcp-Method header is required";
+        if (*header_method != method) return "Header mismatch: Mcp-Method does not match the body's method";
+        const nlohmann::json* params = message_params(message);
+        const char* name_field = method == "tools/call" || method == "prompts/get" ? "name"
+                                 : method == "resources/read"                      ? "uri"
+                                                                                   : nullptr;
+        if (name_field) {
+            const auto header_name = req.find("mcp-name");
+            if (!header_name) return "Header mismatch: Mcp-Name header is required for " + std::string(method);
+            const auto decoded = detail::decode_mcp_header_value(*header_name);
+            std::string body_name;
+            if (params && params->is_object())
+                if (const auto f = params->find(name_field); f != params->end() && f->is_string())
+                    body_name = f->template get<std::string>();
+            if (!decoded || *decoded != body_name)
+                return "Header mismatch: Mcp-Name does not match params." + std::string(name_field);
+        }
+        for (const auto& field : req.fields) {
+            if (field.name.size() > 10 && detail::iequals(field.name.substr(0, 10), "mcp-param-"))
+                if (!detail::decode_mcp_header_value(field.value))
+                    return "Header mismatch: invalid value in " + std::string(field.name);
+        }
+        return std::nullopt;
+    }
+
+    // ---- legacy HTTP+SSE (2024-11-05) -----------------------------------------------------
+
+    asio::awaitable<bool> handle_legacy_get(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+        if (sessions_full())
+            co_return co_await write_json(*c, req, 503,
+                                          error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
+                                          "Retry-After: 5\r\n");
+        auto session = create_session(true);
+        auto stream = session->standalone_stream(options_.max_stream_queue_bytes);
+        const auto& rpc = session->rpc();
+        asio::post(rpc->get_executor(), [rpc, stream] {
+            rpc->set_default_sink(stream);
+            rpc->set_protocol_version(std::string(protocol_version::v2024_11_05));
+        });
+        if (!register_session(session)) {
+            session->end();
+            co_return co_await write_json(*c, req, 503,
+                                          error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
+                                          "Retry-After: 5\r\n");
+        }
+        std::string endpoint_event;
+        const std::string endpoint = options_.messages_path + "?sessionId=" + session->id();
+        detail::append_sse_event(endpoint_event, detail::SseEvent{"endpoint", {}, endpoint, std::nullopt});
+        session->begin_activity();
+        const bool keep = co_await attach_and_pump(c, req, stream, StreamKind::legacy, std::nullopt, false,
+                                                   std::move(endpoint_event));
+        session->end_activity();
+        end_session(session);  // a legacy session lives as long as its stream
+        co_return keep;
+    }
+
+    asio::awaitable<bool> handle_legacy_post(Connection& c, detail::HttpRequest& req) {
+        const auto query_id = detail::query_param(req.query(), "sessionId");
+        const auto alt_id = query_id ? query_id : detail::query_param(req.query(), "session_id");
+        if (!alt_id || alt_id->empty())
+            co_return co_await reply_error(c, req, 400, std::nullopt, error_code::invalid_request,
+                                           "Bad Request: sessionId query parameter is required");
+        auto session = find_session(*alt_id);
+        if (!session || !session->legacy())
+            co_return co_await reply_error(c, req, 404, std::nullopt, error_code::invalid_request,
+                                           "Not Found: unknown or ended session");
+        const auto content_type = req.find("content-type");
+        if (!content_type || !detail::is_media_type(*content_type, "application/json"))
+            co_return co_await reply_error(c, req, 415, std::nullopt, error_code::invalid_request,
+                                           "Unsupported Media Type: Content-Type must be application/json");
+        const auto& rpc = session->rpc();
+        ParseResult parsed = json_rpc::parse_messages(req.body, ParseOptions{false, 1});
+        if (parsed.messages.empty()) {
+            const auto& e = parsed.errors.front();
+            co_return co_await reply_error(c, req, 400, e.id, e.code, e.message);
+        }
+        session->touch();
+        auto stream = session->existing_standalone_stream();
+        spawn_on_session(rpc, std::move(parsed.messages.front()), stream);
+        co_return co_await write_simple(c, 202, "Accepted", cors_headers(req));
+    }
+
+    // ---- exchanges and streams ------------------------------------------------------------
+
+    // Runs `message` on `rpc` and answers on this connection: JSON, or an SSE stream when
+    // the handler streams (or the host asked for SSE). `headers(ok)` adds response headers
+    // once the reply's success is known.
+    asio::awaitable<bool> exchange(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                   std::shared_ptr<detail::RpcSession> rpc, std::shared_ptr<detail::SseStream> stream,
+                                   Message message, bool priming, bool stateless,
+                                   const std::function<std::string(bool)>& headers) {
+        std::optional<RequestId> id;
+        if (const auto* r = std::get_if<Request>(&message)) id = r->id;
+        if (options_.response_mode == ResponseMode::sse) stream->open();
+        stream->attach(waker(c));
+        start_exchange(rpc, stream, std::move(message));
+        std::function<void()> on_peer_closed;
+        if (stateless && id)
+            on_peer_closed = [rpc, request_id = *id] {
+                // Closing a stateless response stream cancels the request (2026-07-28).
+                asio::post(rpc->get_executor(), [rpc, request_id] { rpc->cancel_request(request_id); });
+            };
+        co_return co_await pump(c, req, *stream, StreamKind::post, priming, {}, headers, stateless,
+                                std::move(on_peer_closed));
+    }
+
+    // Runs the handler on the session's strand; its reply finishes `stream`. (A plain
+    // function, not a coroutine: GCC 12 mishandles a lambda temporary built inside one.)
+    static void start_exchange(const std::shared_ptr<detail::RpcSession>& rpc,
+                               const std::shared_ptr<detail::SseStream>& stream, Message message) {
+        asio::co_spawn(rpc->get_executor(), run_exchange(rpc, stream, std::move(message)), asio::detached);
+    }
+
+    static asio::awaitable<void> run_exchange(std::shared_ptr<detail::RpcSession> rpc,
+                                              std::shared_ptr<detail::SseStream> stream, Message message) {
+        std::optional<std::string> reply;
+        try {
+            reply = co_await rpc->async_handle(std::move(message), stream);
+        } catch (...) {
+        }
+        stream->finish(std::move(reply));
+    }
+
+    asio::awaitable<bool> attach_and_pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                          const std::shared_ptr<detail::SseStream>& stream, StreamKind kind,
+                                          std::optional<EventId> resume_after, bool priming, std::string prefix) {
+        if (!stream->attach(waker(c), resume_after))
+            co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
+                                           "Conflict: this stream is already being received");
+        co_return co_await pump(c, req, *stream, kind, priming && !resume_after, std::move(prefix), no_headers(),
+                                false, {});
+    }
+
+    std::function<void()> waker(const std::shared_ptr<Connection>& c) {
+        std::weak_ptr<Connection> weak = c;
+        return [weak] {
+            if (auto conn = weak.lock()) {
+                auto executor = conn->socket.get_executor();
+                asio::post(executor, [conn] { conn->notify(); });
+            }
+        };
+    }
+
+    // Writes what `stream` produces until it finishes, the peer leaves, or the server stops.
+    asio::awaitable<bool> pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req, detail::SseStream& stream,
+                               StreamKind kind, bool priming, std::string prefix,
+                               const std::function<std::string(bool)>& headers, bool map_status,
+                               std::function<void()> on_peer_closed) {
+        bool head_written = false;
+        bool keep = true;
+        c->peer_closed = false;
+        std::string out;
+        for (;;) {
+            auto batch = stream.take();
+            if (!head_written) {
+                if (!batch.opened && !batch.finished) {
+                    co_await wait_for_wake(c, std::nullopt);
+                    if (c->closing) break;
+                    continue;
+                }
+                if (!batch.opened) {  // a lazy POST finished without streaming: plain JSON
+                    stream.detach();
+                    if (!batch.json_reply) {
+                        // Cancelled: no response exists; end the exchange with an empty stream.
+                        co_return co_await write_simple(*c, 200, {}, "Content-Type: text/event-stream\r\n" + cors_headers(req));
+                    }
+                    const bool ok = is_success(*batch.json_reply);
+                    const int status = map_status && !ok ? status_for_error(*batch.json_reply) : 200;
+                    co_return co_await write_json(*c, req, status, *batch.json_reply, headers(ok));
+                }
+                out.clear();
+                detail::append_status_line(out, 200, req.version_minor);
+                out += "Content-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\n"
+                       "X-Accel-Buffering: no\r\n";
+                if (req.version_minor >= 1) out += "Transfer-Encoding: chunked\r\n";
+                else keep = false, out += "Connection: close\r\n";
+                out += headers(!batch.finished || is_success_event(batch.bytes));
+                out += cors_headers(req);
+                detail::end_head(out);
+                std::string body = std::move(prefix);
+                if (priming && stream.number() != 0) {
+                    std::string id_text;
+                    detail::append_to(id_text, EventId{stream.number(), 0});
+                    detail::append_sse_event(body, detail::SseEvent{{}, id_text, {}, options_.retry});
+                }
+                body += batch.bytes;
+                append_body(out, body, req.version_minor >= 1);
+                head_written = true;
+                if (!co_await write_all(*c, out)) break;
+                start_detector(c);
+            } else if (!batch.bytes.empty()) {
+                out.clear();
+                append_body(out, batch.bytes, req.version_minor >= 1);
+                if (!co_await write_all(*c, out)) break;
+            }
+            if (batch.overflowed) {
+                keep = false;
+                break;
+            }
+            if (batch.finished || (stopping_ && kind != StreamKind::post) || c->closing) {
+                if (req.version_minor >= 1) {
+                    out.assign(detail::last_chunk);
+                    if (!co_await write_all(*c, out)) break;
+                }
+                if (c->closing) keep = false;
+                co_await stop_detector(c);
+                stream.detach();
+                co_return keep && !c->peer_closed && kind != StreamKind::legacy;
+            }
+            if (c->peer_closed) break;
+            const bool keep_alive_due = co_await wait_for_wake(c, options_.keep_alive_interval);
+            if (keep_alive_due && !c->peer_closed) {
+                out.clear();
+                std::string comment;
+                detail::append_sse_comment(comment, "keep-alive");
+                append_body(out, comment, req.version_minor >= 1);
+                if (!co_await write_all(*c, out)) break;
+            }
+        }
+        // The peer left (or the connection failed): the stream lives on for resumption.
+        stream.detach();
+        if (on_peer_closed) on_peer_closed();
+        co_await stop_detector(c);
+        co_return false;
+    }
+
+    static void append_body(std::string& out, std::string_view bytes, bool chunked) {
+        if (bytes.empty()) return;
+        if (chunked) detail::append_chunk(out, bytes);
+        else out += bytes;
+    }
+
+    // Waits until woken (true when `interval` passed without a wake).
+    asio::awaitable<bool> wait_for_wake(const std::shared_ptr<Connection>& c,
+                                        std::optional<std::chrono::milliseconds> interval) {
+        if (c->notified) {
+            c->notified = false;
+            co_return false;
+        }
+        if (interval && interval->count() > 0) c->wake.expires_after(*interval);
+        else c->wake.expires_at(asio::steady_timer::time_point::max());
+        std::error_code ec;
+        co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        c->notified = false;
+        co_return !ec;
+    }
+
+    // While streaming, a read notices the peer closing (and keeps pipelined bytes).
+    void start_detector(const std::shared_ptr<Connection>& c) {
+        c->detector_stop = false;
+        c->detector_running = true;
+        asio::co_spawn(c->socket.get_executor(), detect_close(c), asio::detached);
+    }
+
+    asio::awaitable<void> detect_close(std::shared_ptr<Connection> c) {
+        const std::size_t cap = options_.http_limits.max_header_bytes + options_.http_limits.max_body_bytes;
+        while (!c->detector_stop) {
+            if (c->in.size() > cap) {
+                c->peer_closed = true;
+                break;
+            }
+            const std::size_t old = c->in.size();
+            c->in.resize(old + 512);
+            std::error_code ec;
+            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->in.data() + old, 512),
+                                                                     asio::redirect_error(asio::use_awaitable, ec));
+            c->in.resize(old + (ec ? 0 : n));
+            if (ec) {
+                if (!c->detector_stop) c->peer_closed = true;
+                break;
+            }
+        }
+        c->detector_running = false;
+        c->notify();
+    }
+
+    asio::awaitable<void> stop_detector(const std::shared_ptr<Connection>& c) {
+        if (!c->detector_running) co_return;
+        c->detector_stop = true;
+        std::error_code ec;
+        c->socket.cancel(ec);
+        while (c->detector_running) co_await wait_for_wake(c, std::chrono::milliseconds(100));
+    }
+
+    // ---- responses -------------------------------------------------------------------------
+
+    asio::awaitable<bool> write_all(Connection& c, const std::string& bytes) {
+        std::error_code ec;
+        co_await asio::async_write(c.socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) c.peer_closed = true;
+        co_return !ec;
+    }
+
+    asio::awaitable<bool> write_json(Connection& c, const detail::HttpRequest& req, int status, const std::string& body,
+                                     const std::string& extra) {
+        std::string head;
+        head.reserve(160 + extra.size());
+        detail::append_status_line(head, status, req.version_minor);
+        head += "Content-Type: application/json\r\n";
+        head += extra;
+        head += cors_headers(req);
+        detail::append_content_length(head, body.size());
+        detail::end_head(head);
+        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+        std::error_code ec;
+        co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        co_return !ec;
+    }
+
+    asio::awaitable<bool> write_simple(Connection& c, int status, std::string_view body, const std::string& extra) {
+        std::string out;
+        detail::append_status_line(out, status);
+        out += extra;
+        if (!body.empty() && extra.find("Content-Type") == std::string::npos)
+            out += body.front() == '{' ? "Content-Type: application/json\r\n" : "Content-Type: text/plain; charset=utf-8\r\n";
+        detail::append_content_length(out, body.size());
+        detail::end_head(out);
+        out += body;
+        std::error_code ec;
+        co_await asio::async_write(c.socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+        co_return !ec && extra.find("Connection: close") == std::string::npos;
+    }
+
+    asio::awaitable<bool> write_replay(Connection& c, const detail::HttpRequest& req, const std::string& events) {
+        std::string out;
+        detail::append_status_line(out, 200, req.version_minor);
+        out += "Content-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n";
+        out += cors_headers(req);
+        detail::append_content_length(out, events.size());
+        detail::end_head(out);
+        out += events;
+        co_return co_await write_all(c, out);
+    }
+
+    asio::awaitable<bool> reply_error(Connection& c, const detail::HttpRequest& req, int status,
+                                      std::optional<RequestId> id, int code, std::string_view message,
+                                      nlohmann::json data = nullptr) {
+        const std::string body = json_rpc::serialize(ErrorResponse{std::move(id), code, std::string(message), std::move(data)});
+        co_return co_await write_json(c, req, status, body, {});
+    }
+
+    asio::awaitable<bool> reply_405(Connection& c, const detail::HttpRequest& req, std::string_view allow) {
+        co_return co_await write_json(c, req, 405, error_body(error_code::invalid_request, "Method Not Allowed"),
+                                      "Allow: " + std::string(allow) + "\r\n");
+    }
+
+    asio::awaitable<bool> preflight(Connection& c, const detail::HttpRequest& req, std::string_view allow) {
+        std::string extra = "Allow: " + std::string(allow) + "\r\n";
+        const std::string cors = cors_headers(req);
+        if (!cors.empty()) {
+            extra += cors;
+            extra += "Access-Control-Allow-Methods: " + std::string(allow) + "\r\n";
+            const auto requested = req.find("access-control-request-headers");
+            extra += "Access-Control-Allow-Headers: ";
+            extra += requested ? std::string(*requested)
+                               : std::string("Content-Type, Accept, Authorization, Mcp-Session-Id, "
+                                             "MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name");
+            extra += "\r\nAccess-Control-Max-Age: 600\r\n";
+        }
+        std::string out;
+        detail::append_status_line(out, 204);
+        out += extra;
+        detail::end_head(out);
+        co_return co_await write_all(c, out);
+    }
+
+    std::string cors_headers(const detail::HttpRequest& req) const {
+        if (options_.cors_origins.empty()) return {};
+        const auto origin = req.find("origin");
+        if (!origin) return {};
+        bool allowed = false;
+        for (const auto& o : options_.cors_origins)
+            if (o == "*" || detail::same_origin(o, *origin)) allowed = true;
+        if (!allowed) return {};
+        return "Access-Control-Allow-Origin: " + std::string(*origin) +
+               "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version\r\n";
+    }
+
+    static std::string error_body(int code, std::string_view message) {
+        return json_rpc::serialize(ErrorResponse{std::nullopt, code, std::string(message), nullptr});
+    }
+
+    // ---- message helpers ------------------------------------------------------------------
+
+    // The session's negotiated protocol version, read on its strand.
+    static asio::awaitable<std::string> negotiated_version(std::shared_ptr<detail::RpcSession> rpc) {
+        auto read = read_version(rpc);
+        co_return co_await asio::co_spawn(rpc->get_executor(), std::move(read), asio::use_awaitable);
+    }
+
+    static asio::awaitable<std::string> read_version(std::shared_ptr<detail::RpcSession> rpc) {
+        co_return rpc->protocol_version();
+    }
+
+    // A headers callback adding nothing (a shared object: see session_header above).
+    static const std::function<std::string(bool)>& no_headers() {
+        static const std::function<std::string(bool)> none = [](bool) { return std::string{}; };
+        return none;
+    }
+
+    static void spawn_on_session(const std::shared_ptr<detail::RpcSession>& rpc, Message message,
+                                 std::shared_ptr<detail::MessageSink> reply_sink) {
+        asio::co_spawn(
+            rpc->get_executor(),
+            [rpc, m = std::move(message), reply_sink]() mutable -> asio::awaitable<void> {
+                auto reply = co_await rpc->async_handle(std::move(m), reply_sink);
+                if (reply && reply_sink) reply_sink->send(std::move(*reply));
+            },
+            asio::detached);
+    }
+
+    static bool is_request(const Message& message, std::string_view method) {
+        const auto* r = std::get_if<Request>(&message);
+        return r && r->method == method;
+    }
+
+    static std::string_view message_method(const Message& message) {
+        if (const auto* r = std::get_if<Request>(&message)) return r->method;
+        if (const auto* n = std::get_if<Notification>(&message)) return n->method;
+        return {};
+    }
+
+    static const nlohmann::json* message_params(const Message& message) {
+        if (const auto* r = std::get_if<Request>(&message)) return &r->params;
+        if (const auto* n = std::get_if<Notification>(&message)) return &n->params;
+        return nullptr;
+    }
+
+    static const nlohmann::json* params_meta(const Message& message) {
+        const auto* params = message_params(message);
+        if (!params || !params->is_object()) return nullptr;
+        const auto meta = params->find("_meta");
+        return meta != params->end() && meta->is_object() ? &*meta : nullptr;
+    }
+
+    static std::optional<std::string> meta_protocol_version(const Message& message) {
+        const auto* meta = params_meta(message);
+        if (!meta) return std::nullopt;
+        const auto v = meta->find("io.modelcontextprotocol/protocolVersion");
+        if (v == meta->end() || !v->is_string()) return std::nullopt;
+        return v->template get<std::string>();
+    }
+
+    // mcpsse serializes a success as {"jsonrpc":"2.0","id":...,"result":...} and an
+    // error as {"jsonrpc":"2.0","id":...,"error":...}: the first member after the id tells.
+    static bool is_success(std::string_view reply) {
+        const auto result = reply.find(",\"result\":");
+        const auto error = reply.find(",\"error\":{");
+        return result != std::string_view::npos && (error == std::string_view::npos || result < error);
+    }
+
+    static bool is_success_event(std::string_view events) {
+        return events.find(",\"error\":{\"code\"") == std::string_view::npos;
+    }
+
+    // HTTP status of a stateless error reply (2026-07-28).
+    static int status_for_error(std::string_view reply) {
+        const auto value = nlohmann::json::parse(reply, nullptr, false);
+        if (!value.is_object() || !value.contains("error")) return 200;
+        const auto code = value["error"].value("code", 0);
+        if (code == error_code::method_not_found) return 404;
+        if (code == error_code::header_mismatch || code == error_code::unsupported_protocol_version ||
+            code == error_code::missing_client_capability || code == error_code::invalid_request ||
+            code == error_code::parse_error)
+            return 400;
+        return 200;
+    }
+
+    executor_type executor_;
+    SseTransportOptions options_;
+    Store store_;
+    asio::basic_socket_acceptor<tcp, asio::strand<asio::any_io_executor>> acceptor_;
+    asio::steady_timer stop_timer_;
+    Dispatcher* dispatcher_ = nullptr;
+    bool loopback_ = true;
+    std::vector<detail::Origin> allowed_origins_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> connection_count_{0};
+    mutable std::mutex sessions_mutex_;
+    std::unordered_map<std::string, std::shared_ptr<SseSession>> sessions_;
+    std::mutex connections_mutex_;
+    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace mcpsse

@@ -1,0 +1,106 @@
+// mcpsse: the settings of an SseTransport, with every limit and its default.
+#pragma once
+
+#include <mcpsse/detail/http_request_parser.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpsse {
+
+class SseSession;
+
+/// How a POST carrying a request is answered (MCP Streamable HTTP P4).
+enum class ResponseMode {
+    /// `application/json`, unless the handler sends a notification or request first;
+    /// then the response becomes an SSE stream from that moment on.
+    json_unless_streaming,
+    /// Always an SSE stream (`text/event-stream`), even for a lone response.
+    sse,
+};
+
+/// Settings of an `SseTransport`. Every limit has a documented default and its own
+/// HTTP status when exceeded.
+struct SseTransportOptions {
+    /// Address to bind. Default loopback only (MCP S3); "0.0.0.0" or "::" to listen on
+    /// all interfaces (then configure `allowed_hosts` and authentication).
+    std::string host = "127.0.0.1";
+    /// TCP port; 0 picks a free one (see `SseTransport::local_port`).
+    std::uint16_t port = 3000;
+
+    /// The Streamable HTTP endpoint (POST, GET, DELETE), every revision (MCP S1).
+    std::string mcp_path = "/mcp";
+    /// The legacy HTTP+SSE stream endpoint (2024-11-05); empty disables legacy HTTP+SSE.
+    std::string sse_path = "/sse";
+    /// The legacy HTTP+SSE POST endpoint; clients get `<messages_path>?sessionId=<id>`.
+    std::string messages_path = "/messages";
+
+    /// Serve the session-based revisions (2024-11-05 to 2025-11-25 on `mcp_path`)
+    /// without sessions, e.g. behind a load balancer: `initialize` is answered but no
+    /// `Mcp-Session-Id` is issued, every request runs in a fresh context, GET and DELETE
+    /// answer 405. 2026-07-28 requests are stateless in any case.
+    bool stateless = false;
+    /// How POSTs carrying a request are answered.
+    ResponseMode response_mode = ResponseMode::json_unless_streaming;
+
+    /// Byte and count limits of one HTTP request: header section (default 16 KiB ->
+    /// 431), body (default 4 MiB -> 413, refused before the body is read), header
+    /// fields (100 -> 431), request-target (8 KiB -> 414).
+    detail::HttpLimits http_limits{};
+    /// Time to receive a request's header section and body once its first byte arrived,
+    /// in ms; on expiry the server answers 408 and closes the connection.
+    std::chrono::milliseconds request_timeout{10'000};
+    /// Time a keep-alive connection may sit idle between requests, in ms; then it is
+    /// closed without a response.
+    std::chrono::milliseconds idle_timeout{60'000};
+    /// Open connections at most (count); further connections get 503 and are closed.
+    std::size_t max_connections = 16'384;
+
+    /// Interval of `: keep-alive` comments on idle SSE streams, in ms (proxies and
+    /// clients drop silent connections); zero disables them.
+    std::chrono::milliseconds keep_alive_interval{15'000};
+    /// `retry:` (ms) sent with the priming event of resumable streams (MCP P5, P6): how
+    /// long clients wait before reconnecting. Empty: no `retry:` field.
+    std::optional<std::chrono::milliseconds> retry{};
+    /// Bytes queued for one SSE stream above which the consumer counts as too slow: the
+    /// connection is closed and the missed events stay replayable (resumable streams).
+    std::size_t max_stream_queue_bytes = 4 * 1024 * 1024;
+
+    /// Sessions at most (count); `initialize` (or a legacy `GET`) beyond it gets 503 with
+    /// `Retry-After`.
+    std::size_t max_sessions = 10'000;
+    /// A session without requests and without open streams for this long, in ms, is
+    /// ended (clients that vanish without DELETE).
+    std::chrono::milliseconds session_idle_timeout{30 * 60'000};
+
+    /// Allowed `Origin` values, compared exactly by scheme, host and port (never by
+    /// prefix), e.g. "https://app.example.com". Empty (the default): any origin whose
+    /// host is a loopback name (localhost, 127.0.0.1, [::1]). A request with another
+    /// Origin gets 403 (MCP S2). Requests without Origin are allowed.
+    std::vector<std::string> allowed_origins{};
+    /// Allowed `Host` names (no port), case-insensitive. Empty (the default): when bound
+    /// to a loopback address, only localhost, 127.0.0.1 and [::1] (DNS-rebinding
+    /// protection); otherwise any. Another Host gets 403.
+    std::vector<std::string> allowed_hosts{};
+    /// Origins that may call from a browser (CORS). Empty: no CORS headers. "*" allows
+    /// every origin that also passes the Origin check. Preflights are answered and
+    /// `Mcp-Session-Id` is exposed.
+    std::vector<std::string> cors_origins{};
+
+    /// Time `stop()` lets running requests finish, in ms, before cancelling them and
+    /// closing every connection.
+    std::chrono::milliseconds stop_timeout{5'000};
+
+    /// Called when a session opens (after `initialize`, or a legacy GET). Runs on an
+    /// I/O thread; must not block.
+    std::function<void(SseSession&)> on_session_open{};
+    /// Called when a session ends (DELETE, idle timeout, legacy stream closed, stop).
+    std::function<void(SseSession&)> on_session_close{};
+};
+
+}  // namespace mcpsse
