@@ -2,10 +2,14 @@
 #pragma once
 
 #include <mcpsse/dispatcher.hpp>
+#include <mcpsse/event_store.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
+#include <mcpsse/sse_session.hpp>
+#include <mcpsse/sse_transport.hpp>
+#include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/stdio_transport.hpp>
 #include <mcpsse/transport.hpp>

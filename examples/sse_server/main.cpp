@@ -1,0 +1,124 @@
+// sse_server: an MCP server over HTTP. Streamable HTTP at /mcp (every revision) and the
+// legacy HTTP+SSE transport at /sse + /messages, with tools that show progress,
+// sampling and elicitation.
+//
+//   sse_server [--host 127.0.0.1] [--port 3000]
+//   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
+//        -H 'Accept: application/json, text/event-stream'
+//        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+#include <mcpsse/mcpsse.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using nlohmann::json;
+
+json text_result(std::string text) {
+    return {{"content", json::array({{{"type", "text"}, {"text", std::move(text)}}})}};
+}
+
+json tool(std::string name, std::string description, json properties, json required) {
+    return {{"name", std::move(name)},
+            {"description", std::move(description)},
+            {"inputSchema", {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}}}};
+}
+
+const json tools = json::array({
+    tool("echo", "Returns the text it is given.", {{"text", {{"type", "string"}}}}, {"text"}),
+    tool("add", "Adds two numbers.", {{"a", {{"type", "number"}}}, {"b", {{"type", "number"}}}}, {"a", "b"}),
+    tool("countdown", "Counts down, reporting progress once per step.",
+         {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
+          {"interval_ms", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10000}}}},
+         json::array()),
+    tool("ask_model", "Asks the client's model (sampling) and returns its answer.",
+         {{"prompt", {{"type", "string"}}}}, {"prompt"}),
+    tool("ask_user", "Asks the user (elicitation) for their name.", json::object(), json::array()),
+});
+
+std::string format_number(double value) {
+    if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(value));
+    return json(value).dump();
+}
+
+asio::awaitable<json> countdown(const json& args, mcpsse::RequestContext& ctx) {
+    const int steps = args.value("steps", 5);
+    const auto interval = std::chrono::milliseconds(args.value("interval_ms", 1000));
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int step = 1; step <= steps; ++step) {
+        timer.expires_after(interval);
+        co_await timer.async_wait(asio::use_awaitable);  // throws when the request is cancelled
+        co_await ctx.async_progress(step, steps, std::to_string(steps - step) + " left");
+    }
+    co_return text_result("done after " + std::to_string(steps) + " steps");
+}
+
+asio::awaitable<json> ask_model(const json& args, mcpsse::RequestContext& ctx) {
+    json request = {{"messages", json::array({{{"role", "user"},
+                                               {"content", {{"type", "text"}, {"text", args.value("prompt", "")}}}}})},
+                    {"maxTokens", 100}};
+    json answer = co_await ctx.async_request("sampling/createMessage", std::move(request));
+    co_return text_result(answer["content"].value("text", ""));
+}
+
+asio::awaitable<json> ask_user(mcpsse::RequestContext& ctx) {
+    json request = {{"message", "What is your name?"},
+                    {"requestedSchema",
+                     {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}, {"required", {"name"}}}}};
+    json answer = co_await ctx.async_request("elicitation/create", std::move(request));
+    if (answer.value("action", "") != "accept") co_return text_result("the user declined");
+    co_return text_result("hello, " + answer["content"].value("name", "?"));
+}
+
+asio::awaitable<json> call_tool(json params, mcpsse::RequestContext& ctx) {
+    const std::string name = params.value("name", "");
+    const json args = params.value("arguments", json::object());
+    if (name == "echo") co_return text_result(args.value("text", ""));
+    if (name == "add") co_return text_result(format_number(args.value("a", 0.0) + args.value("b", 0.0)));
+    if (name == "countdown") co_return co_await countdown(args, ctx);
+    if (name == "ask_model") co_return co_await ask_model(args, ctx);
+    if (name == "ask_user") co_return co_await ask_user(ctx);
+    throw mcpsse::RpcError(mcpsse::error_code::invalid_params, "Unknown tool: " + name);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    mcpsse::SseTransportOptions options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--host" && i + 1 < argc) options.host = argv[++i];
+        else if (arg == "--port" && i + 1 < argc) options.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+        else {
+            std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT]\n");
+            return arg == "--help" ? 0 : 2;
+        }
+    }
+
+    mcpsse::DispatcherOptions rpc_options;
+    rpc_options.server_info.name = "sse_server";
+    rpc_options.capabilities["tools"] = json::object();
+    mcpsse::Dispatcher rpc{rpc_options};
+    rpc.on_request("tools/list", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_return json{{"tools", tools}};
+    });
+    rpc.on_request("tools/call", call_tool);
+
+    asio::io_context io;
+    mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), options};
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code, int) { transport.stop(); });
+    transport.async_run(rpc, [&](std::exception_ptr) { signals.cancel(); });
+    std::fprintf(stderr, "sse_server: listening on http://%s:%u/mcp (legacy: /sse)\n", options.host.c_str(),
+                 static_cast<unsigned>(transport.local_port()));
+    io.run();
+}
