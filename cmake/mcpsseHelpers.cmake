@@ -1,0 +1,64 @@
+# Build helpers for mcpsse's own targets (tests, examples, benchmarks, fuzzers).
+# Nothing here is installed or leaks into the mcpsse::mcpsse interface.
+#
+#   mcpsse_set_warnings(<target>)
+#       -Wall -Wextra -Wpedantic on <target>, plus -Werror when MCPSSE_WERROR
+#       is ON (MSVC: /W4 /permissive- and /WX).  Call it for every target you
+#       add under examples/, benchmarks/ or tests/.
+#
+#   mcpsse_apply_project_defaults()
+#       Directory-scoped settings for everything the calling directory (and
+#       its subdirectories) builds: ASIO_NO_DEPRECATED, so mcpsse never relies
+#       on Asio APIs that newer Asio releases removed, and the sanitizer flags
+#       from MCPSSE_SANITIZE.  The top-level CMakeLists.txt calls it once,
+#       after defining the mcpsse library and before adding examples/, tests/
+#       and benchmarks/, so those targets get it without opting in.
+
+include_guard(GLOBAL)
+
+function(mcpsse_set_warnings target)
+  if(MSVC)
+    set(_flags /W4 /permissive-)
+    if(MCPSSE_WERROR)
+      list(APPEND _flags /WX)
+    endif()
+  else()
+    set(_flags -Wall -Wextra -Wpedantic)
+    if(MCPSSE_WERROR)
+      list(APPEND _flags -Werror)
+    endif()
+  endif()
+  get_target_property(_type ${target} TYPE)
+  if(_type STREQUAL "INTERFACE_LIBRARY")
+    message(FATAL_ERROR "mcpsse_set_warnings: ${target} is an INTERFACE library; "
+                        "warnings belong on targets that compile sources")
+  endif()
+  target_compile_options(${target} PRIVATE ${_flags})
+endfunction()
+
+# Flags for MCPSSE_SANITIZE (a -fsanitize= list such as "address,undefined").
+# Returned through <out_var> so the fuzz setup can reuse the same logic.
+function(mcpsse_sanitizer_flags out_var sanitizers)
+  set(_flags "")
+  if(sanitizers)
+    if(MSVC)
+      message(FATAL_ERROR "MCPSSE_SANITIZE is only supported with GCC or Clang")
+    endif()
+    list(APPEND _flags "-fsanitize=${sanitizers}" -fno-omit-frame-pointer)
+    if(sanitizers MATCHES "undefined")
+      # Make every UBSan finding fatal even without UBSAN_OPTIONS.
+      list(APPEND _flags -fno-sanitize-recover=undefined)
+    endif()
+  endif()
+  set(${out_var} "${_flags}" PARENT_SCOPE)
+endfunction()
+
+macro(mcpsse_apply_project_defaults)
+  add_compile_definitions(ASIO_NO_DEPRECATED)
+  if(MCPSSE_SANITIZE)
+    mcpsse_sanitizer_flags(_mcpsse_san_flags "${MCPSSE_SANITIZE}")
+    add_compile_options(${_mcpsse_san_flags})
+    add_link_options(${_mcpsse_san_flags})
+    unset(_mcpsse_san_flags)
+  endif()
+endmacro()

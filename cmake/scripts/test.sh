@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# mcpsse's full test run: the project's one test command (CI runs it too).
+#
+#   bash cmake/scripts/test.sh [CONFIG...]
+#
+# CONFIGs (default: all four, in this order), each a CMake preset building in
+# build/<CONFIG>:
+#   gcc    GCC RelWithDebInfo, -Werror: unit tests, examples, benchmarks,
+#          header self-containment check, install/find_package and
+#          add_subdirectory packaging tests
+#   clang  Clang Debug, -Werror: unit tests and examples
+#   asan   GCC Debug with MCPSSE_SANITIZE=address,undefined: unit tests
+#   fuzz   Clang libFuzzer targets (tests/fuzz/*.cpp), smoke run: ctest -L fuzz
+#
+# Environment:
+#   MCPSSE_BUILD_ROOT    where build/<CONFIG> dirs go (default: <repo>/build)
+#   MCPSSE_JOBS          parallel build/test jobs (default: 2)
+#   MCPSSE_FUZZ_SECONDS  seconds per fuzz target in the smoke run (default: 15)
+#   MCPSSE_SKIP_SETUP=1  skip cmake/scripts/setup-debian.sh
+#
+# Prints a per-config summary and ends with one line "N passed, N failed",
+# summing ctest's results over all configs (a config that fails to configure
+# or build counts as one failure).  Exits non-zero on any failure.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+
+all_configs=(gcc clang asan fuzz)
+build_root=${MCPSSE_BUILD_ROOT:-$repo/build}
+jobs=${MCPSSE_JOBS:-2}
+fuzz_seconds=${MCPSSE_FUZZ_SECONDS:-15}
+
+if (($# == 0)); then
+  configs=("${all_configs[@]}")
+else
+  configs=()
+  for arg in "$@"; do
+    case "$arg" in
+      gcc|clang|asan|fuzz) configs+=("$arg") ;;
+      -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+      *) echo "test.sh: unknown config '$arg' (expected: ${all_configs[*]})" >&2; exit 2 ;;
+    esac
+  done
+fi
+
+total_passed=0
+total_failed=0
+summary=()
+
+note() { printf '\n==== %s ====\n' "$*"; }
+
+if [[ -z ${MCPSSE_SKIP_SETUP:-} ]]; then
+  note "setup: cmake/scripts/setup-debian.sh"
+  if ! bash cmake/scripts/setup-debian.sh </dev/null; then
+    echo "test.sh: dependency setup failed; continuing, builds may fail" >&2
+    total_failed=$((total_failed + 1))
+    summary+=("$(printf '%-6s %-26s' setup 'FAILED (dependencies)')")
+  fi
+fi
+
+mkdir -p "$build_root"
+
+for cfg in "${configs[@]}"; do
+  dir="$build_root/$cfg"
+  log="$dir.ctest.log"
+  extra=()
+  target=()
+  ctest_args=(--output-on-failure --no-tests=ignore -j "$jobs")
+  env_vars=()
+  case "$cfg" in
+    asan)
+      env_vars=(
+        "ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
+        "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+      ;;
+    fuzz)
+      extra=("-DMCPSSE_FUZZ_SECONDS=$fuzz_seconds")
+      target=(--target mcpsse_fuzz)
+      ctest_args+=(-L fuzz)
+      env_vars=("UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+      ;;
+  esac
+
+  note "$cfg: configure (preset $cfg -> $dir)"
+  start=$SECONDS
+  if ! cmake --preset "$cfg" -B "$dir" "${extra[@]}" </dev/null; then
+    total_failed=$((total_failed + 1))
+    summary+=("$(printf '%-6s %-26s' "$cfg" 'FAILED (configure)')")
+    continue
+  fi
+
+  note "$cfg: build (-j$jobs)"
+  # -k 0: report every broken target in one run, not just the first.
+  if ! cmake --build "$dir" -j "$jobs" "${target[@]}" -- -k 0 </dev/null; then
+    total_failed=$((total_failed + 1))
+    summary+=("$(printf '%-6s %-26s build %4ds' "$cfg" 'FAILED (build)' $((SECONDS - start)))")
+    continue
+  fi
+  build_secs=$((SECONDS - start))
+
+  note "$cfg: ctest"
+  tstart=$SECONDS
+  env "${env_vars[@]}" ctest --test-dir "$dir" "${ctest_args[@]}" </dev/null 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  test_secs=$((SECONDS - tstart))
+
+  # "NN% tests passed, F tests failed out of T" (absent when no test ran).
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [[ $line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=${BASH_REMATCH[1]}
+    passed=$((BASH_REMATCH[2] - failed))
+  elif ((rc == 0)); then
+    failed=0
+    passed=0
+  else
+    failed=1
+    passed=0
+  fi
+  if ((rc != 0 && failed == 0)); then
+    failed=1   # ctest failed without reporting a failed test (e.g. crashed)
+  fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if ((failed == 0)); then status=ok; else status=FAILED; fi
+  summary+=("$(printf '%-6s %-26s build %4ds  test %4ds  %d passed, %d failed' \
+    "$cfg" "$status" "$build_secs" "$test_secs" "$passed" "$failed")")
+done
+
+note "summary"
+printf '%s\n' "${summary[@]}"
+echo
+echo "$total_passed passed, $total_failed failed"
+((total_failed == 0))
