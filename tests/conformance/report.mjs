@@ -10,7 +10,8 @@ import path from 'node:path';
 
 const [resultsDir, expectedFile, label] = process.argv.slice(2);
 
-// expected-failures.txt: "<label|*> <scenario> <reason...>", '#' starts a comment.
+// expected-failures.txt: "<label> <scenario> <reason...>", '#' starts a comment; a label
+// ending in '*' matches every label with that prefix ("*" alone matches all).
 function readExpected() {
   const expected = new Map();
   const text = fs.existsSync(expectedFile) ? fs.readFileSync(expectedFile, 'utf8') : '';
@@ -22,7 +23,8 @@ function readExpected() {
       console.error(`${expectedFile}:${index + 1}: need "<label> <scenario> <reason>"`);
       process.exit(1);
     }
-    if (who === '*' || who === label) expected.set(scenario, reason.join(' '));
+    const matches = who === label || (who.endsWith('*') && label.startsWith(who.slice(0, -1)));
+    if (matches) expected.set(scenario, reason.join(' '));
   }
   return expected;
 }
