@@ -9,6 +9,7 @@
 #include <mcpsse/request_context.hpp>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/error.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -34,6 +35,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
