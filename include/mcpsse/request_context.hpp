@@ -62,6 +62,12 @@ public:
     /// `sessionId`); empty for stdio and stateless requests.
     [[nodiscard]] std::string_view session_id() const noexcept;
 
+    /// A header of the HTTP request that carried this request (name case-insensitive),
+    /// e.g. `Mcp-Param-Region` to check against the arguments (MCP 2026-07-28,
+    /// `x-mcp-header`). Available for POSTs to the Streamable HTTP endpoint; nullopt on
+    /// stdio, legacy HTTP+SSE, or when the header is absent.
+    [[nodiscard]] std::optional<std::string_view> http_header(std::string_view name) const;
+
     /// True once the client cancelled this request (`notifications/cancelled`) or the
     /// transport cancelled it (a stateless client closed its stream). A cancelled
     /// handler's result is discarded: no response is sent (MCP basic/utilities/cancellation).

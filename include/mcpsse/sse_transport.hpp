@@ -263,7 +263,7 @@ private:
         if (stopping_.exchange(true)) return;
         std::error_code ignored;
         acceptor_.close(ignored);
-        for_each_connection([this](const std::shared_ptr<Connection>& c) {
+        for_each_connection([](const std::shared_ptr<Connection>& c) {
             asio::post(c->socket.get_executor(), [c] {
                 if (c->idle) {
                     std::error_code ec;
@@ -640,8 +640,9 @@ private:
         config.lazy = true;
         config.max_queue_bytes = options_.max_stream_queue_bytes;
         auto stream = session->open_stream(config);
+        stream->set_request_headers(copy_headers(req));
         const std::string version = co_await negotiated_version(rpc);
-        const bool priming = version >= protocol_version::v2025_11_25;
+        const bool priming = version.compare(protocol_version::v2025_11_25) >= 0;
         session->begin_activity();
         const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
         session->end_activity();
@@ -694,7 +695,7 @@ private:
         session->touch();
         const auto& rpc = session->rpc();
         const std::string version = co_await negotiated_version(rpc);
-        const bool priming = version >= protocol_version::v2025_11_25;
+        const bool priming = version.compare(protocol_version::v2025_11_25) >= 0;
 
         // Resumption (MCP R3, R4): replay the missed events of exactly that stream.
         std::optional<EventId> last;
@@ -757,7 +758,12 @@ private:
             co_return co_await reply_error(*c, req, 400, id, error_code::invalid_request,
                                            "Invalid Request: only requests and notifications may be sent");
         const auto header_version = req.find("mcp-protocol-version");
-        if (!header_version || !meta_version || *header_version != *meta_version)
+        const nlohmann::json* meta = params_meta(message);
+        if (!meta_version || !meta->contains("io.modelcontextprotocol/clientCapabilities"))
+            co_return co_await reply_error(*c, req, 400, id, error_code::invalid_params,
+                                           "Invalid params: _meta must carry io.modelcontextprotocol/protocolVersion "
+                                           "and io.modelcontextprotocol/clientCapabilities");
+        if (!header_version || *header_version != *meta_version)
             co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch,
                                            "Header mismatch: MCP-Protocol-Version must equal "
                                            "_meta io.modelcontextprotocol/protocolVersion");
@@ -773,12 +779,14 @@ private:
         auto rpc = std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
                                                         *dispatcher_, nullptr);
         rpc->set_protocol_version(*meta_version);
-        if (const auto* meta = params_meta(message)) {
-            if (const auto caps = meta->find("io.modelcontextprotocol/clientCapabilities"); caps != meta->end())
-                rpc->set_client_capabilities(*caps);
-            if (const auto info = meta->find("io.modelcontextprotocol/clientInfo"); info != meta->end())
-                rpc->set_client_info(*info);
-        }
+        rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));
+        if (const auto info = meta->find("io.modelcontextprotocol/clientInfo"); info != meta->end())
+            rpc->set_client_info(*info);
+        // Log messages only when the request asks for them, at its level (2026-07-28).
+        std::optional<LoggingLevel> log_level;
+        if (const auto level = meta->find("io.modelcontextprotocol/logLevel"); level != meta->end() && level->is_string())
+            log_level = logging_level_from_string(level->get_ref<const std::string&>());
+        rpc->set_log_level(log_level);
         if (!id) {
             spawn_on_session(rpc, std::move(message), nullptr);
             co_return co_await write_simple(*c, 202, {}, cors_headers(req));
@@ -788,6 +796,7 @@ private:
         config.accepts_requests = false;
         config.max_queue_bytes = options_.max_stream_queue_bytes;
         auto stream = std::make_shared<detail::SseStream>(config, nullptr);
+        stream->set_request_headers(copy_headers(req));
         co_return co_await exchange(c, req, rpc, stream, std::move(message), false, true, no_headers());
     }
 
@@ -1237,6 +1246,13 @@ private:
                 if (reply && reply_sink) reply_sink->send(std::move(*reply));
             },
             asio::detached);
+    }
+
+    static std::vector<std::pair<std::string, std::string>> copy_headers(const detail::HttpRequest& req) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        headers.reserve(req.fields.size());
+        for (const auto& field : req.fields) headers.emplace_back(field.name, field.value);
+        return headers;
     }
 
     static bool is_request(const Message& message, std::string_view method) {

@@ -449,3 +449,36 @@ TEST_CASE("a batch under 2025-03-26 is answered as one array; initialize inside 
     CHECK(replies[2]["id"] == 3);
     CHECK(replies[2]["error"]["code"] == error_code::invalid_request);
 }
+
+TEST_CASE("under 2026-07-28, initialize, ping and logging/setLevel are gone (-32601)") {
+    Harness h;
+    h.start();
+    h.session->set_protocol_version("2026-07-28");
+    for (const char* method : {"initialize", "ping", "logging/setLevel"}) {
+        INFO(method);
+        CHECK(h.call(request(30, method, {{"protocolVersion", "2026-07-28"}, {"level", "info"}}))["error"]["code"] ==
+              error_code::method_not_found);
+    }
+}
+
+TEST_CASE("an empty log level (2026-07-28 request without _meta logLevel) sends no log messages") {
+    Harness h;
+    h.dispatcher.on_request("log", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        const bool sent = co_await ctx.async_log(mcpsse::LoggingLevel::emergency, "x");
+        co_return json{{"sent", sent}};
+    });
+    h.start();
+    h.session->set_log_level(std::nullopt);
+    CHECK(h.call(request(31, "log"))["result"]["sent"] == false);
+    CHECK(h.sink->sent.empty());
+    h.session->set_log_level(mcpsse::LoggingLevel::error);
+    CHECK(h.call(request(32, "log"))["result"]["sent"] == true);
+}
+
+TEST_CASE("http_header is empty for channels that are not HTTP") {
+    Harness h;
+    h.dispatcher.on_request("hdr", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        co_return json{{"has", ctx.http_header("mcp-method").has_value()}};
+    });
+    CHECK(h.call(request(33, "hdr"))["result"]["has"] == false);
+}

@@ -1,7 +1,9 @@
 // mcpsse internal: where a session's outbound messages go.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace mcpsse::detail {
 
@@ -26,6 +28,10 @@ public:
     /// False when the channel cannot carry server-to-client requests (a stateless
     /// 2026-07-28 exchange, or a JSON response body).
     [[nodiscard]] virtual bool accepts_requests() const noexcept { return true; }
+
+    /// A header of the HTTP request this channel answers (name case-insensitive), or
+    /// nullopt (not HTTP, or no such header).
+    [[nodiscard]] virtual std::optional<std::string_view> request_header(std::string_view) const { return std::nullopt; }
 };
 
 }  // namespace mcpsse::detail

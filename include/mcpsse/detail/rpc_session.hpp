@@ -202,8 +202,11 @@ public:
         return sink->send(json_rpc::serialize(message));
     }
 
-    /// The minimum level of log messages the client wants (`logging/setLevel`).
-    [[nodiscard]] LoggingLevel log_level() const noexcept { return log_level_; }
+    /// The minimum level of log messages the client wants (`logging/setLevel`, or the
+    /// 2026-07-28 `_meta` log level); empty: the client wants none.
+    [[nodiscard]] std::optional<LoggingLevel> log_level() const noexcept { return log_level_; }
+    /// Sets the minimum log level (empty: send no log messages).
+    void set_log_level(std::optional<LoggingLevel> level) noexcept { log_level_ = level; }
 
     /// Sends a server-to-client request on `sink` and waits for the answer (see
     /// `RequestContext::async_request` for the contract).
@@ -253,6 +256,11 @@ private:
                 request.id, error_code::invalid_request,
                 "Invalid Request: the session is already initialized", nullptr});
 
+        if (protocol_version::is_stateless(protocol_version_) &&
+            (is_initialize || request.method == "ping" || request.method == "logging/setLevel"))
+            // Removed in 2026-07-28: version, capabilities and log level travel in _meta.
+            co_return json_rpc::serialize(ErrorResponse{request.id, error_code::method_not_found,
+                                                        "Method not found", {{"method", request.method}}});
         const Dispatcher::RequestHandler* handler = dispatcher_.find_request_handler(request.method);
         const bool builtin_initialize = is_initialize && !handler;
         const bool builtin_set_level = !handler && request.method == "logging/setLevel";
@@ -388,7 +396,7 @@ private:
     bool closed_ = false;
     nlohmann::json client_capabilities_ = nlohmann::json::object();
     nlohmann::json client_info_;
-    LoggingLevel log_level_ = LoggingLevel::debug;
+    std::optional<LoggingLevel> log_level_ = LoggingLevel::debug;
     std::map<RequestId, std::shared_ptr<InFlight>> in_flight_;
     std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;
     std::int64_t next_request_id_ = 0;
@@ -424,6 +432,10 @@ inline std::string_view RequestContext::session_id() const noexcept { return ses
 
 inline bool RequestContext::is_cancelled() const noexcept { return flight_->cancelled; }
 
+inline std::optional<std::string_view> RequestContext::http_header(std::string_view name) const {
+    return sink_ ? sink_->request_header(name) : std::nullopt;
+}
+
 inline asio::awaitable<bool> RequestContext::async_progress(double progress, std::optional<double> total,
                                                             std::string message) {
     const auto& token = progress_token();
@@ -439,7 +451,8 @@ inline asio::awaitable<bool> RequestContext::async_progress(double progress, std
 
 inline asio::awaitable<bool> RequestContext::async_log(LoggingLevel level, nlohmann::json data,
                                                        std::string logger) {
-    if (level < session_->log_level() || flight_->cancelled) co_return false;
+    const auto minimum = session_->log_level();
+    if (!minimum || level < *minimum || flight_->cancelled) co_return false;
     nlohmann::json params = {{"level", to_string(level)}, {"data", std::move(data)}};
     if (!logger.empty()) params["logger"] = std::move(logger);
     co_return session_->send_on(sink_, Notification{"notifications/message", std::move(params)});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/detail/event_id.hpp>
+#include <mcpsse/detail/http_chars.hpp>
 #include <mcpsse/detail/message_sink.hpp>
 #include <mcpsse/detail/sse_event.hpp>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace mcpsse::detail {
 
@@ -159,6 +161,19 @@ public:
         return batch;
     }
 
+    /// Keeps a copy of the HTTP request's header fields for `request_header`. Call
+    /// before the handler starts.
+    void set_request_headers(std::vector<std::pair<std::string, std::string>> headers) {
+        headers_ = std::move(headers);
+    }
+
+    /// A header of the POST this stream answers (name case-insensitive), or nullopt.
+    [[nodiscard]] std::optional<std::string_view> request_header(std::string_view name) const override {
+        for (const auto& field : headers_)
+            if (iequals(field.first, name)) return std::string_view(field.second);
+        return std::nullopt;
+    }
+
     /// Switches a lazy stream to SSE (the host asked for SSE responses).
     void open() {
         std::lock_guard lock(mutex_);
@@ -211,6 +226,7 @@ private:
 
     SseStreamConfig config_;
     std::shared_ptr<EventLog> log_;
+    std::vector<std::pair<std::string, std::string>> headers_;  // immutable once the handler runs
     mutable std::mutex mutex_;
     std::string queue_;
     std::optional<std::string> json_reply_;
