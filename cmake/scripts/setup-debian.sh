@@ -18,7 +18,8 @@ packages=(
   nlohmann-json3-dev
   catch2                       # Catch2 v2 (tests/support/catch.hpp bridges v2/v3)
   libbenchmark-dev             # benchmarks/
-  nginx-light                  # reverse-proxy interop tests
+  nginx-light                  # benchmarks: the HTTP ceiling
+  curl                         # cmake/scripts/run.sh: the first client exchange
 )
 
 missing=()
