@@ -29,11 +29,12 @@ inline constexpr std::size_t max_event_id_length = 41;
 
 /// Appends `<stream>-<sequence>` (canonical decimal, no leading zeros) to `out`.
 inline void append_to(std::string& out, EventId id) {
-    char buf[max_event_id_length];
-    auto r = std::to_chars(buf, buf + sizeof buf, id.stream);
-    *r.ptr++ = '-';
-    r = std::to_chars(r.ptr, buf + sizeof buf, id.sequence);
-    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    char digits[20];  // a 64-bit value has at most 20 decimal digits
+    auto r = std::to_chars(digits, digits + sizeof digits, id.stream);
+    out.append(digits, static_cast<std::size_t>(r.ptr - digits));
+    out.push_back('-');
+    r = std::to_chars(digits, digits + sizeof digits, id.sequence);
+    out.append(digits, static_cast<std::size_t>(r.ptr - digits));
 }
 
 /// `<stream>-<sequence>` (see `append_to`).
