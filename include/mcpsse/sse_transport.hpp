@@ -97,7 +97,8 @@ public:
           options_(std::move(options)),
           store_(std::move(store)),
           acceptor_(asio::make_strand(asio::any_io_executor(executor))),
-          stop_timer_(acceptor_.get_executor()) {
+          stop_timer_(acceptor_.get_executor()),
+          reap_timer_(acceptor_.get_executor()) {
         const auto address = asio::ip::make_address(options_.host);
         const asio::ip::tcp::endpoint endpoint(address, options_.port);
         acceptor_.open(endpoint.protocol());
@@ -263,6 +264,7 @@ private:
         if (stopping_.exchange(true)) return;
         std::error_code ignored;
         acceptor_.close(ignored);
+        reap_timer_.cancel();  // else its pending wait keeps io_context::run() busy for up to 30 s
         for_each_connection([](const std::shared_ptr<Connection>& c) {
             asio::post(c->socket.get_executor(), [c] {
                 if (c->idle) {
@@ -306,11 +308,10 @@ private:
     asio::awaitable<void> reap_sessions() {
         const auto period = std::clamp<std::chrono::milliseconds>(options_.session_idle_timeout / 4,
                                                                   std::chrono::milliseconds(10), std::chrono::seconds(30));
-        asio::steady_timer timer(acceptor_.get_executor());
         while (!stopping_) {
-            timer.expires_after(period);
+            reap_timer_.expires_after(period);
             std::error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await reap_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             std::vector<std::shared_ptr<SseSession>> expired;
             {
                 std::lock_guard lock(sessions_mutex_);
@@ -1317,6 +1318,7 @@ private:
     Store store_;
     asio::basic_socket_acceptor<tcp, asio::strand<asio::any_io_executor>> acceptor_;
     asio::steady_timer stop_timer_;
+    asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     Dispatcher* dispatcher_ = nullptr;
     bool loopback_ = true;
     std::vector<detail::Origin> allowed_origins_;
