@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: mcpsse's everything_server, the official TypeScript SDK
+# server (ts_server/server.mjs on Node 22) and nginx (a fixed response from memory),
+# driven by mcpsse_loadgen with the same load, in alternating rounds.
+#
+#   benchmarks/side_by_side.sh [options]
+#
+# Options:
+#   --smoke                 ~2 s per run, tiny counts; results only in --out-dir (CI)
+#   --build-dir DIR         build folder (default <repo>/build/bench-release)
+#   --no-build              use what is in --build-dir (or --loadgen/--mcpsse-server)
+#   --loadgen PATH          mcpsse_loadgen binary (default: found in the build folder)
+#   --mcpsse-server PATH    everything_server binary (default: found in the build folder)
+#   --mcpsse-args "ARGS"    extra arguments for everything_server
+#   --mcpsse-sse-args "A"   arguments that make everything_server answer POSTs with SSE
+#                           (enables the mcpsse SSE-mode round; default: none)
+#   --mcpsse-legacy-path P  path of everything_server's legacy SSE endpoint (default /sse;
+#                           empty: no mcpsse legacy round)
+#   --broadcast-tool NAME   tool whose call notifies every session's GET stream
+#                           (default test_trigger_tool_change: tools/list_changed to all)
+#   --emit-tool NAME        tool called --replay-events times while the GET stream is
+#                           disconnected (default test_trigger_tool_change)
+#   --replay-events N       events of the replay run (default 2000)
+#   --out-dir DIR           raw results and logs (default <build-dir>/bench-results)
+#   --rounds N              rounds of each throughput/latency run (default 3)
+#   --duration S            measured seconds per run (default 10)
+#   --warmup S              warm-up seconds per run (default 2)
+#   --connections N         connections of the throughput runs (default 32)
+#   --latency-connections N connections of the latency runs (default 16)
+#   --sessions N            sessions of the sessions/fanout runs (default 10000)
+#   --server-cpus LIST      taskset CPU list for every server (default: all CPUs)
+#   --loadgen-cpus LIST     taskset CPU list for the load generator (default: all CPUs)
+#   --nginx-workers N       nginx worker_processes (default 1)
+#   --skip-ts, --skip-nginx, --skip-mcpsse   leave a server out
+#
+# Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
+# and, unless --smoke, benchmarks/results.md and the table in benchmarks/README.md.
+# Exits non-zero if any run reported an error or a server failed to start.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+
+smoke=0
+build_dir="$repo/build/bench-release"
+do_build=1
+loadgen=""
+mcpsse_server=""
+mcpsse_args=""
+mcpsse_sse_args=""
+mcpsse_legacy_path="/sse"
+broadcast_tool="test_trigger_tool_change"
+emit_tool="test_trigger_tool_change"
+out_dir=""
+rounds=3
+duration=10
+warmup=2
+connections=32
+latency_connections=16
+sessions=10000
+fanout_rounds=5
+replay_events=2000
+server_cpus=""
+loadgen_cpus=""
+nginx_workers=1
+skip_ts=0
+skip_nginx=0
+skip_mcpsse=0
+
+die() { echo "side_by_side: $*" >&2; exit 2; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --build-dir) build_dir="$2"; shift ;;
+    --no-build) do_build=0 ;;
+    --loadgen) loadgen="$2"; shift ;;
+    --mcpsse-server) mcpsse_server="$2"; shift ;;
+    --mcpsse-args) mcpsse_args="$2"; shift ;;
+    --mcpsse-sse-args) mcpsse_sse_args="$2"; shift ;;
+    --mcpsse-legacy-path) mcpsse_legacy_path="$2"; shift ;;
+    --broadcast-tool) broadcast_tool="$2"; shift ;;
+    --emit-tool) emit_tool="$2"; shift ;;
+    --replay-events) replay_events="$2"; shift ;;
+    --out-dir) out_dir="$2"; shift ;;
+    --rounds) rounds="$2"; shift ;;
+    --duration) duration="$2"; shift ;;
+    --warmup) warmup="$2"; shift ;;
+    --connections) connections="$2"; shift ;;
+    --latency-connections) latency_connections="$2"; shift ;;
+    --sessions) sessions="$2"; shift ;;
+    --server-cpus) server_cpus="$2"; shift ;;
+    --loadgen-cpus) loadgen_cpus="$2"; shift ;;
+    --nginx-workers) nginx_workers="$2"; shift ;;
+    --skip-ts) skip_ts=1 ;;
+    --skip-nginx) skip_nginx=1 ;;
+    --skip-mcpsse) skip_mcpsse=1 ;;
+    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+
+if ((smoke)); then
+  rounds=1
+  duration=2
+  warmup=0.5
+  sessions=50
+  fanout_rounds=2
+  replay_events=100
+fi
+
+mkdir -p "$build_dir"
+build_dir="$(cd "$build_dir" && pwd)"
+out_dir="${out_dir:-$build_dir/bench-results}"
+mkdir -p "$out_dir"
+out_dir="$(cd "$out_dir" && pwd)"
+raw="$out_dir/raw.jsonl"
+: >"$raw"
+logs="$out_dir/logs"
+mkdir -p "$logs"
+failures=0
+
+log() { echo "side_by_side: $*" >&2; }
+
+# ---------------------------------------------------------------------------
+# Build
+# ---------------------------------------------------------------------------
+if ((do_build)); then
+  gen=()
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null 2>&1; then gen=(-G Ninja); fi
+  log "configuring Release build in $build_dir"
+  cmake -S "$repo" -B "$build_dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DMCPSSE_BUILD_BENCHMARKS=ON -DMCPSSE_BUILD_EXAMPLES=ON -DMCPSSE_BUILD_TESTS=OFF -DMCPSSE_WERROR=OFF \
+    >"$logs/cmake-configure.log" 2>&1 || { cat "$logs/cmake-configure.log" >&2; exit 1; }
+  targets=(mcpsse_loadgen)
+  if cmake --build "$build_dir" --target help 2>/dev/null | grep -qw everything_server; then
+    targets+=(everything_server)
+  fi
+  log "building ${targets[*]} (-j2)"
+  cmake --build "$build_dir" -j2 --target "${targets[@]}" >"$logs/cmake-build.log" 2>&1 ||
+    { tail -50 "$logs/cmake-build.log" >&2; exit 1; }
+fi
+find_bin() { find "$build_dir" -type f -name "$1" -perm -u+x 2>/dev/null | head -n1; }
+[[ -n "$loadgen" ]] || loadgen="$(find_bin mcpsse_loadgen)"
+[[ -x "$loadgen" ]] || die "mcpsse_loadgen not found (build it or pass --loadgen)"
+if ((!skip_mcpsse)); then
+  [[ -n "$mcpsse_server" ]] || mcpsse_server="$(find_bin everything_server)"
+  if [[ -z "$mcpsse_server" || ! -x "$mcpsse_server" ]]; then
+    log "everything_server not found: mcpsse runs are skipped"
+    skip_mcpsse=1
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# The TypeScript SDK server (Node 22) and nginx
+# ---------------------------------------------------------------------------
+node=""
+ts_dir="$build_dir/bench-ts"
+if ((!skip_ts)); then
+  mkdir -p "$ts_dir"
+  node="$("$repo/tests/interop/node22.sh" "${MCPSSE_INTEROP_CACHE:-$ts_dir/cache}")"
+  stamp="$ts_dir/node_modules/.mcpsse-bench-package.json"
+  (
+    exec 9>"$ts_dir/.install.lock"
+    flock -w 280 9
+    if ! cmp -s "$stamp" "$here/ts_server/package.json" 2>/dev/null ||
+       [[ ! -f "$ts_dir/node_modules/@modelcontextprotocol/sdk/package.json" ]]; then
+      log "installing the TypeScript SDK into $ts_dir"
+      cp "$here/ts_server/package.json" "$ts_dir/package.json"
+      (cd "$ts_dir" && PATH="$(dirname "$node"):$PATH" npm install --no-package-lock --no-audit --no-fund \
+        --loglevel=error) >"$logs/npm-install.log" 2>&1 || { cat "$logs/npm-install.log" >&2; exit 1; }
+      cp "$here/ts_server/package.json" "$stamp"
+    fi
+  )
+  cp "$here/ts_server/server.mjs" "$ts_dir/server.mjs"
+fi
+nginx_bin="${NGINX:-/usr/sbin/nginx}"
+if ((!skip_nginx)) && [[ ! -x "$nginx_bin" ]]; then
+  nginx_bin="$(command -v nginx || true)"
+  [[ -n "$nginx_bin" ]] || die "nginx not found (apt-get install nginx-light, or --skip-nginx)"
+fi
+
+# ---------------------------------------------------------------------------
+# Process handling
+# ---------------------------------------------------------------------------
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile="$(ulimit -n)"
+server_pids=()
+cpu_prefix() { if [[ -n "$1" ]]; then echo "taskset -c $1"; fi; }
+srv_prefix="$(cpu_prefix "$server_cpus")"
+lg_prefix="$(cpu_prefix "$loadgen_cpus")"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    if ! port_open "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+stop_pid() {
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${server_pids[@]}"; do stop_pid "$pid"; done
+  server_pids=()
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+# start_server NAME PORT CMD... : starts in the background, waits for the port;
+# sets SERVER_PID.
+start_server() {
+  local name="$1" port="$2"
+  shift 2
+  # shellcheck disable=SC2086
+  $srv_prefix "$@" >"$logs/server-$name.log" 2>&1 </dev/null &
+  SERVER_PID=$!
+  server_pids+=("$SERVER_PID")
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$name exited before listening; log:"
+      cat "$logs/server-$name.log" >&2
+      return 1
+    fi
+    if port_open "$port"; then return 0; fi
+    sleep 0.1
+  done
+  log "$name did not listen on $port within 30 s"
+  return 1
+}
+stop_server() {
+  stop_pid "$1"
+  local keep=() pid
+  for pid in "${server_pids[@]}"; do [[ "$pid" == "$1" ]] || keep+=("$pid"); done
+  server_pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# Starts server $1 (mcpsse | ts | ts-sse | ts-stateless | nginx) on a fresh port;
+# sets PORT and SERVER_PID.
+launch() {
+  local which="$1"
+  PORT="$(pick_port)" || die "no free port"
+  case "$which" in
+    mcpsse)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args ;;
+    mcpsse-sse)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args $mcpsse_sse_args ;;
+    ts) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" ;;
+    ts-sse) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" --sse ;;
+    ts-stateless) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" --stateless ;;
+    nginx)
+      local prefix="$build_dir/bench-nginx"
+      mkdir -p "$prefix/tmp"
+      sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$PORT|g" -e "s|@WORKERS@|$nginx_workers|g" \
+          -e "s|@NOFILE@|$nofile|g" -e "s|@CONNECTIONS@|$((nofile / 2))|g" \
+          "$here/nginx/nginx.conf.in" >"$prefix/nginx.conf"
+      start_server "$which" "$PORT" "$nginx_bin" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" ;;
+    *) die "unknown server $which" ;;
+  esac
+}
+
+# lg LABEL SUBCOMMAND ARGS... : one loadgen run; its result line goes to raw.jsonl.
+lg() {
+  local label="$1"
+  shift
+  local line rc=0
+  # shellcheck disable=SC2086
+  line="$($lg_prefix "$loadgen" "$@" --label "$label" --quiet 2>>"$logs/loadgen.log")" || rc=$?
+  line="$(printf '%s\n' "$line" | tail -n1)"
+  if [[ -z "$line" ]]; then
+    line="{\"label\":\"$label\",\"bench\":\"$1\",\"errors\":1,\"error_kinds\":{\"no result line (exit $rc)\":1}}"
+  fi
+  printf '%s\n' "$line" >>"$raw"
+  python3 "$here/summarize.py" --one "$line" >&2 || true
+  if ((rc != 0)); then failures=$((failures + 1)); fi
+}
+
+load_note() {
+  local load
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  log "load average $load"
+  if python3 -c "import sys; sys.exit(0 if float('$load') > 1.5 else 1)"; then
+    log "warning: the machine is busy (load $load); numbers will be noisy"
+  fi
+}
+
+servers=()
+((skip_mcpsse)) || servers+=(mcpsse)
+((skip_ts)) || servers+=(ts)
+((skip_nginx)) || servers+=(nginx)
+[[ ${#servers[@]} -gt 0 ]] || die "no server to run"
+log "servers: ${servers[*]}; rounds $rounds x ${duration}s (+${warmup}s warm-up)"
+load_note
+
+# ---------------------------------------------------------------------------
+# 1. Throughput (32 connections) and latency (16 connections), alternating servers
+# ---------------------------------------------------------------------------
+declare -A port_of pid_of
+for s in "${servers[@]}"; do
+  launch "$s" || { failures=$((failures + 1)); continue; }
+  port_of[$s]="$PORT"
+  pid_of[$s]="$SERVER_PID"
+done
+
+call_args() {  # server connections -> loadgen arguments
+  local s="$1" c="$2"
+  local url="http://127.0.0.1:${port_of[$s]}/mcp"
+  local common=(--url "$url" --connections "$c" --duration "$duration" --warmup "$warmup")
+  case "$s" in
+    nginx) echo "call ${common[*]} --raw-post" ;;
+    *) echo "call ${common[*]} --mode json" ;;
+  esac
+}
+for phase in throughput latency; do
+  conns=$connections
+  [[ "$phase" == latency ]] && conns=$latency_connections
+  for ((r = 1; r <= rounds; r++)); do
+    for s in "${servers[@]}"; do
+      [[ -n "${port_of[$s]:-}" ]] || continue
+      # shellcheck disable=SC2046
+      lg "$s/$phase/$r" $(call_args "$s" "$conns")
+    done
+  done
+done
+if [[ -n "${port_of[nginx]:-}" ]]; then
+  for ((r = 1; r <= rounds; r++)); do
+    lg "nginx-get/throughput/$r" call --url "http://127.0.0.1:${port_of[nginx]}/mcp" --connections "$connections" \
+      --duration "$duration" --warmup "$warmup" --raw-get
+  done
+fi
+for s in "${servers[@]}"; do
+  if [[ -n "${pid_of[$s]:-}" ]]; then stop_server "${pid_of[$s]}"; fi
+done
+
+# ---------------------------------------------------------------------------
+# 2. Other response modes and transports (one round each)
+# ---------------------------------------------------------------------------
+if ((!skip_ts)); then
+  if launch ts-sse; then
+    lg "ts/sse/1" call --url "http://127.0.0.1:$PORT/mcp" --connections "$connections" --duration "$duration" \
+      --warmup "$warmup" --mode sse
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+  if launch ts-stateless; then
+    lg "ts/stateless/1" call --url "http://127.0.0.1:$PORT/mcp" --connections "$connections" --duration "$duration" \
+      --warmup "$warmup" --stateless
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+  if launch ts; then
+    lg "ts/legacy/1" legacy --url "http://127.0.0.1:$PORT/sse" --connections "$connections" --duration "$duration" \
+      --warmup "$warmup"
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+fi
+if ((!skip_mcpsse)); then
+  if [[ -n "$mcpsse_sse_args" ]]; then
+    if launch mcpsse-sse; then
+      lg "mcpsse/sse/1" call --url "http://127.0.0.1:$PORT/mcp" --connections "$connections" --duration "$duration" \
+        --warmup "$warmup" --mode sse
+      stop_server "$SERVER_PID"
+    else failures=$((failures + 1)); fi
+  fi
+  if [[ -n "$mcpsse_legacy_path" ]]; then
+    if launch mcpsse; then
+      lg "mcpsse/legacy/1" legacy --url "http://127.0.0.1:$PORT$mcpsse_legacy_path" --connections "$connections" \
+        --duration "$duration" --warmup "$warmup"
+      stop_server "$SERVER_PID"
+    else failures=$((failures + 1)); fi
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 3. Many sessions: memory per open stream, fan-out, replay (fresh server each)
+# ---------------------------------------------------------------------------
+stream_servers=()
+((skip_mcpsse)) || stream_servers+=(mcpsse)
+((skip_ts)) || stream_servers+=(ts)
+for s in "${stream_servers[@]}"; do
+  if launch "$s"; then
+    sleep 0.5
+    lg "$s/sessions/1" sessions --url "http://127.0.0.1:$PORT/mcp" --sessions "$sessions" --server-pid "$SERVER_PID"
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+  if launch "$s"; then
+    lg "$s/fanout/1" fanout --url "http://127.0.0.1:$PORT/mcp" --sessions "$sessions" --rounds "$fanout_rounds" \
+      --trigger-tool "$broadcast_tool" --server-pid "$SERVER_PID"
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+  if launch "$s"; then
+    lg "$s/replay/1" replay --url "http://127.0.0.1:$PORT/mcp" --events "$replay_events" --emit-tool "$emit_tool"
+    stop_server "$SERVER_PID"
+  else failures=$((failures + 1)); fi
+done
+
+# ---------------------------------------------------------------------------
+# 4. Summary
+# ---------------------------------------------------------------------------
+summary_args=(--raw "$raw" --out "$out_dir/results.md"
+  --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
+  --meta "connections=$connections" --meta "latency_connections=$latency_connections"
+  --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers"
+  --meta "server_cpus=${server_cpus:-all}" --meta "loadgen_cpus=${loadgen_cpus:-all}"
+  --meta "smoke=$smoke" --meta "cxx=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
+  --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
+  --meta "node=$([[ -n "$node" ]] && "$node" --version)"
+  --meta "nginx=$( ((skip_nginx)) || "$nginx_bin" -v 2>&1 | sed 's/.*: //')"
+  --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)")
+if ((!smoke)); then
+  summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
+fi
+python3 "$here/summarize.py" "${summary_args[@]}"
+log "raw results: $raw"
+if ((failures > 0)); then
+  log "$failures run(s) reported errors or a server failed; see $logs"
+  exit 1
+fi
+log "all runs finished with zero errors"

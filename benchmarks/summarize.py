@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Summarize mcpsse_loadgen result lines (side_by_side.sh's raw.jsonl).
+
+  summarize.py --one LINE                      one-line digest of one result (stderr use)
+  summarize.py --raw raw.jsonl --out results.md [--meta k=v ...]
+               [--publish benchmarks/results.md] [--readme benchmarks/README.md]
+
+Labels are "<server>/<phase>/<round>"; figures are medians over rounds.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+BEGIN = "<!-- mcpsse-bench-results:begin -->"
+END = "<!-- mcpsse-bench-results:end -->"
+
+SERVER_NAMES = {
+    "mcpsse": "mcpsse everything_server",
+    "ts": "TypeScript SDK 1.32.2 (Node 22)",
+    "nginx": "nginx, fixed body (POST)",
+    "nginx-get": "nginx, fixed body (GET)",
+}
+
+
+def one_line(r):
+    label = r.get("label", "?")
+    bench = r.get("bench", "?")
+    err = r.get("errors", 0)
+    if bench in ("call", "legacy") and "rps" in r:
+        lat = r.get("latency_us", {})
+        return (f"{label:24s} {r['rps']:10.0f} req/s  p50 {lat.get('p50', 0):7.0f} us  "
+                f"p99 {lat.get('p99', 0):7.0f} us  errors {err}")
+    if bench == "sessions" and "opened" in r:
+        kib = r.get("kib_per_session")
+        kib_text = f"{kib:.2f} KiB/session" if kib is not None else "no RSS"
+        return f"{label:24s} {r['opened']} sessions in {r.get('open_s', 0):.2f} s  {kib_text}  errors {err}"
+    if bench == "fanout" and "last_ms_median" in r:
+        return (f"{label:24s} {r['opened']} streams: last delivery {r['last_ms_median']:.2f} ms (median of "
+                f"{r.get('rounds', 0)} rounds)  errors {err}")
+    if bench == "replay" and "events_per_s" in r:
+        return f"{label:24s} {r.get('replayed', 0)} events replayed at {r['events_per_s']:.0f} events/s  errors {err}"
+    return f"{label:24s} errors {err}: {json.dumps(r.get('error_kinds', {}))}"
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def load(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    rows.append({"label": "?/unparsable/1", "errors": 1})
+    return rows
+
+
+def group(rows):
+    out = {}
+    for r in rows:
+        parts = r.get("label", "?/?/1").split("/")
+        key = (parts[0], parts[1] if len(parts) > 1 else "?")
+        out.setdefault(key, []).append(r)
+    return out
+
+
+def fmt(v, digits=0, unit=""):
+    if v is None:
+        return "n/a"
+    if digits == 0:
+        return f"{v:,.0f}{unit}"
+    return f"{v:,.{digits}f}{unit}"
+
+
+def machine_info(meta):
+    info = {}
+    info["cores (nproc)"] = str(os.cpu_count())
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["CPU"] = model
+    info["kernel"] = platform.release()
+    info["date (UTC)"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    cxx = meta.get("cxx", "")
+    if cxx:
+        try:
+            info["compiler"] = subprocess.run([cxx, "--version"], capture_output=True, text=True,
+                                              check=False).stdout.splitlines()[0]
+        except (OSError, IndexError):
+            info["compiler"] = cxx
+    info["build type"] = meta.get("build_type", "?")
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as f:
+            info["load average at the end"] = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    for k in ("node", "nginx", "git"):
+        if meta.get(k):
+            info[k] = meta[k]
+    return info
+
+
+def build_report(rows, meta):
+    g = group(rows)
+
+    def med(server, phase, path):
+        vals = []
+        for r in g.get((server, phase), []):
+            v = r
+            for p in path:
+                v = v.get(p) if isinstance(v, dict) else None
+            vals.append(v)
+        return median(vals)
+
+    def errors(server):
+        return sum(r.get("errors", 0) for (s, _), rs in g.items() if s == server for r in rs)
+
+    servers = [s for s in ("mcpsse", "ts", "nginx", "nginx-get") if any(k[0] == s for k in g)]
+    lines = []
+    info = machine_info(meta)
+    lines.append("Machine and run: " + "; ".join(f"{k}: {v}" for k, v in info.items()) + ".")
+    lines.append("")
+    lines.append(
+        f"Load: {meta.get('rounds', '?')} alternating rounds per figure, {meta.get('duration_s', '?')} s measured after "
+        f"{meta.get('warmup_s', '?')} s warm-up; server CPUs: {meta.get('server_cpus', 'all')}, load generator CPUs: "
+        f"{meta.get('loadgen_cpus', 'all')} (the load generator shares the cores); nginx worker_processes "
+        f"{meta.get('nginx_workers', '?')}. Figures are medians over rounds.")
+    lines.append("")
+
+    c = meta.get("connections", "32")
+    lc = meta.get("latency_connections", "16")
+    lines.append("| figure | " + " | ".join(SERVER_NAMES.get(s, s) for s in servers) + " |")
+    lines.append("|---|" + "---|" * len(servers))
+
+    def row(title, phase, path, digits=0, unit=""):
+        cells = []
+        for s in servers:
+            cells.append(fmt(med(s, phase, path), digits, unit) if g.get((s, phase)) else "")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+
+    row(f"tools/call, {c} conns, JSON: req/s", "throughput", ["rps"])
+    row(f"tools/call, {c} conns: p50 latency (µs)", "throughput", ["latency_us", "p50"])
+    row(f"tools/call, {c} conns: p99 latency (µs)", "throughput", ["latency_us", "p99"])
+    row(f"tools/call, {lc} conns: req/s", "latency", ["rps"])
+    row(f"tools/call, {lc} conns: p50 latency (µs)", "latency", ["latency_us", "p50"])
+    row(f"tools/call, {lc} conns: p99 latency (µs)", "latency", ["latency_us", "p99"])
+    row(f"tools/call, {lc} conns: p99.9 latency (µs)", "latency", ["latency_us", "p999"])
+    row(f"tools/call, {c} conns, SSE response mode: req/s", "sse", ["rps"])
+    row(f"tools/call, {c} conns, stateless: req/s", "stateless", ["rps"])
+    row(f"legacy HTTP+SSE tools/call, {c} conns: req/s", "legacy", ["rps"])
+    row(f"legacy HTTP+SSE, {c} conns: p99 latency (µs)", "legacy", ["latency_us", "p99"])
+    row(f"{meta.get('sessions', '?')} sessions with open SSE streams: server KiB per session (RSS delta)",
+        "sessions", ["kib_per_session"], 2)
+    row(f"{meta.get('sessions', '?')} sessions: seconds to open", "sessions", ["open_s"], 2)
+    row(f"one notification to {meta.get('sessions', '?')} streams: ms until the last stream has it",
+        "fanout", ["last_ms_median"], 2)
+    row("replay after reconnect (Last-Event-ID): events/s", "replay", ["events_per_s"])
+    lines.append("| errors (all runs) | " + " | ".join(str(errors(s)) for s in servers) + " |")
+    lines.append("")
+
+    # Ratios and targets.
+    m_rps = med("mcpsse", "throughput", ["rps"])
+    t_rps = med("ts", "throughput", ["rps"])
+    n_rps = med("nginx", "throughput", ["rps"])
+    m_p99 = med("mcpsse", "latency", ["latency_us", "p99"])
+    m_kib = med("mcpsse", "sessions", ["kib_per_session"])
+    m_fan = med("mcpsse", "fanout", ["last_ms_median"])
+    m_open = med("mcpsse", "sessions", ["opened"])
+    total_errors = sum(r.get("errors", 0) for r in rows)
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+    r_ts = ratio(m_rps, t_rps)
+    r_ng = ratio(m_rps, n_rps)
+    lines.append("| target | measured | verdict |")
+    lines.append("|---|---|---|")
+    lines.append(f"| tools/call {c} conns JSON ≥ 15x TypeScript SDK | {fmt(r_ts, 2, 'x')} | "
+                 f"{verdict(None if r_ts is None else r_ts >= 15)} |")
+    lines.append(f"| tools/call {c} conns JSON ≥ 0.5x nginx (POST) | {fmt(r_ng, 2, 'x')} | "
+                 f"{verdict(None if r_ng is None else r_ng >= 0.5)} |")
+    lines.append(f"| p99 latency at {lc} conns < 2 ms | {fmt(m_p99, 0, ' µs')} | "
+                 f"{verdict(None if m_p99 is None else m_p99 < 2000)} |")
+    lines.append(f"| ≤ 8 KiB server memory per open session ({fmt(m_open)} sessions) | {fmt(m_kib, 2, ' KiB')} | "
+                 f"{verdict(None if m_kib is None else m_kib <= 8)} |")
+    lines.append(f"| one notification to every stream < 100 ms | {fmt(m_fan, 2, ' ms')} | "
+                 f"{verdict(None if m_fan is None else m_fan < 100)} |")
+    lines.append(f"| zero errors in every run | {total_errors} | {verdict(total_errors == 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--one")
+    ap.add_argument("--raw")
+    ap.add_argument("--out")
+    ap.add_argument("--meta", action="append", default=[])
+    ap.add_argument("--publish")
+    ap.add_argument("--readme")
+    a = ap.parse_args()
+    if a.one is not None:
+        try:
+            print(one_line(json.loads(a.one)), file=sys.stderr)
+        except json.JSONDecodeError:
+            print(f"unparsable result: {a.one!r}", file=sys.stderr)
+        return 0
+    meta = dict(m.split("=", 1) for m in a.meta if "=" in m)
+    rows = load(a.raw)
+    table = build_report(rows, meta)
+    doc = ("# mcpsse benchmark results\n\n"
+           "Written by `benchmarks/side_by_side.sh`; see `benchmarks/README.md` for what each figure means.\n\n"
+           + table)
+    print(table)
+    if a.out:
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(doc)
+    if a.publish:
+        with open(a.publish, "w", encoding="utf-8") as f:
+            f.write(doc)
+    if a.readme and os.path.exists(a.readme):
+        with open(a.readme, encoding="utf-8") as f:
+            text = f.read()
+        b, e = text.find(BEGIN), text.find(END)
+        if b >= 0 and e > b:
+            text = text[:b + len(BEGIN)] + "\n" + table + text[e:]
+            with open(a.readme, "w", encoding="utf-8") as f:
+                f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
