@@ -31,6 +31,8 @@
 #   --server-cpus LIST      taskset CPU list for every server (default: all CPUs)
 #   --loadgen-cpus LIST     taskset CPU list for the load generator (default: all CPUs)
 #   --nginx-workers N       nginx worker_processes (default 1)
+#   --wait-idle S           before each run, wait while other processes use >= 25 % CPU,
+#                           at most S seconds over the whole script (default 600; smoke 0)
 #   --skip-ts, --skip-nginx, --skip-mcpsse   leave a server out
 #
 # Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
@@ -66,6 +68,7 @@ nginx_workers=1
 skip_ts=0
 skip_nginx=0
 skip_mcpsse=0
+wait_idle_s=600
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -81,6 +84,7 @@ while [[ $# -gt 0 ]]; do
     --broadcast-tool) broadcast_tool="$2"; shift ;;
     --emit-tool) emit_tool="$2"; shift ;;
     --replay-events) replay_events="$2"; shift ;;
+    --wait-idle) wait_idle_s="$2"; shift ;;
     --out-dir) out_dir="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
     --duration) duration="$2"; shift ;;
@@ -107,7 +111,9 @@ if ((smoke)); then
   sessions=50
   fanout_rounds=2
   replay_events=100
+  wait_idle_s=0
 fi
+idle_budget="$wait_idle_s"
 
 mkdir -p "$build_dir"
 build_dir="$(cd "$build_dir" && pwd)"
@@ -280,16 +286,48 @@ lg() {
   local label="$1"
   shift
   local line rc=0
+  wait_idle
   # shellcheck disable=SC2086
   line="$($lg_prefix "$loadgen" "$@" --label "$label" --quiet 2>>"$logs/loadgen.log")" || rc=$?
   line="$(printf '%s\n' "$line" | tail -n1)"
   if [[ -z "$line" ]]; then
     line="{\"label\":\"$label\",\"bench\":\"$1\",\"errors\":1,\"error_kinds\":{\"no result line (exit $rc)\":1}}"
   fi
+  line="$(printf '%s' "$line" | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["cpu_busy_before_pct"]=int(sys.argv[1]); print(json.dumps(r))' "$LAST_BUSY" 2>/dev/null || printf '%s' "$line")"
   printf '%s\n' "$line" >>"$raw"
   python3 "$here/summarize.py" --one "$line" >&2 || true
   if ((rc != 0)); then failures=$((failures + 1)); fi
 }
+
+# Percentage of CPU time used by anything over 0.5 s (our idle servers use ~0).
+cpu_busy() {
+  local a b
+  read -r -a a < <(head -n1 /proc/stat)
+  sleep 0.5
+  read -r -a b < <(head -n1 /proc/stat)
+  local total=0 idle i
+  for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
+  idle=$((b[4] - a[4] + b[5] - a[5]))
+  ((total > 0)) || { echo 0; return; }
+  echo $((100 * (total - idle) / total))
+}
+# Waits (up to --wait-idle seconds in all) until other work uses < 25 % of the CPUs,
+# so rounds are not measured while something else compiles.
+idle_budget=0
+wait_idle() {
+  local busy
+  busy="$(cpu_busy)"
+  while ((busy >= 25 && idle_budget > 0)); do
+    log "machine busy (${busy}% CPU used by others); waiting (budget ${idle_budget}s)"
+    sleep 5
+    idle_budget=$((idle_budget - 5))
+    busy="$(cpu_busy)"
+  done
+  LAST_BUSY="$busy"
+  if ((busy >= 25)); then busy_runs=$((busy_runs + 1)); fi
+}
+busy_runs=0
+LAST_BUSY=0
 
 load_note() {
   local load
@@ -411,7 +449,7 @@ done
 # ---------------------------------------------------------------------------
 # 4. Summary
 # ---------------------------------------------------------------------------
-summary_args=(--raw "$raw" --out "$out_dir/results.md"
+summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_runs"
   --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
   --meta "connections=$connections" --meta "latency_connections=$latency_connections"
   --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers"

@@ -140,7 +140,8 @@ def build_report(rows, meta):
         f"Load: {meta.get('rounds', '?')} alternating rounds per figure, {meta.get('duration_s', '?')} s measured after "
         f"{meta.get('warmup_s', '?')} s warm-up; server CPUs: {meta.get('server_cpus', 'all')}, load generator CPUs: "
         f"{meta.get('loadgen_cpus', 'all')} (the load generator shares the cores); nginx worker_processes "
-        f"{meta.get('nginx_workers', '?')}. Figures are medians over rounds.")
+        f"{meta.get('nginx_workers', '?')}. Figures are medians over rounds. Runs started while other "
+        f"processes used >= 25 % CPU: {meta.get('busy_runs', '?')}.")
     lines.append("")
 
     c = meta.get("connections", "32")

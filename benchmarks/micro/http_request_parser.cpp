@@ -3,6 +3,8 @@
 // into an HttpRequest, as a connection does for every message it receives.
 #include <mcpsse/detail/http_request_parser.hpp>
 
+#include "alloc_counter.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
@@ -45,6 +47,7 @@ std::string typical_request(bool chunked = false) {
 
 // One whole request in one buffer (the common case: one read holds it all).
 void BM_HttpParse_Post(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string wire = typical_request();
     mcpsse::detail::HttpRequestParser parser;
     for (auto _ : state) {
@@ -61,6 +64,7 @@ void BM_HttpParse_Post(benchmark::State& state) {
         mcpsse::detail::HttpRequest request = parser.release();
         benchmark::DoNotOptimize(request.body.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(wire.size()));
     state.counters["wire_bytes"] = static_cast<double>(wire.size());
@@ -69,6 +73,7 @@ BENCHMARK(BM_HttpParse_Post);
 
 // The same request plus the look-ups a transport does on it (routing and MCP headers).
 void BM_HttpParse_PostAndLookups(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string wire = typical_request();
     mcpsse::detail::HttpRequestParser parser;
     for (auto _ : state) {
@@ -84,12 +89,14 @@ void BM_HttpParse_PostAndLookups(benchmark::State& state) {
         benchmark::DoNotOptimize(request.find("Accept"));
         benchmark::DoNotOptimize(request.keep_alive());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HttpParse_PostAndLookups);
 
 // The same request with a chunked body.
 void BM_HttpParse_PostChunked(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string wire = typical_request(true);
     mcpsse::detail::HttpRequestParser parser;
     for (auto _ : state) {
@@ -104,6 +111,7 @@ void BM_HttpParse_PostChunked(benchmark::State& state) {
         mcpsse::detail::HttpRequest request = parser.release();
         benchmark::DoNotOptimize(request.body.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(wire.size()));
 }
@@ -112,6 +120,7 @@ BENCHMARK(BM_HttpParse_PostChunked);
 // The request arriving in pieces of `range(0)` bytes, fed by the documented contract
 // (all unconsumed bytes each call): measures the incremental rescanning cost.
 void BM_HttpParse_PostFragmented(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string wire = typical_request();
     const auto piece = static_cast<std::size_t>(state.range(0));
     mcpsse::detail::HttpRequestParser parser;
@@ -137,12 +146,14 @@ void BM_HttpParse_PostFragmented(benchmark::State& state) {
         mcpsse::detail::HttpRequest request = parser.release();
         benchmark::DoNotOptimize(request.body.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HttpParse_PostFragmented)->Arg(16)->Arg(64)->Arg(256);
 
 // A GET opening the standalone SSE stream (no body).
 void BM_HttpParse_GetStream(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string wire =
         "GET /mcp HTTP/1.1\r\n"
         "Host: 127.0.0.1:8080\r\n"
@@ -160,6 +171,7 @@ void BM_HttpParse_GetStream(benchmark::State& state) {
         mcpsse::detail::HttpRequest request = parser.release();
         benchmark::DoNotOptimize(request.fields.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HttpParse_GetStream);

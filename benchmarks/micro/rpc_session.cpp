@@ -5,6 +5,8 @@
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/detail/rpc_session.hpp>
 
+#include "alloc_counter.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <asio/co_spawn.hpp>
@@ -71,6 +73,7 @@ std::shared_ptr<mcpsse::detail::RpcSession> make_session(asio::io_context& io,
 // one coroutine on the session's strand, so each iteration is exactly one
 // async_handle (including its co_spawn of the handler on the strand).
 void BM_Rpc_ToolsCall(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     asio::io_context io(1);
     mcpsse::Dispatcher dispatcher;
     register_tools(dispatcher);
@@ -96,6 +99,7 @@ void BM_Rpc_ToolsCall(benchmark::State& state) {
         asio::detached);
     io.run();
     if (failed) state.SkipWithError("tools/call produced no reply");
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.counters["reply_bytes"] = static_cast<double>(reply_bytes);
 }
@@ -104,6 +108,7 @@ BENCHMARK(BM_Rpc_ToolsCall);
 // The same, but each message is started with its own co_spawn and io_context turn, as a
 // transport that spawns one coroutine per received message does.
 void BM_Rpc_ToolsCall_SpawnEach(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     asio::io_context io(1);
     mcpsse::Dispatcher dispatcher;
     register_tools(dispatcher);
@@ -122,12 +127,14 @@ void BM_Rpc_ToolsCall_SpawnEach(benchmark::State& state) {
         io.run();
         io.restart();
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Rpc_ToolsCall_SpawnEach);
 
 // ping: the built-in handler, the shortest request path.
 void BM_Rpc_Ping(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     asio::io_context io(1);
     mcpsse::Dispatcher dispatcher;
     auto sink = std::make_shared<NullSink>();
@@ -144,18 +151,21 @@ void BM_Rpc_Ping(benchmark::State& state) {
         },
         asio::detached);
     io.run();
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Rpc_Ping);
 
 // The parts on their own: parse + validate only.
 void BM_Rpc_ParseOnly(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string& text = tools_call_text();
     const mcpsse::ParseOptions options{};
     for (auto _ : state) {
         auto parsed = mcpsse::json_rpc::parse_messages(text, options);
         benchmark::DoNotOptimize(parsed.messages.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
 }
@@ -163,6 +173,7 @@ BENCHMARK(BM_Rpc_ParseOnly);
 
 // Serialize only: the tools/call response.
 void BM_Rpc_SerializeOnly(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     json content = json::array();
     content.push_back({{"type", "text"}, {"text", "This is a simple text response for testing."}});
     const mcpsse::Message response = mcpsse::Response{mcpsse::RequestId{std::int64_t{42}}, json{{"content", content}}};
@@ -170,18 +181,21 @@ void BM_Rpc_SerializeOnly(benchmark::State& state) {
         std::string out = mcpsse::json_rpc::serialize(response);
         benchmark::DoNotOptimize(out.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Rpc_SerializeOnly);
 
 // Building the handler's result JSON (what a host's trivial handler costs).
 void BM_Rpc_BuildResult(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     for (auto _ : state) {
         json content = json::array();
         content.push_back({{"type", "text"}, {"text", "This is a simple text response for testing."}});
         json result{{"content", std::move(content)}};
         benchmark::DoNotOptimize(&result);
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Rpc_BuildResult);

@@ -2,6 +2,8 @@
 // as a server-sent event, as every message on an SSE stream is framed.
 #include <mcpsse/detail/sse_event.hpp>
 
+#include "alloc_counter.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -20,6 +22,7 @@ std::string json_payload(std::size_t size) {
 // One event with an id and a single-line JSON payload of range(0) bytes, appended to a
 // buffer that is reused (the steady state of a stream's write buffer).
 void BM_SseFrame(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string data = json_payload(static_cast<std::size_t>(state.range(0)));
     std::string out;
     std::uint64_t id = 0;
@@ -34,6 +37,7 @@ void BM_SseFrame(benchmark::State& state) {
         benchmark::DoNotOptimize(mcpsse::detail::append_sse_event(out, ev));
         benchmark::DoNotOptimize(out.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
 }
@@ -42,6 +46,7 @@ BENCHMARK(BM_SseFrame)->Arg(64)->Arg(256)->Arg(1024)->Arg(16 * 1024);
 // The same into a fresh string each time (an allocation per event, as when each event
 // becomes its own write buffer).
 void BM_SseFrame_FreshBuffer(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     const std::string data = json_payload(static_cast<std::size_t>(state.range(0)));
     for (auto _ : state) {
         std::string out;
@@ -51,6 +56,7 @@ void BM_SseFrame_FreshBuffer(benchmark::State& state) {
         benchmark::DoNotOptimize(mcpsse::detail::append_sse_event(out, ev));
         benchmark::DoNotOptimize(out.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
 }
@@ -58,6 +64,7 @@ BENCHMARK(BM_SseFrame_FreshBuffer)->Arg(256)->Arg(16 * 1024);
 
 // A payload with many lines (pretty-printed JSON): one `data:` line per line.
 void BM_SseFrame_Multiline(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     std::string data;
     for (int i = 0; i < 64; ++i) data += "  \"field\": \"value value value value\",\n";
     std::string out;
@@ -68,6 +75,7 @@ void BM_SseFrame_Multiline(benchmark::State& state) {
         benchmark::DoNotOptimize(mcpsse::detail::append_sse_event(out, ev));
         benchmark::DoNotOptimize(out.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
 }
@@ -75,12 +83,14 @@ BENCHMARK(BM_SseFrame_Multiline);
 
 // The keep-alive comment.
 void BM_SseComment(benchmark::State& state) {
+    mcpsse_bench::AllocationScope allocations;
     std::string out;
     for (auto _ : state) {
         out.clear();
         mcpsse::detail::append_sse_comment(out, "keep-alive");
         benchmark::DoNotOptimize(out.data());
     }
+    allocations.report(state);
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SseComment);
