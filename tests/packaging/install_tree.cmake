@@ -4,6 +4,8 @@
 #
 #   cmake -DBUILD_DIR=... -DPREFIX=... [-DCONFIG=...] [-DCLEAN=...] -P install_tree.cmake
 
+cmake_minimum_required(VERSION 3.21)
+
 foreach(_var BUILD_DIR PREFIX)
   if(NOT DEFINED ${_var})
     message(FATAL_ERROR "install_tree.cmake: ${_var} is required")

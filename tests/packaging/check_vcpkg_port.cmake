@@ -1,0 +1,46 @@
+# packaging.vcpkg_port: keep cmake/vcpkg/ports/mcpsse in step with the build.
+#   cmake -DPORT_DIR=... -DVERSION=... -DCMAKEDIR=... -P check_vcpkg_port.cmake
+# Checks vcpkg.json's name/version/dependencies and that the portfile fixes up
+# the directory the project really installs its package files to.
+
+cmake_minimum_required(VERSION 3.21)
+
+file(READ "${PORT_DIR}/vcpkg.json" _json)
+string(JSON _name GET "${_json}" name)
+string(JSON _version GET "${_json}" version)
+if(NOT _name STREQUAL "mcpsse")
+  message(FATAL_ERROR "vcpkg.json: name is '${_name}', expected 'mcpsse'")
+endif()
+if(NOT _version STREQUAL VERSION)
+  message(FATAL_ERROR "vcpkg.json: version ${_version} != project version ${VERSION}")
+endif()
+
+string(JSON _count LENGTH "${_json}" dependencies)
+set(_deps "")
+math(EXPR _last "${_count} - 1")
+foreach(_i RANGE ${_last})
+  string(JSON _type TYPE "${_json}" dependencies ${_i})
+  if(_type STREQUAL "STRING")
+    string(JSON _dep GET "${_json}" dependencies ${_i})
+  else()
+    string(JSON _dep GET "${_json}" dependencies ${_i} name)
+  endif()
+  list(APPEND _deps "${_dep}")
+endforeach()
+foreach(_required asio nlohmann-json vcpkg-cmake vcpkg-cmake-config)
+  if(NOT _required IN_LIST _deps)
+    message(FATAL_ERROR "vcpkg.json: dependency '${_required}' missing (have: ${_deps})")
+  endif()
+endforeach()
+
+file(READ "${PORT_DIR}/portfile.cmake" _portfile)
+string(FIND "${_portfile}" "CONFIG_PATH ${CMAKEDIR}" _at)
+if(_at EQUAL -1)
+  message(FATAL_ERROR "portfile.cmake does not fix up CONFIG_PATH ${CMAKEDIR}")
+endif()
+foreach(_file usage portfile.cmake)
+  if(NOT EXISTS "${PORT_DIR}/${_file}")
+    message(FATAL_ERROR "vcpkg port lacks ${_file}")
+  endif()
+endforeach()
+message(STATUS "vcpkg port: mcpsse ${_version}, deps ${_deps}, config path ${CMAKEDIR}")
