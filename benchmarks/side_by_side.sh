@@ -43,6 +43,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 
+# Everything runs inside main(), which bash parses completely before running it, so
+# editing this file while a run is in progress cannot derail that run.
+main() {
+
 smoke=0
 build_dir="$repo/build/bench-release"
 do_build=1
@@ -98,7 +102,7 @@ while [[ $# -gt 0 ]]; do
     --skip-ts) skip_ts=1 ;;
     --skip-nginx) skip_nginx=1 ;;
     --skip-mcpsse) skip_mcpsse=1 ;;
-    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -313,7 +317,6 @@ cpu_busy() {
 }
 # Waits (up to --wait-idle seconds in all) until other work uses < 25 % of the CPUs,
 # so rounds are not measured while something else compiles.
-idle_budget=0
 wait_idle() {
   local busy
   busy="$(cpu_busy)"
@@ -458,7 +461,7 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"
   --meta "nginx=$( ((skip_nginx)) || "$nginx_bin" -v 2>&1 | sed 's/.*: //')"
-  --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)")
+  --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)")
 if ((!smoke)); then
   summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
 fi
@@ -469,3 +472,6 @@ if ((failures > 0)); then
   exit 1
 fi
 log "all runs finished with zero errors"
+}
+
+main "$@"
