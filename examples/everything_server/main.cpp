@@ -15,6 +15,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <map>
@@ -403,6 +404,90 @@ void add_stateless_diagnostics(mcpsse::Server& server) {
                     });
 }
 
+// ---- tasks extension (io.modelcontextprotocol/tasks, SEP-2663) ---------------------------
+//
+// Clients that declare the extension get a CreateTaskResult from the task-supporting
+// tools and poll tasks/get; the Server runs the handlers as tasks, parks them on
+// InputRequiredResults until tasks/update answers, and cancels them on tasks/cancel.
+
+mcpsse::Tool task_tool(std::string name, std::string description, json schema, mcpsse::TaskSupport support,
+                       mcpsse::TaskStart start = mcpsse::TaskStart::immediately) {
+    mcpsse::Tool tool = make_tool(std::move(name), std::move(description), std::move(schema));
+    tool.task_support = support;
+    tool.task_start = start;
+    return tool;
+}
+
+json confirm_question(const std::string& message) {
+    return elicitation_request(message, {{"confirm", {{"type", "boolean"}}}}, json::array({"confirm"}));
+}
+
+void add_task_tools(mcpsse::Server& server) {
+    using mcpsse::TaskSupport;
+    using mcpsse::ToolCall;
+    server.add_tool(make_tool("greet", "Greets synchronously (never a task)", string_argument_schema("name", "Who to greet")),
+                    [](json args, RequestContext&) -> Awaitable {
+                        co_return mcpsse::tool_text_result("Hello, " + args.value("name", std::string("World")) + "!");
+                    });
+    const json compute_schema = {{"type", "object"},
+                                 {"properties",
+                                  {{"seconds", {{"type", "number"}, {"description", "How long to work, in seconds"}}},
+                                   {"label", {{"type", "string"}, {"description", "A label echoed in the result"}}}}}};
+    server.add_tool(task_tool("slow_compute", "Works for `seconds` seconds; runs as a task when the client supports tasks",
+                              compute_schema, TaskSupport::optional),
+                    [](json args, RequestContext&) -> Awaitable {
+                        const double seconds = args.contains("seconds") && args["seconds"].is_number() ? args["seconds"].get<double>() : 1.0;
+                        const int ms = static_cast<int>(std::clamp(seconds, 0.0, 3600.0) * 1000.0);
+                        if (ms > 0) co_await sleep_ms(ms);
+                        co_return mcpsse::tool_text_result("Computed " + args.value("label", std::string("result")) + " in " +
+                                                           std::to_string(ms) + " ms");
+                    });
+    server.add_tool(task_tool("failing_job", "Fails with a tool execution error after about a second (task required)",
+                              json{{"type", "object"}}, TaskSupport::required),
+                    [](json, RequestContext&) -> Awaitable {
+                        co_await sleep_ms(1000);
+                        throw std::runtime_error("The job failed");
+                        co_return json{};
+                    });
+    server.add_tool(task_tool("protocol_error_job", "Fails with a JSON-RPC error (the task ends failed)", json{{"type", "object"}},
+                              TaskSupport::optional),
+                    [](json, RequestContext&) -> Awaitable {
+                        co_await sleep_ms(100);
+                        throw mcpsse::RpcError(mcpsse::error_code::internal_error, "Internal error: the job crashed");
+                        co_return json{};
+                    });
+    server.add_tool(task_tool("confirm_delete", "Asks for confirmation, then deletes (pretends to)",
+                              string_argument_schema("filename", "The file to delete"), TaskSupport::optional),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const std::string file = call.arguments.value("filename", std::string("file"));
+                        const json& answer = call.input.response("confirm");
+                        if (answer.is_null())
+                            co_return mcpsse::input_required_result({{"confirm", confirm_question("Delete " + file + "?")}});
+                        const bool yes = answer.value("action", std::string()) == "accept" &&
+                                         answer.value("content", json::object()).value("confirm", false);
+                        co_return mcpsse::tool_text_result(yes ? "Deleted " + file : "Kept " + file);
+                    });
+    server.add_tool(task_tool("multi_input", "Asks two questions at once", json{{"type", "object"}}, TaskSupport::optional),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const json& first = call.input.response("first");
+                        const json& second = call.input.response("second");
+                        if (first.is_null() || second.is_null())
+                            co_return mcpsse::input_required_result({{"first", name_question("First: what is your name?")},
+                                                                     {"second", confirm_question("Second: continue?")}});
+                        co_return mcpsse::tool_text_result("First: " + elicited(first, "name") + ", second: " + elicited(second, "confirm"));
+                    });
+    // Multi-round-trip first (synchronous), then a task on the final round.
+    server.add_tool(task_tool("test_tool_with_task", "Asks for a name, then continues as a task", json{{"type", "object"}},
+                              TaskSupport::required, mcpsse::TaskStart::on_request),
+                    [](ToolCall call, RequestContext&) -> Awaitable {
+                        const json& answer = call.input.response("user_name");
+                        if (answer.is_null()) co_return mcpsse::input_required_result({{"user_name", name_question("What is your name?")}});
+                        if (call.may_start_task) co_return mcpsse::start_task_result();
+                        co_await sleep_ms(100);
+                        co_return mcpsse::tool_text_result("Hello, " + elicited(answer, "name") + "! (task " + call.task_id + ")");
+                    });
+}
+
 // ---- resources -------------------------------------------------------------------------
 
 mcpsse::Resource make_resource(std::string uri, std::string name, std::string description, std::string mime) {
@@ -602,6 +687,7 @@ int main(int argc, char** argv) {
     add_input_required_tools(server);
     add_stateful_input_tools(server);
     add_stateless_diagnostics(server);
+    add_task_tools(server);
     add_resources(server);
     add_prompts(server);
     server.install(dispatcher);

@@ -7,10 +7,16 @@
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
+#include <mcpsse/tasks.hpp>
+#include <mcpsse/detail/base64.hpp>
 
 #include <asio/any_io_executor.hpp>
-#include <asio/error.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -21,12 +27,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,9 +85,15 @@ struct Tool {
     nlohmann::json output_schema;
     /// Optional `ToolAnnotations` object; omitted when null.
     nlohmann::json annotations;
-    /// Further members merged verbatim into the listing (e.g. `icons`, `_meta`,
-    /// `execution`); must be an object or null.
+    /// Further members merged verbatim into the listing (e.g. `icons`, `_meta`);
+    /// must be an object or null.
     nlohmann::json extra;
+    /// Whether calls may run as tasks (tasks extension, SEP-2663); listed as
+    /// `execution.taskSupport` to clients using the extension (2026-07-28 requests, or
+    /// clients that declared it) unless `extra` sets `execution`.
+    TaskSupport task_support = TaskSupport::forbidden;
+    /// When the task of a task-supporting call is created (see `TaskStart`).
+    TaskStart task_start = TaskStart::immediately;
 };
 
 /// A resource with a fixed URI, listed by `resources/list` (MCP server/resources).
@@ -160,14 +175,26 @@ struct RetryInput {
     }
 };
 
-/// One `tools/call`: the tool's name, its `arguments` (an object) and retry input.
+/// One `tools/call`: the tool's name, its `arguments` (an object), retry input and,
+/// for task-supporting tools, where it runs (tasks extension, SEP-2663).
 struct ToolCall {
     /// The tool being called.
     std::string name;
     /// The `arguments` object (empty when the client sent none).
     nlohmann::json arguments = nlohmann::json::object();
-    /// Answers to an earlier `InputRequiredResult`.
+    /// Answers to an earlier `InputRequiredResult` (inside a task: answers the client
+    /// gave through `tasks/update`).
     RetryInput input;
+    /// The id of the task this call runs in; empty when it runs synchronously. Inside
+    /// a task the handler runs after `tools/call` was answered: the `RequestContext`
+    /// can no longer send on the request's stream (log, progress and server-to-client
+    /// requests fail or return false); ask for input by returning an
+    /// `InputRequiredResult` instead. `tasks/cancel` cancels the handler's coroutine
+    /// (Asio terminal cancellation: waits end with `asio::error::operation_aborted`).
+    std::string task_id;
+    /// True when the handler may return `start_task_result()` to continue as a task
+    /// (`TaskStart::on_request` tools, outside a task, client declared the extension).
+    bool may_start_task = false;
 };
 
 /// One `prompts/get`: the prompt's name, its string arguments and retry input.
@@ -434,6 +461,8 @@ struct ServerOptions {
     bool list_changed = true;
     /// Answer `completion/complete` and advertise `completions`.
     bool completions = true;
+    /// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
+    TaskOptions tasks;
 };
 
 /// The MCP server features on top of a `Dispatcher`: a tool registry (`tools/*`), static
@@ -452,6 +481,34 @@ struct ServerOptions {
 /// `CallToolResult` with `isError: true` carrying the exception's message, because MCP
 /// reports tool execution failures in the result (server/tools, error handling). Other
 /// handlers throwing non-`RpcError` exceptions answer -32603.
+///
+/// Header checks (2026-07-28 Streamable HTTP, SEP-2243): for every `x-mcp-header`
+/// annotation in a tool's `inputSchema` (at any depth of nested `properties`), a
+/// `tools/call` whose arguments carry that value must carry the `Mcp-Param-<Name>` header
+/// with the same value (plain or `=?base64?...?=`; strings compared as-is, numbers
+/// numerically, booleans as `true`/`false`); a missing or different header answers
+/// -32020 (the transport replies HTTP 400). Only requests of 2026-07-28 or later that
+/// came over HTTP are checked (stdio has no headers).
+///
+/// Tasks (extension `io.modelcontextprotocol/tasks`, SEP-2663; `ServerOptions::tasks`):
+/// a tool with `Tool::task_support` other than `forbidden` runs as a task when the
+/// request's client capabilities declare the extension: `tools/call` answers a
+/// `CreateTaskResult` (`resultType: "task"`, `taskId`, `status`, `createdAt`,
+/// `lastUpdatedAt`, `ttlMs`, `pollIntervalMs`) and the handler runs on, detached, on the
+/// request's strand. `tasks/get` returns the task with its `result` (completed: the
+/// `CallToolResult`, `isError` included), `error` (failed: an `RpcError` the handler
+/// threw) or `inputRequests` (input_required: the handler returned an
+/// `InputRequiredResult`; each key is unique over the task's life). `tasks/update`
+/// delivers `inputResponses` (a subset is fine; unknown or answered keys are ignored;
+/// once every key of a round is answered the handler runs again with them) and
+/// `tasks/cancel` cancels; both answer an empty result. `tasks/get` and `tasks/cancel`
+/// of an unknown (or expired) task -> -32602; any `tasks/*` method from a client that
+/// did not declare the extension -> -32021; over HTTP, an `Mcp-Name` header that is
+/// missing or differs from `params.taskId` -> -32020. `tasks/result` and `tasks/list`
+/// do not exist (-32601). Every `tasks/*` result and `CreateTaskResult` carries
+/// `resultType` in any revision (the extension defines it). Tasks live in memory, per
+/// `Server`, until `TaskOptions::ttl_ms` after their creation; a task coroutine holds
+/// what it needs (not the `Server`) and ends with its `io_context`.
 ///
 /// Multi-round-trip requests: a tool, prompt or resource handler may return
 /// `input_required_result(...)`. Under 2026-07-28 it goes to the client, which retries
@@ -551,13 +608,19 @@ public:
 
     /// Registers the feature methods on `dispatcher` and merges the capabilities
     /// (`tools`, `resources` with `subscribe`/`listChanged`, `prompts`, `completions`,
-    /// `logging`) into `dispatcher.options().capabilities`, keeping members the host
-    /// set. Call once per dispatcher, before transports run (registration on a
-    /// `Dispatcher` is not thread-safe).
+    /// `logging`, and `extensions["io.modelcontextprotocol/tasks"]` when tasks are
+    /// enabled) into `dispatcher.options().capabilities`, keeping members the host set.
+    /// Call once per dispatcher, before transports run (registration on a `Dispatcher`
+    /// is not thread-safe).
     void install(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
         merge_capabilities(dispatcher.options().capabilities);
-        dispatcher.on_request("tools/list", list_handler(&Server::tools_page, "tools"));
+        dispatcher.on_request("tools/list", [this](nlohmann::json params, RequestContext& context)
+                                                -> asio::awaitable<nlohmann::json> {
+            nlohmann::json result = tools_page(params, lists_task_support(context));
+            finish_result(result, context, true);
+            co_return result;
+        });
         dispatcher.on_request("resources/list", list_handler(&Server::resources_page, "resources"));
         dispatcher.on_request("resources/templates/list",
                               list_handler(&Server::templates_page, "resourceTemplates"));
@@ -570,6 +633,11 @@ public:
         if (options_.completions) dispatcher.on_request("completion/complete", member(&Server::complete));
         dispatcher.on_request("server/discover", member(&Server::discover));
         dispatcher.on_request("subscriptions/listen", member(&Server::listen));
+        if (options_.tasks.enabled) {
+            dispatcher.on_request("tasks/get", member(&Server::get_task));
+            dispatcher.on_request("tasks/update", member(&Server::update_task));
+            dispatcher.on_request("tasks/cancel", member(&Server::cancel_task));
+        }
     }
 
     // ---- request state ----------------------------------------------------------------
@@ -653,6 +721,13 @@ public:
         return listeners_.size();
     }
 
+    /// Number of tasks currently kept (running, waiting for input, or finished and not
+    /// yet expired). Thread-safe.
+    [[nodiscard]] std::size_t task_count() const {
+        std::lock_guard lock(tasks_->mutex);
+        return tasks_->tasks.size();
+    }
+
     /// Ends every open `subscriptions/listen` stream with its final result, e.g. before a
     /// graceful transport stop. New listen requests are still accepted.
     void close_listeners() {
@@ -686,6 +761,12 @@ private:
         Prompt prompt;
         PromptHandler handler;
         std::map<std::string, Completer> completers;
+    };
+    // The tasks of this Server; `mutex` guards `tasks` and every guarded member of the
+    // records (see detail::TaskRecord).
+    struct TaskTable {
+        std::mutex mutex;
+        std::map<std::string, std::shared_ptr<detail::TaskRecord>> tasks;
     };
     struct Listener {
         Listener(asio::any_io_executor ex, nlohmann::json id, nlohmann::json f)
@@ -765,6 +846,11 @@ private:
         set_default(resources, "subscribe", true);
         if (options_.completions) ensure("completions");
         ensure("logging");
+        if (options_.tasks.enabled) {
+            auto& extensions = ensure("extensions");
+            if (!extensions.contains(std::string(tasks_extension)))
+                extensions[std::string(tasks_extension)] = nlohmann::json::object();
+        }
     }
 
     // Adds the 2026-07-28 result members (`resultType`; caching hints where the schema
@@ -806,16 +892,27 @@ private:
         return result;
     }
 
-    nlohmann::json tools_page(const nlohmann::json& params) const {
-        return page(snapshot(tools_), params, "tools", [](const ToolEntry& e) {
+    // `with_task_support`: add `execution.taskSupport` for task-supporting tools.
+    nlohmann::json tools_page(const nlohmann::json& params, bool with_task_support) const {
+        return page(snapshot(tools_), params, "tools", [with_task_support](const ToolEntry& e) {
             nlohmann::json item = {{"name", e.tool.name}, {"inputSchema", e.tool.input_schema}};
             if (!e.tool.title.empty()) item["title"] = e.tool.title;
             if (!e.tool.description.empty()) item["description"] = e.tool.description;
             if (!e.tool.output_schema.is_null()) item["outputSchema"] = e.tool.output_schema;
             if (!e.tool.annotations.is_null()) item["annotations"] = e.tool.annotations;
             detail::merge_extra(item, e.tool.extra);
+            if (with_task_support && e.tool.task_support != TaskSupport::forbidden && !item.contains("execution"))
+                item["execution"] = {
+                    {"taskSupport", e.tool.task_support == TaskSupport::required ? "required" : "optional"}};
             return item;
         });
+    }
+
+    // Task support is listed to clients that use the extension: 2026-07-28 requests, or
+    // clients that declared it (a session's `initialize` capabilities).
+    bool lists_task_support(const RequestContext& context) const {
+        return options_.tasks.enabled &&
+               (stateless(context) || declares_tasks_extension(context.client_capabilities()));
     }
     nlohmann::json resources_page(const nlohmann::json& params) const {
         return page(snapshot(resources_), params, "resources", [](const ResourceEntry& e) {
@@ -966,14 +1063,31 @@ private:
         }
         if (!entry)
             throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
-        RetryInput input = retry_input(params);
+        check_param_headers(entry->tool, call.arguments, context);
+        call.input = retry_input(params);
+        // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
+        bool as_task = false;
+        if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
+            const bool declared = declares_tasks_extension(context.client_capabilities());
+            if (!declared && entry->tool.task_support == TaskSupport::required) throw tasks_extension_required_error();
+            if (declared && entry->tool.task_start == TaskStart::immediately) as_task = true;
+            if (declared && entry->tool.task_start == TaskStart::on_request) call.may_start_task = true;
+        }
+        if (as_task) {
+            nlohmann::json created = co_await start_task(entry, std::move(call), context);
+            co_return created;
+        }
         nlohmann::json result;
+        RetryInput last_input;
         try {
             auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-                ToolCall next{call.name, call.arguments, in};
+                last_input = in;
+                ToolCall next = call;
+                next.input = in;
                 co_return co_await entry->handler(std::move(next), context);
             };
-            result = co_await run_rounds(std::move(input), context, attempt);
+            RetryInput first = call.input;
+            result = co_await run_rounds(std::move(first), context, attempt);
         } catch (const RpcError&) {
             throw;
         } catch (const std::system_error& error) {
@@ -984,8 +1098,384 @@ private:
         } catch (...) {
             result = tool_error_result("Tool execution failed");
         }
+        if (is_start_task(result)) {
+            if (!call.may_start_task)
+                throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
+            call.input = std::move(last_input);
+            call.may_start_task = false;
+            nlohmann::json created = co_await start_task(entry, std::move(call), context);
+            co_return created;
+        }
         finish_result(result, context, false);
         co_return result;
+    }
+
+    // ---- x-mcp-header (2026-07-28 Streamable HTTP, SEP-2243) --------------------------
+
+    struct ParamHeader {
+        std::string name;               // the header is `Mcp-Param-<name>`
+        std::vector<std::string> path;  // property names from `arguments` down to the value
+    };
+
+    // The `x-mcp-header` annotations under `properties`, at any depth.
+    static void collect_param_headers(const nlohmann::json& schema, std::vector<std::string>& path,
+                                      std::vector<ParamHeader>& out) {
+        if (!schema.is_object() || path.size() > 32) return;
+        const auto properties = schema.find("properties");
+        if (properties == schema.end() || !properties->is_object()) return;
+        for (auto p = properties->begin(); p != properties->end(); ++p) {
+            if (!p->is_object()) continue;
+            path.push_back(p.key());
+            if (const auto h = p->find("x-mcp-header"); h != p->end() && h->is_string())
+                out.push_back(ParamHeader{h->get<std::string>(), path});
+            collect_param_headers(*p, path, out);
+            path.pop_back();
+        }
+    }
+
+    // True when the decoded header text `header` carries `value`: strings as-is,
+    // booleans as true/false, numbers numerically. Other JSON types are not checked.
+    static bool header_carries(const nlohmann::json& value, std::string_view header) {
+        while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) header.remove_prefix(1);
+        while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) header.remove_suffix(1);
+        if (value.is_string()) return header == value.get_ref<const std::string&>();
+        if (value.is_boolean()) return header == (value.get<bool>() ? "true" : "false");
+        if (value.is_number()) {
+            const std::string text(header);
+            if (text.empty()) return false;
+            if (value.is_number_integer()) {
+                char* end = nullptr;
+                errno = 0;
+                if (value.is_number_unsigned()) {
+                    const auto parsed = std::strtoull(text.c_str(), &end, 10);
+                    if (errno == 0 && *end == '\0' && text.front() != '-') return parsed == value.get<std::uint64_t>();
+                } else {
+                    const auto parsed = std::strtoll(text.c_str(), &end, 10);
+                    if (errno == 0 && *end == '\0') return parsed == value.get<std::int64_t>();
+                }
+            }
+            char* end = nullptr;
+            const double parsed = std::strtod(text.c_str(), &end);
+            return *end == '\0' && parsed == value.get<double>();
+        }
+        return true;
+    }
+
+    // Checks the Mcp-Param-* headers of a 2026-07-28 HTTP request against `arguments`.
+    static void check_param_headers(const Tool& tool, const nlohmann::json& arguments, const RequestContext& context) {
+        if (!stateless(context) || !context.http_header("mcp-method")) return;  // not Streamable HTTP
+        std::vector<ParamHeader> annotated;
+        std::vector<std::string> path;
+        collect_param_headers(tool.input_schema, path, annotated);
+        for (const auto& param : annotated) {
+            const nlohmann::json* value = &arguments;
+            for (const auto& key : param.path) {
+                if (!value->is_object()) {
+                    value = nullptr;
+                    break;
+                }
+                const auto it = value->find(key);
+                if (it == value->end()) {
+                    value = nullptr;
+                    break;
+                }
+                value = &*it;
+            }
+            if (!value || value->is_null()) continue;  // nothing in the body to mirror
+            const std::string header_name = "Mcp-Param-" + param.name;
+            const auto raw = context.http_header(header_name);
+            if (!raw)
+                throw RpcError(error_code::header_mismatch, "Header mismatch: " + header_name + " header is required");
+            const auto decoded = detail::decode_mcp_header_value(*raw);
+            if (!decoded || !header_carries(*value, *decoded))
+                throw RpcError(error_code::header_mismatch,
+                               "Header mismatch: " + header_name + " does not match the argument");
+        }
+    }
+
+    // ---- tasks (extension io.modelcontextprotocol/tasks, SEP-2663) ---------------------
+
+    // The Task object: base members, plus result/error/inputRequests when `detailed`.
+    nlohmann::json task_json(const detail::TaskRecord& task, bool detailed) const {
+        nlohmann::json out = nlohmann::json::object();
+        out["taskId"] = task.id;
+        out["status"] = std::string(to_string(task.status));
+        if (!task.status_message.empty()) out["statusMessage"] = task.status_message;
+        out["createdAt"] = detail::iso8601_utc(task.created_at);
+        out["lastUpdatedAt"] = detail::iso8601_utc(task.updated_at);
+        out["ttlMs"] = task.ttl_ms;
+        if (options_.tasks.poll_interval_ms > 0) out["pollIntervalMs"] = options_.tasks.poll_interval_ms;
+        if (detailed) {
+            if (task.status == TaskStatus::completed) out["result"] = task.result;
+            if (task.status == TaskStatus::failed) out["error"] = task.error;
+            if (task.status == TaskStatus::input_required) out["inputRequests"] = task.input_requests;
+        }
+        return out;
+    }
+
+    // Drops expired tasks (cancelling those still running: returned for signalling
+    // outside the lock) and, when `room` is needed, the oldest finished ones.
+    static void purge_tasks(TaskTable& table, std::size_t limit, std::vector<std::shared_ptr<detail::TaskRecord>>& running) {
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = table.tasks.begin(); it != table.tasks.end();) {
+            if (it->second->expires_at <= now) {
+                if (!is_terminal(it->second->status)) running.push_back(it->second);
+                it = table.tasks.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        while (table.tasks.size() >= limit) {
+            auto oldest = table.tasks.end();
+            for (auto it = table.tasks.begin(); it != table.tasks.end(); ++it)
+                if (is_terminal(it->second->status) &&
+                    (oldest == table.tasks.end() || it->second->updated_at < oldest->second->updated_at))
+                    oldest = it;
+            if (oldest == table.tasks.end()) break;
+            table.tasks.erase(oldest);
+        }
+    }
+
+    // Cancels a task's coroutine (on its strand) if it still runs.
+    static void signal_cancel(const std::shared_ptr<detail::TaskRecord>& task) {
+        asio::post(task->executor, [task] {
+            if (task->running) task->signal.emit(asio::cancellation_type::terminal);
+            task->timer.cancel();
+        });
+    }
+
+    // Creates the task for `call` (strongly consistent: retrievable before the
+    // CreateTaskResult is returned) and starts the handler on this request's strand.
+    asio::awaitable<nlohmann::json> start_task(std::shared_ptr<const ToolEntry> entry, ToolCall call,
+                                               RequestContext& context) {
+        const auto executor = co_await asio::this_coro::executor;
+        auto task = std::make_shared<detail::TaskRecord>(detail::random_task_id(), executor);
+        if (options_.tasks.ttl_ms > 0) {
+            task->ttl_ms = options_.tasks.ttl_ms;
+            task->expires_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.tasks.ttl_ms);
+        }
+        nlohmann::json created;
+        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
+        bool full = false;
+        {
+            std::lock_guard lock(tasks_->mutex);
+            purge_tasks(*tasks_, std::max<std::size_t>(options_.tasks.max_tasks, 1), expired);
+            if (tasks_->tasks.size() >= std::max<std::size_t>(options_.tasks.max_tasks, 1)) {
+                full = true;
+            } else {
+                tasks_->tasks.emplace(task->id, task);
+                created = task_json(*task, false);
+            }
+        }
+        for (const auto& t : expired) signal_cancel(t);
+        if (full) throw RpcError(error_code::internal_error, "Internal error: too many tasks");
+        created["resultType"] = "task";
+        call.task_id = task->id;
+        call.may_start_task = false;
+        task->running = true;
+        asio::co_spawn(executor,
+                       run_task(tasks_, task, std::move(entry), std::move(call), context, options_.max_input_rounds,
+                                stateless(context)),
+                       asio::bind_cancellation_slot(task->signal.slot(), asio::detached));
+        co_return created;
+    }
+
+    // The body of a task: runs the handler, parks on InputRequiredResults until
+    // `tasks/update` answers them, and records the outcome. Touches only the table.
+    static asio::awaitable<void> run_task(std::shared_ptr<TaskTable> table, std::shared_ptr<detail::TaskRecord> task,
+                                          std::shared_ptr<const ToolEntry> entry, ToolCall call, RequestContext context,
+                                          int max_rounds, bool result_type) {
+        nlohmann::json result;
+        nlohmann::json error;
+        bool aborted = false;
+        try {
+            for (int round = 0;; ++round) {
+                ToolCall attempt = call;
+                nlohmann::json outcome = co_await entry->handler(std::move(attempt), context);
+                if (is_start_task(outcome))
+                    throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task inside its task");
+                if (!is_input_required(outcome)) {
+                    result = std::move(outcome);
+                    break;
+                }
+                check_input_requests(outcome, context);
+                if (round >= max_rounds) throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
+                call.input = co_await await_task_input(table, task, std::move(outcome));
+            }
+        } catch (const RpcError& failure) {
+            error = {{"code", failure.code()}, {"message", failure.what()}};
+            if (!failure.data().is_null()) error["data"] = failure.data();
+        } catch (const std::system_error& failure) {
+            if (failure.code() == asio::error::operation_aborted) aborted = true;
+            else result = tool_error_result(failure.what());
+        } catch (const std::exception& failure) {
+            result = tool_error_result(failure.what());
+        } catch (...) {
+            result = tool_error_result("Tool execution failed");
+        }
+        task->running = false;
+        if (result_type && result.is_object() && !result.contains("resultType")) result["resultType"] = "complete";
+        std::lock_guard lock(table->mutex);
+        if (is_terminal(task->status)) co_return;  // cancelled meanwhile: the outcome is dropped
+        task->input_requests = nlohmann::json::object();
+        task->touch();
+        if (aborted) {
+            task->status = TaskStatus::cancelled;
+            task->status_message = "The task was cancelled";
+        } else if (!error.is_null()) {
+            task->status = TaskStatus::failed;
+            task->status_message = error.value("message", std::string("The task failed"));
+            task->error = std::move(error);
+        } else {
+            task->status = TaskStatus::completed;
+            task->status_message.clear();
+            task->result = std::move(result);
+        }
+    }
+
+    // Parks the task in input_required with the requests of `required` (keys made
+    // unique over the task's life) until every one is answered; returns the answers
+    // under the handler's keys, with its requestState.
+    static asio::awaitable<RetryInput> await_task_input(std::shared_ptr<TaskTable> table,
+                                                        std::shared_ptr<detail::TaskRecord> task,
+                                                        nlohmann::json required) {
+        {
+            std::lock_guard lock(table->mutex);
+            if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
+            task->round_keys.clear();
+            task->answers = nlohmann::json::object();
+            task->input_requests = nlohmann::json::object();
+            const auto& requests = required["inputRequests"];
+            for (auto r = requests.begin(); r != requests.end(); ++r) {
+                std::string wire = r.key();
+                for (int n = 2; task->issued_keys.contains(wire); ++n) wire = r.key() + "-" + std::to_string(n);
+                task->issued_keys.insert(wire);
+                task->round_keys[wire] = r.key();
+                task->input_requests[wire] = *r;
+            }
+            task->request_state.reset();
+            if (const auto s = required.find("requestState"); s != required.end() && s->is_string())
+                task->request_state = s->get<std::string>();
+            task->status = TaskStatus::input_required;
+            task->status_message = "Waiting for input";
+            task->touch();
+        }
+        for (;;) {
+            std::optional<RetryInput> ready;
+            {
+                std::lock_guard lock(table->mutex);
+                if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
+                if (task->input_requests.empty()) {
+                    RetryInput input;
+                    for (const auto& [wire, key] : task->round_keys)
+                        if (const auto a = task->answers.find(wire); a != task->answers.end()) input.responses[key] = *a;
+                    input.request_state = std::move(task->request_state);
+                    task->request_state.reset();
+                    task->round_keys.clear();
+                    task->answers = nlohmann::json::object();
+                    ready = std::move(input);
+                }
+            }
+            if (ready) co_return std::move(*ready);
+            task->timer.expires_after(std::chrono::hours(24));
+            std::error_code ec;
+            co_await task->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none)
+                throw std::system_error(asio::error::operation_aborted);
+        }
+    }
+
+    // Common part of tasks/*: Mcp-Name routing header, extension gate, task lookup.
+    std::shared_ptr<detail::TaskRecord> find_task(const nlohmann::json& params, const RequestContext& context,
+                                                  bool must_exist) {
+        std::string task_id;
+        if (const auto it = params.find("taskId"); it != params.end() && it->is_string()) task_id = it->get<std::string>();
+        if (context.http_header("mcp-method")) {  // Streamable HTTP: Mcp-Name must carry the task id
+            const auto raw = context.http_header("mcp-name");
+            if (!raw) throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name header is required");
+            const auto decoded = detail::decode_mcp_header_value(*raw);
+            if (!decoded || *decoded != task_id)
+                throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name does not match params.taskId");
+        }
+        if (!declares_tasks_extension(context.client_capabilities())) throw tasks_extension_required_error();
+        if (task_id.empty()) throw RpcError(error_code::invalid_params, "Invalid params: taskId must be a non-empty string");
+        std::shared_ptr<detail::TaskRecord> task;
+        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
+        {
+            std::lock_guard lock(tasks_->mutex);
+            purge_tasks(*tasks_, std::numeric_limits<std::size_t>::max(), expired);
+            if (const auto it = tasks_->tasks.find(task_id); it != tasks_->tasks.end()) task = it->second;
+        }
+        for (const auto& t : expired) signal_cancel(t);
+        if (!task && must_exist) throw RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
+        return task;
+    }
+
+    // tasks/get: the DetailedTask.
+    asio::awaitable<nlohmann::json> get_task(nlohmann::json params, RequestContext& context) {
+        const auto task = find_task(params, context, true);
+        nlohmann::json result;
+        {
+            std::lock_guard lock(tasks_->mutex);
+            result = task_json(*task, true);
+        }
+        result["resultType"] = "complete";
+        co_return result;
+    }
+
+    // tasks/update: delivers inputResponses to an input_required task; an empty ack.
+    asio::awaitable<nlohmann::json> update_task(nlohmann::json params, RequestContext& context) {
+        const auto task = find_task(params, context, false);
+        const auto responses = params.find("inputResponses");
+        if (responses == params.end() || !responses->is_object())
+            throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
+        for (auto r = responses->begin(); r != responses->end(); ++r)
+            if (!r->is_object())
+                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
+        bool wake = false;
+        if (task) {
+            std::lock_guard lock(tasks_->mutex);
+            if (task->status == TaskStatus::input_required) {
+                for (auto r = responses->begin(); r != responses->end(); ++r) {
+                    if (!task->input_requests.contains(r.key())) continue;  // unknown or already answered
+                    task->answers[r.key()] = *r;
+                    task->input_requests.erase(r.key());
+                    wake = true;
+                }
+                if (wake) {
+                    task->touch();
+                    if (task->input_requests.empty()) {
+                        task->status = TaskStatus::working;
+                        task->status_message.clear();
+                    }
+                }
+            }
+        }
+        if (wake) asio::post(task->executor, [task] { task->timer.cancel(); });
+        nlohmann::json ack = nlohmann::json::object();
+        ack["resultType"] = "complete";
+        co_return ack;
+    }
+
+    // tasks/cancel: cancels a task that has not finished; an empty ack either way.
+    asio::awaitable<nlohmann::json> cancel_task(nlohmann::json params, RequestContext& context) {
+        const auto task = find_task(params, context, true);
+        bool cancel = false;
+        {
+            std::lock_guard lock(tasks_->mutex);
+            if (!is_terminal(task->status)) {
+                task->status = TaskStatus::cancelled;
+                task->status_message = "The task was cancelled";
+                task->input_requests = nlohmann::json::object();
+                task->touch();
+                cancel = true;
+            }
+        }
+        if (cancel) signal_cancel(task);
+        nlohmann::json ack = nlohmann::json::object();
+        ack["resultType"] = "complete";
+        co_return ack;
     }
 
     asio::awaitable<nlohmann::json> read_resource(nlohmann::json params, RequestContext& context) {
@@ -1219,6 +1709,8 @@ private:
     std::set<std::pair<std::string, std::string>> subscriptions_;
     std::vector<std::shared_ptr<Listener>> listeners_;
     std::function<void(const std::string&, const nlohmann::json&)> observer_;
+    // Shared with running task coroutines, which never touch the Server itself.
+    std::shared_ptr<TaskTable> tasks_ = std::make_shared<TaskTable>();
 };
 
 }  // namespace mcpsse

@@ -1,6 +1,7 @@
 // Tests of include/mcpsse/server.hpp through the session core: registries, pagination,
 // errors, capabilities, completion, subscriptions, multi-round-trip requests in both
-// eras, 2026-07-28 result members, server/discover, subscriptions/listen, sealed state.
+// eras, 2026-07-28 result members, server/discover, subscriptions/listen, sealed state,
+// Mcp-Param header checks (x-mcp-header) and the tasks extension (SEP-2663).
 #include <mcpsse/server.hpp>
 
 #include "support/catch.hpp"
@@ -8,13 +9,19 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using nlohmann::json;
@@ -30,8 +37,16 @@ public:
         return true;
     }
     bool accepts_requests() const noexcept override { return requests; }
+    std::optional<std::string_view> request_header(std::string_view name) const override {
+        std::string key(name);
+        for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto it = headers.find(key);
+        if (it == headers.end()) return std::nullopt;
+        return std::string_view(it->second);
+    }
     std::vector<json> sent;
     bool requests = true;
+    std::map<std::string, std::string> headers;  // lowercase name -> value, as if the request came over HTTP
 };
 
 // One session (session-based, or stateless when `version` is 2026-07-28) driving a
@@ -424,4 +439,374 @@ TEST_CASE("sealed request state opens only unaltered") {
 TEST_CASE("HMAC-SHA-256 matches RFC 4231 test case 2") {
     CHECK(mcpsse::detail::hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// ---- x-mcp-header: Mcp-Param-* headers (2026-07-28 Streamable HTTP) -------------------
+
+namespace {
+
+mcpsse::Tool header_tool() {
+    auto tool = tool_named("headers");
+    tool.input_schema = json::parse(R"({"type":"object","properties":{
+        "region":{"type":"string","x-mcp-header":"Region"},
+        "count":{"type":"integer","x-mcp-header":"Count"},
+        "fast":{"type":"boolean","x-mcp-header":"Fast"},
+        "target":{"type":"object","properties":{"zone":{"type":"string","x-mcp-header":"Zone"}}}}})");
+    return tool;
+}
+
+}  // namespace
+
+TEST_CASE("x-mcp-header: each annotated argument must be mirrored in its Mcp-Param header") {
+    Harness h({}, "2026-07-28");
+    h.server.add_tool(header_tool(), ok_tool);
+    h.install();
+    const json args = {{"region", "eu-west"}, {"count", 42}, {"fast", true}, {"target", {{"zone", "Zürich"}}}};
+    // No HTTP headers at all (e.g. stdio): nothing to check.
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 1).contains("result"));
+    h.sink->headers = {{"mcp-method", "tools/call"}, {"mcp-name", "headers"}};
+    const json missing = h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 2);
+    CHECK(missing["error"]["code"] == error_code::header_mismatch);
+    h.sink->headers["mcp-param-region"] = "eu-west";
+    h.sink->headers["mcp-param-count"] = "42";
+    h.sink->headers["mcp-param-fast"] = "true";
+    h.sink->headers["mcp-param-zone"] = "=?base64?WsO8cmljaA==?=";  // "Zürich"
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 3).contains("result"));
+    h.sink->headers["mcp-param-count"] = "41";
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 4)["error"]["code"] == error_code::header_mismatch);
+    h.sink->headers["mcp-param-count"] = "42";
+    h.sink->headers["mcp-param-fast"] = "TRUE";
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 5)["error"]["code"] == error_code::header_mismatch);
+    h.sink->headers["mcp-param-fast"] = "true";
+    h.sink->headers["mcp-param-zone"] = "Zurich";
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", args}}, 6)["error"]["code"] == error_code::header_mismatch);
+    // Arguments the body does not carry need no header.
+    h.sink->headers = {{"mcp-method", "tools/call"}, {"mcp-name", "headers"}, {"mcp-param-region", "us"}};
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", {{"region", "us"}}}}, 7).contains("result"));
+}
+
+TEST_CASE("x-mcp-header: session-based revisions have no Mcp-Param headers to check") {
+    Harness h;
+    h.server.add_tool(header_tool(), ok_tool);
+    h.install();
+    h.sink->headers = {{"mcp-method", "tools/call"}};
+    CHECK(h.call("tools/call", {{"name", "headers"}, {"arguments", {{"region", "eu"}}}}).contains("result"));
+}
+
+// ---- tasks extension (io.modelcontextprotocol/tasks, SEP-2663) -------------------------
+
+namespace {
+
+json tasks_client(json more = json::object()) {
+    more["extensions"] = {{"io.modelcontextprotocol/tasks", json::object()}};
+    return more;
+}
+
+mcpsse::Tool task_tool(std::string name, mcpsse::TaskSupport support,
+                       mcpsse::TaskStart start = mcpsse::TaskStart::immediately) {
+    auto tool = tool_named(std::move(name));
+    tool.task_support = support;
+    tool.task_start = start;
+    return tool;
+}
+
+// Sleeps `ms` (argument), then answers.
+asio::awaitable<json> sleepy_tool(json arguments, mcpsse::RequestContext&) {
+    const auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, std::chrono::milliseconds(arguments.value("ms", 0)));
+    co_await timer.async_wait(asio::use_awaitable);
+    co_return mcpsse::tool_text_result("slept " + std::to_string(arguments.value("ms", 0)));
+}
+
+// Polls tasks/get until the task leaves `working`/`input_required` or shows `status`.
+json poll_task(Harness& h, const std::string& id, const std::string& status, int& rpc_id) {
+    json task;
+    for (int i = 0; i < 200; ++i) {
+        task = h.call("tasks/get", {{"taskId", id}}, ++rpc_id)["result"];
+        if (task["status"] == status || task["status"] == "completed" || task["status"] == "failed" ||
+            task["status"] == "cancelled")
+            break;
+        h.run_until([] { return false; });  // let the task run (~2 ms per round)
+    }
+    return task;
+}
+
+}  // namespace
+
+TEST_CASE("tasks: the extension is advertised; 2026-07-28 listings show each tool's taskSupport") {
+    Harness h({}, "2026-07-28", tasks_client());
+    h.server.add_tool(tool_named("sync"), ok_tool);
+    h.server.add_tool(task_tool("maybe", mcpsse::TaskSupport::optional), sleepy_tool);
+    h.server.add_tool(task_tool("always", mcpsse::TaskSupport::required), sleepy_tool);
+    h.install();
+    const auto& caps = h.dispatcher.options().capabilities;
+    CHECK(caps["extensions"].contains("io.modelcontextprotocol/tasks"));
+    CHECK_FALSE(caps.contains("tasks"));
+    const json tools = h.call("tools/list")["result"]["tools"];
+    CHECK_FALSE(tools[0].contains("execution"));
+    CHECK(tools[1]["execution"]["taskSupport"] == "optional");
+    CHECK(tools[2]["execution"]["taskSupport"] == "required");
+    // Session-based clients that did not declare the extension see no taskSupport.
+    Harness old;
+    old.server.add_tool(task_tool("maybe", mcpsse::TaskSupport::optional), sleepy_tool);
+    old.install();
+    CHECK_FALSE(old.call("tools/list")["result"]["tools"][0].contains("execution"));
+    // Disabled: no extension, no tasks/* methods.
+    mcpsse::ServerOptions off;
+    off.tasks.enabled = false;
+    Harness none(off, "2026-07-28", tasks_client());
+    none.install();
+    CHECK_FALSE(none.dispatcher.options().capabilities.contains("extensions"));
+    CHECK(none.call("tasks/get", {{"taskId", "x"}})["error"]["code"] == error_code::method_not_found);
+}
+
+TEST_CASE("tasks: CreateTaskResult only for clients that declare the extension; required tools refuse others") {
+    Harness plain({}, "2026-07-28");
+    plain.server.add_tool(task_tool("maybe", mcpsse::TaskSupport::optional), sleepy_tool);
+    plain.server.add_tool(task_tool("always", mcpsse::TaskSupport::required), sleepy_tool);
+    plain.install();
+    const json sync = plain.call("tools/call", {{"name", "maybe"}, {"arguments", {{"ms", 1}}}});
+    CHECK(sync["result"]["resultType"] == "complete");
+    CHECK(sync["result"]["content"][0]["text"] == "slept 1");
+    const json refused = plain.call("tools/call", {{"name", "always"}}, 2);
+    CHECK(refused["error"]["code"] == error_code::missing_client_capability);
+    CHECK(refused["error"]["data"]["requiredCapabilities"]["extensions"].contains("io.modelcontextprotocol/tasks"));
+    CHECK(plain.server.task_count() == 0);
+
+    Harness h({}, "2026-07-28", tasks_client());
+    h.server.add_tool(task_tool("maybe", mcpsse::TaskSupport::optional), sleepy_tool);
+    h.install();
+    const json created = h.call("tools/call", {{"name", "maybe"}, {"arguments", {{"ms", 20}}}, {"task", {{"ttl", 5}}}});
+    const json& task = created["result"];
+    CHECK(task["resultType"] == "task");
+    CHECK(task["status"] == "working");
+    CHECK(task["taskId"].get<std::string>().size() == 32);
+    CHECK(task["createdAt"].get<std::string>().size() == 24);  // 2026-07-28T10:30:00.000Z
+    CHECK(task["lastUpdatedAt"].is_string());
+    CHECK(task["ttlMs"] == 3'600'000);
+    CHECK(task["pollIntervalMs"] == 500);
+    for (const char* absent : {"result", "error", "inputRequests", "requestState", "ttl", "pollInterval", "task"})
+        CHECK_FALSE(task.contains(absent));
+    // Strongly consistent: retrievable at once.
+    const json got = h.call("tasks/get", {{"taskId", task["taskId"]}}, 2);
+    CHECK(got["result"]["taskId"] == task["taskId"]);
+    CHECK(got["result"]["resultType"] == "complete");
+    int rpc_id = 10;
+    const json done = poll_task(h, task["taskId"].get<std::string>(), "completed", rpc_id);
+    CHECK(done["status"] == "completed");
+    CHECK(done["result"]["content"][0]["text"] == "slept 20");
+    CHECK(done["result"]["resultType"] == "complete");
+    CHECK_FALSE(done.contains("error"));
+}
+
+TEST_CASE("tasks: tool errors complete with isError; RpcErrors fail with the error inlined") {
+    Harness h({}, "2026-07-28", tasks_client());
+    h.server.add_tool(task_tool("tool_error", mcpsse::TaskSupport::required), [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        throw std::runtime_error("bad input");
+        co_return json{};
+    });
+    h.server.add_tool(task_tool("rpc_error", mcpsse::TaskSupport::required), [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        throw mcpsse::RpcError(error_code::internal_error, "crashed", {{"why", "test"}});
+        co_return json{};
+    });
+    h.install();
+    int rpc_id = 1;
+    const std::string a = h.call("tools/call", {{"name", "tool_error"}}, ++rpc_id)["result"]["taskId"].get<std::string>();
+    const json completed = poll_task(h, a, "completed", rpc_id);
+    CHECK(completed["status"] == "completed");
+    CHECK(completed["result"]["isError"] == true);
+    CHECK(completed["result"]["content"][0]["text"] == "bad input");
+    const std::string b = h.call("tools/call", {{"name", "rpc_error"}}, ++rpc_id)["result"]["taskId"].get<std::string>();
+    const json failed = poll_task(h, b, "failed", rpc_id);
+    CHECK(failed["status"] == "failed");
+    CHECK(failed["error"]["code"] == error_code::internal_error);
+    CHECK(failed["error"]["message"] == "crashed");
+    CHECK(failed["error"]["data"]["why"] == "test");
+    CHECK(failed["statusMessage"] == "crashed");
+    CHECK_FALSE(failed.contains("result"));
+}
+
+TEST_CASE("tasks: input_required waits for tasks/update; partial answers keep it waiting; keys never repeat") {
+    Harness h({}, "2026-07-28", tasks_client({{"elicitation", json::object()}}));
+    // Round 1 asks for a and b; round 2 asks for a again (a new wire key).
+    h.server.add_tool(task_tool("ask", mcpsse::TaskSupport::optional),
+                      [](mcpsse::ToolCall call, mcpsse::RequestContext&) -> asio::awaitable<json> {
+                          const json question = {{"method", "elicitation/create"},
+                                                 {"params", {{"message", "?"}, {"requestedSchema", {{"type", "object"}}}}}};
+                          if (call.input.empty()) co_return mcpsse::input_required_result({{"a", question}, {"b", question}}, "r1");
+                          if (call.input.request_state == "r1")
+                              co_return mcpsse::input_required_result({{"a", question}}, "r2:" + call.input.response("b")["content"]["v"].get<std::string>());
+                          co_return mcpsse::tool_text_result(*call.input.request_state + "," +
+                                                             call.input.response("a")["content"]["v"].get<std::string>() + "," +
+                                                             call.task_id.substr(0, 4));
+                      });
+    h.install();
+    int rpc_id = 1;
+    const std::string id = h.call("tools/call", {{"name", "ask"}}, ++rpc_id)["result"]["taskId"].get<std::string>();
+    json task = poll_task(h, id, "input_required", rpc_id);
+    REQUIRE(task["status"] == "input_required");
+    CHECK(task["inputRequests"].size() == 2);
+    CHECK(task["inputRequests"]["a"]["method"] == "elicitation/create");
+    const json answer = {{"action", "accept"}, {"content", {{"v", "B"}}}};
+    const json ack = h.call("tasks/update", {{"taskId", id}, {"inputResponses", {{"b", answer}, {"zzz", answer}}}}, ++rpc_id);
+    CHECK(ack["result"] == json{{"resultType", "complete"}});
+    h.run_until([] { return false; });
+    task = h.call("tasks/get", {{"taskId", id}}, ++rpc_id)["result"];
+    CHECK(task["status"] == "input_required");
+    CHECK(task["inputRequests"].contains("a"));
+    CHECK_FALSE(task["inputRequests"].contains("b"));
+    h.call("tasks/update", {{"taskId", id}, {"inputResponses", {{"a", {{"action", "accept"}, {"content", {{"v", "A1"}}}}}}}}, ++rpc_id);
+    task = poll_task(h, id, "input_required", rpc_id);
+    REQUIRE(task["status"] == "input_required");
+    CHECK_FALSE(task["inputRequests"].contains("a"));  // answered keys are never reused
+    REQUIRE(task["inputRequests"].contains("a-2"));
+    h.call("tasks/update", {{"taskId", id}, {"inputResponses", {{"a", answer}, {"a-2", {{"action", "accept"}, {"content", {{"v", "A2"}}}}}}}},
+           ++rpc_id);
+    task = poll_task(h, id, "completed", rpc_id);
+    CHECK(task["status"] == "completed");
+    CHECK(task["result"]["content"][0]["text"] == "r2:B,A2," + id.substr(0, 4));
+    CHECK_FALSE(task.contains("inputRequests"));
+    // Updates of unknown tasks are acknowledged; a malformed one is -32602.
+    CHECK(h.call("tasks/update", {{"taskId", "nope"}, {"inputResponses", json::object()}}, ++rpc_id)["result"]["resultType"] == "complete");
+    CHECK(h.call("tasks/update", {{"taskId", id}}, ++rpc_id)["error"]["code"] == error_code::invalid_params);
+    CHECK(h.call("tasks/update", {{"taskId", id}, {"inputResponses", {{"a", 5}}}}, ++rpc_id)["error"]["code"] ==
+          error_code::invalid_params);
+}
+
+TEST_CASE("tasks: an input request the client cannot serve fails the task with -32021") {
+    Harness h({}, "2026-07-28", tasks_client());
+    h.server.add_tool(task_tool("ask", mcpsse::TaskSupport::optional), asking_tool);
+    h.install();
+    int rpc_id = 1;
+    const std::string id = h.call("tools/call", {{"name", "ask"}}, ++rpc_id)["result"]["taskId"].get<std::string>();
+    const json task = poll_task(h, id, "failed", rpc_id);
+    CHECK(task["status"] == "failed");
+    CHECK(task["error"]["code"] == error_code::missing_client_capability);
+}
+
+TEST_CASE("tasks: tasks/cancel cancels the running handler and acks; unknown ids are -32602") {
+    Harness h({}, "2026-07-28", tasks_client());
+    auto aborted = std::make_shared<bool>(false);
+    h.server.add_tool(task_tool("long", mcpsse::TaskSupport::optional),
+                      [aborted](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+                          const auto executor = co_await asio::this_coro::executor;
+                          asio::steady_timer timer(executor, std::chrono::seconds(30));
+                          try {
+                              co_await timer.async_wait(asio::use_awaitable);
+                          } catch (const std::system_error& e) {
+                              *aborted = e.code() == asio::error::operation_aborted;
+                              throw;
+                          }
+                          co_return mcpsse::tool_text_result("finished");
+                      });
+    h.install();
+    int rpc_id = 1;
+    const std::string id = h.call("tools/call", {{"name", "long"}}, ++rpc_id)["result"]["taskId"].get<std::string>();
+    const json ack = h.call("tasks/cancel", {{"taskId", id}}, ++rpc_id);
+    CHECK(ack["result"] == json{{"resultType", "complete"}});
+    h.run_until([&] { return *aborted; });
+    CHECK(*aborted);
+    json task = h.call("tasks/get", {{"taskId", id}}, ++rpc_id)["result"];
+    CHECK(task["status"] == "cancelled");
+    CHECK_FALSE(task.contains("result"));
+    CHECK(h.call("tasks/cancel", {{"taskId", id}}, ++rpc_id)["result"] == json{{"resultType", "complete"}});
+    CHECK(h.call("tasks/get", {{"taskId", id}}, ++rpc_id)["result"]["status"] == "cancelled");
+    const json unknown = h.call("tasks/get", {{"taskId", "nope"}}, ++rpc_id);
+    CHECK(unknown["error"]["code"] == error_code::invalid_params);
+    CHECK(h.call("tasks/cancel", {{"taskId", "nope"}}, ++rpc_id)["error"]["code"] == error_code::invalid_params);
+    CHECK(h.call("tasks/result", {{"taskId", id}}, ++rpc_id)["error"]["code"] == error_code::method_not_found);
+    CHECK(h.call("tasks/list", json::object(), ++rpc_id)["error"]["code"] == error_code::method_not_found);
+}
+
+TEST_CASE("tasks: tasks/* need the extension (-32021); over HTTP Mcp-Name must carry the task id (-32020)") {
+    Harness h({}, "2026-07-28");
+    h.install();
+    for (const char* method : {"tasks/get", "tasks/update", "tasks/cancel"}) {
+        const json reply = h.call(method, {{"taskId", "t"}, {"inputResponses", json::object()}});
+        CHECK(reply["error"]["code"] == error_code::missing_client_capability);
+        CHECK(reply["error"]["data"]["requiredCapabilities"]["extensions"].contains("io.modelcontextprotocol/tasks"));
+    }
+    Harness t({}, "2026-07-28", tasks_client());
+    t.server.add_tool(task_tool("long", mcpsse::TaskSupport::optional), sleepy_tool);
+    t.install();
+    const std::string id = t.call("tools/call", {{"name", "long"}, {"arguments", {{"ms", 10}}}})["result"]["taskId"].get<std::string>();
+    t.sink->headers = {{"mcp-method", "tasks/get"}, {"mcp-name", id}};
+    CHECK(t.call("tasks/get", {{"taskId", id}}, 2)["result"]["taskId"] == id);
+    t.sink->headers["mcp-name"] = "someone-else";
+    CHECK(t.call("tasks/get", {{"taskId", id}}, 3)["error"]["code"] == error_code::header_mismatch);
+    t.sink->headers.erase("mcp-name");
+    CHECK(t.call("tasks/get", {{"taskId", id}}, 4)["error"]["code"] == error_code::header_mismatch);
+}
+
+TEST_CASE("tasks: TaskStart::on_request gathers input synchronously, then continues as a task") {
+    Harness h({}, "2026-07-28", tasks_client({{"elicitation", json::object()}}));
+    auto tool = task_tool("compose", mcpsse::TaskSupport::required, mcpsse::TaskStart::on_request);
+    h.server.add_tool(tool, [](mcpsse::ToolCall call, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        const json& name = call.input.response("who");
+        if (name.is_null()) {
+            const json question = {{"method", "elicitation/create"}, {"params", {{"message", "Name?"}, {"requestedSchema", {{"type", "object"}}}}}};
+            co_return mcpsse::input_required_result({{"who", question}}, "st");
+        }
+        if (call.may_start_task) co_return mcpsse::start_task_result();
+        co_return mcpsse::tool_text_result("Hi " + name["content"]["name"].get<std::string>() + " in " +
+                                           (call.task_id.empty() ? "no task" : "a task"));
+    });
+    h.install();
+    const json first = h.call("tools/call", {{"name", "compose"}});
+    CHECK(first["result"]["resultType"] == "input_required");
+    CHECK_FALSE(first["result"].contains("taskId"));
+    const json second = h.call("tools/call", {{"name", "compose"},
+                                              {"inputResponses", {{"who", {{"action", "accept"}, {"content", {{"name", "Alice"}}}}}}},
+                                              {"requestState", "st"}},
+                               2);
+    REQUIRE(second["result"]["resultType"] == "task");
+    CHECK_FALSE(second["result"].contains("requestState"));
+    CHECK_FALSE(second["result"].contains("inputRequests"));
+    int rpc_id = 3;
+    const json done = poll_task(h, second["result"]["taskId"].get<std::string>(), "completed", rpc_id);
+    CHECK(done["result"]["content"][0]["text"] == "Hi Alice in a task");
+}
+
+TEST_CASE("tasks: a handler asking for a task where none may start is -32603") {
+    Harness h({}, "2026-07-28");
+    h.server.add_tool(tool_named("rogue"), [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_return mcpsse::start_task_result();
+    });
+    h.install();
+    CHECK(h.call("tools/call", {{"name", "rogue"}})["error"]["code"] == error_code::internal_error);
+}
+
+TEST_CASE("tasks: expired tasks are discarded; max_tasks bounds the table") {
+    mcpsse::ServerOptions options;
+    options.tasks.ttl_ms = 30;
+    options.tasks.poll_interval_ms = 0;
+    options.tasks.max_tasks = 2;
+    Harness h(options, "2026-07-28", tasks_client());
+    h.server.add_tool(task_tool("quick", mcpsse::TaskSupport::optional), sleepy_tool);
+    h.server.add_tool(task_tool("long", mcpsse::TaskSupport::optional), sleepy_tool);
+    h.install();
+    const json created = h.call("tools/call", {{"name", "quick"}, {"arguments", {{"ms", 1}}}});
+    CHECK(created["result"]["ttlMs"] == 30);
+    CHECK_FALSE(created["result"].contains("pollIntervalMs"));
+    const std::string id = created["result"]["taskId"].get<std::string>();
+    h.run_until([] { return false; });  // the task finishes
+    std::this_thread::sleep_for(60ms);  // and expires
+    CHECK(h.call("tasks/get", {{"taskId", id}}, 2)["error"]["code"] == error_code::invalid_params);
+    CHECK(h.server.task_count() == 0);
+    // Two running tasks fill the table; a third cannot start.
+    CHECK(h.call("tools/call", {{"name", "long"}, {"arguments", {{"ms", 10'000}}}}, 3)["result"]["resultType"] == "task");
+    CHECK(h.call("tools/call", {{"name", "long"}, {"arguments", {{"ms", 10'000}}}}, 4)["result"]["resultType"] == "task");
+    CHECK(h.call("tools/call", {{"name", "long"}, {"arguments", {{"ms", 10'000}}}}, 5)["error"]["code"] == error_code::internal_error);
+}
+
+TEST_CASE("tasks: ISO 8601 timestamps and unguessable ids") {
+    using namespace std::chrono;
+    CHECK(mcpsse::detail::iso8601_utc(system_clock::time_point(milliseconds(1'785'234'600'125))) == "2026-07-28T10:30:00.125Z");
+    const auto a = mcpsse::detail::random_task_id();
+    const auto b = mcpsse::detail::random_task_id();
+    CHECK(a.size() == 32);
+    CHECK(a != b);
+    CHECK(mcpsse::to_string(mcpsse::TaskStatus::input_required) == "input_required");
+    CHECK(mcpsse::is_terminal(mcpsse::TaskStatus::cancelled));
+    CHECK_FALSE(mcpsse::is_terminal(mcpsse::TaskStatus::working));
 }
