@@ -932,7 +932,7 @@ private:
         std::optional<RequestId> id;
         if (const auto* r = std::get_if<Request>(&message)) id = r->id;
         if (options_.response_mode == ResponseMode::sse) stream->open();
-        stream->attach(waker(c));
+        stream->attach(waker(c, stream));
         start_exchange(rpc, stream, std::move(message));
         std::function<void()> on_peer_closed;
         if (stateless && id)
@@ -964,19 +964,32 @@ private:
     asio::awaitable<bool> attach_and_pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
                                           const std::shared_ptr<detail::SseStream>& stream, StreamKind kind,
                                           std::optional<EventId> resume_after, bool priming, std::string prefix) {
-        if (!stream->attach(waker(c), resume_after))
+        if (!stream->attach(waker(c, stream), resume_after))
             co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                            "Conflict: this stream is already being received");
         co_return co_await pump(c, req, *stream, kind, priming && !resume_after, std::move(prefix), no_headers(),
                                 false, {});
     }
 
-    std::function<void()> waker(const std::shared_ptr<Connection>& c) {
+    // Wakes the connection's pump when `stream` has work. When the consumer overflowed,
+    // also closes the socket: the pump may be blocked in a write to a peer that stopped
+    // reading, which would otherwise never complete (a mere cancel() can miss a write
+    // between two of its write_some steps); the failed write ends the exchange (events
+    // stay replayable).
+    std::function<void()> waker(const std::shared_ptr<Connection>& c, const std::shared_ptr<detail::SseStream>& stream) {
         std::weak_ptr<Connection> weak = c;
-        return [weak] {
+        std::weak_ptr<detail::SseStream> weak_stream = stream;
+        return [weak, weak_stream] {
             if (auto conn = weak.lock()) {
                 auto executor = conn->socket.get_executor();
-                asio::post(executor, [conn] { conn->notify(); });
+                asio::post(executor, [conn, weak_stream] {
+                    if (auto s = weak_stream.lock(); s && s->overflowed()) {
+                        std::error_code ignored;
+                        conn->closing = true;
+                        conn->socket.close(ignored);
+                    }
+                    conn->notify();
+                });
             }
         };
     }

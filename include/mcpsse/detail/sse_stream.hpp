@@ -41,7 +41,8 @@ struct SseStreamConfig {
     /// False when the stream cannot carry server-to-client requests (2026-07-28).
     bool accepts_requests = true;
     /// Bytes queued for the connection above which the consumer is too slow: the queue
-    /// is dropped (kept events stay replayable) and the connection is closed.
+    /// is dropped (kept events stay replayable) and the connection is closed, even when
+    /// it is blocked writing to a peer that stopped reading.
     std::size_t max_queue_bytes = 4 * 1024 * 1024;
 };
 
@@ -92,13 +93,14 @@ public:
         {
             std::lock_guard lock(mutex_);
             if (finished_) return;
+            const bool was_overflowed = overflowed_;
             if (!opened_) {
                 json_reply_ = std::move(reply);
             } else if (reply) {
                 frame_locked(std::move(*reply));
             }
             finished_ = true;
-            wake = take_waker_locked();
+            wake = take_waker_locked(was_overflowed);
         }
         if (wake) wake();
     }
@@ -110,6 +112,14 @@ public:
     [[nodiscard]] bool finished() const {
         std::lock_guard lock(mutex_);
         return finished_;
+    }
+
+    /// True when the attached consumer fell behind by more than `max_queue_bytes` (until
+    /// the next `attach`). The waker is called at the moment it happens, even while the
+    /// consumer is blocked writing, so that it can abort the write and drop the connection.
+    [[nodiscard]] bool overflowed() const {
+        std::lock_guard lock(mutex_);
+        return overflowed_;
     }
 
     /// True while a connection is attached.
@@ -188,8 +198,9 @@ private:
             if (finished_) return false;
             if (!attached_ && !(log_ && config_.number != 0)) return false;
             opened_ = true;
+            const bool was_overflowed = overflowed_;
             frame_locked(std::move(message));
-            wake = take_waker_locked();
+            wake = take_waker_locked(was_overflowed);
         }
         if (wake) wake();
         return true;
@@ -218,8 +229,13 @@ private:
         append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id_text, message, std::nullopt});
     }
 
-    std::function<void()> take_waker_locked() {
-        if (!attached_ || wake_pending_ || !waker_) return nullptr;
+    // The waker to call, if any. A wake already pending is not repeated, except when the
+    // consumer has just overflowed: it may be blocked in a write that never completes
+    // (the peer stopped reading) and must learn it now.
+    std::function<void()> take_waker_locked(bool was_overflowed = true) {
+        if (!attached_ || !waker_) return nullptr;
+        if (overflowed_ && !was_overflowed) return waker_;
+        if (wake_pending_) return nullptr;
         wake_pending_ = true;
         return waker_;
     }
