@@ -932,7 +932,7 @@ private:
         std::optional<RequestId> id;
         if (const auto* r = std::get_if<Request>(&message)) id = r->id;
         if (options_.response_mode == ResponseMode::sse) stream->open();
-        stream->attach(waker(c, stream));
+        const std::uint64_t generation = stream->attach(waker(c, stream));
         start_exchange(rpc, stream, std::move(message));
         std::function<void()> on_peer_closed;
         if (stateless && id)
@@ -940,7 +940,7 @@ private:
                 // Closing a stateless response stream cancels the request (2026-07-28).
                 asio::post(rpc->get_executor(), [rpc, request_id] { rpc->cancel_request(request_id); });
             };
-        co_return co_await pump(c, req, *stream, StreamKind::post, priming, {}, headers, stateless,
+        co_return co_await pump(c, req, *stream, generation, StreamKind::post, priming, {}, headers, stateless,
                                 std::move(on_peer_closed));
     }
 
@@ -964,10 +964,14 @@ private:
     asio::awaitable<bool> attach_and_pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
                                           const std::shared_ptr<detail::SseStream>& stream, StreamKind kind,
                                           std::optional<EventId> resume_after, bool priming, std::string prefix) {
-        if (!stream->attach(waker(c, stream), resume_after))
+        // A resumption takes the stream over from a connection still attached (it may be
+        // dead without the server knowing yet); otherwise a second consumer gets 409.
+        const std::uint64_t generation =
+            stream->attach(waker(c, stream), resume_after, nullptr, resume_after.has_value());
+        if (generation == 0)
             co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                            "Conflict: this stream is already being received");
-        co_return co_await pump(c, req, *stream, kind, priming && !resume_after, std::move(prefix), no_headers(),
+        co_return co_await pump(c, req, *stream, generation, kind, priming && !resume_after, std::move(prefix), no_headers(),
                                 false, {});
     }
 
@@ -996,6 +1000,7 @@ private:
 
     // Writes what `stream` produces until it finishes, the peer leaves, or the server stops.
     asio::awaitable<bool> pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req, detail::SseStream& stream,
+                               std::uint64_t generation,
                                StreamKind kind, bool priming, std::string prefix,
                                const std::function<std::string(bool)>& headers, bool map_status,
                                std::function<void()> on_peer_closed) {
@@ -1004,7 +1009,8 @@ private:
         c->peer_closed = false;
         std::string out;
         for (;;) {
-            auto batch = stream.take();
+            auto batch = stream.take(generation);
+            if (batch.superseded) break;  // a resumption took the stream over
             if (!head_written) {
                 if (!batch.opened && !batch.finished) {
                     co_await wait_for_wake(c, std::nullopt);
@@ -1012,7 +1018,7 @@ private:
                     continue;
                 }
                 if (!batch.opened) {  // a lazy POST finished without streaming: plain JSON
-                    stream.detach();
+                    stream.detach(generation);
                     if (!batch.json_reply) {
                         // Cancelled: no response exists; end the exchange with an empty stream.
                         co_return co_await write_simple(*c, 200, {}, "Content-Type: text/event-stream\r\n" + cors_headers(req));
@@ -1057,7 +1063,7 @@ private:
                 }
                 if (c->closing) keep = false;
                 co_await stop_detector(c);
-                stream.detach();
+                stream.detach(generation);
                 co_return keep && !c->peer_closed && kind != StreamKind::legacy;
             }
             if (c->peer_closed) break;
@@ -1071,7 +1077,7 @@ private:
             }
         }
         // The peer left (or the connection failed): the stream lives on for resumption.
-        stream.detach();
+        stream.detach(generation);
         if (on_peer_closed) on_peer_closed();
         co_await stop_detector(c);
         co_return false;

@@ -65,6 +65,8 @@ public:
         bool overflowed = false;
         /// The stream switched to SSE (an event was sent before the reply).
         bool opened = false;
+        /// Another consumer took the stream over (a resumption): stop consuming.
+        bool superseded = false;
         /// For a lazy stream finished without opening: the JSON reply (nullopt when the
         /// request was cancelled and no reply exists).
         std::optional<std::string> json_reply;
@@ -129,39 +131,56 @@ public:
     }
 
     /// Attaches a consumer. With `resume_after`, first queues the stored events after it
-    /// (MCP R3/R4); sets `replayed` to false when they could not be replayed. Returns
-    /// false when another connection is attached.
-    bool attach(std::function<void()> waker, std::optional<EventId> resume_after = std::nullopt,
-                bool* replayed = nullptr) {
-        std::lock_guard lock(mutex_);
-        if (attached_) return false;
-        attached_ = true;
-        overflowed_ = false;
-        wake_pending_ = false;
-        waker_ = std::move(waker);
-        queue_.clear();
-        if (resume_after && log_) {
-            const bool ok = log_->replay_after(*resume_after, [this](EventId id, std::string_view message) {
-                format_locked(id, message);
-            });
-            if (replayed) *replayed = ok;
+    /// (MCP R3/R4); sets `replayed` to false when they could not be replayed. When another
+    /// connection is attached: with `take_over` (a client resuming, whose old connection
+    /// may be dead without the server knowing yet) that consumer is superseded and woken
+    /// (its `take` reports `superseded`), else the attach is refused. Returns the new
+    /// consumer's generation (non-zero, for `take` and `detach`), or 0 when refused.
+    std::uint64_t attach(std::function<void()> waker, std::optional<EventId> resume_after = std::nullopt,
+                         bool* replayed = nullptr, bool take_over = false) {
+        std::function<void()> old_waker;
+        std::uint64_t generation = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (attached_ && !take_over) return 0;
+            if (attached_) old_waker = std::move(waker_);
+            attached_ = true;
+            generation = ++generation_;
+            overflowed_ = false;
+            wake_pending_ = false;
+            waker_ = std::move(waker);
+            queue_.clear();
+            if (resume_after && log_) {
+                const bool ok = log_->replay_after(*resume_after, [this](EventId id, std::string_view message) {
+                    format_locked(id, message);
+                });
+                if (replayed) *replayed = ok;
+            }
         }
-        return true;
+        if (old_waker) old_waker();
+        return generation;
     }
 
-    /// Detaches the consumer (its connection ended). Later events are only stored.
-    void detach() {
+    /// Detaches the consumer of `generation` (its connection ended). Later events are
+    /// only stored. No effect when another consumer took over meanwhile.
+    void detach(std::uint64_t generation) {
         std::lock_guard lock(mutex_);
+        if (generation != generation_) return;
         attached_ = false;
         waker_ = nullptr;
         queue_.clear();
         queue_.shrink_to_fit();
     }
 
-    /// Takes everything queued for the consumer.
-    Batch take() {
+    /// Takes everything queued for the consumer of `generation`; nothing but
+    /// `superseded` when another consumer took over.
+    Batch take(std::uint64_t generation) {
         std::lock_guard lock(mutex_);
         Batch batch;
+        if (generation != generation_) {
+            batch.superseded = true;
+            return batch;
+        }
         batch.bytes.swap(queue_);
         batch.finished = finished_;
         batch.overflowed = overflowed_;
@@ -248,6 +267,7 @@ private:
     std::optional<std::string> json_reply_;
     std::function<void()> waker_;
     std::uint64_t sequence_ = 0;
+    std::uint64_t generation_ = 0;  // of the current (or last) consumer
     bool opened_;
     bool finished_ = false;
     bool attached_ = false;
