@@ -1135,9 +1135,9 @@ private:
 
     // True when the decoded header text `header` carries `value`: strings as-is,
     // booleans as true/false, numbers numerically. Other JSON types are not checked.
+    // `header` is compared untrimmed: a value with leading or trailing whitespace
+    // arrives base64-encoded precisely so that the whitespace survives.
     static bool header_carries(const nlohmann::json& value, std::string_view header) {
-        while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) header.remove_prefix(1);
-        while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) header.remove_suffix(1);
         if (value.is_string()) return header == value.get_ref<const std::string&>();
         if (value.is_boolean()) return header == (value.get<bool>() ? "true" : "false");
         if (value.is_number()) {
@@ -1186,7 +1186,11 @@ private:
             const auto raw = context.http_header(header_name);
             if (!raw)
                 throw RpcError(error_code::header_mismatch, "Header mismatch: " + header_name + " header is required");
-            const auto decoded = detail::decode_mcp_header_value(*raw);
+            // Optional whitespace around the field value is not part of it (RFC 9110).
+            std::string_view field = *raw;
+            while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+            while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+            const auto decoded = detail::decode_mcp_header_value(field);
             if (!decoded || !header_carries(*value, *decoded))
                 throw RpcError(error_code::header_mismatch,
                                "Header mismatch: " + header_name + " does not match the argument");
