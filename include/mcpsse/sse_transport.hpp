@@ -838,8 +838,12 @@ private:
     static std::optional<std::string> check_request_headers(const detail::HttpRequest& req, const Message& message) {
         const std::string_view method = message_method(message);
         const auto header_method = req.find("mcp-method");
-        if (!header_method) return "Header mismatch: Mcp-Method header is required";
-        if (*header_method != method) return "Header mismatch: Mcp-Method does not match the body's method";
+        // Required on requests; on notifications the revision leaves it optional, but a
+        // present one must still agree with the body.
+        if (!header_method && std::holds_alternative<Request>(message))
+            return "Header mismatch: Mcp-Method header is required";
+        if (header_method && *header_method != method)
+            return "Header mismatch: Mcp-Method does not match the body's method";
         const nlohmann::json* params = message_params(message);
         const char* name_field = method == "tools/call" || method == "prompts/get" ? "name"
                                  : method == "resources/read"                      ? "uri"

@@ -382,8 +382,7 @@ await checks.run('subscriptions/listen delivers tools/list_changed', async () =>
 // spec requires the standard headers on requests only and leaves notification
 // POSTs undefined) when a subscription is closed; a server that accepts the
 // notification answers 202.
-await checks.runKnownIssue('closing a subscription: the client\'s notifications/cancelled is accepted (202)',
-  'SseTransport requires Mcp-Method on 2026-07-28 notification POSTs and answers 400 -32020', async () => {
+await checks.run('closing a subscription: the client\'s notifications/cancelled is accepted (202)', async () => {
     const cancels = exchangesFor('notifications/cancelled');
     expect(cancels.length >= 1, 'the client sent no notifications/cancelled');
     expectWire(cancels.every((e) => e.status === 202), 'notification POSTs should get 202 Accepted', cancels);

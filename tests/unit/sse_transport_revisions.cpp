@@ -363,6 +363,17 @@ TEST_CASE("stateless 2026-07-28: a request with matching headers succeeds withou
                       rpc_notification("notifications/x", {{"_meta", stateless_meta()}}).dump());
         CHECK(r.status == 202);
     }
+    SECTION("a notification without Mcp-Method -> 202 (the header is required on requests only)") {
+        r = c.request("POST", "/mcp", post_headers(std::nullopt, "2026-07-28"),
+                      rpc_notification("notifications/cancelled", {{"requestId", "x"}, {"_meta", stateless_meta()}}).dump());
+        CHECK(r.status == 202);
+    }
+    SECTION("a notification with a mismatched Mcp-Method -> 400 -32020") {
+        r = c.request("POST", "/mcp", stateless_headers("notifications/other"),
+                      rpc_notification("notifications/cancelled", {{"requestId", "x"}, {"_meta", stateless_meta()}}).dump());
+        CHECK(r.status == 400);
+        CHECK(json::parse(r.body)["error"]["code"] == -32020);
+    }
 }
 
 TEST_CASE("stateless 2026-07-28: header mismatches -> 400 -32020, unsupported version -> 400 -32022, unknown method -> 404 -32601") {
