@@ -68,6 +68,15 @@ public:
     /// stdio, legacy HTTP+SSE, or when the header is absent.
     [[nodiscard]] std::optional<std::string_view> http_header(std::string_view name) const;
 
+    /// Ends the HTTP connection that carries this request's SSE stream without ending
+    /// the stream (MCP 2025-11-25, SSE polling): the client reconnects after `retry` ms
+    /// (sent as the SSE `retry:` field; empty: the client's default) with GET and
+    /// `Last-Event-ID`, and receives every event sent meanwhile, the response included.
+    /// Lets a long-running request free its connection. Returns false, changing
+    /// nothing, when the channel is not a resumable SSE stream with a connection
+    /// (stdio, legacy HTTP+SSE, stateless requests, revisions before 2025-11-25).
+    bool close_stream_connection(std::optional<std::chrono::milliseconds> retry = std::nullopt);
+
     /// True once the client cancelled this request (`notifications/cancelled`) or the
     /// transport cancelled it (a stateless client closed its stream). A cancelled
     /// handler's result is discarded: no response is sent (MCP basic/utilities/cancellation).

@@ -1060,6 +1060,20 @@ private:
                 keep = false;
                 break;
             }
+            if (batch.drop && !batch.finished) {
+                // SSE polling: end this response; the stream lives on for Last-Event-ID.
+                out.clear();
+                if (batch.retry) {
+                    std::string retry_field = "retry: " + std::to_string(batch.retry->count()) + "\n\n";
+                    append_body(out, retry_field, req.version_minor >= 1);
+                }
+                if (req.version_minor >= 1) out += detail::last_chunk;
+                else keep = false;
+                const bool written = co_await write_all(*c, out);
+                co_await stop_detector(c);
+                stream.detach(generation);
+                co_return written && keep && !c->peer_closed;
+            }
             if (batch.finished || (stopping_ && kind != StreamKind::post) || c->closing) {
                 if (req.version_minor >= 1) {
                     out.assign(detail::last_chunk);

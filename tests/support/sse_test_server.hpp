@@ -32,6 +32,7 @@ struct Probe {
     std::atomic<int> aborted{0};  // a wait ended with operation_aborted
     std::atomic<int> opened{0};   // on_session_open
     std::atomic<int> closed{0};   // on_session_close
+    std::atomic<int> dropped{0};  // close_stream_connection() accepted
 };
 
 /// Polls `condition` until it holds or `timeout` passes.
@@ -57,8 +58,9 @@ inline asio::awaitable<void> tool_sleep(Probe& probe, std::chrono::milliseconds 
 
 /// Test tools, as plain request methods:
 /// - `echo`: returns its params;
-/// - `slow {steps, interval_ms}`: `steps` progress notifications (when a progressToken
-///   is given), one every `interval_ms`, then `{"done": steps}`;
+/// - `slow {steps, interval_ms, drop_after}`: `steps` progress notifications (when a
+///   progressToken is given), one every `interval_ms`, then `{"done": steps}`; after
+///   step `drop_after` the server ends the stream's connection (SSE polling);
 /// - `block {progress}`: optionally one progress notification, then waits 60 s (until
 ///   cancelled);
 /// - `tools/call {name, arguments}`: `slow`/`block`/`echo` by name (2026-07-28 headers).
@@ -69,9 +71,11 @@ inline void add_test_tools(mcpsse::Dispatcher& d, Probe& probe) {
         ++probe.started;
         const int steps = p.value("steps", 3);
         const auto interval = std::chrono::milliseconds(p.value("interval_ms", 20));
+        const int drop_after = p.value("drop_after", 0);
         for (int i = 1; i <= steps; ++i) {
             co_await tool_sleep(probe, interval);
             co_await ctx.async_progress(i, steps);
+            if (i == drop_after) probe.dropped += ctx.close_stream_connection(std::chrono::milliseconds(50)) ? 1 : 0;
         }
         ++probe.completed;
         co_return json{{"done", steps}};

@@ -362,3 +362,58 @@ TEST_CASE("R3: a resumption takes the stream over from a connection that is stil
     // The superseded connection is closed by the server.
     CHECK(a.wait_closed(5s));
 }
+
+TEST_CASE("SSE polling (2025-11-25): the server ends a POST stream's connection; the client resumes with Last-Event-ID") {
+    TestServer s;
+    s.start();
+    HttpClient c = s.client();
+    const std::string sid = open_session(c, "2025-11-25");
+    REQUIRE(!sid.empty());
+
+    HttpClient a = s.client();
+    json call = slow_call(30, 6, 20, "P");
+    call["params"]["drop_after"] = 2;
+    REQUIRE(a.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), call.dump()));
+    REQUIRE(a.read_head().status == 200);
+    // The response ends after the priming event and two progress events, with retry:.
+    const std::string first = a.read_body().value_or("");
+    CHECK(first.find("\"progress\":2") != std::string::npos);
+    CHECK(first.find("\"progress\":3") == std::string::npos);
+    CHECK(first.find("retry: 50") != std::string::npos);
+    CHECK(first.find("\"result\"") == std::string::npos);
+    const auto last = first.rfind("id: ");
+    REQUIRE(last != std::string::npos);
+    const std::string last_id = first.substr(last + 4, first.find('\n', last) - last - 4);
+    CHECK(s.probe.dropped.load() == 1);
+
+    HttpClient r;
+    REQUIRE(resume(s, r, sid, last_id).status == 200);
+    const auto rest = read_events_until_response(r, 30);
+    REQUIRE(!rest.empty());
+    int expected = 3;
+    for (const auto& e : rest) {
+        const json m = e.json();
+        if (m.contains("method")) CHECK(m["params"]["progress"] == expected++);
+    }
+    CHECK(expected == 7);
+    CHECK(rest.back().json()["result"]["done"] == 6);
+    CHECK(s.probe.aborted.load() == 0);
+}
+
+TEST_CASE("SSE polling is refused below 2025-11-25 (no priming event to resume from)") {
+    TestServer s;
+    s.start();
+    HttpClient c = s.client();
+    const std::string sid = open_session(c, "2025-06-18");
+    json call = slow_call(31, 3, 5, "Q");
+    call["params"]["drop_after"] = 1;
+    auto events = [&] {
+        HttpClient a = s.client();
+        REQUIRE(a.send_request("POST", "/mcp", post_headers(sid, "2025-06-18"), call.dump()));
+        REQUIRE(a.read_head().status == 200);
+        return read_events_until_response(a, 31);
+    }();
+    REQUIRE(!events.empty());
+    CHECK(events.back().json()["result"]["done"] == 3);
+    CHECK(s.probe.dropped.load() == 0);
+}

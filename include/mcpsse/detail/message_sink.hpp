@@ -1,6 +1,7 @@
 // mcpsse internal: where a session's outbound messages go.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ public:
     /// False when the channel cannot carry server-to-client requests (a stateless
     /// 2026-07-28 exchange, or a JSON response body).
     [[nodiscard]] virtual bool accepts_requests() const noexcept { return true; }
+
+    /// Ends the connection carrying this channel without ending the stream, after
+    /// sending `retry` (ms) as the SSE reconnection time (MCP 2025-11-25 SSE polling).
+    /// False when the channel is not a resumable SSE stream with a connection attached.
+    virtual bool close_connection(std::optional<std::chrono::milliseconds> /*retry*/) { return false; }
 
     /// A header of the HTTP request this channel answers (name case-insensitive), or
     /// nullopt (not HTTP, or no such header).

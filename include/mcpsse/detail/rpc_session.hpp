@@ -432,6 +432,12 @@ inline std::string_view RequestContext::session_id() const noexcept { return ses
 
 inline bool RequestContext::is_cancelled() const noexcept { return flight_->cancelled; }
 
+inline bool RequestContext::close_stream_connection(std::optional<std::chrono::milliseconds> retry) {
+    if (!sink_ || flight_->done || session_->protocol_version().compare(protocol_version::v2025_11_25) < 0)
+        return false;
+    return sink_->close_connection(retry);
+}
+
 inline std::optional<std::string_view> RequestContext::http_header(std::string_view name) const {
     return sink_ ? sink_->request_header(name) : std::nullopt;
 }

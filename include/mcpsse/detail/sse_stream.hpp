@@ -6,6 +6,7 @@
 #include <mcpsse/detail/message_sink.hpp>
 #include <mcpsse/detail/sse_event.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -70,6 +71,10 @@ public:
         /// For a lazy stream finished without opening: the JSON reply (nullopt when the
         /// request was cancelled and no reply exists).
         std::optional<std::string> json_reply;
+        /// The server asked to end this connection (SSE polling); the stream goes on.
+        bool drop = false;
+        /// The `retry:` (ms) to send before ending the connection.
+        std::optional<std::chrono::milliseconds> retry;
     };
 
     /// Creates a stream; `log` may be null (no replay).
@@ -186,8 +191,27 @@ public:
         batch.overflowed = overflowed_;
         batch.opened = opened_;
         if (finished_ && !opened_) batch.json_reply = json_reply_;
+        batch.drop = std::exchange(drop_, false);
+        batch.retry = drop_retry_;
         wake_pending_ = false;
         return batch;
+    }
+
+    /// Asks the attached connection to end after the queued events, leaving the stream
+    /// open for resumption (MCP 2025-11-25 SSE polling). False when the stream is not
+    /// resumable, has finished, or has no connection.
+    bool close_connection(std::optional<std::chrono::milliseconds> retry) override {
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(mutex_);
+            if (finished_ || !attached_ || config_.number == 0 || !log_ || config_.legacy) return false;
+            opened_ = true;
+            drop_ = true;
+            drop_retry_ = retry;
+            wake = take_waker_locked();
+        }
+        if (wake) wake();
+        return true;
     }
 
     /// Keeps a copy of the HTTP request's header fields for `request_header`. Call
@@ -273,6 +297,8 @@ private:
     bool attached_ = false;
     bool overflowed_ = false;
     bool wake_pending_ = false;
+    bool drop_ = false;
+    std::optional<std::chrono::milliseconds> drop_retry_;
 };
 
 }  // namespace mcpsse::detail
