@@ -35,9 +35,12 @@ json tool(std::string name, std::string description, json properties, json requi
 const json tools = json::array({
     tool("echo", "Returns the text it is given.", {{"text", {{"type", "string"}}}}, {"text"}),
     tool("add", "Adds two numbers.", {{"a", {{"type", "number"}}}, {"b", {{"type", "number"}}}}, {"a", "b"}),
-    tool("countdown", "Counts down, reporting progress once per step.",
+    tool("countdown",
+         "Counts down, reporting progress once per step. With drop_after, the server ends the "
+         "stream's connection after that step and the client resumes it (SSE polling).",
          {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-          {"interval_ms", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10000}}}},
+          {"interval_ms", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10000}}},
+          {"drop_after", {{"type", "integer"}, {"minimum", 0}}}},
          json::array()),
     tool("ask_model", "Asks the client's model (sampling) and returns its answer.",
          {{"prompt", {{"type", "string"}}}}, {"prompt"}),
@@ -53,11 +56,13 @@ std::string format_number(double value) {
 asio::awaitable<json> countdown(const json& args, mcpsse::RequestContext& ctx) {
     const int steps = args.value("steps", 5);
     const auto interval = std::chrono::milliseconds(args.value("interval_ms", 1000));
+    const int drop_after = args.value("drop_after", 0);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (int step = 1; step <= steps; ++step) {
         timer.expires_after(interval);
         co_await timer.async_wait(asio::use_awaitable);  // throws when the request is cancelled
         co_await ctx.async_progress(step, steps, std::to_string(steps - step) + " left");
+        if (step == drop_after) ctx.close_stream_connection(std::chrono::milliseconds(100));
     }
     co_return text_result("done after " + std::to_string(steps) + " steps");
 }

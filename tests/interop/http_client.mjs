@@ -653,6 +653,33 @@ if (runResumption) {
     }
   });
 
+  await checks.run(`${progressTool}: when the server ends the stream's connection mid-call (SSE polling, drop_after) ` +
+    'the SDK resumes with GET + Last-Event-ID; every progress step and the result arrive once', async () => {
+    const tap = makeTap();
+    const { client } = await connect('mcpsse-interop-server-drop', {
+      fetch: tap.fetch,
+      reconnectionOptions: { ...reconnection, maxRetries: 3 },
+    });
+    try {
+      const steps = 6;
+      const progress = [];
+      const res = await callTool(client, progressTool, { steps, interval_ms: 40, drop_after: 2 }, {
+        onprogress: (p) => progress.push(p),
+      });
+      assertProgressSteps(progress, steps, progressTool, client);
+      expectEqual(resultText(res, progressTool), `done after ${steps} steps`, `${progressTool} result`);
+      const resumed = tap.exchanges.filter((e) => e.method === 'GET' && e.lastEventId !== null);
+      expect(resumed.length >= 1, 'the client never resumed with GET + Last-Event-ID');
+      const posts = tap.exchanges.filter((e) => e.method === 'POST' && isCallOf(progressTool)(e.body));
+      expect(posts.length === 1, `the call was POSTed ${posts.length} times`);
+      const stray = unexpectedErrors(client, () => false);
+      expect(stray.length === 0, `client errors: ${stray.join('; ')}`);
+      return `${resumed.length} resumption(s), Last-Event-ID ${resumed[0].lastEventId}`;
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+
   await checks.run(`${progressTool}: a call whose stream dropped is resumed with the resumptionToken request option`, async () => {
     const tap = makeTap();
     // No automatic reconnection: the application resumes by itself.
