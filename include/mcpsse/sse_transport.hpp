@@ -1143,7 +1143,10 @@ private:
                                                                      asio::redirect_error(asio::use_awaitable, ec));
             c->in.resize(old + (ec ? 0 : n));
             if (ec) {
-                if (!c->detector_stop) c->peer_closed = true;
+                // End of input or a reset counts even after stop_detector began: Asio's
+                // edge-triggered reactor would not report the EOF to a later read again,
+                // which would then wait until idle_timeout.
+                if (!c->detector_stop || ec != asio::error::operation_aborted) c->peer_closed = true;
                 break;
             }
         }
