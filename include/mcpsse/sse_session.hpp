@@ -63,6 +63,12 @@ public:
     [[nodiscard]] const std::shared_ptr<detail::RpcSession>& rpc() const noexcept { return rpc_; }
     /// Sets the JSON-RPC state (once, at creation).
     void set_rpc(std::shared_ptr<detail::RpcSession> rpc) { rpc_ = std::move(rpc); }
+    /// The negotiated protocol revision; set once, before the transport registers the
+    /// session, and immutable afterwards (so reading it needs no strand hop).
+    [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
+    /// Records the negotiated revision (once, before registration).
+    void set_protocol_version(std::string version) { protocol_version_ = std::move(version); }
+
     /// The session's event log (null for legacy sessions).
     [[nodiscard]] const std::shared_ptr<detail::EventLog>& event_log() const noexcept { return log_; }
 
@@ -168,6 +174,7 @@ private:
     const bool legacy_;
     std::shared_ptr<detail::EventLog> log_;
     std::shared_ptr<detail::RpcSession> rpc_;
+    std::string protocol_version_;
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams_;
     std::shared_ptr<detail::SseStream> standalone_;

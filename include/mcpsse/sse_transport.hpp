@@ -377,6 +377,7 @@ private:
         }
         std::error_code ec;
         c->socket.set_option(tcp::no_delay(true), ec);
+        c->socket.non_blocking(true, ec);  // the close detector's read_some must never block
         if (count > options_.max_connections) {
             co_await write_simple(*c, 503, error_body(error_code::internal_error, "Service Unavailable: too many connections"),
                                   "Retry-After: 1\r\nConnection: close\r\n");
@@ -617,8 +618,7 @@ private:
                                               const std::shared_ptr<SseSession>& session, ParseResult parsed) {
         const auto& rpc = session->rpc();
         if (parsed.batch) {
-            const std::string version = co_await negotiated_version(rpc);
-            const bool allowed = protocol_version::allows_batches(version);
+            const bool allowed = protocol_version::allows_batches(session->protocol_version());
             if (!allowed)
                 co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                                "Invalid Request: batches are not supported by this protocol version");
@@ -641,9 +641,7 @@ private:
         config.lazy = true;
         config.max_queue_bytes = options_.max_stream_queue_bytes;
         auto stream = session->open_stream(config);
-        stream->set_request_headers(copy_headers(req));
-        const std::string version = co_await negotiated_version(rpc);
-        const bool priming = version.compare(protocol_version::v2025_11_25) >= 0;
+        const bool priming = session->protocol_version().compare(protocol_version::v2025_11_25) >= 0;
         session->begin_activity();
         const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
         session->end_activity();
@@ -666,6 +664,9 @@ private:
         // Named, not a temporary: GCC 12 destroys lambda temporaries of a co_await twice.
         const std::function<std::string(bool)> session_header = [&](bool ok) {
             if (!ok) return std::string{};
+            // The handler has finished (its stream's mutex orders this read after its
+            // writes): record the negotiated revision before others can find the session.
+            session->set_protocol_version(session->rpc()->protocol_version());
             registered = register_session(session);
             if (!registered) return std::string{};
             return "Mcp-Session-Id: " + session->id() + "\r\n";
@@ -695,8 +696,7 @@ private:
                                            "Not Found: unknown or ended session");
         session->touch();
         const auto& rpc = session->rpc();
-        const std::string version = co_await negotiated_version(rpc);
-        const bool priming = version.compare(protocol_version::v2025_11_25) >= 0;
+        const bool priming = session->protocol_version().compare(protocol_version::v2025_11_25) >= 0;
 
         // Resumption (MCP R3, R4): replay the missed events of exactly that stream.
         std::optional<EventId> last;
@@ -1124,6 +1124,7 @@ private:
 
     // While streaming, a read notices the peer closing (and keeps pipelined bytes).
     void start_detector(const std::shared_ptr<Connection>& c) {
+        if (c->in.empty()) std::string{}.swap(c->in);  // streams may idle for hours
         c->detector_stop = false;
         c->detector_running = true;
         asio::co_spawn(c->socket.get_executor(), detect_close(c), asio::detached);
@@ -1136,12 +1137,21 @@ private:
                 c->peer_closed = true;
                 break;
             }
-            const std::size_t old = c->in.size();
-            c->in.resize(old + 512);
+            // Wait for readability first, so an idle stream holds no read buffer.
             std::error_code ec;
-            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->in.data() + old, 512),
-                                                                     asio::redirect_error(asio::use_awaitable, ec));
-            c->in.resize(old + (ec ? 0 : n));
+            co_await c->socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+            std::size_t n = 0;
+            if (!ec) {
+                const std::size_t old = c->in.size();
+                c->in.resize(old + 512);
+                n = c->socket.read_some(asio::buffer(c->in.data() + old, 512), ec);
+                c->in.resize(old + (ec ? 0 : n));
+                if (!ec && n == 0) ec = asio::error::eof;
+                if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                    ec = {};
+                    continue;
+                }
+            }
             if (ec) {
                 // End of input or a reset counts even after stop_detector began: Asio's
                 // edge-triggered reactor would not report the EOF to a later read again,
@@ -1261,16 +1271,6 @@ private:
     }
 
     // ---- message helpers ------------------------------------------------------------------
-
-    // The session's negotiated protocol version, read on its strand.
-    static asio::awaitable<std::string> negotiated_version(std::shared_ptr<detail::RpcSession> rpc) {
-        auto read = read_version(rpc);
-        co_return co_await asio::co_spawn(rpc->get_executor(), std::move(read), asio::use_awaitable);
-    }
-
-    static asio::awaitable<std::string> read_version(std::shared_ptr<detail::RpcSession> rpc) {
-        co_return rpc->protocol_version();
-    }
 
     // A headers callback adding nothing (a shared object: see session_header above).
     static const std::function<std::string(bool)>& no_headers() {
