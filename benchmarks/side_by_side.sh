@@ -201,10 +201,14 @@ srv_prefix="$(cpu_prefix "$server_cpus")"
 lg_prefix="$(cpu_prefix "$loadgen_cpus")"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Ports outside the kernel's ephemeral range: after a 10,000-connection run its ports
+# are still draining, and a listener there could not bind.
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range || { eph_lo=32768; eph_hi=60999; }
+if ((eph_lo > 12000)); then port_lo=10000; port_hi=$((eph_lo - 1)); else port_lo=$((eph_hi + 1)); port_hi=65000; fi
 pick_port() {
   local p i
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    p=$((port_lo + (RANDOM * 32768 + RANDOM) % (port_hi - port_lo)))
     if ! port_open "$p"; then echo "$p"; return 0; fi
   done
   return 1
@@ -260,8 +264,16 @@ stop_server() {
 }
 
 # Starts server $1 (mcpsse | ts | ts-sse | ts-stateless | nginx) on a fresh port;
-# sets PORT and SERVER_PID.
+# sets PORT and SERVER_PID. Tries three ports (one may be taken meanwhile).
 launch() {
+  local attempt
+  for attempt in 1 2 3; do
+    if launch_once "$1"; then return 0; fi
+    log "$1: start attempt $attempt failed"
+  done
+  return 1
+}
+launch_once() {
   local which="$1"
   PORT="$(pick_port)" || die "no free port"
   case "$which" in
