@@ -8,6 +8,7 @@
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
+#include <mcpsse/server.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport.hpp>
 #include <mcpsse/sse_transport_options.hpp>

@@ -1,25 +1,13 @@
 // mcpsse: vocabulary of the tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663)
-// used by `Server`: task support of a tool, task status, settings, result builders,
-// and the in-memory task records.
+// used by `Server`: task support of a tool, task status, settings and result builders.
 #pragma once
 
 #include <mcpsse/error.hpp>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
-#include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
-#include <map>
-#include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -140,80 +128,4 @@ struct TaskOptions {
                     {{"requiredCapabilities", {{"extensions", std::move(extensions)}}}});
 }
 
-namespace detail {
-
-/// `time` as ISO 8601 UTC with milliseconds, e.g. `2026-07-28T10:30:00.125Z`.
-[[nodiscard]] inline std::string iso8601_utc(std::chrono::system_clock::time_point time) {
-    const auto since_epoch = time.time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-    const std::time_t t = static_cast<std::time_t>(seconds.count());
-    std::tm parts{};
-    gmtime_r(&t, &parts);
-    std::array<char, 128> buffer{};  // ample: GCC sizes each %d for any int
-    std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
-                  parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                  static_cast<int>(millis));
-    return buffer.data();
-}
-
-/// An unguessable task id: 128 random bits from `std::random_device`, as 32 lowercase
-/// hex digits (SEP-2663 security: task ids may act as bearer handles).
-[[nodiscard]] inline std::string random_task_id() {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::random_device random;
-    std::string id;
-    id.reserve(32);
-    for (int i = 0; i < 4; ++i) {
-        const auto word = static_cast<std::uint32_t>(random());
-        for (int shift = 28; shift >= 0; shift -= 4) id.push_back(hex[(word >> shift) & 15u]);
-    }
-    return id;
-}
-
-/// One task's state. `executor`, `timer` and `signal` belong to the task's coroutine
-/// and are touched on `executor` only; every other member is guarded by the owning
-/// `Server`'s mutex.
-struct TaskRecord {
-    TaskRecord(std::string task_id, asio::any_io_executor ex)
-        : id(std::move(task_id)), executor(std::move(ex)), timer(executor) {}
-
-    /// The task id.
-    const std::string id;
-    /// The strand the task's coroutine runs on (the creating request's).
-    asio::any_io_executor executor;
-    /// Wakes the coroutine while it waits for input (cancelled on `tasks/update`).
-    asio::steady_timer timer;
-    /// Cancels the coroutine (emitted on `tasks/cancel` or expiry).
-    asio::cancellation_signal signal;
-    /// True while the coroutine runs (the signal is only emitted then).
-    bool running = false;
-
-    TaskStatus status = TaskStatus::working;
-    std::string status_message;
-    std::chrono::system_clock::time_point created_at = std::chrono::system_clock::now();
-    std::chrono::system_clock::time_point updated_at = created_at;
-    /// When the task may be discarded; `time_point::max()` for unlimited.
-    std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
-    /// `ttlMs` as sent (null for unlimited).
-    nlohmann::json ttl_ms;
-    /// The final result (`completed`) or JSON-RPC error object (`failed`).
-    nlohmann::json result;
-    nlohmann::json error;
-    /// Outstanding input requests, wire key -> request (`input_required`).
-    nlohmann::json input_requests = nlohmann::json::object();
-    /// Answers received for the current round, wire key -> response.
-    nlohmann::json answers = nlohmann::json::object();
-    /// The current round: wire key -> the key the handler used.
-    std::map<std::string, std::string> round_keys;
-    /// `requestState` the handler returned with the current round's input requests.
-    std::optional<std::string> request_state;
-    /// Every wire key issued so far (keys are unique over a task's lifetime).
-    std::set<std::string> issued_keys;
-
-    /// Marks a change (`lastUpdatedAt`).
-    void touch() { updated_at = std::chrono::system_clock::now(); }
-};
-
-}  // namespace detail
 }  // namespace mcpsse
