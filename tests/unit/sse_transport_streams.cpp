@@ -417,3 +417,28 @@ TEST_CASE("SSE polling is refused below 2025-11-25 (no priming event to resume f
     CHECK(events.back().json()["result"]["done"] == 3);
     CHECK(s.probe.dropped.load() == 0);
 }
+
+TEST_CASE("SSE hygiene: the priming event carries retry:, idle streams get : keep-alive comments") {
+    TestServer s;
+    mcpsse::SseTransportOptions options;
+    options.keep_alive_interval = std::chrono::milliseconds(40);
+    options.retry = std::chrono::milliseconds(1500);
+    s.start(options);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c, "2025-11-25");
+    REQUIRE(!sid.empty());
+    HttpClient g = s.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    const auto head = g.read_head();
+    REQUIRE(head.status == 200);
+    CHECK(head.header("cache-control") == "no-cache, no-transform");
+    CHECK(head.header("x-accel-buffering") == "no");
+    const auto priming = g.next_event();
+    REQUIRE(priming);
+    CHECK(priming->id.has_value());
+    CHECK(priming->data.empty());
+    CHECK(priming->retry == 1500);
+    // Nothing else is sent on this stream: the next event times out, counting comments.
+    CHECK_FALSE(g.next_event(std::chrono::milliseconds(300)));
+    CHECK(g.comments() >= 3);
+}
