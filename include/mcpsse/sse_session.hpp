@@ -57,6 +57,14 @@ public:
         });
     }
 
+    /// Sends an already serialized JSON-RPC notification on the standalone stream, like
+    /// `notify` but without a hop to the session's strand (the stream is thread-safe).
+    /// Returns false when the session has no standalone stream. Safe from any thread.
+    bool send_serialized(std::string message) {
+        auto stream = existing_standalone_stream();
+        return stream && stream->send(std::move(message));
+    }
+
     // ---- used by SseTransport -------------------------------------------------------
 
     /// The session's JSON-RPC state.

@@ -164,16 +164,18 @@ public:
         for (auto& session : all) visit(*session);
     }
 
-    /// Sends one notification to the standalone stream of every session for which
-    /// `filter` returns true (all when empty); returns how many sessions it was queued
-    /// for. Thread-safe. See `SseSession::notify`.
+    /// Sends one notification to the standalone stream (GET or legacy) of every session
+    /// for which `filter` returns true (all when empty); returns how many sessions it
+    /// was queued for (sessions without a standalone stream are skipped; a disconnected
+    /// resumable stream keeps it for replay). The message is serialized once and handed
+    /// to each stream directly. Thread-safe; `filter` must not block.
     std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
                           const std::function<bool(const SseSession&)>& filter = {}) {
+        const std::string message = json_rpc::serialize(Notification{method, params});
         std::size_t count = 0;
         for_each_session([&](SseSession& session) {
             if (filter && !filter(session)) return;
-            session.notify(method, params);
-            ++count;
+            if (session.send_serialized(message)) ++count;
         });
         return count;
     }
