@@ -119,7 +119,9 @@ public:
     /// The executor given at construction.
     [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
 
-    /// The bound TCP port (the chosen one when `options.port` was 0).
+    /// The bound TCP port (the chosen one when `options.port` was 0). Read it before
+    /// `stop()`: once the acceptor is closed this throws `std::system_error`
+    /// (`bad_descriptor`).
     [[nodiscard]] std::uint16_t local_port() const { return acceptor_.local_endpoint().port(); }
 
     /// The settings in force.
