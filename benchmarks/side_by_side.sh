@@ -20,7 +20,8 @@
 #                           (default test_trigger_tool_change: tools/list_changed to all)
 #   --emit-tool NAME        tool called --replay-events times while the GET stream is
 #                           disconnected (default test_trigger_tool_change)
-#   --replay-events N       events of the replay run (default 2000)
+#   --replay-events N       events of the replay run (default 1000; mcpsse's in-memory event
+#                           store keeps 1,024 events per session by default)
 #   --out-dir DIR           raw results and logs (default <build-dir>/bench-results)
 #   --rounds N              rounds of each throughput/latency run (default 3)
 #   --duration S            measured seconds per run (default 10)
@@ -65,7 +66,7 @@ connections=32
 latency_connections=16
 sessions=10000
 fanout_rounds=5
-replay_events=2000
+replay_events=1000
 server_cpus=""
 loadgen_cpus=""
 nginx_workers=1
@@ -375,6 +376,7 @@ call_args() {  # server connections -> loadgen arguments
   local s="$1" c="$2"
   local url="http://127.0.0.1:${port_of[$s]}/mcp"
   local common=(--url "$url" --connections "$c" --duration "$duration" --warmup "$warmup")
+  common+=(--server-pid "${pid_of[$s]}")
   case "$s" in
     nginx) echo "call ${common[*]} --raw-post" ;;
     *) echo "call ${common[*]} --mode json" ;;
@@ -394,7 +396,7 @@ done
 if [[ -n "${port_of[nginx]:-}" ]]; then
   for ((r = 1; r <= rounds; r++)); do
     lg "nginx-get/throughput/$r" call --url "http://127.0.0.1:${port_of[nginx]}/mcp" --connections "$connections" \
-      --duration "$duration" --warmup "$warmup" --raw-get
+      --duration "$duration" --warmup "$warmup" --raw-get --server-pid "${pid_of[nginx]}"
   done
 fi
 for s in "${servers[@]}"; do

@@ -158,6 +158,8 @@ def build_report(rows, meta):
     row(f"tools/call, {c} conns, JSON: req/s", "throughput", ["rps"])
     row(f"tools/call, {c} conns: p50 latency (µs)", "throughput", ["latency_us", "p50"])
     row(f"tools/call, {c} conns: p99 latency (µs)", "throughput", ["latency_us", "p99"])
+    row(f"tools/call, {c} conns: server CPU per request (µs)", "throughput", ["server_cpu_us_per_request"], 1)
+    row(f"tools/call, {c} conns: server CPU use (% of one core)", "throughput", ["server_cpu_pct"])
     row(f"tools/call, {lc} conns: req/s", "latency", ["rps"])
     row(f"tools/call, {lc} conns: p50 latency (µs)", "latency", ["latency_us", "p50"])
     row(f"tools/call, {lc} conns: p99 latency (µs)", "latency", ["latency_us", "p99"])

@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <future>
 #include <iostream>
 #include <map>
@@ -114,7 +115,8 @@ void usage(std::FILE* out) {
         "  --sessions N          sessions to open, each initialize + an open GET SSE stream (default 1000)\n"
         "  --concurrency N       sessions being opened at once (default 64)\n"
         "  --hold S              keep them open S seconds after all are open (default 0)\n"
-        "  --server-pid PID      read VmRSS of PID before/after to report KiB per session\n"
+        "  --server-pid PID      sessions/fanout: VmRSS of PID before/after (KiB per session);\n"
+        "                        call: the server's CPU time per request and CPU %% (Linux /proc)\n"
         "  --trigger-tool NAME   fanout: tool whose call notifies every session's GET stream\n"
         "                        (default test_trigger_tool_change: tools/list_changed to all);\n"
         "                        called on the first session, over a connection of its own\n"
@@ -228,6 +230,36 @@ long read_rss_kib(long pid) {
         if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
     }
     return -1;
+}
+
+/// utime + stime of `pid` alone, in seconds, or -1.
+double read_own_cpu_s(long pid) {
+    if (pid <= 0) return -1;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {  // field 3 is the state
+        if (i == 14) utime = std::stoull(f);
+        if (i == 15) stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU seconds of `pid` and its direct children (nginx's workers), or -1.
+double read_cpu_s(long pid) {
+    double total = read_own_cpu_s(pid);
+    if (total < 0) return total;
+    std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    long child = 0;
+    while (children >> child) {
+        const double c = read_own_cpu_s(child);
+        if (c > 0) total += c;
+    }
+    return total;
 }
 
 void raise_fd_limit() {
@@ -649,6 +681,8 @@ int run_call(const Options& o) {
     plan.start = Clock::now();
     plan.measure_start = plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
     plan.end = plan.measure_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+    double server_cpu_start = -1;
+    double server_cpu_end = -1;
     {
         ThreadPool pool(o.threads);
         for (int t = 0; t < o.threads; ++t) {
@@ -663,13 +697,18 @@ int run_call(const Options& o) {
                                asio::detached);
             });
         }
-        // Progress once a second from this (the main) thread.
+        // Progress once a second from this (the main) thread; the server's CPU time is
+        // sampled when the measured window starts and ends.
         std::uint64_t last_done = 0;
         auto last_t = plan.start;
         while (true) {
-            std::this_thread::sleep_for(200ms);
+            std::this_thread::sleep_for(std::chrono::milliseconds(o.server_pid > 0 ? 10 : 200));
             const auto now = Clock::now();
-            if (now >= plan.end || g_interrupted) break;
+            if (server_cpu_start < 0 && now >= plan.measure_start) server_cpu_start = read_cpu_s(o.server_pid);
+            if (now >= plan.end || g_interrupted) {
+                server_cpu_end = read_cpu_s(o.server_pid);
+                break;
+            }
             if (now - last_t >= 1s - 100ms) {
                 std::uint64_t done = 0;
                 std::uint64_t errors = 0;
@@ -719,6 +758,11 @@ int run_call(const Options& o) {
              {"error_kinds", errors.to_json()},
              {"replies", {{"json", json_replies}, {"sse", sse_replies}, {"other", other_replies}}},
              {"connects", connects}};
+    if (o.server_pid > 0 && server_cpu_start >= 0 && server_cpu_end >= server_cpu_start) {
+        const double cpu = server_cpu_end - server_cpu_start;
+        out["server_cpu_pct"] = 100.0 * cpu / measured_s;
+        out["server_cpu_us_per_request"] = measured ? cpu * 1e6 / static_cast<double>(measured) : 0.0;
+    }
     if (!o.raw_get && !o.raw_post) {
         const bool mismatch = (o.mode == "json" && sse_replies > 0) || (o.mode == "sse" && json_replies > 0);
         out["mode_mismatch"] = mismatch;
