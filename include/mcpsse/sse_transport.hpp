@@ -615,24 +615,33 @@ private:
             co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                            "Bad Request: unsupported MCP-Protocol-Version");
         session->touch();
-        co_return co_await dispatch_in_session(c, req, session, std::move(parsed));
+        co_return co_await answer_post(c, req, session->rpc(), session, std::move(parsed));
     }
 
-    asio::awaitable<bool> dispatch_in_session(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
-                                              const std::shared_ptr<SseSession>& session, ParseResult parsed) {
-        const auto& rpc = session->rpc();
+    // Answers a parsed POST body on `rpc` (MCP P2-P4): a batch as one JSON array (only
+    // under 2025-03-26), notifications and responses with 202, a request through
+    // `exchange`. With a session, the request's stream is registered for resumption and
+    // primed (2025-11-25 on), batch handlers notify on the standalone stream, and the
+    // exchange counts as session activity; without one (sessionless mode) the stream
+    // cannot carry server-to-client requests.
+    asio::awaitable<bool> answer_post(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                                      std::shared_ptr<detail::RpcSession> rpc, std::shared_ptr<SseSession> session,
+                                      ParseResult parsed) {
+        const std::string& version = session ? session->protocol_version() : rpc->protocol_version();
         if (parsed.batch) {
-            const bool allowed = protocol_version::allows_batches(session->protocol_version());
-            if (!allowed)
+            if (!protocol_version::allows_batches(version))
                 co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                                "Invalid Request: batches are not supported by this protocol version");
-            auto sink = session->existing_standalone_stream();
-            session->begin_activity();
+            std::shared_ptr<detail::MessageSink> sink;
+            if (session) {
+                sink = session->existing_standalone_stream();
+                session->begin_activity();
+            }
             std::optional<std::string> reply = co_await asio::co_spawn(
                 rpc->get_executor(),
                 rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), sink),
                 asio::use_awaitable);
-            session->end_activity();
+            if (session) session->end_activity();
             if (!reply) co_return co_await write_simple(*c, 202, {}, cors_headers(req));
             co_return co_await write_json(*c, req, 200, *reply, {});
         }
@@ -643,12 +652,13 @@ private:
         }
         detail::SseStreamConfig config;
         config.lazy = true;
+        config.accepts_requests = session != nullptr;
         config.max_queue_bytes = options_.max_stream_queue_bytes;
-        auto stream = session->open_stream(config);
-        const bool priming = session->protocol_version().compare(protocol_version::v2025_11_25) >= 0;
-        session->begin_activity();
+        auto stream = session ? session->open_stream(config) : std::make_shared<detail::SseStream>(config, nullptr);
+        const bool priming = session && version.compare(protocol_version::v2025_11_25) >= 0;
+        if (session) session->begin_activity();
         const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
-        session->end_activity();
+        if (session) session->end_activity();
         co_return keep;
     }
 
@@ -814,28 +824,7 @@ private:
                                                         *dispatcher_, nullptr);
         rpc->set_protocol_version(header_version ? std::string(*header_version)
                                                  : std::string(protocol_version::v2025_03_26));
-        if (parsed.batch) {
-            if (!protocol_version::allows_batches(rpc->protocol_version()))
-                co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
-                                               "Invalid Request: batches are not supported by this protocol version");
-            std::optional<std::string> reply = co_await asio::co_spawn(
-                rpc->get_executor(),
-                rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), nullptr),
-                asio::use_awaitable);
-            if (!reply) co_return co_await write_simple(*c, 202, {}, cors_headers(req));
-            co_return co_await write_json(*c, req, 200, *reply, {});
-        }
-        Message& message = parsed.messages.front();
-        if (!std::holds_alternative<Request>(message)) {
-            spawn_on_session(rpc, std::move(message), nullptr);
-            co_return co_await write_simple(*c, 202, {}, cors_headers(req));
-        }
-        detail::SseStreamConfig config;
-        config.lazy = true;
-        config.accepts_requests = false;
-        config.max_queue_bytes = options_.max_stream_queue_bytes;
-        auto stream = std::make_shared<detail::SseStream>(config, nullptr);
-        co_return co_await exchange(c, req, rpc, stream, std::move(message), false, false, no_headers());
+        co_return co_await answer_post(c, req, std::move(rpc), nullptr, std::move(parsed));
     }
 
     // Validates Mcp-Method, Mcp-Name and Mcp-Param-* against the body (2026-07-28).
