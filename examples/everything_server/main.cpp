@@ -692,7 +692,7 @@ int main(int argc, char** argv) {
     add_prompts(server);
     server.install(dispatcher);
 
-    asio::io_context io;
+    asio::io_context io{1};  // one thread: serve() runs it on this one
     try {
         if (settings->stdio) {
             mcpsse::StdioTransport<asio::any_io_executor> transport{io.get_executor()};
@@ -702,6 +702,7 @@ int main(int argc, char** argv) {
         http.host = settings->host;
         http.port = settings->port;
         http.stateless = settings->stateless;
+        http.single_threaded = true;  // no strands needed: only this thread runs `io`
         mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
         // Change notifications for session-based clients go to their standalone streams.
         server.on_change([&transport, &server](const std::string& method, const json& params) {

@@ -172,8 +172,9 @@ public:
     }
 
 private:
+    // Drops finished streams, so their memory (allocated together with the weak count)
+    // is freed; the map holds the few streams still running.
     void prune_locked() {
-        if (streams_.size() < 64) return;
         for (auto it = streams_.begin(); it != streams_.end();)
             it = it->second.expired() ? streams_.erase(it) : std::next(it);
     }

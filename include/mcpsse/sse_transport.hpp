@@ -75,7 +75,9 @@ namespace mcpsse {
 /// 503 (connection or session cap, with `Retry-After` for sessions).
 ///
 /// Threads: one coroutine per connection on its own strand, one strand per session;
-/// safe on an `io_context` run by any number of threads. No thread per connection.
+/// safe on an `io_context` run by any number of threads. With
+/// `options.single_threaded` (one thread runs the context) the strands are skipped.
+/// No thread per connection.
 ///
 /// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`.
 /// The transport, its dispatcher and its store must outlive the run. `stop()` is safe
@@ -200,6 +202,20 @@ private:
         std::string session_id_;
     };
 
+    // What a streamed exchange is.
+    enum class StreamKind { post, standalone, legacy, replay };
+
+    // A long-lived stream to serve on a connection (standalone GET, resumption, legacy GET).
+    struct StreamPlan {
+        std::shared_ptr<detail::SseStream> stream;
+        StreamKind kind = StreamKind::standalone;
+        std::optional<EventId> resume_after;
+        bool priming = false;
+        std::string prefix;                    // bytes sent before the stream's events
+        std::shared_ptr<SseSession> session;   // its activity ends with the stream
+        bool end_session = false;              // a legacy session lives as long as its stream
+    };
+
     // One accepted connection; its members are used on the connection's strand only.
     struct Connection : std::enable_shared_from_this<Connection> {
         explicit Connection(tcp::socket s)
@@ -217,6 +233,10 @@ private:
         bool detector_stop = false;
         bool closing = false;
         bool notified = false;  // a wake arrived while no wait was pending
+        // A GET stream `route` accepted; connection_loop attaches and pumps it (a
+        // resumption takes the stream over from a connection still attached, which may be
+        // dead without the server knowing yet; otherwise a second consumer gets 409).
+        std::optional<StreamPlan> plan;
 
         // Wakes the pump (on the connection's strand); never lost.
         void notify() {
@@ -225,9 +245,6 @@ private:
         }
     };
 
-    // What a streamed exchange is.
-    enum class StreamKind { post, standalone, legacy, replay };
-
     // ---- run, accept, stop -------------------------------------------------------------
 
     asio::awaitable<void> run(Dispatcher& dispatcher) {
@@ -235,8 +252,7 @@ private:
         asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
         while (!stopping_) {
             std::error_code ec;
-            tcp::socket socket = co_await acceptor_.async_accept(
-                asio::any_io_executor(asio::make_strand(asio::any_io_executor(executor_))),
+            tcp::socket socket = co_await acceptor_.async_accept(serial_executor(),
                 asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 if (stopping_ || ec == asio::error::operation_aborted) break;
@@ -297,6 +313,13 @@ private:
         });
     }
 
+    // An executor that serializes one connection's or one session's work: a new strand,
+    // or the plain executor when one thread runs the context (options.single_threaded).
+    asio::any_io_executor serial_executor() const {
+        if (options_.single_threaded) return asio::any_io_executor(executor_);
+        return asio::any_io_executor(asio::make_strand(asio::any_io_executor(executor_)));
+    }
+
     void for_each_session_locked_copy(const std::function<void(SseSession&)>& visit) { for_each_session(visit); }
 
     void for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& visit) {
@@ -340,7 +363,7 @@ private:
         auto id = detail::make_session_id();
         auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_, id);
         auto session = std::make_shared<SseSession>(id, legacy, std::move(log));
-        session->set_rpc(std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+        session->set_rpc(std::make_shared<detail::RpcSession>(serial_executor(),
                                                               *dispatcher_, nullptr, id));
         return session;
     }
@@ -420,7 +443,24 @@ private:
                 }
                 co_return;
             }
-            const bool keep = co_await route(c, *request);
+            bool keep = co_await route(c, *request);
+            if (c->plan) {
+                // A GET stream: serve it here, so no routing frames stay parked for its life.
+                StreamPlan plan = std::move(*c->plan);
+                c->plan.reset();
+                const bool resume = plan.resume_after.has_value();
+                const std::uint64_t generation =
+                    plan.stream->attach(waker(c, plan.stream), plan.resume_after, nullptr, resume);
+                if (generation == 0) {
+                    keep = co_await reply_error(*c, *request, 409, std::nullopt, error_code::invalid_request,
+                                                "Conflict: this stream is already being received");
+                } else {
+                    keep = co_await pump(c, *request, *plan.stream, generation, plan.kind, plan.priming && !resume,
+                                         std::move(plan.prefix), no_headers(), false, {});
+                }
+                plan.session->end_activity();
+                if (plan.end_session) end_session(plan.session);
+            }
             if (!keep || !request->keep_alive() || stopping_) co_return;
         }
     }
@@ -718,9 +758,8 @@ private:
         if (last) {
             if (auto stream = session->find_stream(last->stream)) {
                 session->begin_activity();
-                const bool keep = co_await attach_and_pump(c, req, stream, StreamKind::standalone, last, priming, {});
-                session->end_activity();
-                co_return keep;
+                c->plan = StreamPlan{std::move(stream), StreamKind::standalone, last, priming, {}, session, false};
+                co_return true;
             }
             if (session->event_log()) {
                 std::string events;
@@ -739,11 +778,9 @@ private:
                                            "Conflict: this session already has an open GET stream");
         asio::post(rpc->get_executor(), [rpc, standalone] { rpc->set_default_sink(standalone); });
         session->begin_activity();
-        const bool keep = co_await attach_and_pump(c, req, standalone, StreamKind::standalone,
-                                                   last && last->stream == standalone->number() ? last : std::nullopt,
-                                                   priming, {});
-        session->end_activity();
-        co_return keep;
+        auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
+        c->plan = StreamPlan{std::move(standalone), StreamKind::standalone, resume_after, priming, {}, session, false};
+        co_return true;
     }
 
     asio::awaitable<bool> handle_delete(Connection& c, detail::HttpRequest& req) {
@@ -791,7 +828,7 @@ private:
         if (auto mismatch = check_request_headers(req, message))
             co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
 
-        auto rpc = std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+        auto rpc = std::make_shared<detail::RpcSession>(serial_executor(),
                                                         *dispatcher_, nullptr);
         rpc->set_protocol_version(*meta_version);
         rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));
@@ -820,7 +857,7 @@ private:
         if (header_version && !dispatcher_->supports_protocol_version(*header_version))
             co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                            "Bad Request: unsupported MCP-Protocol-Version");
-        auto rpc = std::make_shared<detail::RpcSession>(asio::make_strand(asio::any_io_executor(executor_)),
+        auto rpc = std::make_shared<detail::RpcSession>(serial_executor(),
                                                         *dispatcher_, nullptr);
         rpc->set_protocol_version(header_version ? std::string(*header_version)
                                                  : std::string(protocol_version::v2025_03_26));
@@ -884,11 +921,9 @@ private:
         const std::string endpoint = options_.messages_path + "?sessionId=" + session->id();
         detail::append_sse_event(endpoint_event, detail::SseEvent{"endpoint", {}, endpoint, std::nullopt});
         session->begin_activity();
-        const bool keep = co_await attach_and_pump(c, req, stream, StreamKind::legacy, std::nullopt, false,
-                                                   std::move(endpoint_event));
-        session->end_activity();
-        end_session(session);  // a legacy session lives as long as its stream
-        co_return keep;
+        c->plan = StreamPlan{std::move(stream), StreamKind::legacy, std::nullopt, false, std::move(endpoint_event),
+                             session, true};
+        co_return true;
     }
 
     asio::awaitable<bool> handle_legacy_post(Connection& c, detail::HttpRequest& req) {
@@ -956,20 +991,6 @@ private:
         } catch (...) {
         }
         stream->finish(std::move(reply));
-    }
-
-    asio::awaitable<bool> attach_and_pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
-                                          const std::shared_ptr<detail::SseStream>& stream, StreamKind kind,
-                                          std::optional<EventId> resume_after, bool priming, std::string prefix) {
-        // A resumption takes the stream over from a connection still attached (it may be
-        // dead without the server knowing yet); otherwise a second consumer gets 409.
-        const std::uint64_t generation =
-            stream->attach(waker(c, stream), resume_after, nullptr, resume_after.has_value());
-        if (generation == 0)
-            co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
-                                           "Conflict: this stream is already being received");
-        co_return co_await pump(c, req, *stream, generation, kind, priming && !resume_after, std::move(prefix), no_headers(),
-                                false, {});
     }
 
     // Wakes the connection's pump when `stream` has work. When the consumer overflowed,
@@ -1115,44 +1136,42 @@ private:
         co_return !ec;
     }
 
-    // While streaming, a read notices the peer closing (and keeps pipelined bytes).
+    // While streaming, a read notices the peer closing (and keeps pipelined bytes). Plain
+    // completion handlers rather than a coroutine: an idle stream parks one small wait.
     void start_detector(const std::shared_ptr<Connection>& c) {
         if (c->in.empty()) std::string{}.swap(c->in);  // streams may idle for hours
         c->detector_stop = false;
         c->detector_running = true;
-        asio::co_spawn(c->socket.get_executor(), detect_close(c), asio::detached);
+        detector_wait(c);
     }
 
-    asio::awaitable<void> detect_close(std::shared_ptr<Connection> c) {
-        const std::size_t cap = options_.http_limits.max_header_bytes + options_.http_limits.max_body_bytes;
-        while (!c->detector_stop) {
-            if (c->in.size() > cap) {
-                c->peer_closed = true;
-                break;
-            }
-            // Wait for readability first, so an idle stream holds no read buffer.
-            std::error_code ec;
-            co_await c->socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-            std::size_t n = 0;
-            if (!ec) {
-                const std::size_t old = c->in.size();
-                c->in.resize(old + 512);
-                n = c->socket.read_some(asio::buffer(c->in.data() + old, 512), ec);
-                c->in.resize(old + (ec ? 0 : n));
-                if (!ec && n == 0) ec = asio::error::eof;
-                if (ec == asio::error::would_block || ec == asio::error::try_again) {
-                    ec = {};
-                    continue;
-                }
-            }
-            if (ec) {
-                // End of input or a reset counts even after stop_detector began: Asio's
-                // edge-triggered reactor would not report the EOF to a later read again,
-                // which would then wait until idle_timeout.
-                if (!c->detector_stop || ec != asio::error::operation_aborted) c->peer_closed = true;
-                break;
-            }
+    // Waits for readability first, so an idle stream holds no read buffer.
+    void detector_wait(const std::shared_ptr<Connection>& c) {
+        if (c->detector_stop) return detector_done(c);
+        if (c->in.size() > options_.http_limits.max_header_bytes + options_.http_limits.max_body_bytes) {
+            c->peer_closed = true;
+            return detector_done(c);
         }
+        c->socket.async_wait(tcp::socket::wait_read, [this, c](std::error_code ec) { on_detector_ready(c, ec); });
+    }
+
+    void on_detector_ready(const std::shared_ptr<Connection>& c, std::error_code ec) {
+        if (!ec) {
+            const std::size_t old = c->in.size();
+            c->in.resize(old + 512);
+            const std::size_t n = c->socket.read_some(asio::buffer(c->in.data() + old, 512), ec);
+            c->in.resize(old + (ec ? 0 : n));
+            if (!ec && n == 0) ec = asio::error::eof;
+            if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) return detector_wait(c);
+        }
+        // End of input or a reset counts even after stop_detector began: Asio's
+        // edge-triggered reactor would not report the EOF to a later read again, which
+        // would then wait until idle_timeout.
+        if (!c->detector_stop || ec != asio::error::operation_aborted) c->peer_closed = true;
+        detector_done(c);
+    }
+
+    static void detector_done(const std::shared_ptr<Connection>& c) {
         c->detector_running = false;
         c->notify();
     }

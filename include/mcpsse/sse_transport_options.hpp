@@ -45,6 +45,14 @@ struct SseTransportOptions {
     /// `Mcp-Session-Id` is issued, every request runs in a fresh context, GET and DELETE
     /// answer 405. 2026-07-28 requests are stateless in any case.
     bool stateless = false;
+    /// Declares that exactly one thread runs the executor's execution context (e.g.
+    /// `asio::io_context ctx{1}` with a single `ctx.run()`). The transport then skips the
+    /// strand it gives each connection and each session: one thread already serializes
+    /// them, and a strand costs a hop and several allocations per request. Members
+    /// documented as thread-safe (`stop`, `broadcast`, `SseSession::notify`, ...) stay
+    /// safe from other threads. Running the context on more than one thread with this
+    /// set is a data race. Default false (strands: any number of threads).
+    bool single_threaded = false;
     /// How POSTs carrying a request are answered.
     ResponseMode response_mode = ResponseMode::json_unless_streaming;
 

@@ -17,6 +17,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -114,6 +115,8 @@ struct TestServer {
     void start(mcpsse::SseTransportOptions options = {}, int thread_count = 1,
                mcpsse::InMemoryEventStore store = mcpsse::InMemoryEventStore{}) {
         options.port = 0;
+        // The suites run twice: with strands, and (this variable set, one thread) without.
+        if (thread_count == 1 && std::getenv("MCPSSE_TEST_SINGLE_THREADED") != nullptr) options.single_threaded = true;
         if (!options.on_session_open) options.on_session_open = [this](mcpsse::SseSession&) { ++probe.opened; };
         if (!options.on_session_close) options.on_session_close = [this](mcpsse::SseSession&) { ++probe.closed; };
         transport.emplace(io.get_executor(), std::move(options), std::move(store));

@@ -61,24 +61,25 @@ struct PendingRequest {
 /// server-to-client requests waiting for answers. Transport-independent: transports
 /// feed it parsed messages and give it the sink each reply belongs to.
 ///
-/// Thread-safety: every member function must be called on `get_executor()` (a strand);
-/// handlers run there too.
+/// Thread-safety: every member function must be called on `get_executor()`, which
+/// serializes the session's work (a strand, or a plain executor whose context one thread
+/// runs); handlers run there too.
 class RpcSession : public std::enable_shared_from_this<RpcSession> {
 public:
-    /// The session's strand.
-    using executor_type = asio::strand<asio::any_io_executor>;
+    /// The executor that serializes the session's work.
+    using executor_type = asio::any_io_executor;
 
     /// Creates the state of one peer. `dispatcher` must outlive the session;
     /// `default_sink` receives messages unrelated to any request (may be null).
-    RpcSession(executor_type strand, const Dispatcher& dispatcher,
+    RpcSession(executor_type executor, const Dispatcher& dispatcher,
                std::shared_ptr<MessageSink> default_sink, std::string session_id = {})
-        : strand_(std::move(strand)),
+        : executor_(std::move(executor)),
           dispatcher_(dispatcher),
           default_sink_(std::move(default_sink)),
           session_id_(std::move(session_id)) {}
 
-    /// The strand all of this session's work runs on.
-    [[nodiscard]] executor_type get_executor() const noexcept { return strand_; }
+    /// The executor all of this session's work runs on.
+    [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
     /// The dispatcher serving this session.
     [[nodiscard]] const Dispatcher& dispatcher() const noexcept { return dispatcher_; }
     /// The transport's session id (may be empty).
@@ -217,7 +218,7 @@ public:
             throw RpcError(error_code::connection_closed,
                            "Connection closed: the channel cannot carry requests to the client");
         const std::int64_t id = next_request_id_++;
-        auto pending = std::make_shared<PendingRequest>(strand_);
+        auto pending = std::make_shared<PendingRequest>(executor_);
         pending_.emplace(id, pending);
         if (!sink->send(json_rpc::serialize(Request{id, std::move(method), std::move(params)}))) {
             pending_.erase(id);
@@ -289,7 +290,7 @@ private:
             } else {
                 const nlohmann::json initialize_params = is_initialize ? params : nlohmann::json();
                 result = co_await asio::co_spawn(
-                    strand_, (*handler)(std::move(params), context),
+                    executor_, (*handler)(std::move(params), context),
                     asio::bind_cancellation_slot(flight->signal.slot(), asio::use_awaitable));
                 if (is_initialize) adopt_initialize(initialize_params, result);
             }
@@ -386,7 +387,7 @@ private:
         return nlohmann::json::object();
     }
 
-    executor_type strand_;
+    executor_type executor_;
     const Dispatcher& dispatcher_;
     std::shared_ptr<MessageSink> default_sink_;
     std::string session_id_;
