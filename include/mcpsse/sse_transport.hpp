@@ -43,6 +43,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -172,15 +173,18 @@ public:
     /// for which `filter` returns true (all when empty); returns how many sessions it
     /// was queued for (sessions without a standalone stream are skipped; a disconnected
     /// resumable stream keeps it for replay). The message is serialized once and handed
-    /// to each stream directly. Thread-safe; `filter` must not block.
+    /// to each stream directly. Thread-safe; `filter` must not block or call back into
+    /// the transport (it runs while the session table is locked).
     std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
                           const std::function<bool(const SseSession&)>& filter = {}) {
         const std::string message = json_rpc::serialize(Notification{method, params});
         std::size_t count = 0;
-        for_each_session([&](SseSession& session) {
-            if (filter && !filter(session)) return;
+        std::lock_guard lock(sessions_mutex_);
+        for (auto& entry : sessions_) {
+            SseSession& session = *entry.second;
+            if (filter && !filter(session)) continue;
             if (session.send_serialized(message)) ++count;
-        });
+        }
         return count;
     }
 
@@ -233,6 +237,13 @@ private:
         bool detector_stop = false;
         bool closing = false;
         bool notified = false;  // a wake arrived while no wait was pending
+        // Under options.single_threaded: the pump waits with its head written and no
+        // write pending, so a waker may write new events itself (see write_directly).
+        bool parked = false;
+        bool parked_chunked = true;
+        std::uint64_t parked_generation = 0;
+        detail::SseStream* parked_stream = nullptr;
+        std::string unsent;  // taken by write_directly, not yet written: the pump writes it first
         // A GET stream `route` accepted; connection_loop attaches and pumps it (a
         // resumption takes the stream over from a connection still attached, which may be
         // dead without the server knowing yet; otherwise a second consumer gets 409).
@@ -249,6 +260,7 @@ private:
 
     asio::awaitable<void> run(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
+        io_thread_ = std::this_thread::get_id();  // the one thread, under options.single_threaded
         asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
         while (!stopping_) {
             std::error_code ec;
@@ -1001,19 +1013,40 @@ private:
     std::function<void()> waker(const std::shared_ptr<Connection>& c, const std::shared_ptr<detail::SseStream>& stream) {
         std::weak_ptr<Connection> weak = c;
         std::weak_ptr<detail::SseStream> weak_stream = stream;
-        return [weak, weak_stream] {
-            if (auto conn = weak.lock()) {
-                auto executor = conn->socket.get_executor();
-                asio::post(executor, [conn, weak_stream] {
-                    if (auto s = weak_stream.lock(); s && s->overflowed()) {
-                        std::error_code ignored;
-                        conn->closing = true;
-                        conn->socket.close(ignored);
-                    }
-                    conn->notify();
-                });
+        return [this, weak, weak_stream] {
+            auto conn = weak.lock();
+            if (!conn) return;
+            const auto wake = [conn, weak_stream] {
+                if (auto s = weak_stream.lock(); s && s->overflowed()) {
+                    std::error_code ignored;
+                    conn->closing = true;
+                    conn->socket.close(ignored);
+                }
+                conn->notify();
+            };
+            // On the only thread (a handler's reply or a broadcast from it): no hop needed,
+            // and events for a parked pump go straight to the socket.
+            if (options_.single_threaded && std::this_thread::get_id() == io_thread_) {
+                if (!write_directly(*conn)) wake();
+            } else {
+                asio::post(conn->socket.get_executor(), wake);
             }
         };
+    }
+
+    // Writes a parked pump's new events from the waker (single-threaded only): true when
+    // they all went out, so the pump sleeps on. Otherwise what was taken stays in
+    // `unsent` and the pump is woken to finish it (or to handle what take_events left).
+    static bool write_directly(Connection& c) {
+        if (!c.parked || c.closing || c.peer_closed || !c.unsent.empty()) return false;
+        std::string events;
+        if (!c.parked_stream->take_events(c.parked_generation, events)) return false;
+        if (events.empty()) return true;
+        append_body(c.unsent, events, c.parked_chunked);
+        std::error_code ec;
+        const std::size_t sent = c.socket.write_some(asio::buffer(c.unsent), ec);
+        if (!ec) c.unsent.erase(0, sent);
+        return c.unsent.empty();
     }
 
     // Writes what `stream` produces until it finishes, the peer leaves, or the server stops.
@@ -1025,8 +1058,14 @@ private:
         bool head_written = false;
         bool keep = true;
         c->peer_closed = false;
+        c->unsent.clear();
         std::string out;
         for (;;) {
+            if (!c->unsent.empty()) {  // events write_directly took but could not finish
+                out.swap(c->unsent);
+                c->unsent.clear();
+                if (!co_await write_all(*c, out)) break;
+            }
             auto batch = stream.take(generation);
             if (batch.superseded) break;  // a resumption took the stream over
             if (!head_written) {
@@ -1099,7 +1138,15 @@ private:
                 co_return keep && !c->peer_closed && kind != StreamKind::legacy;
             }
             if (c->peer_closed) break;
+            if (options_.single_threaded) {
+                c->parked = true;
+                c->parked_chunked = req.version_minor >= 1;
+                c->parked_generation = generation;
+                c->parked_stream = &stream;
+            }
             const bool keep_alive_due = co_await wait_for_wake(c, options_.keep_alive_interval);
+            c->parked = false;
+            c->parked_stream = nullptr;
             if (keep_alive_due && !c->peer_closed) {
                 out.clear();
                 std::string comment;
@@ -1187,8 +1234,15 @@ private:
     // ---- responses -------------------------------------------------------------------------
 
     asio::awaitable<bool> write_all(Connection& c, const std::string& bytes) {
+        // The socket is non-blocking: try to send at once, and wait for the peer only
+        // when its window is full (saves a reactor round trip per response).
         std::error_code ec;
-        co_await asio::async_write(c.socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+        const std::size_t sent = c.socket.write_some(asio::buffer(bytes), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (!ec && sent < bytes.size()) {
+            const auto rest = asio::buffer(bytes) + sent;
+            co_await asio::async_write(c.socket, rest, asio::redirect_error(asio::use_awaitable, ec));
+        }
         if (ec) c.peer_closed = true;
         co_return !ec;
     }
@@ -1203,9 +1257,16 @@ private:
         head += cors_headers(req);
         detail::append_content_length(head, body.size());
         detail::end_head(head);
+        // As in write_all: send at once; wait only for what the peer cannot take yet.
         std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
         std::error_code ec;
-        co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        const std::size_t sent = c.socket.write_some(buffers, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (!ec && sent < head.size() + body.size()) {
+            if (sent < head.size()) buffers[0] = asio::buffer(head) + sent;
+            else buffers = {asio::const_buffer{}, asio::buffer(body) + (sent - head.size())};
+            co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        }
         co_return !ec;
     }
 
@@ -1372,6 +1433,7 @@ private:
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     Dispatcher* dispatcher_ = nullptr;
+    std::thread::id io_thread_{};
     bool loopback_ = true;
     std::vector<detail::Origin> allowed_origins_;
     std::atomic<bool> stopping_{false};

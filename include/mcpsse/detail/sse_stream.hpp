@@ -96,7 +96,7 @@ public:
     /// A lazy stream that never opened keeps it as the JSON reply; otherwise it is sent
     /// as the last event. No event is accepted afterwards.
     void finish(std::optional<std::string> reply) {
-        std::function<void()> wake;
+        std::shared_ptr<const std::function<void()>> wake;
         {
             std::lock_guard lock(mutex_);
             if (finished_) return;
@@ -109,7 +109,7 @@ public:
             finished_ = true;
             wake = take_waker_locked(was_overflowed);
         }
-        if (wake) wake();
+        if (wake) (*wake)();
     }
 
     /// Ends the stream without a reply (the session ended or the server stops).
@@ -143,7 +143,7 @@ public:
     /// consumer's generation (non-zero, for `take` and `detach`), or 0 when refused.
     std::uint64_t attach(std::function<void()> waker, std::optional<EventId> resume_after = std::nullopt,
                          bool* replayed = nullptr, bool take_over = false) {
-        std::function<void()> old_waker;
+        std::shared_ptr<const std::function<void()>> old_waker;
         std::uint64_t generation = 0;
         {
             std::lock_guard lock(mutex_);
@@ -153,7 +153,7 @@ public:
             generation = ++generation_;
             overflowed_ = false;
             wake_pending_ = false;
-            waker_ = std::move(waker);
+            waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
             queue_.clear();
             if (resume_after && log_) {
                 const bool ok = log_->replay_after(*resume_after, [this](EventId id, std::string_view message) {
@@ -162,7 +162,7 @@ public:
                 if (replayed) *replayed = ok;
             }
         }
-        if (old_waker) old_waker();
+        if (old_waker) (*old_waker)();
         return generation;
     }
 
@@ -197,11 +197,23 @@ public:
         return batch;
     }
 
+    /// Takes the queued bytes into `out` (appended) when that is all there is to do for
+    /// the consumer of `generation`: nothing finished, overflowed, superseded or asked to
+    /// drop (those are left for `take`). Returns whether it took them.
+    bool take_events(std::uint64_t generation, std::string& out) {
+        std::lock_guard lock(mutex_);
+        if (generation != generation_ || finished_ || overflowed_ || drop_ || !opened_) return false;
+        out += queue_;
+        queue_.clear();
+        wake_pending_ = false;
+        return true;
+    }
+
     /// Asks the attached connection to end after the queued events, leaving the stream
     /// open for resumption (MCP 2025-11-25 SSE polling). False when the stream is not
     /// resumable, has finished, or has no connection.
     bool close_connection(std::optional<std::chrono::milliseconds> retry) override {
-        std::function<void()> wake;
+        std::shared_ptr<const std::function<void()>> wake;
         {
             std::lock_guard lock(mutex_);
             if (finished_ || !attached_ || config_.number == 0 || !log_ || config_.legacy) return false;
@@ -210,7 +222,7 @@ public:
             drop_retry_ = retry;
             wake = take_waker_locked();
         }
-        if (wake) wake();
+        if (wake) (*wake)();
         return true;
     }
 
@@ -235,7 +247,7 @@ public:
 
 private:
     bool enqueue(std::string message) {
-        std::function<void()> wake;
+        std::shared_ptr<const std::function<void()>> wake;
         {
             std::lock_guard lock(mutex_);
             if (finished_) return false;
@@ -245,7 +257,7 @@ private:
             frame_locked(std::move(message));
             wake = take_waker_locked(was_overflowed);
         }
-        if (wake) wake();
+        if (wake) (*wake)();
         return true;
     }
 
@@ -275,7 +287,8 @@ private:
     // The waker to call, if any. A wake already pending is not repeated, except when the
     // consumer has just overflowed: it may be blocked in a write that never completes
     // (the peer stopped reading) and must learn it now.
-    std::function<void()> take_waker_locked(bool was_overflowed = true) {
+    // (Shared, so that waking copies a pointer rather than the callable.)
+    std::shared_ptr<const std::function<void()>> take_waker_locked(bool was_overflowed = true) {
         if (!attached_ || !waker_) return nullptr;
         if (overflowed_ && !was_overflowed) return waker_;
         if (wake_pending_) return nullptr;
@@ -289,7 +302,7 @@ private:
     mutable std::mutex mutex_;
     std::string queue_;
     std::optional<std::string> json_reply_;
-    std::function<void()> waker_;
+    std::shared_ptr<const std::function<void()>> waker_;
     std::uint64_t sequence_ = 0;
     std::uint64_t generation_ = 0;  // of the current (or last) consumer
     bool opened_;
