@@ -14,14 +14,20 @@ namespace mcpsse {
 
 /// A `text` content block.
 [[nodiscard]] inline nlohmann::json text_content(std::string text) {
-    return {{"type", "text"}, {"text", std::move(text)}};
+    // Built member by member: an initializer list would copy every value once more.
+    nlohmann::json block(nlohmann::json::value_t::object);
+    block.emplace("type", "text");
+    block.emplace("text", std::move(text));
+    return block;
 }
 
 /// A `CallToolResult` holding one text block.
 [[nodiscard]] inline nlohmann::json tool_text_result(std::string text) {
-    nlohmann::json content = nlohmann::json::array();
+    nlohmann::json content(nlohmann::json::value_t::array);
     content.push_back(text_content(std::move(text)));
-    return {{"content", std::move(content)}};
+    nlohmann::json result(nlohmann::json::value_t::object);
+    result.emplace("content", std::move(content));
+    return result;
 }
 
 /// A `CallToolResult` reporting a tool execution error (`isError: true`) with `message`

@@ -677,15 +677,17 @@ private:
             co_return created;
         }
         nlohmann::json result;
-        RetryInput last_input;
+        std::optional<RetryInput> last_input;  // kept only when the tool asks for a task
         try {
             auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-                last_input = in;
-                ToolCall next = call;
+                ToolCall next = call;  // `call.input` was moved out below: copied once, here
                 next.input = in;
-                co_return co_await entry->handler(std::move(next), context);
+                nlohmann::json round_result = co_await entry->handler(std::move(next), context);
+                if (is_start_task(round_result)) last_input = in;
+                co_return round_result;
             };
-            RetryInput first = call.input;
+            RetryInput first = std::move(call.input);
+            call.input.request_state.reset();
             result = co_await run_rounds(std::move(first), context, attempt);
         } catch (const RpcError&) {
             throw;
@@ -700,7 +702,7 @@ private:
         if (is_start_task(result)) {
             if (!call.may_start_task)
                 throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
-            call.input = std::move(last_input);
+            if (last_input) call.input = std::move(*last_input);
             call.may_start_task = false;
             nlohmann::json created = co_await start_task(entry, std::move(call), context);
             co_return created;
