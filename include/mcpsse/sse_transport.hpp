@@ -988,21 +988,15 @@ private:
                                 std::move(on_peer_closed));
     }
 
-    // Runs the handler on the session's strand; its reply finishes `stream`. (A plain
+    // Runs the handler on the session's executor; its reply finishes `stream`. (A plain
     // function, not a coroutine: GCC 12 mishandles a lambda temporary built inside one.)
     static void start_exchange(const std::shared_ptr<detail::RpcSession>& rpc,
                                const std::shared_ptr<detail::SseStream>& stream, Message message) {
-        asio::co_spawn(rpc->get_executor(), run_exchange(rpc, stream, std::move(message)), asio::detached);
-    }
-
-    static asio::awaitable<void> run_exchange(std::shared_ptr<detail::RpcSession> rpc,
-                                              std::shared_ptr<detail::SseStream> stream, Message message) {
-        std::optional<std::string> reply;
-        try {
-            reply = co_await rpc->async_handle(std::move(message), stream);
-        } catch (...) {
-        }
-        stream->finish(std::move(reply));
+        asio::co_spawn(rpc->get_executor(), rpc->async_handle(std::move(message), stream),
+                       // Holding `rpc` keeps the session state alive while its handler runs.
+                       [rpc, stream](const std::exception_ptr&, std::optional<std::string> reply) {
+                           stream->finish(std::move(reply));  // nullopt when the handler failed
+                       });
     }
 
     // Wakes the connection's pump when `stream` has work. When the consumer overflowed,

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string_view>
 #include <system_error>
@@ -197,40 +198,60 @@ private:
         }
         const std::size_t limit = std::min(data.size(), limits_.max_header_bytes);
         std::size_t i = scan_pos_;
-        for (; i < limit; ++i) {
-            const char c = data[i];
-            if (c == '\n') {
-                if (i == 0 || data[i - 1] != '\r') {
-                    return fail(HttpError::bad_request);  // bare LF
+        while (i < limit) {
+            // One line (or the rest of the data) at a time: [i, end) holds no LF.
+            const void* lf = std::memchr(data.data() + i, '\n', limit - i);
+            const std::size_t end = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data.data()) : limit;
+            if (i < end) {
+                // A CR must be followed by LF: one before the segment, or inside it but
+                // not as its last byte (that one pairs with the LF at `end`, or waits).
+                if (i > 0 && data[i - 1] == '\r') {
+                    return fail(HttpError::bad_request);  // bare CR
                 }
-                if (i - 1 == line_start_) {  // an empty line
-                    if (!request_line_done_) {
-                        head_start_ = i + 1;  // skip empty lines before the request line
-                        line_start_ = i + 1;
-                        continue;
-                    }
-                    return finish_head(data, i + 1);
-                }
-                request_line_done_ = true;
-                line_start_ = i + 1;
-                continue;
-            }
-            if (i > 0 && data[i - 1] == '\r') {
-                return fail(HttpError::bad_request);  // bare CR
-            }
-            if (!request_line_done_) {
-                if (line_phase_ == 0) {
-                    if (c == ' ') {
-                        line_phase_ = 1;
-                    }
-                } else if (line_phase_ == 1) {
-                    if (c == ' ' || c == '\r') {
-                        line_phase_ = 2;
-                    } else if (++target_bytes_ > limits_.max_target_bytes) {
-                        return fail(HttpError::uri_too_long);
+                const void* cr = std::memchr(data.data() + i, '\r', end - i);
+                const std::size_t cr_at = cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - data.data()) : end;
+                const bool bare_cr = cr_at + 1 < end;
+                // Errors are reported in the order of their bytes, however the data was
+                // split: the target is checked up to the bare CR, if any.
+                if (!request_line_done_) {
+                    for (std::size_t k = i; k < (bare_cr ? cr_at + 1 : end); ++k) {
+                        const char c = data[k];
+                        if (line_phase_ == 0) {
+                            if (c == ' ') {
+                                line_phase_ = 1;
+                            }
+                        } else if (line_phase_ == 1) {
+                            if (c == ' ' || c == '\r') {
+                                line_phase_ = 2;
+                            } else if (++target_bytes_ > limits_.max_target_bytes) {
+                                return fail(HttpError::uri_too_long);
+                            }
+                        }
                     }
                 }
+                if (bare_cr) {
+                    return fail(HttpError::bad_request);  // bare CR
+                }
             }
+            i = end;
+            if (!lf) {
+                break;
+            }
+            if (i == 0 || data[i - 1] != '\r') {
+                return fail(HttpError::bad_request);  // bare LF
+            }
+            if (i - 1 == line_start_) {  // an empty line
+                if (!request_line_done_) {
+                    head_start_ = i + 1;  // skip empty lines before the request line
+                    line_start_ = i + 1;
+                    ++i;
+                    continue;
+                }
+                return finish_head(data, i + 1);
+            }
+            request_line_done_ = true;
+            line_start_ = i + 1;
+            ++i;
         }
         scan_pos_ = i;
         if (i >= limits_.max_header_bytes) {
@@ -271,10 +292,7 @@ private:
     /// Parses the complete head `data[head_start_, head_end)` into `request_`.
     ParseResult finish_head(std::string_view data, std::size_t head_end) {
         const std::string_view raw = data.substr(head_start_, head_end - head_start_);
-        std::size_t lines = 0;
-        for (char c : raw) {
-            lines += c == '\n' ? 1u : 0u;
-        }
+        const auto lines = static_cast<std::size_t>(std::count(raw.begin(), raw.end(), '\n'));
         const std::size_t field_count = lines - 2;  // minus request line and final empty line
         if (field_count > limits_.max_header_fields) {
             return fail(HttpError::too_many_header_fields);
