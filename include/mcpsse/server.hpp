@@ -672,10 +672,14 @@ private:
             if (declared && entry->tool.task_start == TaskStart::immediately) as_task = true;
             if (declared && entry->tool.task_start == TaskStart::on_request) call.may_start_task = true;
         }
-        if (as_task) {
-            nlohmann::json created = co_await start_task(entry, std::move(call), context);
-            co_return created;
-        }
+        if (as_task) co_return co_await start_task(entry, std::move(call), context);
+        co_return co_await run_tool(std::move(entry), std::move(call), context);
+    }
+
+    // Runs a tool's input rounds and shapes its result. (Separate from call_tool so
+    // that each coroutine frame stays small enough for the allocator's fast path.)
+    asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const ToolEntry> entry, ToolCall call,
+                                             RequestContext& context) {
         nlohmann::json result;
         std::optional<RetryInput> last_input;  // kept only when the tool asks for a task
         try {
@@ -704,8 +708,7 @@ private:
                 throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
             if (last_input) call.input = std::move(*last_input);
             call.may_start_task = false;
-            nlohmann::json created = co_await start_task(entry, std::move(call), context);
-            co_return created;
+            co_return co_await start_task(entry, std::move(call), context);
         }
         finish_result(result, context, false);
         co_return result;

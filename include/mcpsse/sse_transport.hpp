@@ -629,45 +629,83 @@ private:
 
     // ---- Streamable HTTP ---------------------------------------------------------------
 
-    asio::awaitable<bool> handle_post(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+    // Where a POST to the MCP endpoint goes, decided without I/O (so that handle_post's
+    // coroutine frame stays small: one error reply site instead of one per check).
+    struct PostRoute {
+        enum class Kind { error, stateless, sessionless, initialize, session } kind = Kind::error;
+        int status = 400;                    // error: the HTTP status,
+        std::optional<RequestId> error_id;   // the JSON-RPC id, code and message
+        int rpc_code = error_code::invalid_request;
+        std::string error_message;
+        ParseResult parsed;
+        std::optional<std::string> meta_version;
+        std::optional<std::string_view> header_version;
+        std::shared_ptr<SseSession> session;
+    };
+
+    PostRoute route_post(const detail::HttpRequest& req) {
+        PostRoute r;
+        const auto fail = [&r](int status, std::string message) {
+            r.status = status;
+            r.error_message = std::move(message);
+            return std::move(r);
+        };
         const auto accept = req.find("accept");
         if (!accept || !detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))
-            co_return co_await reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
-                                           "Not Acceptable: Accept must list application/json and text/event-stream");
+            return fail(406, "Not Acceptable: Accept must list application/json and text/event-stream");
         const auto content_type = req.find("content-type");
         if (!content_type || !detail::is_media_type(*content_type, "application/json"))
-            co_return co_await reply_error(*c, req, 415, std::nullopt, error_code::invalid_request,
-                                           "Unsupported Media Type: Content-Type must be application/json");
+            return fail(415, "Unsupported Media Type: Content-Type must be application/json");
 
-        ParseResult parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
-        if (!parsed.batch && parsed.messages.empty()) {
-            const auto& e = parsed.errors.front();
-            co_return co_await reply_error(*c, req, 400, e.id, e.code, e.message);
+        r.parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
+        if (!r.parsed.batch && r.parsed.messages.empty()) {
+            auto& e = r.parsed.errors.front();
+            r.error_id = std::move(e.id);
+            r.rpc_code = e.code;
+            return fail(400, std::move(e.message));
         }
-
-        const auto header_version = req.find("mcp-protocol-version");
-        if (!parsed.batch) {
-            const auto meta_version = meta_protocol_version(parsed.messages.front());
-            if (meta_version || (header_version && protocol_version::is_stateless(*header_version)))
-                co_return co_await handle_stateless(c, req, std::move(parsed.messages.front()), meta_version);
+        r.header_version = req.find("mcp-protocol-version");
+        if (!r.parsed.batch) {
+            r.meta_version = meta_protocol_version(r.parsed.messages.front());
+            if (r.meta_version || (r.header_version && protocol_version::is_stateless(*r.header_version))) {
+                r.kind = PostRoute::Kind::stateless;
+                return r;
+            }
         }
-        const bool initialize = !parsed.batch && is_request(parsed.messages.front(), "initialize");
-        if (options_.stateless) co_return co_await handle_sessionless(c, req, std::move(parsed), header_version);
-        if (initialize) co_return co_await handle_initialize(c, req, std::move(parsed.messages.front()));
-
+        if (options_.stateless) {
+            r.kind = PostRoute::Kind::sessionless;
+            return r;
+        }
+        if (!r.parsed.batch && is_request(r.parsed.messages.front(), "initialize")) {
+            r.kind = PostRoute::Kind::initialize;
+            return r;
+        }
         const auto session_id = req.find("mcp-session-id");
-        if (!session_id)
-            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
-                                           "Bad Request: Mcp-Session-Id header is required");
-        auto session = find_session(*session_id);
-        if (!session)
-            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request,
-                                           "Not Found: unknown or ended session");
-        if (header_version && !dispatcher_->supports_protocol_version(*header_version))
-            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
-                                           "Bad Request: unsupported MCP-Protocol-Version");
-        session->touch();
-        co_return co_await answer_post(c, req, session->rpc(), session, std::move(parsed));
+        if (!session_id) return fail(400, "Bad Request: Mcp-Session-Id header is required");
+        r.session = find_session(*session_id);
+        if (!r.session) return fail(404, "Not Found: unknown or ended session");
+        if (r.header_version && !dispatcher_->supports_protocol_version(*r.header_version))
+            return fail(400, "Bad Request: unsupported MCP-Protocol-Version");
+        r.session->touch();
+        r.kind = PostRoute::Kind::session;
+        return r;
+    }
+
+    asio::awaitable<bool> handle_post(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
+        PostRoute r = route_post(req);
+        switch (r.kind) {
+        case PostRoute::Kind::stateless:
+            co_return co_await handle_stateless(c, req, std::move(r.parsed.messages.front()), std::move(r.meta_version));
+        case PostRoute::Kind::sessionless:
+            co_return co_await handle_sessionless(c, req, std::move(r.parsed), r.header_version);
+        case PostRoute::Kind::initialize:
+            co_return co_await handle_initialize(c, req, std::move(r.parsed.messages.front()));
+        case PostRoute::Kind::session:
+            co_return co_await answer_post(c, req, r.session->rpc(), r.session, std::move(r.parsed));
+        case PostRoute::Kind::error:
+            break;
+        }
+        co_return co_await reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, r.error_message);
     }
 
     // Answers a parsed POST body on `rpc` (MCP P2-P4): a batch as one JSON array (only
