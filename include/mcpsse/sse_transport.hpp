@@ -650,11 +650,14 @@ private:
             r.error_message = std::move(message);
             return std::move(r);
         };
+        // The exact values SDK clients send skip the full RFC 9110 parsing (same verdict).
         const auto accept = req.find("accept");
-        if (!accept || !detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))
+        if (!accept || (*accept != "application/json, text/event-stream" &&
+                        (!detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))))
             return fail(406, "Not Acceptable: Accept must list application/json and text/event-stream");
         const auto content_type = req.find("content-type");
-        if (!content_type || !detail::is_media_type(*content_type, "application/json"))
+        if (!content_type ||
+            (*content_type != "application/json" && !detail::is_media_type(*content_type, "application/json")))
             return fail(415, "Unsupported Media Type: Content-Type must be application/json");
 
         r.parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
