@@ -90,6 +90,15 @@ public:
         return stream;
     }
 
+    /// Removes stream `number` from the resumption table once its exchange is over, so
+    /// its memory (allocated together with the table's weak reference) is freed now
+    /// rather than at the next prune; its events stay in the event log for replay.
+    /// Thread-safe.
+    void forget_stream(std::uint64_t number) {
+        std::lock_guard lock(mutex_);
+        streams_.erase(number);
+    }
+
     /// The live stream with `number`, or null (finished or unknown).
     std::shared_ptr<detail::SseStream> find_stream(std::uint64_t number) {
         std::lock_guard lock(mutex_);
@@ -172,9 +181,10 @@ public:
     }
 
 private:
-    // Drops finished streams, so their memory (allocated together with the weak count)
-    // is freed; the map holds the few streams still running.
+    // Drops expired entries once the map has grown (amortized; forget_stream handles
+    // the common case of a POST whose exchange has ended).
     void prune_locked() {
+        if (streams_.size() < 64) return;
         for (auto it = streams_.begin(); it != streams_.end();)
             it = it->second.expired() ? streams_.erase(it) : std::next(it);
     }

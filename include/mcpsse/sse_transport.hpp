@@ -650,14 +650,11 @@ private:
             r.error_message = std::move(message);
             return std::move(r);
         };
-        // The exact values SDK clients send skip the full RFC 9110 parsing (same verdict).
         const auto accept = req.find("accept");
-        if (!accept || (*accept != "application/json, text/event-stream" &&
-                        (!detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))))
+        if (!accept || !detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))
             return fail(406, "Not Acceptable: Accept must list application/json and text/event-stream");
         const auto content_type = req.find("content-type");
-        if (!content_type ||
-            (*content_type != "application/json" && !detail::is_media_type(*content_type, "application/json")))
+        if (!content_type || !detail::is_media_type(*content_type, "application/json"))
             return fail(415, "Unsupported Media Type: Content-Type must be application/json");
 
         r.parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
@@ -751,7 +748,11 @@ private:
         const bool priming = session && version.compare(protocol_version::v2025_11_25) >= 0;
         if (session) session->begin_activity();
         const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
-        if (session) session->end_activity();
+        if (session) {
+            // A finished exchange is replayed from the event log, not from the stream.
+            if (stream->finished()) session->forget_stream(stream->number());
+            session->end_activity();
+        }
         co_return keep;
     }
 
@@ -780,6 +781,7 @@ private:
         };
         const bool keep =
             co_await exchange(c, req, session->rpc(), stream, std::move(message), false, false, session_header);
+        if (stream->finished()) session->forget_stream(stream->number());
         session->end_activity();
         if (!registered) session->end();
         co_return keep;
@@ -1099,7 +1101,7 @@ private:
             if (!c->unsent.empty()) {  // events write_directly took but could not finish
                 out.swap(c->unsent);
                 c->unsent.clear();
-                if (!co_await write_all(*c, out)) break;
+                if (!co_await send(*c, out)) break;
             }
             auto batch = stream.take(generation);
             if (batch.superseded) break;  // a resumption took the stream over
@@ -1137,12 +1139,12 @@ private:
                 body += batch.bytes;
                 append_body(out, body, req.version_minor >= 1);
                 head_written = true;
-                if (!co_await write_all(*c, out)) break;
+                if (!co_await send(*c, out)) break;
                 start_detector(c);
             } else if (!batch.bytes.empty()) {
                 out.clear();
                 append_body(out, batch.bytes, req.version_minor >= 1);
-                if (!co_await write_all(*c, out)) break;
+                if (!co_await send(*c, out)) break;
             }
             if (batch.overflowed) {
                 keep = false;
@@ -1157,7 +1159,7 @@ private:
                 }
                 if (req.version_minor >= 1) out += detail::last_chunk;
                 else keep = false;
-                const bool written = co_await write_all(*c, out);
+                const bool written = co_await send(*c, out);
                 co_await stop_detector(c);
                 stream.detach(generation);
                 co_return written && keep && !c->peer_closed;
@@ -1165,7 +1167,7 @@ private:
             if (batch.finished || (stopping_ && kind != StreamKind::post) || c->closing) {
                 if (req.version_minor >= 1) {
                     out.assign(detail::last_chunk);
-                    if (!co_await write_all(*c, out)) break;
+                    if (!co_await send(*c, out)) break;
                 }
                 if (c->closing) keep = false;
                 co_await stop_detector(c);
@@ -1187,7 +1189,7 @@ private:
                 std::string comment;
                 detail::append_sse_comment(comment, "keep-alive");
                 append_body(out, comment, req.version_minor >= 1);
-                if (!co_await write_all(*c, out)) break;
+                if (!co_await send(*c, out)) break;
             }
         }
         // The peer left (or the connection failed): the stream lives on for resumption.
@@ -1268,19 +1270,27 @@ private:
 
     // ---- responses -------------------------------------------------------------------------
 
-    asio::awaitable<bool> write_all(Connection& c, const std::string& bytes) {
-        // The socket is non-blocking: try to send at once, and wait for the peer only
-        // when its window is full (saves a reactor round trip per response).
+    // Every response byte goes out here: `first` then `second`. The socket is
+    // non-blocking, so it sends at once and waits for the peer only when its window is
+    // full (saves a reactor round trip per response). A failed write marks the peer gone.
+    asio::awaitable<bool> send_pair(Connection& c, std::string_view first, std::string_view second) {
+        std::array<asio::const_buffer, 2> buffers{asio::buffer(first), asio::buffer(second)};
         std::error_code ec;
-        const std::size_t sent = c.socket.write_some(asio::buffer(bytes), ec);
+        const std::size_t sent = c.socket.write_some(buffers, ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-        if (!ec && sent < bytes.size()) {
-            const auto rest = asio::buffer(bytes) + sent;
-            co_await asio::async_write(c.socket, rest, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && sent < first.size() + second.size()) {
+            if (sent < first.size()) buffers[0] = asio::buffer(first) + sent;
+            else buffers = {asio::const_buffer{}, asio::buffer(second) + (sent - first.size())};
+            co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
         }
         if (ec) c.peer_closed = true;
         co_return !ec;
     }
+
+    // One buffer. A plain function returning send_pair's awaitable: no frame of its own,
+    // and the many call sites in pump add no temporaries to pump's frame.
+    asio::awaitable<bool> send(Connection& c, const std::string& bytes) { return send_pair(c, bytes, {}); }
+
 
     asio::awaitable<bool> write_json(Connection& c, const detail::HttpRequest& req, int status, const std::string& body,
                                      const std::string& extra) {
@@ -1292,17 +1302,7 @@ private:
         head += cors_headers(req);
         detail::append_content_length(head, body.size());
         detail::end_head(head);
-        // As in write_all: send at once; wait only for what the peer cannot take yet.
-        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-        std::error_code ec;
-        const std::size_t sent = c.socket.write_some(buffers, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-        if (!ec && sent < head.size() + body.size()) {
-            if (sent < head.size()) buffers[0] = asio::buffer(head) + sent;
-            else buffers = {asio::const_buffer{}, asio::buffer(body) + (sent - head.size())};
-            co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
-        }
-        co_return !ec;
+        co_return co_await send_pair(c, head, body);
     }
 
     asio::awaitable<bool> write_simple(Connection& c, int status, std::string_view body, const std::string& extra) {
@@ -1313,10 +1313,8 @@ private:
             out += body.front() == '{' ? "Content-Type: application/json\r\n" : "Content-Type: text/plain; charset=utf-8\r\n";
         detail::append_content_length(out, body.size());
         detail::end_head(out);
-        out += body;
-        std::error_code ec;
-        co_await asio::async_write(c.socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
-        co_return !ec && extra.find("Connection: close") == std::string::npos;
+        const bool sent = co_await send_pair(c, out, body);
+        co_return sent && extra.find("Connection: close") == std::string::npos;
     }
 
     asio::awaitable<bool> write_replay(Connection& c, const detail::HttpRequest& req, const std::string& events) {
@@ -1327,7 +1325,7 @@ private:
         detail::append_content_length(out, events.size());
         detail::end_head(out);
         out += events;
-        co_return co_await write_all(c, out);
+        co_return co_await send(c, out);
     }
 
     asio::awaitable<bool> reply_error(Connection& c, const detail::HttpRequest& req, int status,
@@ -1359,7 +1357,7 @@ private:
         detail::append_status_line(out, 204);
         out += extra;
         detail::end_head(out);
-        co_return co_await write_all(c, out);
+        co_return co_await send(c, out);
     }
 
     std::string cors_headers(const detail::HttpRequest& req) const {

@@ -51,7 +51,8 @@ struct SseTransportOptions {
     /// them, and a strand costs a hop and several allocations per request. Members
     /// documented as thread-safe (`stop`, `broadcast`, `SseSession::notify`, ...) stay
     /// safe from other threads. Running the context on more than one thread with this
-    /// set is a data race. Default false (strands: any number of threads).
+    /// set is a data race. Default false (strands: any number of threads). No error is
+    /// reported either way; this is a threading contract with Asio, not an MCP feature.
     bool single_threaded = false;
     /// How POSTs carrying a request are answered.
     ResponseMode response_mode = ResponseMode::json_unless_streaming;

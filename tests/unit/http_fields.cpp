@@ -51,6 +51,14 @@ TEST_CASE("media type: Accept matching table", "[http][media_type]") {
         {"  ", "text/event-stream", true},
         {"text/event-stream;q=1.000", "text/event-stream", true},
         {"text/event-stream;q=1.001", "text/event-stream", false},
+        // Plain lists (no parameters, wildcards or quotes) take a one-scan path: same verdicts.
+        {"application/json, text/event-stream", "text/event-stream", true},
+        {"application/json,text/event-stream", "application/json", true},
+        {"Application/JSON , TEXT/EVENT-STREAM", "text/event-stream", true},
+        {"application/json, text/html", "text/event-stream", false},
+        {"application/json-seq, text/event-streams", "application/json", false},
+        {"application/json", "application/json;charset=utf-8", true},  // offered parameters: full path
+        {"application/json, text/event-stream", "no-slash", false},     // invalid offered type
     };
     for (const Case& c : cases) {
         INFO("Accept: " << c.accept << " / " << c.type);
@@ -66,6 +74,8 @@ TEST_CASE("media type: essence and parameters of a Content-Type", "[http][media_
     CHECK(essence("te xt/plain").empty());
     CHECK(is_media_type("Application/JSON; charset=utf-8", "application/json"));
     CHECK(is_media_type("application/json", "application/json"));
+    CHECK(is_media_type("APPLICATION/JSON", "application/json"));  // exact match without parsing
+    CHECK(is_media_type(" application/json ", "application/json"));
     CHECK_FALSE(is_media_type("application/json-seq", "application/json"));
     CHECK_FALSE(is_media_type("text/json", "application/json"));
     CHECK_FALSE(is_media_type("", "application/json"));

@@ -436,6 +436,25 @@ TEST_CASE("parser: request-target length limit", "[http][parser][limits]") {
     CHECK(parser.parse("GET " + t16 + "b").error == ec(HttpError::uri_too_long));
 }
 
+TEST_CASE("parser: the first bad byte decides the error, however the input is split", "[http][parser][errors]") {
+    HttpLimits limits;
+    limits.max_target_bytes = 16;
+    const std::string long_target = "/" + std::string(20, 'a');
+    // Over-long target first, bare CR later on the same line: 414 (the scan stops at
+    // the first bad byte); a bare CR inside the target's first 16 bytes: 400.
+    const std::string target_first = "GET " + long_target + "\rX HTTP/1.1\r\nHost: h\r\n\r\n";
+    const std::string cr_first = "GET /ab\rX" + std::string(20, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    CHECK(parse_one_shot(target_first, limits).error == ec(HttpError::uri_too_long));
+    CHECK(parse_byte_by_byte(target_first, limits).error == ec(HttpError::uri_too_long));
+    CHECK(parse_one_shot(cr_first, limits).error == ec(HttpError::bad_request));
+    CHECK(parse_byte_by_byte(cr_first, limits).error == ec(HttpError::bad_request));
+    // A bare CR in a field line and a CR that waits for its LF at the end of the data.
+    CHECK(parse_one_shot("GET / HTTP/1.1\r\nHost: h\rx\r\n\r\n").error == ec(HttpError::bad_request));
+    HttpRequestParser parser;
+    CHECK(parser.parse("GET / HTTP/1.1\r\nHost: h\r").status == ParseStatus::need_more);
+    CHECK(parser.parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n").status == ParseStatus::complete);
+}
+
 TEST_CASE("parser: chunk extension limit", "[http][parser][limits]") {
     HttpLimits limits;
     limits.max_chunk_extension_bytes = 8;

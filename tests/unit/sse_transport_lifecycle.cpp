@@ -215,3 +215,41 @@ TEST_CASE("two I/O threads: concurrent sessions, streams and stateless requests"
     CHECK(s.probe.closed.load() == 40);
     CHECK(s.stop_and_join(5s));
 }
+
+TEST_CASE("single_threaded: events from another thread and from handlers arrive complete and in order") {
+    TestServer s;
+    mcpsse::SseTransportOptions options;
+    options.single_threaded = true;  // one io thread: no strands; wakers write parked streams directly
+    s.start(options, 1);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    HttpClient g = s.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event());  // priming
+
+    // From the test thread (not the io thread): the transport hops to the io thread.
+    for (int i = 0; i < 100; ++i) CHECK(s.transport->broadcast("notifications/message", {{"i", i}}) == 1);
+    for (int i = 0; i < 100; ++i) {
+        const auto e = g.next_event();
+        REQUIRE(e);
+        CHECK(e->json()["params"]["i"] == i);
+    }
+
+    // From a handler on the io thread: progress goes straight to the parked POST stream.
+    c.send_request("POST", "/mcp", post_headers(sid),
+                   rpc_request(7, "slow", {{"steps", 20}, {"interval_ms", 1}, {"_meta", {{"progressToken", "p"}}}}).dump());
+    REQUIRE(c.read_head().status == 200);
+    const auto events = read_events_until_response(c, 7);
+    std::vector<int> progress;
+    for (const auto& e : events)
+        if (!e.data.empty() && e.json().value("method", "") == "notifications/progress")
+            progress.push_back(e.json()["params"]["progress"].get<int>());
+    std::vector<int> expected(20);
+    for (int i = 0; i < 20; ++i) expected[static_cast<std::size_t>(i)] = i + 1;
+    CHECK(progress == expected);
+    REQUIRE(!events.empty());
+    CHECK(events.back().json()["result"]["done"] == 20);
+    CHECK(c.request("POST", "/mcp", post_headers(sid), rpc_request(8, "ping").dump()).status == 200);
+}

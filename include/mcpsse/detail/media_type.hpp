@@ -213,6 +213,9 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
 /// ASCII case-insensitively; parameters such as `charset` are ignored. The transport
 /// answers 415 when a POST body is not `application/json`.
 [[nodiscard]] constexpr bool is_media_type(std::string_view content_type, std::string_view expected) noexcept {
+    if (iequals(content_type, expected)) {
+        return true;  // the common case: the bare type, nothing to parse
+    }
     const std::string_view e = essence(content_type);
     return !e.empty() && iequals(e, expected);
 }
@@ -257,6 +260,21 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     MediaRange offered;
     if (!parse_media_range(media_type, offered)) {
         return false;
+    }
+    // The common case (e.g. `application/json, text/event-stream`): no parameters, no
+    // wildcards, no quotes, and an offered type without parameters. Every range then
+    // has q=1 and only an exact match counts, so one scan gives the same verdict.
+    if (accept.find_first_of(";*\"") == std::string_view::npos && offered.params.empty()) {
+        while (true) {
+            const std::size_t comma = accept.find(',');
+            if (iequals(trim_ows(accept.substr(0, comma)), media_type)) {
+                return true;
+            }
+            if (comma == std::string_view::npos) {
+                return false;
+            }
+            accept.remove_prefix(comma + 1);
+        }
     }
     int best_specificity = -1;
     int best_q = 0;
