@@ -216,9 +216,23 @@ namespace json_rpc {
 }
 
 namespace detail {
+// Serializes like `value.dump()` with invalid UTF-8 replaced (a host's bad string must
+// not throw mid-response), appending to `out`. One serializer per thread is reused:
+// `dump()` builds a new one each call, which allocates its output adapter and a
+// 512-byte indent buffer and grows a fresh string. (nlohmann's serializer and output
+// adapter are the implementation of `dump()`, stable across the 3.x releases.)
 inline void append_json(std::string& out, const nlohmann::json& value) {
-    // Replace invalid UTF-8 produced by a host instead of throwing mid-response.
-    out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    struct Writer {
+        std::string buffer;
+        nlohmann::detail::serializer<nlohmann::json> serializer{
+            nlohmann::detail::output_adapter<char, std::string>(buffer), ' ',
+            nlohmann::json::error_handler_t::replace};
+    };
+    thread_local Writer writer;
+    writer.buffer.clear();
+    writer.serializer.dump(value, false, false, 0);
+    out += writer.buffer;
+    if (writer.buffer.capacity() > 64 * 1024) std::string{}.swap(writer.buffer);
 }
 inline void append_id(std::string& out, const RequestId& id) {
     if (const auto* n = std::get_if<std::int64_t>(&id))
@@ -234,7 +248,7 @@ inline void append_id(std::string& out, const RequestId& id) {
 /// than throwing. Thread-safety: a pure function.
 [[nodiscard]] inline std::string serialize(const Message& message) {
     std::string out;
-    out.reserve(64);
+    out.reserve(256);  // most replies fit: one allocation
     out += R"({"jsonrpc":"2.0")";
     std::visit(
         [&out](const auto& m) {

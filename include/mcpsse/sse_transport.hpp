@@ -17,6 +17,7 @@
 #include <mcpsse/detail/http_response.hpp>
 #include <mcpsse/detail/media_type.hpp>
 #include <mcpsse/detail/origin.hpp>
+#include <mcpsse/detail/read_buffer.hpp>
 #include <mcpsse/detail/rpc_session.hpp>
 #include <mcpsse/detail/session_id.hpp>
 #include <mcpsse/detail/sse_event.hpp>
@@ -27,6 +28,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -227,7 +229,7 @@ private:
         tcp::socket socket;
         asio::steady_timer watchdog;
         asio::steady_timer wake;
-        std::string in;
+        detail::ReadBuffer in;  // received, not yet parsed
         clock::time_point deadline = clock::time_point::max();
         bool watchdog_running = false;
         bool timed_out = false;
@@ -474,6 +476,7 @@ private:
                 if (plan.end_session) end_session(plan.session);
             }
             if (!keep || !request->keep_alive() || stopping_) co_return;
+            parser.recycle(std::move(*request));  // the next request reuses its storage
         }
     }
 
@@ -490,11 +493,11 @@ private:
                     partial = true;
                     arm(c, options_.request_timeout);
                 }
-                const auto result = parser.parse(c->in);
-                c->in.erase(0, result.consumed);
+                const auto result = parser.parse(c->in.view());
+                c->in.consume(result.consumed);
                 if (result.status == detail::ParseStatus::complete) {
                     disarm(c);
-                    if (c->in.empty() && c->in.capacity() > 16 * 1024) std::string{}.swap(c->in);
+                    if (c->in.capacity() > 16 * 1024) c->in.release();  // after a large request
                     co_return parser.release();
                 }
                 if (result.status == detail::ParseStatus::error) {
@@ -514,12 +517,11 @@ private:
             }
             c->idle = !partial;
             if (c->idle && stopping_) co_return std::nullopt;
-            const std::size_t old = c->in.size();
-            c->in.resize(old + 4096);
+            char* room = c->in.prepare(4096);
             std::error_code ec;
-            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->in.data() + old, 4096),
+            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(room, 4096),
                                                                      asio::redirect_error(asio::use_awaitable, ec));
-            c->in.resize(old + (ec ? 0 : n));
+            c->in.commit(ec ? 0 : n);
             c->idle = false;
             if (ec) {
                 disarm(c);
@@ -1033,13 +1035,23 @@ private:
 
     // Runs the handler on the session's executor; its reply finishes `stream`. (A plain
     // function, not a coroutine: GCC 12 mishandles a lambda temporary built inside one.)
+    // A request starts right here when this thread already runs the session's executor
+    // (always under options.single_threaded), so its handler costs one spawn.
     static void start_exchange(const std::shared_ptr<detail::RpcSession>& rpc,
                                const std::shared_ptr<detail::SseStream>& stream, Message message) {
-        asio::co_spawn(rpc->get_executor(), rpc->async_handle(std::move(message), stream),
-                       // Holding `rpc` keeps the session state alive while its handler runs.
-                       [rpc, stream](const std::exception_ptr&, std::optional<std::string> reply) {
-                           stream->finish(std::move(reply));  // nullopt when the handler failed
-                       });
+        if (!std::holds_alternative<Request>(message)) {
+            asio::co_spawn(rpc->get_executor(), rpc->async_handle(std::move(message), stream),
+                           // Holding `rpc` keeps the session state alive while its handler runs.
+                           [rpc, stream](const std::exception_ptr&, std::optional<std::string> reply) {
+                               stream->finish(std::move(reply));  // nullopt when the handler failed
+                           });
+            return;
+        }
+        asio::dispatch(rpc->get_executor(), [rpc, stream, request = std::move(std::get<Request>(message))]() mutable {
+            rpc->start_request(std::move(request), stream, [stream](std::optional<std::string> reply) {
+                stream->finish(std::move(reply));  // nullopt when the request was cancelled
+            });
+        });
     }
 
     // Wakes the connection's pump when `stream` has work. When the consumer overflowed,
@@ -1223,7 +1235,7 @@ private:
     // While streaming, a read notices the peer closing (and keeps pipelined bytes). Plain
     // completion handlers rather than a coroutine: an idle stream parks one small wait.
     void start_detector(const std::shared_ptr<Connection>& c) {
-        if (c->in.empty()) std::string{}.swap(c->in);  // streams may idle for hours
+        c->in.release();  // streams may idle for hours: keep no storage when nothing is unread
         c->detector_stop = false;
         c->detector_running = true;
         detector_wait(c);
@@ -1241,10 +1253,9 @@ private:
 
     void on_detector_ready(const std::shared_ptr<Connection>& c, std::error_code ec) {
         if (!ec) {
-            const std::size_t old = c->in.size();
-            c->in.resize(old + 512);
-            const std::size_t n = c->socket.read_some(asio::buffer(c->in.data() + old, 512), ec);
-            c->in.resize(old + (ec ? 0 : n));
+            char* room = c->in.prepare(512);
+            const std::size_t n = c->socket.read_some(asio::buffer(room, 512), ec);
+            c->in.commit(ec ? 0 : n);
             if (!ec && n == 0) ec = asio::error::eof;
             if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) return detector_wait(c);
         }

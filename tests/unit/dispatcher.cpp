@@ -482,3 +482,40 @@ TEST_CASE("http_header is empty for channels that are not HTTP") {
     });
     CHECK(h.call(request(33, "hdr"))["result"]["has"] == false);
 }
+
+TEST_CASE("start_request answers at once when no handler runs, otherwise once the handler ends") {
+    Harness h;
+    h.start();
+    h.dispatcher.on_request("slow", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_await sleep_for(5ms);
+        co_return json{{"slow", true}};
+    });
+    auto parse = [](const std::string& text) {
+        auto parsed = mcpsse::json_rpc::parse_messages(text);
+        REQUIRE(parsed.messages.size() == 1);
+        return std::get<mcpsse::Request>(std::move(parsed.messages[0]));
+    };
+    std::vector<json> done;
+    auto record = [&done](std::optional<std::string> reply) {
+        REQUIRE(reply.has_value());
+        done.push_back(json::parse(*reply));
+    };
+    // Unknown method and the built-in logging/setLevel: answered before start_request returns.
+    h.session->start_request(parse(request(1, "no/such")), h.sink, record);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0]["error"]["code"] == error_code::method_not_found);
+    h.session->start_request(parse(request(2, "logging/setLevel", {{"level", "warning"}})), h.sink, record);
+    REQUIRE(done.size() == 2);
+    CHECK(done[1]["result"] == json::object());
+    CHECK(h.session->log_level() == mcpsse::LoggingLevel::warning);
+
+    // A handler: nothing until the session's executor runs it to the end.
+    h.session->start_request(parse(request(3, "slow")), h.sink, record);
+    CHECK(done.size() == 2);
+    CHECK(h.session->in_flight_count() == 1);
+    h.run_for(1s);
+    REQUIRE(done.size() == 3);
+    CHECK(done[2]["id"] == 3);
+    CHECK(done[2]["result"]["slow"] == true);
+    CHECK(h.session->in_flight_count() == 0);
+}

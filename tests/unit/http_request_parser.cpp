@@ -591,3 +591,49 @@ TEST_CASE("parser: OWS is trimmed from field values", "[http][parser]") {
     CHECK(o.request.find("Host") == std::optional<std::string_view>("h"));
     CHECK(o.request.find("X") == std::optional<std::string_view>("a  b"));
 }
+
+TEST_CASE("parser: a recycled request's storage serves the next request", "[http][parser]") {
+    HttpRequestParser parser;
+    // Feeds `input` whole, continuing after headers_complete.
+    const auto parse_all = [&parser](std::string_view input) {
+        for (;;) {
+            const auto result = parser.parse(input);
+            input.remove_prefix(result.consumed);
+            if (result.status != ParseStatus::headers_complete) return result.status;
+        }
+    };
+    const std::string first =
+        "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nX-Long: " +
+        std::string(200, 'x') + "\r\nContent-Length: 5\r\n\r\nhello";
+    REQUIRE(parse_all(first) == ParseStatus::complete);
+    HttpRequest done = parser.release();
+    CHECK(done.body == "hello");
+    CHECK(done.find("x-long")->size() == 200);
+    parser.recycle(std::move(done));
+    CHECK(done.head().empty());  // moved from: nothing left behind
+    CHECK(done.fields.empty());
+
+    // A shorter request in the reused block, then a longer one that outgrows it.
+    const std::string second = "GET /short HTTP/1.0\r\nHost: k\r\n\r\n";
+    REQUIRE(parse_all(second) == ParseStatus::complete);
+    HttpRequest next = parser.release();
+    CHECK(next.method == "GET");
+    CHECK(next.target == "/short");
+    CHECK(next.version_minor == 0);
+    CHECK(next.body.empty());
+    CHECK_FALSE(next.content_length.has_value());
+    CHECK(next.fields.size() == 1);
+    CHECK(next.find("host") == std::optional<std::string_view>("k"));
+    CHECK_FALSE(next.find("x-long").has_value());
+    parser.recycle(std::move(next));
+
+    const std::string third = "PUT /" + std::string(600, 'p') +
+                              " HTTP/1.1\r\nHost: z\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    REQUIRE(parse_all(third) == ParseStatus::complete);
+    const HttpRequest& last = parser.request();
+    CHECK(last.method == "PUT");
+    CHECK(last.target.size() == 601);
+    CHECK(last.chunked);
+    CHECK(last.body == "abc");
+    CHECK(last.find("host") == std::optional<std::string_view>("z"));
+}

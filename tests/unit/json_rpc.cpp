@@ -156,6 +156,17 @@ TEST_CASE("serialize replaces invalid UTF-8 from the host instead of throwing") 
     CHECK(json::parse(text)["result"]["t"] == "\xEF\xBF\xBD");
 }
 
+TEST_CASE("serialize gives each message its own text, whatever was serialized before") {
+    // The serializer is reused between calls: a large value must not leak into a small one.
+    const json big = {{"blob", std::string(100 * 1024, 'b')}};
+    const std::string first = json_rpc::serialize(Response{RequestId{std::int64_t{1}}, big});
+    const std::string second = json_rpc::serialize(Response{RequestId{std::int64_t{2}}, json{{"n", 2}}});
+    const std::string third = json_rpc::serialize(Notification{"notifications/message", json{{"level", "info"}}});
+    CHECK(json::parse(first)["result"] == big);
+    CHECK(second == R"({"jsonrpc":"2.0","id":2,"result":{"n":2}})");
+    CHECK(third == R"({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info"}})");
+}
+
 TEST_CASE("serialize_batch joins replies into one array") {
     CHECK(json::parse(json_rpc::serialize_batch({R"({"a":1})", R"({"b":2})"})) ==
           json::array({{{"a", 1}}, {{"b", 2}}}));

@@ -54,8 +54,31 @@ struct HttpRequest {
     std::string body;
 
     HttpRequest() = default;
-    HttpRequest(HttpRequest&&) noexcept = default;
-    HttpRequest& operator=(HttpRequest&&) noexcept = default;
+    /// Moves; `other` is left empty (no header block), ready for reuse.
+    HttpRequest(HttpRequest&& other) noexcept
+        : method(other.method), target(other.target), version_minor(other.version_minor),
+          fields(std::move(other.fields)), content_length(other.content_length), chunked(other.chunked),
+          body(std::move(other.body)), head_(std::move(other.head_)),
+          head_size_(std::exchange(other.head_size_, 0)), head_capacity_(std::exchange(other.head_capacity_, 0)) {
+        other.method = {};
+        other.target = {};
+    }
+    /// Move assignment; `other` is left empty, as by the move constructor.
+    HttpRequest& operator=(HttpRequest&& other) noexcept {
+        if (this != &other) {
+            method = std::exchange(other.method, {});
+            target = std::exchange(other.target, {});
+            version_minor = other.version_minor;
+            fields = std::move(other.fields);
+            content_length = other.content_length;
+            chunked = other.chunked;
+            body = std::move(other.body);
+            head_ = std::move(other.head_);
+            head_size_ = std::exchange(other.head_size_, 0);
+            head_capacity_ = std::exchange(other.head_capacity_, 0);
+        }
+        return *this;
+    }
     ~HttpRequest() = default;
 
     /// Deep copy: copies the header block and rebases every view onto the copy.
@@ -63,7 +86,8 @@ struct HttpRequest {
         : version_minor(other.version_minor), fields(other.fields), content_length(other.content_length),
           chunked(other.chunked), body(other.body), head_size_(other.head_size_) {
         if (other.head_) {
-            head_ = std::make_unique<char[]>(head_size_);
+            head_ = std::make_unique_for_overwrite<char[]>(head_size_);
+            head_capacity_ = head_size_;
             std::memcpy(head_.get(), other.head_.get(), head_size_);
         }
         method = rebase(other, other.method);
@@ -166,16 +190,41 @@ private:
         return {head_.get() + offset, v.size()};
     }
 
-    /// Replaces the header block with a copy of `raw` and returns a view of the copy.
+    /// Replaces the header block with a copy of `raw` (in the block's storage when it is
+    /// large enough) and returns a view of the copy.
     std::string_view assign_head(std::string_view raw) {
-        head_ = std::make_unique<char[]>(raw.size());
-        std::memcpy(head_.get(), raw.data(), raw.size());
+        if (raw.size() > head_capacity_) {
+            head_ = std::make_unique_for_overwrite<char[]>(raw.size());
+            head_capacity_ = raw.size();
+        }
+        if (!raw.empty()) std::memcpy(head_.get(), raw.data(), raw.size());
         head_size_ = raw.size();
         return head();
     }
 
+    /// Empties the request for the parser's next one, keeping the storage of the header
+    /// block, the field vector and the body up to `max_kept` bytes each (a connection's
+    /// keep-alive requests then allocate nothing for them).
+    void clear_for_reuse(std::size_t max_kept) noexcept {
+        method = {};
+        target = {};
+        version_minor = 1;
+        content_length.reset();
+        chunked = false;
+        fields.clear();
+        if (fields.capacity() * sizeof(HttpField) > max_kept) std::vector<HttpField>{}.swap(fields);
+        body.clear();
+        if (body.capacity() > max_kept) std::string{}.swap(body);
+        if (head_capacity_ > max_kept) {
+            head_.reset();
+            head_capacity_ = 0;
+        }
+        head_size_ = 0;
+    }
+
     std::unique_ptr<char[]> head_;
     std::size_t head_size_ = 0;
+    std::size_t head_capacity_ = 0;
 };
 
 }  // namespace mcpsse::detail

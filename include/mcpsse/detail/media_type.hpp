@@ -257,14 +257,12 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     if (trim_ows(accept).empty()) {
         return true;
     }
-    MediaRange offered;
-    if (!parse_media_range(media_type, offered)) {
-        return false;
-    }
     // The common case (e.g. `application/json, text/event-stream`): no parameters, no
-    // wildcards, no quotes, and an offered type without parameters. Every range then
-    // has q=1 and only an exact match counts, so one scan gives the same verdict.
-    if (accept.find_first_of(";*\"") == std::string_view::npos && offered.params.empty()) {
+    // wildcards, no quotes, and an offered `type/subtype` without parameters. Every range
+    // then has q=1 and only an exact match counts, so one scan gives the same verdict.
+    const std::size_t offered_slash = media_type.find('/');
+    if (accept.find_first_of(";*\"") == std::string_view::npos && offered_slash != std::string_view::npos &&
+        is_token(media_type.substr(0, offered_slash)) && is_token(media_type.substr(offered_slash + 1))) {
         while (true) {
             const std::size_t comma = accept.find(',');
             if (iequals(trim_ows(accept.substr(0, comma)), media_type)) {
@@ -275,6 +273,10 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
             }
             accept.remove_prefix(comma + 1);
         }
+    }
+    MediaRange offered;
+    if (!parse_media_range(media_type, offered)) {
+        return false;
     }
     int best_specificity = -1;
     int best_q = 0;

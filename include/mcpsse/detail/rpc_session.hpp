@@ -10,6 +10,7 @@
 #include <mcpsse/detail/message_sink.hpp>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -21,6 +22,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
@@ -245,67 +247,130 @@ public:
     }
 
 private:
+    // async_handle's request case: start_request with a completion that resumes the
+    // awaiting coroutine. (An initiation object, not a lambda: GCC 12 mishandles lambda
+    // temporaries inside a co_await.)
+    struct StartRequest {
+        RpcSession* self;
+        Request* request;
+        std::shared_ptr<MessageSink>* sink;
+        template <class Handler>
+        void operator()(Handler&& handler) const {
+            self->start_request(std::move(*request), std::move(*sink), std::forward<Handler>(handler));
+        }
+    };
+
     asio::awaitable<std::optional<std::string>> handle_request(Request request,
                                                                std::shared_ptr<MessageSink> sink) {
+        const StartRequest initiation{this, &request, &sink};
+        co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::optional<std::string>)>(
+            initiation, asio::use_awaitable);
+    }
+
+    // Runs `handler` with the context it needs alive (the handler takes it by reference).
+    static asio::awaitable<nlohmann::json> invoke(const Dispatcher::RequestHandler* handler, nlohmann::json params,
+                                                  RequestContext context) {
+        co_return co_await (*handler)(std::move(params), context);
+    }
+
+    // Completes a request whose handler ran: records the outcome, then calls `done` with
+    // the serialized reply (nullopt when the request was cancelled).
+    template <class Done>
+    struct Finish {
+        std::shared_ptr<RpcSession> self;
+        std::shared_ptr<InFlight> flight;
+        RequestId id;
+        nlohmann::json initialize_params;  // an initialize request's params, else null
+        bool is_initialize = false;
+        Done done;
+
+        void operator()(std::exception_ptr error, nlohmann::json result) {
+            std::optional<ErrorResponse> failure;
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const RpcError& e) {
+                    failure = ErrorResponse{id, e.code(), e.what(), e.data()};
+                } catch (...) {
+                    failure = ErrorResponse{id, error_code::internal_error, "Internal error", nullptr};
+                }
+            } else if (is_initialize) {
+                self->adopt_initialize(initialize_params, result);
+            }
+            flight->done = true;
+            self->in_flight_.erase(id);
+            if (flight->cancelled) return std::move(done)(std::nullopt);
+            if (failure) return std::move(done)(json_rpc::serialize(*failure));
+            std::move(done)(json_rpc::serialize(Response{std::move(id), std::move(result)}));
+        }
+    };
+
+public:
+    /// Starts handling `request` and returns; `done(reply)` is called once with the
+    /// serialized response or error (nullopt when the request was cancelled). Requests
+    /// answered without a handler (unknown method, duplicate id, built-in `initialize`
+    /// and `logging/setLevel`) call `done` before this returns; a handler runs as a
+    /// coroutine spawned on the session's executor, cancellable through
+    /// `notifications/cancelled` (MCP basic/utilities/cancellation), and `done` runs on
+    /// that executor when it ends. Must be called on the session's executor.
+    /// JSON-RPC errors reaching the peer: -32600 (duplicate id, second initialize),
+    /// -32601 (unknown method), -32602/-32603 (from the handler), or the handler's
+    /// `RpcError` code.
+    template <class Done>
+    void start_request(Request request, std::shared_ptr<MessageSink> sink, Done done) {
         if (in_flight_.contains(request.id))
-            co_return json_rpc::serialize(ErrorResponse{
+            return std::move(done)(json_rpc::serialize(ErrorResponse{
                 request.id, error_code::invalid_request,
-                "Invalid Request: a request with this id is already in progress", nullptr});
+                "Invalid Request: a request with this id is already in progress", nullptr}));
         const bool is_initialize = request.method == "initialize";
         if (is_initialize && initialized_)
-            co_return json_rpc::serialize(ErrorResponse{
-                request.id, error_code::invalid_request,
-                "Invalid Request: the session is already initialized", nullptr});
-
+            return std::move(done)(json_rpc::serialize(ErrorResponse{
+                request.id, error_code::invalid_request, "Invalid Request: the session is already initialized",
+                nullptr}));
         if (protocol_version::is_stateless(protocol_version_) &&
             (is_initialize || request.method == "ping" || request.method == "logging/setLevel"))
             // Removed in 2026-07-28: version, capabilities and log level travel in _meta.
-            co_return json_rpc::serialize(ErrorResponse{request.id, error_code::method_not_found,
-                                                        "Method not found", {{"method", request.method}}});
+            return std::move(done)(json_rpc::serialize(ErrorResponse{
+                request.id, error_code::method_not_found, "Method not found", {{"method", request.method}}}));
         const Dispatcher::RequestHandler* handler = dispatcher_.find_request_handler(request.method);
         const bool builtin_initialize = is_initialize && !handler;
         const bool builtin_set_level = !handler && request.method == "logging/setLevel";
         if (!handler && !builtin_initialize && !builtin_set_level)
-            co_return json_rpc::serialize(ErrorResponse{
-                request.id, error_code::method_not_found, "Method not found",
-                {{"method", request.method}}});
+            return std::move(done)(json_rpc::serialize(ErrorResponse{
+                request.id, error_code::method_not_found, "Method not found", {{"method", request.method}}}));
 
         nlohmann::json params = request.params.is_null() ? nlohmann::json::object() : std::move(request.params);
+        if (builtin_initialize || builtin_set_level) {
+            std::optional<std::string> reply;
+            try {
+                nlohmann::json result = builtin_initialize ? initialize(params) : set_level(params);
+                reply = json_rpc::serialize(Response{std::move(request.id), std::move(result)});
+            } catch (const RpcError& error) {
+                reply = json_rpc::serialize(ErrorResponse{request.id, error.code(), error.what(), error.data()});
+            } catch (...) {
+                reply = json_rpc::serialize(
+                    ErrorResponse{request.id, error_code::internal_error, "Internal error", nullptr});
+            }
+            return std::move(done)(std::move(reply));
+        }
+
         nlohmann::json meta;
         if (params.is_object())
             if (const auto m = params.find("_meta"); m != params.end() && m->is_object()) meta = *m;
-
         auto flight = std::make_shared<InFlight>();
         flight->method = request.method;
         in_flight_.emplace(request.id, flight);
-        RequestContext context(shared_from_this(), request.id, request.method, std::move(meta), sink, flight);
-
-        std::optional<ErrorResponse> failure;
-        nlohmann::json result;
-        try {
-            if (builtin_initialize) {
-                result = initialize(params);
-            } else if (builtin_set_level) {
-                result = set_level(params);
-            } else {
-                const nlohmann::json initialize_params = is_initialize ? params : nlohmann::json();
-                result = co_await asio::co_spawn(
-                    executor_, (*handler)(std::move(params), context),
-                    asio::bind_cancellation_slot(flight->signal.slot(), asio::use_awaitable));
-                if (is_initialize) adopt_initialize(initialize_params, result);
-            }
-        } catch (const RpcError& error) {
-            failure = ErrorResponse{request.id, error.code(), error.what(), error.data()};
-        } catch (...) {
-            failure = ErrorResponse{request.id, error_code::internal_error, "Internal error", nullptr};
-        }
-        flight->done = true;
-        in_flight_.erase(request.id);
-        if (flight->cancelled) co_return std::nullopt;
-        if (failure) co_return json_rpc::serialize(*failure);
-        co_return json_rpc::serialize(Response{std::move(request.id), std::move(result)});
+        auto slot = flight->signal.slot();
+        Finish<Done> finish{shared_from_this(), flight, request.id,
+                            is_initialize ? params : nlohmann::json(), is_initialize, std::move(done)};
+        asio::co_spawn(executor_,
+                       invoke(handler, std::move(params),
+                              RequestContext(shared_from_this(), request.id, std::move(request.method),
+                                             std::move(meta), std::move(sink), std::move(flight))),
+                       asio::bind_cancellation_slot(slot, std::move(finish)));
     }
 
+private:
     asio::awaitable<void> handle_notification(Notification notification,
                                               std::shared_ptr<MessageSink> sink) {
         if (notification.method == "notifications/cancelled" && notification.params.is_object()) {

@@ -190,7 +190,8 @@ public:
         batch.finished = finished_;
         batch.overflowed = overflowed_;
         batch.opened = opened_;
-        if (finished_ && !opened_) batch.json_reply = json_reply_;
+        // Taken once: its consumer writes it and detaches.
+        if (finished_ && !opened_) batch.json_reply = std::exchange(json_reply_, std::nullopt);
         batch.drop = std::exchange(drop_, false);
         batch.retry = drop_retry_;
         wake_pending_ = false;
