@@ -19,7 +19,6 @@
 #include <chrono>
 #include <csignal>
 #include <map>
-#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -27,6 +26,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -602,12 +603,14 @@ struct Settings {
     unsigned short port = 3000;
     bool stateless = false;
     bool stdio = false;
+    unsigned threads = 1;
 };
 
 void usage(std::FILE* out) {
-    std::fputs("usage: everything_server [--host ADDR] [--port N] [--stateless] [--stdio] [--help]\n"
+    std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N] [--stateless] [--stdio] [--help]\n"
                "  --host ADDR   address to bind (default 127.0.0.1)\n"
                "  --port N      TCP port (default 3000; 0 picks a free one)\n"
+               "  --threads N   threads running the server (default 1, at most 64)\n"
                "  --stateless   serve the session-based revisions without sessions\n"
                "  --stdio       serve MCP on standard input/output instead of HTTP\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
@@ -628,6 +631,10 @@ std::optional<Settings> parse(int argc, char** argv) {
             const long port = std::strtol(argv[++i], nullptr, 10);
             if (port < 0 || port > 65535) return std::nullopt;
             settings.port = static_cast<unsigned short>(port);
+        } else if (arg == "--threads" && has_value) {
+            const long threads = std::strtol(argv[++i], nullptr, 10);
+            if (threads < 1 || threads > 64) return std::nullopt;
+            settings.threads = static_cast<unsigned>(threads);
         } else if (arg == "--stateless") {
             settings.stateless = true;
         } else if (arg == "--stdio") {
@@ -650,7 +657,8 @@ void report(std::exception_ptr error, int& status) {
 }
 
 template <class Transport>
-int serve(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& dispatcher, mcpsse::Server& server) {
+int serve(asio::io_context& io, unsigned threads, Transport& transport, mcpsse::Dispatcher& dispatcher,
+          mcpsse::Server& server) {
     int status = 0;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int) {
@@ -662,7 +670,10 @@ int serve(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& dispat
         report(error, status);
         signals.cancel();
     });
+    std::vector<std::thread> extra;
+    for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
     io.run();
+    for (auto& thread : extra) thread.join();
     return status;
 }
 
@@ -692,17 +703,18 @@ int main(int argc, char** argv) {
     add_prompts(server);
     server.install(dispatcher);
 
-    asio::io_context io{1};  // one thread: serve() runs it on this one
+    // serve() runs `io` on this thread and threads - 1 more.
+    asio::io_context io{static_cast<int>(settings->threads)};
     try {
         if (settings->stdio) {
             mcpsse::StdioTransport<asio::any_io_executor> transport{io.get_executor()};
-            return serve(io, transport, dispatcher, server);
+            return serve(io, 1, transport, dispatcher, server);
         }
         mcpsse::SseTransportOptions http;
         http.host = settings->host;
         http.port = settings->port;
         http.stateless = settings->stateless;
-        http.single_threaded = true;  // no strands needed: only this thread runs `io`
+        http.single_threaded = settings->threads == 1;  // no strands needed when one thread runs `io`
         mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
         // Change notifications for session-based clients go to their standalone streams.
         server.on_change([&transport, &server](const std::string& method, const json& params) {
@@ -715,7 +727,7 @@ int main(int argc, char** argv) {
         });
         std::fprintf(stderr, "everything_server: listening on http://%s:%u/mcp\n", settings->host.c_str(),
                      static_cast<unsigned>(transport.local_port()));
-        return serve(io, transport, dispatcher, server);
+        return serve(io, settings->threads, transport, dispatcher, server);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "everything_server: %s\n", e.what());
         return 1;
