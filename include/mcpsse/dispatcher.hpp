@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/protocol_version.hpp>
+#include <mcpsse/detail/string_hash.hpp>
 
 #include <asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -123,14 +124,8 @@ public:
     }
 
 private:
-    struct StringHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept {
-            return std::hash<std::string_view>{}(text);
-        }
-    };
     template <class Handler>
-    using Table = std::unordered_map<std::string, Handler, StringHash, std::equal_to<>>;
+    using Table = detail::StringMap<Handler>;
 
     DispatcherOptions options_;
     Table<RequestHandler> requests_;

@@ -22,6 +22,7 @@
 #include <mcpsse/detail/session_id.hpp>
 #include <mcpsse/detail/sse_event.hpp>
 #include <mcpsse/detail/sse_stream.hpp>
+#include <mcpsse/detail/string_hash.hpp>
 #include <mcpsse/detail/uri.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -369,7 +370,7 @@ private:
 
     std::shared_ptr<SseSession> find_session(std::string_view id) {
         std::lock_guard lock(sessions_mutex_);
-        const auto it = sessions_.find(std::string(id));
+        const auto it = sessions_.find(id);
         return it == sessions_.end() ? nullptr : it->second;
     }
 
@@ -568,36 +569,38 @@ private:
 
     // ---- routing -----------------------------------------------------------------------
 
+    // A plain function returning the chosen handler's awaitable (no frame of its own):
+    // every argument it passes lives in connection_loop's frame, or is a literal.
     asio::awaitable<bool> route(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
         const std::string_view path = req.path();
         const bool mcp = path == options_.mcp_path;
         const bool legacy_stream = !options_.sse_path.empty() && path == options_.sse_path;
         const bool legacy_post = !options_.sse_path.empty() && path == options_.messages_path;
         if (!mcp && !legacy_stream && !legacy_post) {
-            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request, "Not Found");
+            return reply_error(*c, req, 404, std::nullopt, error_code::invalid_request, "Not Found");
         }
         if (!host_allowed(req))
-            co_return co_await reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
+            return reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
                                            "Forbidden: Host not allowed");
         if (!origin_allowed(req))
-            co_return co_await reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
+            return reply_error(*c, req, 403, std::nullopt, error_code::invalid_request,
                                            "Forbidden: Origin not allowed");
         const std::string_view method = req.method;
-        if (method == "OPTIONS") co_return co_await preflight(*c, req, mcp ? "GET, POST, DELETE, OPTIONS"
+        if (method == "OPTIONS") return preflight(*c, req, mcp ? "GET, POST, DELETE, OPTIONS"
                                                                          : legacy_stream ? "GET, OPTIONS"
                                                                                          : "POST, OPTIONS");
         if (mcp) {
-            if (method == "POST") co_return co_await handle_post(c, req);
-            if (method == "GET") co_return co_await handle_get(c, req);
-            if (method == "DELETE") co_return co_await handle_delete(*c, req);
-            co_return co_await reply_405(*c, req, options_.stateless ? "POST" : "GET, POST, DELETE");
+            if (method == "POST") return handle_post(c, req);
+            if (method == "GET") return handle_get(c, req);
+            if (method == "DELETE") return handle_delete(*c, req);
+            return reply_405(*c, req, options_.stateless ? "POST" : "GET, POST, DELETE");
         }
         if (legacy_stream) {
-            if (method == "GET") co_return co_await handle_legacy_get(c, req);
-            co_return co_await reply_405(*c, req, "GET");
+            if (method == "GET") return handle_legacy_get(c, req);
+            return reply_405(*c, req, "GET");
         }
-        if (method == "POST") co_return co_await handle_legacy_post(*c, req);
-        co_return co_await reply_405(*c, req, "POST");
+        if (method == "POST") return handle_legacy_post(*c, req);
+        return reply_405(*c, req, "POST");
     }
 
     bool host_allowed(const detail::HttpRequest& req) const {
@@ -693,21 +696,23 @@ private:
         return r;
     }
 
+    // A plain function like `route`: what the callee needs from `r` is moved or copied
+    // into its frame.
     asio::awaitable<bool> handle_post(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
         PostRoute r = route_post(req);
         switch (r.kind) {
         case PostRoute::Kind::stateless:
-            co_return co_await handle_stateless(c, req, std::move(r.parsed.messages.front()), std::move(r.meta_version));
+            return handle_stateless(c, req, std::move(r.parsed.messages.front()), std::move(r.meta_version));
         case PostRoute::Kind::sessionless:
-            co_return co_await handle_sessionless(c, req, std::move(r.parsed), r.header_version);
+            return handle_sessionless(c, req, std::move(r.parsed), r.header_version);
         case PostRoute::Kind::initialize:
-            co_return co_await handle_initialize(c, req, std::move(r.parsed.messages.front()));
+            return handle_initialize(c, req, std::move(r.parsed.messages.front()));
         case PostRoute::Kind::session:
-            co_return co_await answer_post(c, req, r.session->rpc(), r.session, std::move(r.parsed));
+            return answer_post(c, req, r.session->rpc(), r.session, std::move(r.parsed));
         case PostRoute::Kind::error:
             break;
         }
-        co_return co_await reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, r.error_message);
+        return reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, std::move(r.error_message));
     }
 
     // Answers a parsed POST body on `rpc` (MCP P2-P4): a batch as one JSON array (only
@@ -1029,7 +1034,7 @@ private:
                 // Closing a stateless response stream cancels the request (2026-07-28).
                 asio::post(rpc->get_executor(), [rpc, request_id] { rpc->cancel_request(request_id); });
             };
-        co_return co_await pump(c, req, *stream, generation, StreamKind::post, priming, {}, headers, stateless,
+        return pump(c, req, *stream, generation, StreamKind::post, priming, {}, headers, stateless,
                                 std::move(on_peer_closed));
     }
 
@@ -1339,10 +1344,11 @@ private:
         co_return co_await send(c, out);
     }
 
+    // `message` by value: callers may return this awaitable after their own frame is gone.
     asio::awaitable<bool> reply_error(Connection& c, const detail::HttpRequest& req, int status,
-                                      std::optional<RequestId> id, int code, std::string_view message,
+                                      std::optional<RequestId> id, int code, std::string message,
                                       nlohmann::json data = nullptr) {
-        const std::string body = json_rpc::serialize(ErrorResponse{std::move(id), code, std::string(message), std::move(data)});
+        const std::string body = json_rpc::serialize(ErrorResponse{std::move(id), code, std::move(message), std::move(data)});
         co_return co_await write_json(c, req, status, body, {});
     }
 
@@ -1483,7 +1489,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> connection_count_{0};
     mutable std::mutex sessions_mutex_;
-    std::unordered_map<std::string, std::shared_ptr<SseSession>> sessions_;
+    detail::StringMap<std::shared_ptr<SseSession>> sessions_;
     std::mutex connections_mutex_;
     std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 };
