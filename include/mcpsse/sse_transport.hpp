@@ -463,6 +463,7 @@ private:
                 // A GET stream: serve it here, so no routing frames stay parked for its life.
                 StreamPlan plan = std::move(*c->plan);
                 c->plan.reset();
+                compact(*request);
                 const bool resume = plan.resume_after.has_value();
                 const std::uint64_t generation =
                     plan.stream->attach(waker(c, plan.stream), plan.resume_after, nullptr, resume);
@@ -480,6 +481,11 @@ private:
             parser.recycle(std::move(*request));  // the next request reuses its storage
         }
     }
+
+    // A request that lives as long as its stream is replaced by a copy sized to it, which
+    // drops the storage kept from earlier requests on the connection (see recycle). Not
+    // a coroutine: the temporary copy takes no room in connection_loop's frame.
+    static void compact(detail::HttpRequest& request) { request = detail::HttpRequest(std::as_const(request)); }
 
     // Reads one whole request; nullopt at end of input, on timeout or on an HTTP error.
     asio::awaitable<std::optional<detail::HttpRequest>> read_request(const std::shared_ptr<Connection>& c,
