@@ -30,6 +30,7 @@
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -330,9 +331,15 @@ private:
 
     // An executor that serializes one connection's or one session's work: a new strand,
     // or the plain executor when one thread runs the context (options.single_threaded).
+    // Over an io_context the strand is built on its concrete executor type: that strand
+    // fits in any_io_executor's small-object buffer, so copying it allocates nothing
+    // (a strand of any_io_executor does not fit, and each copy and `prefer` allocates).
     asio::any_io_executor serial_executor() const {
         if (options_.single_threaded) return asio::any_io_executor(executor_);
-        return asio::any_io_executor(asio::make_strand(asio::any_io_executor(executor_)));
+        const asio::any_io_executor any(executor_);
+        if (const auto* io = any.template target<asio::io_context::executor_type>())
+            return asio::any_io_executor(asio::make_strand(*io));
+        return asio::any_io_executor(asio::make_strand(any));
     }
 
     void for_each_session_locked_copy(const std::function<void(SseSession&)>& visit) { for_each_session(visit); }
