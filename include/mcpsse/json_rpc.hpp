@@ -222,6 +222,7 @@ namespace detail {
 // 512-byte indent buffer and grows a fresh string. (nlohmann's serializer and output
 // adapter are the implementation of `dump()`, stable across the 3.x releases.)
 inline void append_json(std::string& out, const nlohmann::json& value) {
+    static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3, "append_json uses nlohmann/json 3.x's serializer");
     struct Writer {
         std::string buffer;
         nlohmann::detail::serializer<nlohmann::json> serializer{

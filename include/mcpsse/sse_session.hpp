@@ -90,13 +90,20 @@ public:
         return stream;
     }
 
-    /// Removes stream `number` from the resumption table once its exchange is over, so
-    /// its memory (allocated together with the table's weak reference) is freed now
-    /// rather than at the next prune; its events stay in the event log for replay.
-    /// Thread-safe.
-    void forget_stream(std::uint64_t number) {
-        std::lock_guard lock(mutex_);
-        streams_.erase(number);
+    /// Ends a POST exchange begun with `begin_activity` on `stream` (one of this
+    /// session's `open_stream`s). When the stream has finished it also leaves the
+    /// resumption table, so its memory (allocated together with the table's weak
+    /// reference) is freed now rather than at the next prune: a `Last-Event-ID` into it
+    /// is then answered from the event log alone, which holds all of its events (MCP
+    /// Streamable HTTP, resumability and redelivery; checklist R3/R4). A stream still
+    /// running (its connection left) stays resumable. Thread-safe; throws nothing but
+    /// `std::system_error` from the mutex.
+    void end_exchange(const detail::SseStream& stream) {
+        if (stream.finished()) {
+            std::lock_guard lock(mutex_);
+            streams_.erase(stream.number());
+        }
+        end_activity();
     }
 
     /// The live stream with `number`, or null (finished or unknown).
@@ -181,7 +188,7 @@ public:
     }
 
 private:
-    // Drops expired entries once the map has grown (amortized; forget_stream handles
+    // Drops expired entries once the map has grown (amortized; end_exchange handles
     // the common case of a POST whose exchange has ended).
     void prune_locked() {
         if (streams_.size() < 64) return;

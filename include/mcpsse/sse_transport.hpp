@@ -47,7 +47,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -177,18 +176,15 @@ public:
     /// for which `filter` returns true (all when empty); returns how many sessions it
     /// was queued for (sessions without a standalone stream are skipped; a disconnected
     /// resumable stream keeps it for replay). The message is serialized once and handed
-    /// to each stream directly. Thread-safe; `filter` must not block or call back into
-    /// the transport (it runs while the session table is locked).
+    /// to each stream directly. Thread-safe; `filter` and the sends run outside the
+    /// session table's lock (as for `for_each_session`), so `filter` may call the transport.
     std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
                           const std::function<bool(const SseSession&)>& filter = {}) {
         const std::string message = json_rpc::serialize(Notification{method, params});
         std::size_t count = 0;
-        std::lock_guard lock(sessions_mutex_);
-        for (auto& entry : sessions_) {
-            SseSession& session = *entry.second;
-            if (filter && !filter(session)) continue;
-            if (session.send_serialized(message)) ++count;
-        }
+        for_each_session([&](SseSession& session) {
+            if ((!filter || filter(session)) && session.send_serialized(message)) ++count;
+        });
         return count;
     }
 
@@ -241,8 +237,8 @@ private:
         bool detector_stop = false;
         bool closing = false;
         bool notified = false;  // a wake arrived while no wait was pending
-        // Under options.single_threaded: the pump waits with its head written and no
-        // write pending, so a waker may write new events itself (see write_directly).
+        // The pump waits with its head written and no write pending, so the waker (on the
+        // connection's executor) may write new events itself (see write_directly).
         bool parked = false;
         bool parked_chunked = true;
         std::uint64_t parked_generation = 0;
@@ -264,7 +260,6 @@ private:
 
     asio::awaitable<void> run(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
-        io_thread_ = std::this_thread::get_id();  // the one thread, under options.single_threaded
         asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
         while (!stopping_) {
             std::error_code ec;
@@ -495,10 +490,10 @@ private:
     static void compact(detail::HttpRequest& request) { request = detail::HttpRequest(std::as_const(request)); }
 
     // Reads one whole request; nullopt at end of input, on timeout or on an HTTP error.
+    // `parser` is ready for a new request (new, or reset by its release/recycle).
     asio::awaitable<std::optional<detail::HttpRequest>> read_request(const std::shared_ptr<Connection>& c,
                                                                      detail::HttpRequestParser& parser,
                                                                      std::error_code& http_error, bool& partial) {
-        parser.reset();
         bool sent_continue = false;
         arm(c, c->in.empty() ? options_.idle_timeout : options_.request_timeout);
         for (;;) {
@@ -511,7 +506,8 @@ private:
                 c->in.consume(result.consumed);
                 if (result.status == detail::ParseStatus::complete) {
                     disarm(c);
-                    if (c->in.capacity() > 16 * 1024) c->in.release();  // after a large request
+                    // After a large request: keep no more than the parser keeps per part.
+                    if (c->in.capacity() > detail::HttpRequestParser::max_reused_bytes) c->in.release();
                     co_return parser.release();
                 }
                 if (result.status == detail::ParseStatus::error) {
@@ -767,12 +763,9 @@ private:
         auto stream = session ? session->open_stream(config) : std::make_shared<detail::SseStream>(config, nullptr);
         const bool priming = session && version.compare(protocol_version::v2025_11_25) >= 0;
         if (session) session->begin_activity();
-        const bool keep = co_await exchange(c, req, rpc, stream, std::move(message), priming, false, no_headers());
-        if (session) {
-            // A finished exchange is replayed from the event log, not from the stream.
-            if (stream->finished()) session->forget_stream(stream->number());
-            session->end_activity();
-        }
+        const bool keep = co_await exchange(c, req, rpc, stream, std::get<Request>(std::move(message)), priming, false,
+                                            no_headers());
+        if (session) session->end_exchange(*stream);
         co_return keep;
     }
 
@@ -800,9 +793,9 @@ private:
             return "Mcp-Session-Id: " + session->id() + "\r\n";
         };
         const bool keep =
-            co_await exchange(c, req, session->rpc(), stream, std::move(message), false, false, session_header);
-        if (stream->finished()) session->forget_stream(stream->number());
-        session->end_activity();
+            co_await exchange(c, req, session->rpc(), stream, std::get<Request>(std::move(message)), false, false,
+                              session_header);
+        session->end_exchange(*stream);
         if (!registered) session->end();
         co_return keep;
     }
@@ -924,7 +917,8 @@ private:
         config.max_queue_bytes = options_.max_stream_queue_bytes;
         auto stream = std::make_shared<detail::SseStream>(config, nullptr);
         stream->set_request_headers(copy_headers(req));
-        co_return co_await exchange(c, req, rpc, stream, std::move(message), false, true, no_headers());
+        co_return co_await exchange(c, req, rpc, stream, std::get<Request>(std::move(message)), false, true,
+                                    no_headers());
     }
 
     asio::awaitable<bool> handle_sessionless(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
@@ -1029,21 +1023,21 @@ private:
 
     // ---- exchanges and streams ------------------------------------------------------------
 
-    // Runs `message` on `rpc` and answers on this connection: JSON, or an SSE stream when
+    // Runs `request` on `rpc` and answers on this connection: JSON, or an SSE stream when
     // the handler streams (or the host asked for SSE). `headers(ok)` adds response headers
-    // once the reply's success is known.
+    // once the reply's success is known. A plain function returning pump's awaitable, like
+    // `route`: every reference argument lives in the caller's frame until it completes.
     asio::awaitable<bool> exchange(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
-                                   std::shared_ptr<detail::RpcSession> rpc, std::shared_ptr<detail::SseStream> stream,
-                                   Message message, bool priming, bool stateless,
-                                   const std::function<std::string(bool)>& headers) {
-        std::optional<RequestId> id;
-        if (const auto* r = std::get_if<Request>(&message)) id = r->id;
+                                   const std::shared_ptr<detail::RpcSession>& rpc,
+                                   const std::shared_ptr<detail::SseStream>& stream, Request request, bool priming,
+                                   bool stateless, const std::function<std::string(bool)>& headers) {
+        const RequestId id = request.id;
         if (options_.response_mode == ResponseMode::sse) stream->open();
         const std::uint64_t generation = stream->attach(waker(c, stream));
-        start_exchange(rpc, stream, std::move(message));
+        start_exchange(rpc, stream, std::move(request));
         std::function<void()> on_peer_closed;
-        if (stateless && id)
-            on_peer_closed = [rpc, request_id = *id] {
+        if (stateless)
+            on_peer_closed = [rpc, request_id = id] {
                 // Closing a stateless response stream cancels the request (2026-07-28).
                 asio::post(rpc->get_executor(), [rpc, request_id] { rpc->cancel_request(request_id); });
             };
@@ -1056,16 +1050,9 @@ private:
     // A request starts right here when this thread already runs the session's executor
     // (always under options.single_threaded), so its handler costs one spawn.
     static void start_exchange(const std::shared_ptr<detail::RpcSession>& rpc,
-                               const std::shared_ptr<detail::SseStream>& stream, Message message) {
-        if (!std::holds_alternative<Request>(message)) {
-            asio::co_spawn(rpc->get_executor(), rpc->async_handle(std::move(message), stream),
-                           // Holding `rpc` keeps the session state alive while its handler runs.
-                           [rpc, stream](const std::exception_ptr&, std::optional<std::string> reply) {
-                               stream->finish(std::move(reply));  // nullopt when the handler failed
-                           });
-            return;
-        }
-        asio::dispatch(rpc->get_executor(), [rpc, stream, request = std::move(std::get<Request>(message))]() mutable {
+                               const std::shared_ptr<detail::SseStream>& stream, Request request) {
+        // Holding `rpc` keeps the session state alive while its handler runs.
+        asio::dispatch(rpc->get_executor(), [rpc, stream, request = std::move(request)]() mutable {
             rpc->start_request(std::move(request), stream, [stream](std::optional<std::string> reply) {
                 stream->finish(std::move(reply));  // nullopt when the request was cancelled
             });
@@ -1077,33 +1064,33 @@ private:
     // reading, which would otherwise never complete (a mere cancel() can miss a write
     // between two of its write_some steps); the failed write ends the exchange (events
     // stay replayable).
-    std::function<void()> waker(const std::shared_ptr<Connection>& c, const std::shared_ptr<detail::SseStream>& stream) {
+    // Runs on the connection's executor: inline when the waker is called there already (a
+    // handler's reply or a broadcast on the only thread under options.single_threaded),
+    // else after a hop. Events for a parked pump then go straight to the socket.
+    static std::function<void()> waker(const std::shared_ptr<Connection>& c,
+                                       const std::shared_ptr<detail::SseStream>& stream) {
         std::weak_ptr<Connection> weak = c;
         std::weak_ptr<detail::SseStream> weak_stream = stream;
-        return [this, weak, weak_stream] {
+        return [weak, weak_stream] {
             auto conn = weak.lock();
             if (!conn) return;
-            const auto wake = [conn, weak_stream] {
+            const auto executor = conn->socket.get_executor();
+            asio::dispatch(executor, [conn = std::move(conn), weak_stream] {
                 if (auto s = weak_stream.lock(); s && s->overflowed()) {
                     std::error_code ignored;
                     conn->closing = true;
                     conn->socket.close(ignored);
+                } else if (write_directly(*conn)) {
+                    return;
                 }
                 conn->notify();
-            };
-            // On the only thread (a handler's reply or a broadcast from it): no hop needed,
-            // and events for a parked pump go straight to the socket.
-            if (options_.single_threaded && std::this_thread::get_id() == io_thread_) {
-                if (!write_directly(*conn)) wake();
-            } else {
-                asio::post(conn->socket.get_executor(), wake);
-            }
+            });
         };
     }
 
-    // Writes a parked pump's new events from the waker (single-threaded only): true when
-    // they all went out, so the pump sleeps on. Otherwise what was taken stays in
-    // `unsent` and the pump is woken to finish it (or to handle what take_events left).
+    // Writes a parked pump's new events from the waker, on the connection's executor:
+    // true when they all went out, so the pump sleeps on. Otherwise what was taken stays
+    // in `unsent` and the pump is woken to finish it (or to handle what take_events left).
     static bool write_directly(Connection& c) {
         if (!c.parked || c.closing || c.peer_closed || !c.unsent.empty()) return false;
         std::string events;
@@ -1205,16 +1192,16 @@ private:
                 co_return keep && !c->peer_closed && kind != StreamKind::legacy;
             }
             if (c->peer_closed) break;
-            if (options_.single_threaded) {
-                c->parked = true;
-                c->parked_chunked = req.version_minor >= 1;
-                c->parked_generation = generation;
-                c->parked_stream = &stream;
-            }
+            c->parked = true;
+            c->parked_chunked = req.version_minor >= 1;
+            c->parked_generation = generation;
+            c->parked_stream = &stream;
             const bool keep_alive_due = co_await wait_for_wake(c, options_.keep_alive_interval);
             c->parked = false;
             c->parked_stream = nullptr;
-            if (keep_alive_due && !c->peer_closed) {
+            // Not while write_directly left part of a chunk unsent: that goes out first (the
+            // keep-alive timer may have fired just before the write).
+            if (keep_alive_due && !c->peer_closed && c->unsent.empty()) {
                 out.clear();
                 std::string comment;
                 detail::append_sse_comment(comment, "keep-alive");
@@ -1299,7 +1286,8 @@ private:
 
     // ---- responses -------------------------------------------------------------------------
 
-    // Every response byte goes out here: `first` then `second`. The socket is
+    // Every response goes out here (the interim 100 Continue, written while a request is
+    // still being read, and write_directly's events are the exceptions): `first` then `second`. The socket is
     // non-blocking, so it sends at once and waits for the peer only when its window is
     // full (saves a reactor round trip per response). A failed write marks the peer gone.
     asio::awaitable<bool> send_pair(Connection& c, std::string_view first, std::string_view second) {
@@ -1496,7 +1484,6 @@ private:
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     Dispatcher* dispatcher_ = nullptr;
-    std::thread::id io_thread_{};
     bool loopback_ = true;
     std::vector<detail::Origin> allowed_origins_;
     std::atomic<bool> stopping_{false};

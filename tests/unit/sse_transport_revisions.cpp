@@ -274,6 +274,18 @@ TEST_CASE("sessions G1 G2 M1: the GET stream receives notify() and broadcast(); 
     REQUIRE(e);
     CHECK(e->json()["method"] == "notifications/prompts/list_changed");
 
+    // The filter may call back into the transport: the session table is not locked.
+    std::size_t seen = 0;
+    CHECK(s.transport->broadcast("notifications/resources/list_changed", nullptr,
+                                 [&](const mcpsse::SseSession& session) {
+                                     seen = s.transport->session_count();
+                                     return session.id() == sid;
+                                 }) == 1);
+    CHECK(seen == 2);
+    e = g.next_event();
+    REQUIRE(e);
+    CHECK(e->json()["method"] == "notifications/resources/list_changed");
+
     // Status map: one GET stream per session.
     HttpClient g2 = s.client();
     auto r = g2.request("GET", "/mcp", get_headers(sid));

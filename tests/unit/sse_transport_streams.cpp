@@ -442,3 +442,45 @@ TEST_CASE("SSE hygiene: the priming event carries retry:, idle streams get : kee
     CHECK_FALSE(g.next_event(std::chrono::milliseconds(300)));
     CHECK(g.comments() >= 3);
 }
+
+TEST_CASE("SSE hygiene: keep-alive comments never split an event written in part to a slow reader") {
+    TestServer s;
+    mcpsse::SseTransportOptions options;
+    options.keep_alive_interval = std::chrono::milliseconds(1);  // due at almost every wait
+    options.max_stream_queue_bytes = 64 * 1024 * 1024;           // lagging is not overflowing here
+    s.start(options);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    std::shared_ptr<mcpsse::SseSession> session;
+    s.transport->for_each_session([&](mcpsse::SseSession& x) {
+        if (x.id() == sid) session = x.shared_from_this();
+    });
+    REQUIRE(session);
+    HttpClient g(s.port(), 10s, 4096);  // a small receive buffer: writes stop part-way
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event());  // priming
+
+    // Events large enough to fill the socket buffers are written from the session's
+    // executor while the reader lags; every one must arrive whole, in order.
+    const std::string payload(24 * 1024, 'k');
+    constexpr int count = 400;
+    std::jthread sender([&] {  // joined however the test ends
+        for (int n = 1; n <= count; ++n) {
+            session->notify("notifications/message", {{"level", "info"}, {"data", payload}, {"n", n}});
+            if (n % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(700));
+        }
+    });
+    int expected = 1;
+    while (expected <= count) {
+        if (expected % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+        const auto e = g.next_event();
+        REQUIRE(e);
+        const json m = e->json();
+        REQUIRE(m.is_object());
+        CHECK(m["params"]["n"] == expected);
+        CHECK(m["params"]["data"].get<std::string>().size() == payload.size());
+        ++expected;
+    }
+}

@@ -32,8 +32,8 @@ struct HttpField {
 /// A parsed HTTP/1.0 or HTTP/1.1 request (RFC 9112 §3).
 ///
 /// `method`, `target` and every `HttpField` are views into a header block the request
-/// owns (one heap allocation per request, made by `HttpRequestParser` when the header
-/// section is complete), so they stay valid independently of the connection's read
+/// owns (copied in by `HttpRequestParser` when the header section is complete, into
+/// storage a recycled request already has when it is large enough), so they stay valid independently of the connection's read
 /// buffer, across moves of the request, and are rebased on copy. `body` holds the
 /// decoded body (chunked framing removed). Thread-safety: a plain value.
 struct HttpRequest {

@@ -146,20 +146,22 @@ public:
         return out;
     }
 
+    /// Storage kept for reuse per part of a request (header block, field vector, body), in
+    /// bytes; larger parts are freed by `reset` and `recycle`.
+    static constexpr std::size_t max_reused_bytes = 16 * 1024;
+
     /// Hands back a request `release` returned, once its user is done with it: the next
-    /// request reuses its storage (header block, field vector and body, up to 16 KiB
-    /// each), so a keep-alive connection's requests allocate nothing for them. Resets
-    /// the parser like `reset`.
+    /// request reuses its storage (each part up to `max_reused_bytes`), so a keep-alive
+    /// connection's requests allocate nothing for them. Resets the parser like `reset`.
     void recycle(HttpRequest&& done) noexcept {
-        reset();
         request_ = std::move(done);
-        request_.clear_for_reuse(16 * 1024);
+        reset();
     }
 
     /// Forgets any partial request and error; the limits are kept, and so is the storage
-    /// of the request being parsed.
+    /// of the request being parsed (up to `max_reused_bytes` per part).
     void reset() noexcept {
-        request_.clear_for_reuse(16 * 1024);
+        request_.clear_for_reuse(max_reused_bytes);
         phase_ = Phase::head;
         error_ = {};
         scan_pos_ = 0;
