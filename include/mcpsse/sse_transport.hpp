@@ -1091,15 +1091,26 @@ private:
     // Writes a parked pump's new events from the waker, on the connection's executor:
     // true when they all went out, so the pump sleeps on. Otherwise what was taken stays
     // in `unsent` and the pump is woken to finish it (or to handle what take_events left).
+    // The events are taken by swapping buffers and sent with a gather write (chunk
+    // header, events, CRLF); only a remainder is copied, into `unsent`.
     static bool write_directly(Connection& c) {
         if (!c.parked || c.closing || c.peer_closed || !c.unsent.empty()) return false;
         std::string events;
         if (!c.parked_stream->take_events(c.parked_generation, events)) return false;
         if (events.empty()) return true;
-        append_body(c.unsent, events, c.parked_chunked);
+        std::string header;  // "<hex size>\r\n" fits the small-string buffer
+        if (c.parked_chunked) detail::append_chunk_header(header, events.size());
+        const std::string_view trailer = c.parked_chunked ? std::string_view("\r\n") : std::string_view();
+        const std::array<asio::const_buffer, 3> buffers{asio::buffer(header), asio::buffer(events),
+                                                        asio::buffer(trailer)};
         std::error_code ec;
-        const std::size_t sent = c.socket.write_some(asio::buffer(c.unsent), ec);
-        if (!ec) c.unsent.erase(0, sent);
+        std::size_t sent = c.socket.write_some(buffers, ec);
+        if (ec) sent = 0;
+        for (const std::string_view part : {std::string_view(header), std::string_view(events), trailer}) {
+            const std::size_t skip = std::min(sent, part.size());
+            sent -= skip;
+            c.unsent.append(part.substr(skip));
+        }
         return c.unsent.empty();
     }
 

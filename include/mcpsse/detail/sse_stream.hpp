@@ -204,8 +204,12 @@ public:
     bool take_events(std::uint64_t generation, std::string& out) {
         std::lock_guard lock(mutex_);
         if (generation != generation_ || finished_ || overflowed_ || drop_ || !opened_) return false;
-        out += queue_;
-        queue_.clear();
+        if (out.empty()) {
+            out.swap(queue_);  // no copy: the stream refills the caller's (empty) buffer
+        } else {
+            out += queue_;
+            queue_.clear();
+        }
         wake_pending_ = false;
         return true;
     }
