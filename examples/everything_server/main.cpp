@@ -19,6 +19,7 @@
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -604,13 +605,16 @@ struct Settings {
     bool stateless = false;
     bool stdio = false;
     unsigned threads = 1;
+    bool share_nothing = false;
 };
 
 void usage(std::FILE* out) {
-    std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N] [--stateless] [--stdio] [--help]\n"
+    std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N [--share-nothing]] [--stateless]\n"
+               "                         [--stdio] [--help]\n"
                "  --host ADDR   address to bind (default 127.0.0.1)\n"
                "  --port N      TCP port (default 3000; 0 picks a free one)\n"
                "  --threads N   threads running the server (default 1, at most 64)\n"
+               "  --share-nothing  one io_context per thread; requests run on their connection's thread\n"
                "  --stateless   serve the session-based revisions without sessions\n"
                "  --stdio       serve MCP on standard input/output instead of HTTP\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
@@ -635,6 +639,8 @@ std::optional<Settings> parse(int argc, char** argv) {
             const long threads = std::strtol(argv[++i], nullptr, 10);
             if (threads < 1 || threads > 64) return std::nullopt;
             settings.threads = static_cast<unsigned>(threads);
+        } else if (arg == "--share-nothing") {
+            settings.share_nothing = true;
         } else if (arg == "--stateless") {
             settings.stateless = true;
         } else if (arg == "--stdio") {
@@ -656,11 +662,13 @@ void report(std::exception_ptr error, int& status) {
     }
 }
 
+// Runs `runners[0]` on this thread and each other entry on a thread of its own (one
+// context may appear several times: several threads run it).
 template <class Transport>
-int serve(asio::io_context& io, unsigned threads, Transport& transport, mcpsse::Dispatcher& dispatcher,
+int serve(const std::vector<asio::io_context*>& runners, Transport& transport, mcpsse::Dispatcher& dispatcher,
           mcpsse::Server& server) {
     int status = 0;
-    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::signal_set signals(*runners.front(), SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int) {
         if (ec) return;
         server.close_listeners();
@@ -671,8 +679,8 @@ int serve(asio::io_context& io, unsigned threads, Transport& transport, mcpsse::
         signals.cancel();
     });
     std::vector<std::thread> extra;
-    for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
-    io.run();
+    for (std::size_t i = 1; i < runners.size(); ++i) extra.emplace_back([io = runners[i]] { io->run(); });
+    runners.front()->run();
     for (auto& thread : extra) thread.join();
     return status;
 }
@@ -703,19 +711,31 @@ int main(int argc, char** argv) {
     add_prompts(server);
     server.install(dispatcher);
 
-    // serve() runs `io` on this thread and threads - 1 more.
-    asio::io_context io{static_cast<int>(settings->threads)};
+    // Threads and contexts: one context run by every thread (strands serialize each
+    // connection and session), or with --share-nothing one context per thread.
+    const unsigned threads = settings->stdio ? 1 : settings->threads;
+    const bool share_nothing = settings->share_nothing && !settings->stdio;
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<asio::io_context*> runners;
+    std::vector<asio::any_io_executor> executors;
+    for (unsigned i = 0; i < (share_nothing ? threads : 1); ++i) {
+        contexts.push_back(std::make_unique<asio::io_context>(share_nothing ? 1 : static_cast<int>(threads)));
+        executors.push_back(contexts.back()->get_executor());
+    }
+    for (unsigned i = 0; i < threads; ++i) runners.push_back(contexts[share_nothing ? i : 0].get());
     try {
         if (settings->stdio) {
-            mcpsse::StdioTransport<asio::any_io_executor> transport{io.get_executor()};
-            return serve(io, 1, transport, dispatcher, server);
+            mcpsse::StdioTransport<asio::any_io_executor> transport{executors.front()};
+            return serve(runners, transport, dispatcher, server);
         }
         mcpsse::SseTransportOptions http;
         http.host = settings->host;
         http.port = settings->port;
         http.stateless = settings->stateless;
-        http.single_threaded = settings->threads == 1;  // no strands needed when one thread runs `io`
-        mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
+        http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
+        mcpsse::SseTransport<asio::any_io_executor> transport =
+            share_nothing ? mcpsse::SseTransport<asio::any_io_executor>{executors, http}
+                          : mcpsse::SseTransport<asio::any_io_executor>{executors.front(), http};
         // Change notifications for session-based clients go to their standalone streams.
         server.on_change([&transport, &server](const std::string& method, const json& params) {
             if (method == "notifications/resources/updated") {
@@ -727,7 +747,7 @@ int main(int argc, char** argv) {
         });
         std::fprintf(stderr, "everything_server: listening on http://%s:%u/mcp\n", settings->host.c_str(),
                      static_cast<unsigned>(transport.local_port()));
-        return serve(io, settings->threads, transport, dispatcher, server);
+        return serve(runners, transport, dispatcher, server);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "everything_server: %s\n", e.what());
         return 1;

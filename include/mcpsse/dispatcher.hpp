@@ -66,7 +66,9 @@ public:
     /// A request handler: receives `params` (an empty object when the request had none)
     /// and the request's context; returns the `result` member. Throwing `RpcError`
     /// answers with that error; any other exception answers `internal_error` (-32603).
-    /// Handlers of one session run on that session's strand.
+    /// Handlers of one session run on that session's strand, except in
+    /// `SseTransport`'s share-nothing mode, where each runs on its request's connection's
+    /// thread and handlers of one session may run at the same time.
     using RequestHandler =
         std::function<asio::awaitable<nlohmann::json>(nlohmann::json params, RequestContext& context)>;
     /// A notification handler; its exceptions are swallowed (notifications get no reply).

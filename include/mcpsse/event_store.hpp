@@ -31,7 +31,9 @@ using EventId = detail::EventId;
 ///   `id.sequence`, in order; return false when the store cannot replay from `id`
 ///   (unknown session, or events after `id` were already evicted), true otherwise;
 /// - `erase(session_id)`: forget the session's events (the session ended).
-/// `SseTransport` calls `append` on the session's strand before the event is written.
+/// `SseTransport` calls `append` from the thread that sends the event, before it is
+/// written; one stream's events are appended in order, but different streams of one
+/// session may append at once (from several threads in share-nothing mode).
 template <class S>
 concept EventStore = requires(S& store, const std::string& session_id, EventId id, std::string message,
                               const std::function<void(EventId, std::string_view)>& visit) {

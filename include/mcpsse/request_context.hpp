@@ -30,8 +30,10 @@ struct InFlight;
 /// relate to (MCP Streamable HTTP: the POST's SSE stream; stdio: standard output), so
 /// a session never sends one message on two streams (MCP M1).
 ///
-/// Thread-safety: use it (and its copies) only on the session's strand, where handlers
-/// run; do not use it from other threads.
+/// Thread-safety: use it (and its copies) only on the executor its handler runs on (the
+/// session's strand, or in `SseTransport`'s share-nothing mode the connection's thread);
+/// do not use it from other threads. Contexts of different requests may be used on
+/// different threads at once.
 class RequestContext {
 public:
     /// The id of the request; empty for a notification.

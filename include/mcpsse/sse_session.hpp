@@ -27,8 +27,9 @@ namespace mcpsse {
 /// Hosts meet it in `SseTransportOptions::on_session_open`/`on_session_close` and
 /// through `SseTransport::for_each_session`.
 ///
-/// Thread-safety: `id()`, `legacy()` and `notify()` are safe from any thread; the
-/// JSON-RPC state is only touched on the session's strand.
+/// Thread-safety: `id()`, `legacy()`, `notify()` and `send_serialized()` are safe from
+/// any thread, as are the members used by the transport; handlers reach the JSON-RPC
+/// state through their `RequestContext`.
 class SseSession : public std::enable_shared_from_this<SseSession> {
 public:
     /// Creates a session; used by `SseTransport`.
@@ -80,26 +81,43 @@ public:
     /// The session's event log (null for legacy sessions).
     [[nodiscard]] const std::shared_ptr<detail::EventLog>& event_log() const noexcept { return log_; }
 
-    /// Creates a stream with the next stream number and registers it for resumption.
+    /// Creates a stream with the next stream number. A standalone stream is registered
+    /// for resumption at once; a lazy (POST) stream by `register_stream` once its SSE head
+    /// is written, so a POST answered as plain JSON takes no lock of the session.
+    /// Thread-safe.
     std::shared_ptr<detail::SseStream> open_stream(detail::SseStreamConfig config) {
-        std::lock_guard lock(mutex_);
-        config.number = legacy_ || !log_ ? 0 : ++next_stream_;
+        config.number = legacy_ || !log_ ? 0 : next_stream_.fetch_add(1, std::memory_order_relaxed) + 1;
         auto stream = std::make_shared<detail::SseStream>(config, legacy_ ? nullptr : log_);
-        if (config.number != 0) streams_[config.number] = stream;
-        prune_locked();
+        if (config.number != 0 && !config.lazy) register_stream(stream);
         return stream;
     }
 
+    /// Makes `stream` (one of this session's `open_stream`s) resumable: a `Last-Event-ID`
+    /// into it can take it over while it runs (MCP Streamable HTTP, resumability and
+    /// redelivery; checklist R3/R4). A session that has ended closes the stream instead.
+    /// Thread-safe.
+    void register_stream(const std::shared_ptr<detail::SseStream>& stream) {
+        if (stream->number() == 0) return;
+        {
+            std::lock_guard lock(mutex_);
+            if (!ended_) {
+                streams_[stream->number()] = stream;
+                prune_locked();
+                return;
+            }
+        }
+        stream->close();
+    }
+
     /// Ends a POST exchange begun with `begin_activity` on `stream` (one of this
-    /// session's `open_stream`s). When the stream has finished it also leaves the
-    /// resumption table, so its memory (allocated together with the table's weak
-    /// reference) is freed now rather than at the next prune: a `Last-Event-ID` into it
-    /// is then answered from the event log alone, which holds all of its events (MCP
-    /// Streamable HTTP, resumability and redelivery; checklist R3/R4). A stream still
-    /// running (its connection left) stays resumable. Thread-safe; throws nothing but
-    /// `std::system_error` from the mutex.
+    /// session's `open_stream`s). When the stream was registered and has finished it
+    /// also leaves the resumption table, so its memory (allocated together with the
+    /// table's weak reference) is freed now rather than at the next prune: a
+    /// `Last-Event-ID` into it is then answered from the event log alone, which holds
+    /// all of its events (R3/R4). A stream still running (its connection left) stays
+    /// resumable. Thread-safe; throws nothing but `std::system_error` from the mutex.
     void end_exchange(const detail::SseStream& stream) {
-        if (stream.finished()) {
+        if (stream.number() != 0 && stream.opened() && stream.finished()) {
             std::lock_guard lock(mutex_);
             streams_.erase(stream.number());
         }
@@ -204,7 +222,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams_;
     std::shared_ptr<detail::SseStream> standalone_;
-    std::uint64_t next_stream_ = 0;
+    std::atomic<std::uint64_t> next_stream_{0};
     std::atomic<std::int64_t> last_activity_{0};
     std::atomic<int> active_{0};
     bool ended_ = false;

@@ -27,6 +27,8 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/prefer.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/dispatch.hpp>
@@ -45,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,7 +84,10 @@ namespace mcpsse {
 /// Threads: one coroutine per connection on its own strand, one strand per session;
 /// safe on an `io_context` run by any number of threads. With
 /// `options.single_threaded` (one thread runs the context) the strands are skipped.
-/// No thread per connection.
+/// Share-nothing mode (the constructor taking several executors, one per thread)
+/// spreads connections over one-thread contexts and runs each request on its
+/// connection's thread, so requests of one session run concurrently. No thread per
+/// connection.
 ///
 /// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`.
 /// The transport, its dispatcher and its store must outlive the run. `stop()` is safe
@@ -99,10 +105,35 @@ public:
     /// address errors surface here). Throws `std::system_error` when the address cannot
     /// be bound, and `std::invalid_argument` for an unparsable `allowed_origins` entry.
     explicit SseTransport(const executor_type& executor, SseTransportOptions options = {}, Store store = Store{})
-        : executor_(executor),
+        : SseTransport(std::vector<executor_type>{executor}, false, std::move(options), std::move(store)) {}
+
+    /// Share-nothing mode: creates the transport over `executors`, one per thread, each
+    /// of whose execution contexts exactly one thread runs (e.g. one `asio::io_context`
+    /// per thread, each with its own `run()`); running one on two threads is a data race.
+    /// The first executor accepts and runs the transport's own timers; accepted
+    /// connections are dealt to the executors in turn and stay there, and each request
+    /// runs on its connection's thread with no strand. Requests of one session may then
+    /// run concurrently, so handlers must be safe for that (`Server` is; the JSON-RPC
+    /// state is guarded by a mutex); notifications, batches and legacy HTTP+SSE requests
+    /// still run on the session's executor (that of the connection that created it).
+    /// The transport keeps every context from running out of work until `async_run`
+    /// completes. `options.single_threaded` is implied. Throws `std::invalid_argument`
+    /// when `executors` is empty, else as the one-executor constructor.
+    SseTransport(const std::vector<executor_type>& executors, SseTransportOptions options = {}, Store store = Store{})
+        : SseTransport(non_empty(executors), true, std::move(options), std::move(store)) {}
+
+private:
+    static const std::vector<executor_type>& non_empty(const std::vector<executor_type>& executors) {
+        if (executors.empty()) throw std::invalid_argument("mcpsse: SseTransport needs at least one executor");
+        return executors;
+    }
+
+    SseTransport(const std::vector<executor_type>& executors, bool share_nothing, SseTransportOptions options,
+                 Store store)
+        : executor_(executors.front()),
           options_(std::move(options)),
           store_(std::move(store)),
-          acceptor_(asio::make_strand(asio::any_io_executor(executor))),
+          acceptor_(asio::make_strand(asio::any_io_executor(executor_))),
           stop_timer_(acceptor_.get_executor()),
           reap_timer_(acceptor_.get_executor()) {
         const auto address = asio::ip::make_address(options_.host);
@@ -117,8 +148,14 @@ public:
             if (!parsed) throw std::invalid_argument("mcpsse: invalid allowed origin: " + origin);
             allowed_origins_.push_back(std::move(*parsed));
         }
+        share_nothing_ = share_nothing;
+        if (share_nothing_) {
+            options_.single_threaded = true;
+            for (const auto& executor : executors) connection_executors_.emplace_back(executor);
+        }
     }
 
+public:
     SseTransport(const SseTransport&) = delete;
     SseTransport& operator=(const SseTransport&) = delete;
 
@@ -137,9 +174,14 @@ public:
     [[nodiscard]] Store& event_store() noexcept { return store_; }
 
     /// Serves MCP with `dispatcher` until `stop()`. Completion signature
-    /// `void(std::exception_ptr)`; null after a clean stop. Start it at most once.
+    /// `void(std::exception_ptr)`; null after a clean stop. Start it at most once. In
+    /// share-nothing mode every executor's context counts outstanding work from this
+    /// call until the run completes, so each thread's `run()` returns only after that.
     template <class CompletionToken>
     auto async_run(Dispatcher& dispatcher, CompletionToken&& token) {
+        // Share-nothing mode: no context may run out of work before the first accept.
+        for (const auto& executor : connection_executors_)
+            busy_.push_back(asio::prefer(executor, asio::execution::outstanding_work.tracked));
         return asio::co_spawn(acceptor_.get_executor(), run(dispatcher), std::forward<CompletionToken>(token));
     }
 
@@ -260,10 +302,15 @@ private:
 
     asio::awaitable<void> run(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
+        // However the run ends, the contexts may then run out of work.
+        struct ReleaseWork {
+            std::vector<asio::any_io_executor>& work;
+            ~ReleaseWork() { work.clear(); }
+        } release_work{busy_};
         asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
         while (!stopping_) {
             std::error_code ec;
-            tcp::socket socket = co_await acceptor_.async_accept(serial_executor(),
+            tcp::socket socket = co_await acceptor_.async_accept(connection_executor(),
                 asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 if (stopping_ || ec == asio::error::operation_aborted) break;
@@ -337,6 +384,19 @@ private:
         return asio::any_io_executor(asio::make_strand(any));
     }
 
+    // The executor of a new connection: the next one in turn (share-nothing mode), else
+    // a serializing one.
+    asio::any_io_executor connection_executor() {
+        if (connection_executors_.empty()) return serial_executor();
+        return connection_executors_[next_executor_++ % connection_executors_.size()];
+    }
+
+    // The executor of a new session's (or stateless request's) JSON-RPC state: in
+    // share-nothing mode that of the connection creating it, else a serializing one.
+    asio::any_io_executor session_executor(Connection& c) const {
+        return share_nothing_ ? c.socket.get_executor() : serial_executor();
+    }
+
     void for_each_session_locked_copy(const std::function<void(SseSession&)>& visit) { for_each_session(visit); }
 
     void for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& visit) {
@@ -376,11 +436,11 @@ private:
         return it == sessions_.end() ? nullptr : it->second;
     }
 
-    std::shared_ptr<SseSession> create_session(bool legacy) {
+    std::shared_ptr<SseSession> create_session(Connection& c, bool legacy) {
         auto id = detail::make_session_id();
         auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_, id);
         auto session = std::make_shared<SseSession>(id, legacy, std::move(log));
-        session->set_rpc(std::make_shared<detail::RpcSession>(serial_executor(),
+        session->set_rpc(std::make_shared<detail::RpcSession>(session_executor(c),
                                                               *dispatcher_, nullptr, id));
         return session;
     }
@@ -473,8 +533,8 @@ private:
                     keep = co_await reply_error(*c, *request, 409, std::nullopt, error_code::invalid_request,
                                                 "Conflict: this stream is already being received");
                 } else {
-                    keep = co_await pump(c, *request, *plan.stream, generation, plan.kind, plan.priming && !resume,
-                                         std::move(plan.prefix), no_headers(), false, {});
+                    keep = co_await pump(c, *request, plan.stream, generation, plan.kind, plan.priming && !resume,
+                                         std::move(plan.prefix), no_headers(), false, {}, nullptr);
                 }
                 plan.session->end_activity();
                 if (plan.end_session) end_session(plan.session);
@@ -763,7 +823,8 @@ private:
         auto stream = session ? session->open_stream(config) : std::make_shared<detail::SseStream>(config, nullptr);
         const bool priming = session && version.compare(protocol_version::v2025_11_25) >= 0;
         if (session) session->begin_activity();
-        const bool keep = co_await exchange(c, req, rpc, stream, std::get<Request>(std::move(message)), priming, false,
+        const bool keep = co_await exchange(c, req, rpc, stream, session.get(), std::get<Request>(std::move(message)),
+                                            priming, false,
                                             no_headers());
         if (session) session->end_exchange(*stream);
         co_return keep;
@@ -775,7 +836,7 @@ private:
             co_return co_await write_json(*c, req, 503,
                                           error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
                                           "Retry-After: 5\r\n");
-        auto session = create_session(false);
+        auto session = create_session(*c, false);
         detail::SseStreamConfig config;
         config.lazy = true;
         config.max_queue_bytes = options_.max_stream_queue_bytes;
@@ -793,7 +854,8 @@ private:
             return "Mcp-Session-Id: " + session->id() + "\r\n";
         };
         const bool keep =
-            co_await exchange(c, req, session->rpc(), stream, std::get<Request>(std::move(message)), false, false,
+            co_await exchange(c, req, session->rpc(), stream, session.get(), std::get<Request>(std::move(message)),
+                              false, false,
                               session_header);
         session->end_exchange(*stream);
         if (!registered) session->end();
@@ -844,7 +906,7 @@ private:
         if (standalone->attached())
             co_return co_await reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                            "Conflict: this session already has an open GET stream");
-        asio::post(rpc->get_executor(), [rpc, standalone] { rpc->set_default_sink(standalone); });
+        rpc->set_default_sink(standalone);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
         c->plan = StreamPlan{std::move(standalone), StreamKind::standalone, resume_after, priming, {}, session, false};
@@ -896,8 +958,7 @@ private:
         if (auto mismatch = check_request_headers(req, message))
             co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
 
-        auto rpc = std::make_shared<detail::RpcSession>(serial_executor(),
-                                                        *dispatcher_, nullptr);
+        auto rpc = std::make_shared<detail::RpcSession>(session_executor(*c), *dispatcher_, nullptr);
         rpc->set_protocol_version(*meta_version);
         rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));
         if (const auto info = meta->find("io.modelcontextprotocol/clientInfo"); info != meta->end())
@@ -917,7 +978,7 @@ private:
         config.max_queue_bytes = options_.max_stream_queue_bytes;
         auto stream = std::make_shared<detail::SseStream>(config, nullptr);
         stream->set_request_headers(copy_headers(req));
-        co_return co_await exchange(c, req, rpc, stream, std::get<Request>(std::move(message)), false, true,
+        co_return co_await exchange(c, req, rpc, stream, nullptr, std::get<Request>(std::move(message)), false, true,
                                     no_headers());
     }
 
@@ -926,8 +987,7 @@ private:
         if (header_version && !dispatcher_->supports_protocol_version(*header_version))
             co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                            "Bad Request: unsupported MCP-Protocol-Version");
-        auto rpc = std::make_shared<detail::RpcSession>(serial_executor(),
-                                                        *dispatcher_, nullptr);
+        auto rpc = std::make_shared<detail::RpcSession>(session_executor(*c), *dispatcher_, nullptr);
         rpc->set_protocol_version(header_version ? std::string(*header_version)
                                                  : std::string(protocol_version::v2025_03_26));
         co_return co_await answer_post(c, req, std::move(rpc), nullptr, std::move(parsed));
@@ -973,13 +1033,12 @@ private:
             co_return co_await write_json(*c, req, 503,
                                           error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
                                           "Retry-After: 5\r\n");
-        auto session = create_session(true);
+        auto session = create_session(*c, true);
         auto stream = session->standalone_stream(options_.max_stream_queue_bytes);
         const auto& rpc = session->rpc();
-        asio::post(rpc->get_executor(), [rpc, stream] {
-            rpc->set_default_sink(stream);
-            rpc->set_protocol_version(std::string(protocol_version::v2024_11_05));
-        });
+        // Before registration: no other thread can reach the session yet.
+        rpc->set_default_sink(stream);
+        rpc->set_protocol_version(std::string(protocol_version::v2024_11_05));
         if (!register_session(session)) {
             session->end();
             co_return co_await write_json(*c, req, 503,
@@ -1024,38 +1083,49 @@ private:
     // ---- exchanges and streams ------------------------------------------------------------
 
     // Runs `request` on `rpc` and answers on this connection: JSON, or an SSE stream when
-    // the handler streams (or the host asked for SSE). `headers(ok)` adds response headers
+    // the handler streams (or the host asked for SSE); an SSE answer becomes resumable in
+    // `session` (null: none) once its head is written. `headers(ok)` adds response headers
     // once the reply's success is known. A plain function returning pump's awaitable, like
     // `route`: every reference argument lives in the caller's frame until it completes.
     asio::awaitable<bool> exchange(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
                                    const std::shared_ptr<detail::RpcSession>& rpc,
-                                   const std::shared_ptr<detail::SseStream>& stream, Request request, bool priming,
-                                   bool stateless, const std::function<std::string(bool)>& headers) {
+                                   const std::shared_ptr<detail::SseStream>& stream, SseSession* session,
+                                   Request request, bool priming, bool stateless,
+                                   const std::function<std::string(bool)>& headers) {
         const RequestId id = request.id;
         if (options_.response_mode == ResponseMode::sse) stream->open();
         const std::uint64_t generation = stream->attach(waker(c, stream));
-        start_exchange(rpc, stream, std::move(request));
+        start_exchange(*c, rpc, stream, std::move(request));
         std::function<void()> on_peer_closed;
         if (stateless)
             on_peer_closed = [rpc, request_id = id] {
                 // Closing a stateless response stream cancels the request (2026-07-28).
-                asio::post(rpc->get_executor(), [rpc, request_id] { rpc->cancel_request(request_id); });
+                rpc->cancel_request(request_id);
             };
-        return pump(c, req, *stream, generation, StreamKind::post, priming, {}, headers, stateless,
-                                std::move(on_peer_closed));
+        return pump(c, req, stream, generation, StreamKind::post, priming, {}, headers, stateless,
+                    std::move(on_peer_closed), session);
     }
 
-    // Runs the handler on the session's executor; its reply finishes `stream`. (A plain
-    // function, not a coroutine: GCC 12 mishandles a lambda temporary built inside one.)
-    // A request starts right here when this thread already runs the session's executor
-    // (always under options.single_threaded), so its handler costs one spawn.
-    static void start_exchange(const std::shared_ptr<detail::RpcSession>& rpc,
-                               const std::shared_ptr<detail::SseStream>& stream, Request request) {
-        // Holding `rpc` keeps the session state alive while its handler runs.
+    // Finishes a request's stream with its reply (nullopt when the request was cancelled).
+    struct FinishStream {
+        std::shared_ptr<detail::SseStream> stream;
+        void operator()(std::optional<std::string> reply) const { stream->finish(std::move(reply)); }
+    };
+
+    // Runs the handler; its reply finishes `stream`. In share-nothing mode it runs here,
+    // on the connection's thread; otherwise on the session's executor, starting right
+    // here when this thread already runs that (always under options.single_threaded),
+    // so a handler costs one spawn. (A plain function, not a coroutine: GCC 12
+    // mishandles a lambda temporary built inside one.) The spawned handler holds `rpc`,
+    // which keeps the session state alive while it runs.
+    void start_exchange(Connection& c, const std::shared_ptr<detail::RpcSession>& rpc,
+                        const std::shared_ptr<detail::SseStream>& stream, Request request) const {
+        if (share_nothing_) {
+            rpc->start_request(std::move(request), stream, FinishStream{stream}, c.socket.get_executor());
+            return;
+        }
         asio::dispatch(rpc->get_executor(), [rpc, stream, request = std::move(request)]() mutable {
-            rpc->start_request(std::move(request), stream, [stream](std::optional<std::string> reply) {
-                stream->finish(std::move(reply));  // nullopt when the request was cancelled
-            });
+            rpc->start_request(std::move(request), stream, FinishStream{stream});
         });
     }
 
@@ -1115,11 +1185,15 @@ private:
     }
 
     // Writes what `stream` produces until it finishes, the peer leaves, or the server stops.
-    asio::awaitable<bool> pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req, detail::SseStream& stream,
-                               std::uint64_t generation,
+    // A POST's stream becomes resumable in `session` (if any) when its SSE head goes out:
+    // before that no client can hold one of its event ids, and a stream answered as
+    // plain JSON never costs the session's lock.
+    asio::awaitable<bool> pump(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
+                               const std::shared_ptr<detail::SseStream>& stream_ptr, std::uint64_t generation,
                                StreamKind kind, bool priming, std::string prefix,
                                const std::function<std::string(bool)>& headers, bool map_status,
-                               std::function<void()> on_peer_closed) {
+                               std::function<void()> on_peer_closed, SseSession* session) {
+        detail::SseStream& stream = *stream_ptr;
         bool head_written = false;
         bool keep = true;
         c->peer_closed = false;
@@ -1167,6 +1241,7 @@ private:
                 body += batch.bytes;
                 append_body(out, body, req.version_minor >= 1);
                 head_written = true;
+                if (session) session->register_stream(stream_ptr);
                 if (!co_await send(*c, out)) break;
                 start_detector(c);
             } else if (!batch.bytes.empty()) {
@@ -1497,6 +1572,10 @@ private:
     Dispatcher* dispatcher_ = nullptr;
     bool loopback_ = true;
     std::vector<detail::Origin> allowed_origins_;
+    bool share_nothing_ = false;
+    std::vector<asio::any_io_executor> connection_executors_;  // share-nothing mode only
+    std::size_t next_executor_ = 0;                            // on the acceptor's strand
+    std::vector<asio::any_io_executor> busy_;  // outstanding work on each, from async_run to the run's end
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> connection_count_{0};
     mutable std::mutex sessions_mutex_;

@@ -53,6 +53,7 @@ struct SseTransportOptions {
     /// safe from other threads. Running the context on more than one thread with this
     /// set is a data race. Default false (strands: any number of threads). No error is
     /// reported either way; this is a threading contract with Asio, not an MCP feature.
+    /// The share-nothing constructor of `SseTransport` (one context per thread) sets it.
     bool single_threaded = false;
     /// How POSTs carrying a request are answered.
     ResponseMode response_mode = ResponseMode::json_unless_streaming;

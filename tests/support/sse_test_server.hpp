@@ -99,11 +99,15 @@ inline void add_test_tools(mcpsse::Dispatcher& d, Probe& probe) {
     });
 }
 
-/// An SseTransport served by `threads` threads on its own io_context.
+/// An SseTransport served by `threads` threads on its own io_context. With
+/// MCPSSE_TEST_SHARE_NOTHING set (and one thread asked for), the transport runs in
+/// share-nothing mode on `io` and `io2`, one thread each, so connections alternate
+/// between two threads.
 struct TestServer {
     Probe probe;
     mcpsse::Dispatcher dispatcher;
     asio::io_context io;
+    asio::io_context io2;  // share-nothing mode only
     std::optional<Transport> transport;
     std::promise<std::exception_ptr> done;
     std::shared_future<std::exception_ptr> finished = done.get_future().share();
@@ -115,14 +119,22 @@ struct TestServer {
     void start(mcpsse::SseTransportOptions options = {}, int thread_count = 1,
                mcpsse::InMemoryEventStore store = mcpsse::InMemoryEventStore{}) {
         options.port = 0;
-        // The suites run twice: with strands, and (this variable set, one thread) without.
+        // The suites run three times: with strands, and (one thread asked for, a variable
+        // set) without them on one thread, or share-nothing on two.
         if (thread_count == 1 && std::getenv("MCPSSE_TEST_SINGLE_THREADED") != nullptr) options.single_threaded = true;
+        const bool share_nothing = thread_count == 1 && std::getenv("MCPSSE_TEST_SHARE_NOTHING") != nullptr;
         if (!options.on_session_open) options.on_session_open = [this](mcpsse::SseSession&) { ++probe.opened; };
         if (!options.on_session_close) options.on_session_close = [this](mcpsse::SseSession&) { ++probe.closed; };
-        transport.emplace(io.get_executor(), std::move(options), std::move(store));
+        if (share_nothing) {
+            const std::vector<asio::any_io_executor> executors{io.get_executor(), io2.get_executor()};
+            transport.emplace(executors, std::move(options), std::move(store));
+        } else {
+            transport.emplace(io.get_executor(), std::move(options), std::move(store));
+        }
         port_ = transport->local_port();
         transport->async_run(dispatcher, [this](std::exception_ptr e) { done.set_value(e); });
         for (int i = 0; i < thread_count; ++i) threads.emplace_back([this] { io.run(); });
+        if (share_nothing) threads.emplace_back([this] { io2.run(); });
     }
 
     /// The bound port (kept: `local_port()` needs the open acceptor, closed by stop).
@@ -140,7 +152,10 @@ struct TestServer {
         if (threads.empty()) return true;
         transport->stop();
         const bool ok = run_finished(timeout);
-        if (!ok) io.stop();
+        if (!ok) {
+            io.stop();
+            io2.stop();
+        }
         for (auto& t : threads) t.join();
         threads.clear();
         return ok;

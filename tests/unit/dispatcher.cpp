@@ -6,15 +6,24 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using nlohmann::json;
@@ -518,4 +527,151 @@ TEST_CASE("start_request answers at once when no handler runs, otherwise once th
     CHECK(done[2]["id"] == 3);
     CHECK(done[2]["result"]["slow"] == true);
     CHECK(h.session->in_flight_count() == 0);
+}
+
+// ---- requests started on another executor (SseTransport's share-nothing mode) ----------
+
+namespace {
+
+// A sink safe from any thread that lets the test wait for a message.
+class SharedSink final : public mcpsse::detail::MessageSink {
+public:
+    bool send(std::string message) override {
+        std::lock_guard lock(mutex_);
+        sent_.push_back(json::parse(message));
+        changed_.notify_all();
+        return true;
+    }
+    bool accepts_requests() const noexcept override { return true; }
+    // The first message whose `method` is `method`, waiting up to 5 s for it.
+    std::optional<json> wait_for(const std::string& method) {
+        std::unique_lock lock(mutex_);
+        std::optional<json> found;
+        changed_.wait_for(lock, 5s, [&] {
+            for (const auto& m : sent_)
+                if (m.value("method", "") == method) return found = m, true;
+            return false;
+        });
+        return found;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<json> sent_;
+};
+
+// Two contexts on two threads: the session's, and another one requests are started on.
+struct TwoContexts {
+    asio::io_context session_io;
+    asio::io_context other_io;
+    asio::executor_work_guard<asio::io_context::executor_type> session_work{session_io.get_executor()};
+    asio::executor_work_guard<asio::io_context::executor_type> other_work{other_io.get_executor()};
+    std::thread session_thread{[this] { session_io.run(); }};
+    std::thread other_thread{[this] { other_io.run(); }};
+    ~TwoContexts() {
+        session_work.reset();
+        other_work.reset();
+        session_io.stop();
+        other_io.stop();
+        session_thread.join();
+        other_thread.join();
+    }
+};
+
+bool eventually_true(const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
+mcpsse::Request parse_request(const std::string& text) {
+    auto parsed = mcpsse::json_rpc::parse_messages(text);
+    REQUIRE(parsed.messages.size() == 1);
+    return std::get<mcpsse::Request>(std::move(parsed.messages[0]));
+}
+
+}  // namespace
+
+TEST_CASE("a request started on another executor runs there; cancellation and answers from other threads reach it") {
+    mcpsse::Dispatcher dispatcher;
+    std::atomic<bool> ran_on_other{false};
+    std::atomic<bool> started{false};
+    std::atomic<bool> saw_abort{false};
+    TwoContexts contexts;
+    const auto other = contexts.other_io.get_executor();
+    dispatcher.on_request("block", [&](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        ran_on_other = other.running_in_this_thread();
+        asio::steady_timer timer(co_await asio::this_coro::executor, 60s);
+        started = true;  // the wait below begins before `other` runs anything else
+        try {
+            co_await timer.async_wait(asio::use_awaitable);
+        } catch (const std::system_error& e) {
+            saw_abort = e.code() == asio::error::operation_aborted;
+            throw;
+        }
+        co_return json::object();
+    });
+    dispatcher.on_request("ask", [&](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        co_return co_await ctx.async_request("roots/list", json::object(), 5s);
+    });
+    auto sink = std::make_shared<SharedSink>();
+    auto session = std::make_shared<mcpsse::detail::RpcSession>(contexts.session_io.get_executor(), dispatcher, sink);
+
+    std::promise<std::optional<std::string>> blocked_done;
+    asio::post(other, [&] {
+        session->start_request(parse_request(request(1, "block")), sink,
+                               [&](std::optional<std::string> reply) { blocked_done.set_value(std::move(reply)); },
+                               other);
+    });
+    REQUIRE(eventually_true([&] { return started.load(); }));
+    CHECK(session->in_flight_count() == 1);
+    // notifications/cancelled arrives on this (a third) thread.
+    CHECK(session->cancel_request(mcpsse::RequestId{std::int64_t{1}}));
+    CHECK_FALSE(session->cancel_request(mcpsse::RequestId{std::int64_t{1}}));  // already cancelled
+    auto blocked = blocked_done.get_future();
+    REQUIRE(blocked.wait_for(5s) == std::future_status::ready);
+    CHECK_FALSE(blocked.get().has_value());  // a cancelled request gets no response
+    CHECK(ran_on_other);
+    CHECK(saw_abort);
+    CHECK(session->in_flight_count() == 0);
+
+    // A server-to-client request sent by a handler on `other`, answered on the session's thread.
+    std::promise<std::optional<std::string>> asked_done;
+    asio::post(other, [&] {
+        session->start_request(parse_request(request(2, "ask")), sink,
+                               [&](std::optional<std::string> reply) { asked_done.set_value(std::move(reply)); },
+                               other);
+    });
+    const auto sent = sink->wait_for("roots/list");
+    REQUIRE(sent.has_value());
+    auto answer = mcpsse::json_rpc::parse_messages(
+        json{{"jsonrpc", "2.0"}, {"id", (*sent)["id"]}, {"result", {{"roots", json::array()}}}}.dump());
+    REQUIRE(answer.messages.size() == 1);
+    asio::co_spawn(contexts.session_io,
+                   session->async_handle(std::move(answer.messages[0]), nullptr), asio::detached);
+    auto asked = asked_done.get_future();
+    REQUIRE(asked.wait_for(5s) == std::future_status::ready);
+    const auto reply = asked.get();
+    REQUIRE(reply.has_value());
+    CHECK(json::parse(*reply)["result"] == json{{"roots", json::array()}});
+    CHECK(session->pending_request_count() == 0);
+
+    // close() from this thread fails a waiting server-to-client request on its own executor.
+    std::promise<std::optional<std::string>> closed_done;
+    asio::post(other, [&] {
+        session->start_request(parse_request(request(3, "ask")), sink,
+                               [&](std::optional<std::string> reply) { closed_done.set_value(std::move(reply)); },
+                               other);
+    });
+    REQUIRE(eventually_true([&] { return session->pending_request_count() == 1; }));
+    session->close();
+    auto closed = closed_done.get_future();
+    REQUIRE(closed.wait_for(5s) == std::future_status::ready);
+    const auto closed_reply = closed.get();
+    REQUIRE(closed_reply.has_value());
+    CHECK(json::parse(*closed_reply)["error"]["code"] == error_code::connection_closed);
 }

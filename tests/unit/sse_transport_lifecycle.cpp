@@ -1,16 +1,24 @@
 // Socket-level tests of SseTransport's lifecycle: graceful stop, abandoned connections
-// and sessions (no leaks), and an io_context run by two threads.
+// and sessions (no leaks), an io_context run by two threads, and share-nothing mode.
 #include <mcpsse/sse_transport.hpp>
 
 #include "support/catch.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_test_server.hpp"
 
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -214,6 +222,72 @@ TEST_CASE("two I/O threads: concurrent sessions, streams and stateless requests"
     CHECK(s.probe.opened.load() == 40);
     CHECK(s.probe.closed.load() == 40);
     CHECK(s.stop_and_join(5s));
+}
+
+TEST_CASE("share-nothing: requests of one session run at once, each on its connection's thread") {
+    CHECK_THROWS_AS(Transport(std::vector<asio::any_io_executor>{}), std::invalid_argument);
+
+    asio::io_context io1{1};
+    asio::io_context io2{1};
+    mcpsse::Dispatcher dispatcher;
+    std::mutex seen_mutex;
+    std::set<std::thread::id> seen;  // threads that ran `meet`
+    std::atomic<int> running{0};
+    // Waits (up to 2 s) until the other `meet` is in progress too; each records the
+    // thread it runs on (share-nothing: its connection's, so two threads).
+    dispatcher.on_request("meet", [&](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        {
+            std::lock_guard lock(seen_mutex);
+            seen.insert(std::this_thread::get_id());
+        }
+        ++running;
+        asio::steady_timer tick(co_await asio::this_coro::executor);
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        while (running.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+            tick.expires_after(1ms);
+            co_await tick.async_wait(asio::use_awaitable);
+        }
+        const bool met = running.load() >= 2;
+        co_return json{{"met", met}};
+    });
+    mcpsse::SseTransportOptions options;
+    options.port = 0;
+    Transport transport(std::vector<asio::any_io_executor>{io1.get_executor(), io2.get_executor()}, options);
+    CHECK(transport.options().single_threaded);  // implied
+    const auto port = transport.local_port();
+    std::promise<std::exception_ptr> done;
+    transport.async_run(dispatcher, [&](std::exception_ptr e) { done.set_value(e); });
+    // Each thread's run() returns only when the transport's run has completed.
+    std::thread t1([&] { io1.run(); });
+    std::thread t2([&] { io2.run(); });
+
+    HttpClient a(port, 5s);  // the first connection (io1), which also creates the session
+    const std::string sid = open_session(a);
+    REQUIRE(!sid.empty());
+    HttpClient b(port, 5s);  // the second connection (io2)
+    HttpResponse ra;
+    std::thread other([&] { ra = a.request("POST", "/mcp", post_headers(sid), rpc_request(1, "meet").dump()); });
+    const auto rb = b.request("POST", "/mcp", post_headers(sid), rpc_request(2, "meet").dump());
+    other.join();
+    CHECK(ra.status == 200);
+    CHECK(rb.status == 200);
+    CHECK(ra.json()["result"]["met"] == true);
+    CHECK(rb.json()["result"]["met"] == true);
+    {
+        std::lock_guard lock(seen_mutex);
+        CHECK(seen.size() == 2);
+    }
+    // The session is one and the same on both threads: DELETE through the second connection.
+    CHECK(b.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}}).status == 200);
+    CHECK(a.request("POST", "/mcp", post_headers(sid), rpc_request(3, "meet").dump()).status == 404);
+
+    transport.stop();
+    auto finished = done.get_future();
+    REQUIRE(finished.wait_for(10s) == std::future_status::ready);
+    CHECK(finished.get() == nullptr);
+    t1.join();
+    t2.join();
+    CHECK(transport.connection_count() == 0);
 }
 
 TEST_CASE("single_threaded: events from another thread and from handlers arrive complete and in order") {

@@ -15,17 +15,20 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,21 +36,26 @@
 
 namespace mcpsse::detail {
 
-/// Bookkeeping of one request whose handler is running.
+/// Bookkeeping of one request whose handler is running. `signal`, `done` and
+/// `last_progress` belong to the handler's executor; `cancelled` may be set from any
+/// thread.
 struct InFlight {
-    /// Emitted (terminal) to cancel the handler's coroutine.
+    /// The executor the handler runs on (the session's, or the request's connection's).
+    asio::any_io_executor executor;
+    /// Emitted (terminal) on `executor` to cancel the handler's coroutine.
     asio::cancellation_signal signal;
     /// The method being served (`initialize` cannot be cancelled).
     std::string method;
     /// Set by `notifications/cancelled` or by the transport; suppresses the response.
-    bool cancelled = false;
+    std::atomic<bool> cancelled{false};
     /// Set when the handler finished; no progress may follow.
     bool done = false;
     /// The last progress value sent (progress strictly increases).
     std::optional<double> last_progress;
 };
 
-/// A server-to-client request waiting for the client's answer.
+/// A server-to-client request waiting for the client's answer. Every member is used on
+/// the executor of the handler that sent the request (`timer`'s).
 struct PendingRequest {
     explicit PendingRequest(const asio::any_io_executor& executor) : timer(executor) {}
     /// Woken (cancelled) when the answer arrives or the session closes.
@@ -63,9 +71,15 @@ struct PendingRequest {
 /// server-to-client requests waiting for answers. Transport-independent: transports
 /// feed it parsed messages and give it the sink each reply belongs to.
 ///
-/// Thread-safety: every member function must be called on `get_executor()`, which
-/// serializes the session's work (a strand, or a plain executor whose context one thread
-/// runs); handlers run there too.
+/// Thread-safety: member functions are safe from any thread; a mutex guards the tables
+/// of running and pending requests, the default sink and the log level. Each request's
+/// handler runs on the executor it was started on (`start_request`), by default
+/// `get_executor()`, which serializes the session's work (a strand, or a plain executor
+/// whose context one thread runs). A transport may start requests on other executors
+/// (`SseTransport`'s share-nothing mode starts them on their connection's), and then
+/// handlers of one session run concurrently. The lifecycle (protocol version, client
+/// capabilities and info, `initialized`) is written by `initialize` before the session
+/// is shared with other threads, and only read afterwards.
 class RpcSession : public std::enable_shared_from_this<RpcSession> {
 public:
     /// The executor that serializes the session's work.
@@ -77,8 +91,8 @@ public:
                std::shared_ptr<MessageSink> default_sink, std::string session_id = {})
         : executor_(std::move(executor)),
           dispatcher_(dispatcher),
-          default_sink_(std::move(default_sink)),
-          session_id_(std::move(session_id)) {}
+          session_id_(std::move(session_id)),
+          default_sink_(std::move(default_sink)) {}
 
     /// The executor all of this session's work runs on.
     [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
@@ -94,7 +108,7 @@ public:
     /// True once an `initialize` request has been answered successfully.
     [[nodiscard]] bool initialized() const noexcept { return initialized_; }
     /// True once the client sent `notifications/initialized`.
-    [[nodiscard]] bool client_initialized() const noexcept { return client_initialized_; }
+    [[nodiscard]] bool client_initialized() const noexcept { return client_initialized_.load(); }
     /// The client's declared capabilities (an object).
     [[nodiscard]] const nlohmann::json& client_capabilities() const noexcept { return client_capabilities_; }
     /// Sets the client's capabilities (stateless requests carry them in `_meta`).
@@ -106,14 +120,26 @@ public:
     /// Sets the client's `clientInfo`.
     void set_client_info(nlohmann::json info) { client_info_ = std::move(info); }
     /// Number of request handlers running now.
-    [[nodiscard]] std::size_t in_flight_count() const noexcept { return in_flight_.size(); }
+    [[nodiscard]] std::size_t in_flight_count() const {
+        std::lock_guard lock(mutex_);
+        return in_flight_.size();
+    }
     /// Number of server-to-client requests waiting for an answer.
-    [[nodiscard]] std::size_t pending_request_count() const noexcept { return pending_.size(); }
+    [[nodiscard]] std::size_t pending_request_count() const {
+        std::lock_guard lock(mutex_);
+        return pending_.size();
+    }
 
     /// Replaces the sink for messages unrelated to a request (e.g. a new GET stream).
-    void set_default_sink(std::shared_ptr<MessageSink> sink) { default_sink_ = std::move(sink); }
+    void set_default_sink(std::shared_ptr<MessageSink> sink) {
+        std::lock_guard lock(mutex_);
+        default_sink_ = std::move(sink);
+    }
     /// The sink for messages unrelated to a request (may be null).
-    [[nodiscard]] const std::shared_ptr<MessageSink>& default_sink() const noexcept { return default_sink_; }
+    [[nodiscard]] std::shared_ptr<MessageSink> default_sink() const {
+        std::lock_guard lock(mutex_);
+        return default_sink_;
+    }
 
     /// Parse options for text received from this peer (batches only under 2025-03-26).
     [[nodiscard]] ParseOptions parse_options() const noexcept {
@@ -158,43 +184,62 @@ public:
         co_return json_rpc::serialize_batch(replies);
     }
 
-    /// Cancels the running request `id`: its handler's coroutine receives a terminal
-    /// cancellation and its response is suppressed. Unknown or finished ids and
-    /// `initialize` are ignored (MCP basic/utilities/cancellation). Returns true when a
-    /// handler was cancelled.
+    /// Cancels the running request `id`: its response is suppressed, and its handler's
+    /// coroutine receives a terminal cancellation on the handler's executor (at once
+    /// when called there). Unknown or finished ids and `initialize` are ignored (MCP
+    /// basic/utilities/cancellation). Returns true when a handler was cancelled.
     bool cancel_request(const RequestId& id) {
-        const auto it = in_flight_.find(id);
-        if (it == in_flight_.end() || it->second->method == "initialize" || it->second->cancelled)
-            return false;
-        it->second->cancelled = true;
-        it->second->signal.emit(asio::cancellation_type::terminal);
+        std::shared_ptr<InFlight> flight;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = in_flight_.find(id);
+            if (it == in_flight_.end() || it->second->method == "initialize" || it->second->cancelled.exchange(true))
+                return false;
+            flight = it->second;
+        }
+        const auto executor = flight->executor;
+        asio::dispatch(executor, [flight = std::move(flight)] { flight->signal.emit(asio::cancellation_type::terminal); });
         return true;
     }
 
     /// Cancels every running handler (a session ends, or a transport stops hard).
     void cancel_all() {
         std::vector<RequestId> ids;
-        for (const auto& entry : in_flight_) ids.push_back(entry.first);
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& entry : in_flight_) ids.push_back(entry.first);
+        }
         for (const auto& id : ids) cancel_request(id);
     }
 
     /// Fails every waiting server-to-client request with `connection_closed`: the peer
-    /// can no longer answer. Running handlers go on.
+    /// can no longer answer (each waiter wakes on its own executor). Running handlers go on.
     void close() {
-        closed_ = true;
-        for (auto& entry : pending_) {
-            entry.second->closed = true;
-            entry.second->timer.cancel();
+        std::vector<std::shared_ptr<PendingRequest>> waiting;
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+            for (auto& entry : pending_) waiting.push_back(entry.second);
+        }
+        for (auto& pending : waiting) {
+            const auto executor = pending->timer.get_executor();
+            asio::dispatch(executor, [pending = std::move(pending)] {
+                pending->closed = true;
+                pending->timer.cancel();
+            });
         }
     }
 
     /// True after `close()`.
-    [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+    [[nodiscard]] bool is_closed() const {
+        std::lock_guard lock(mutex_);
+        return closed_;
+    }
 
     /// Sends a notification unrelated to any request on the default sink (e.g.
     /// `notifications/tools/list_changed`). Returns false when there is no open channel.
     bool notify(std::string method, nlohmann::json params = nullptr) {
-        return send_on(default_sink_, Notification{std::move(method), std::move(params)});
+        return send_on(default_sink(), Notification{std::move(method), std::move(params)});
     }
 
     // ---- used by RequestContext -------------------------------------------------------
@@ -207,29 +252,44 @@ public:
 
     /// The minimum level of log messages the client wants (`logging/setLevel`, or the
     /// 2026-07-28 `_meta` log level); empty: the client wants none.
-    [[nodiscard]] std::optional<LoggingLevel> log_level() const noexcept { return log_level_; }
+    [[nodiscard]] std::optional<LoggingLevel> log_level() const {
+        std::lock_guard lock(mutex_);
+        return log_level_;
+    }
     /// Sets the minimum log level (empty: send no log messages).
-    void set_log_level(std::optional<LoggingLevel> level) noexcept { log_level_ = level; }
+    void set_log_level(std::optional<LoggingLevel> level) {
+        std::lock_guard lock(mutex_);
+        log_level_ = level;
+    }
 
     /// Sends a server-to-client request on `sink` and waits for the answer (see
-    /// `RequestContext::async_request` for the contract).
+    /// `RequestContext::async_request` for the contract). The answer and `close()` reach
+    /// the waiter on the executor it runs on, which must serialize it (a strand or a
+    /// one-thread context), so neither can slip in before the wait begins.
     asio::awaitable<nlohmann::json> async_request(std::string method, nlohmann::json params,
                                                   std::chrono::milliseconds timeout,
                                                   std::shared_ptr<MessageSink> sink) {
-        if (closed_ || !sink || !sink->accepts_requests())
+        if (!sink || !sink->accepts_requests())
             throw RpcError(error_code::connection_closed,
                            "Connection closed: the channel cannot carry requests to the client");
-        const std::int64_t id = next_request_id_++;
-        auto pending = std::make_shared<PendingRequest>(executor_);
-        pending_.emplace(id, pending);
+        auto pending = std::make_shared<PendingRequest>(co_await asio::this_coro::executor);
+        std::int64_t id = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (closed_)
+                throw RpcError(error_code::connection_closed,
+                               "Connection closed: the channel cannot carry requests to the client");
+            id = next_request_id_++;
+            pending_.emplace(id, pending);
+        }
         if (!sink->send(json_rpc::serialize(Request{id, std::move(method), std::move(params)}))) {
-            pending_.erase(id);
+            erase_pending(id);
             throw RpcError(error_code::connection_closed, "Connection closed");
         }
         pending->timer.expires_after(timeout);
         std::error_code ec;
         co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        pending_.erase(id);
+        erase_pending(id);
         if (pending->reply) {
             if (auto* response = std::get_if<Response>(&*pending->reply)) co_return std::move(response->result);
             auto& error = std::get<ErrorResponse>(*pending->reply);
@@ -247,6 +307,16 @@ public:
     }
 
 private:
+    bool is_in_flight(const RequestId& id) const {
+        std::lock_guard lock(mutex_);
+        return in_flight_.contains(id);
+    }
+
+    void erase_pending(std::int64_t id) {
+        std::lock_guard lock(mutex_);
+        pending_.erase(id);
+    }
+
     // async_handle's request case: start_request with a completion that resumes the
     // awaiting coroutine. (An initiation object, not a lambda: GCC 12 mishandles lambda
     // temporaries inside a co_await.)
@@ -254,15 +324,17 @@ private:
         RpcSession* self;
         Request* request;
         std::shared_ptr<MessageSink>* sink;
+        const executor_type* executor;
         template <class Handler>
         void operator()(Handler&& handler) const {
-            self->start_request(std::move(*request), std::move(*sink), std::forward<Handler>(handler));
+            self->start_request(std::move(*request), std::move(*sink), std::forward<Handler>(handler), *executor);
         }
     };
 
     asio::awaitable<std::optional<std::string>> handle_request(Request request,
                                                                std::shared_ptr<MessageSink> sink) {
-        const StartRequest initiation{this, &request, &sink};
+        const executor_type executor = co_await asio::this_coro::executor;
+        const StartRequest initiation{this, &request, &sink, &executor};
         co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::optional<std::string>)>(
             initiation, asio::use_awaitable);
     }
@@ -298,7 +370,10 @@ private:
                 self->adopt_initialize(initialize_params, result);
             }
             flight->done = true;
-            self->in_flight_.erase(id);
+            {
+                std::lock_guard lock(self->mutex_);
+                self->in_flight_.erase(id);
+            }
             if (flight->cancelled) return std::move(done)(std::nullopt);
             if (failure) return std::move(done)(json_rpc::serialize(*failure));
             std::move(done)(json_rpc::serialize(Response{std::move(id), std::move(result)}));
@@ -310,29 +385,48 @@ public:
     /// serialized response or error (nullopt when the request was cancelled). Requests
     /// answered without a handler (unknown method, duplicate id, built-in `initialize`
     /// and `logging/setLevel`) call `done` before this returns; a handler runs as a
-    /// coroutine spawned on the session's executor, cancellable through
+    /// coroutine spawned on `executor` (default: the session's), cancellable through
     /// `notifications/cancelled` (MCP basic/utilities/cancellation), and `done` runs on
-    /// that executor when it ends. Must be called on the session's executor.
-    /// JSON-RPC errors reaching the peer: -32600 (duplicate id, second initialize),
-    /// -32601 (unknown method), -32602/-32603 (from the handler), or the handler's
-    /// `RpcError` code.
+    /// that executor when it ends. Call it on `executor`, which must serialize its work
+    /// (a strand, or a context one thread runs). JSON-RPC errors reaching the peer:
+    /// -32600 (duplicate id, second initialize), -32601 (unknown method), -32602/-32603
+    /// (from the handler), or the handler's `RpcError` code.
     template <class Done>
     void start_request(Request request, std::shared_ptr<MessageSink> sink, Done done) {
-        if (in_flight_.contains(request.id))
+        start_request(std::move(request), std::move(sink), std::move(done), executor_);
+    }
+
+    /// `start_request` with the handler on `executor`.
+    template <class Done>
+    void start_request(Request request, std::shared_ptr<MessageSink> sink, Done done, const executor_type& executor) {
+        const bool is_initialize = request.method == "initialize";
+        // Removed in 2026-07-28: version, capabilities and log level travel in _meta.
+        const bool removed = protocol_version::is_stateless(protocol_version_) &&
+                             (is_initialize || request.method == "ping" || request.method == "logging/setLevel");
+        const Dispatcher::RequestHandler* handler = dispatcher_.find_request_handler(request.method);
+        // A handler will run: record it and check for a duplicate id under one lock.
+        std::shared_ptr<InFlight> flight;
+        bool duplicate = false;
+        if (handler && !removed && !(is_initialize && initialized_)) {
+            flight = std::make_shared<InFlight>();
+            flight->executor = executor;
+            flight->method = request.method;
+            std::lock_guard lock(mutex_);
+            duplicate = !in_flight_.emplace(request.id, flight).second;
+        } else {
+            duplicate = is_in_flight(request.id);
+        }
+        if (duplicate)
             return std::move(done)(json_rpc::serialize(ErrorResponse{
                 request.id, error_code::invalid_request,
                 "Invalid Request: a request with this id is already in progress", nullptr}));
-        const bool is_initialize = request.method == "initialize";
         if (is_initialize && initialized_)
             return std::move(done)(json_rpc::serialize(ErrorResponse{
                 request.id, error_code::invalid_request, "Invalid Request: the session is already initialized",
                 nullptr}));
-        if (protocol_version::is_stateless(protocol_version_) &&
-            (is_initialize || request.method == "ping" || request.method == "logging/setLevel"))
-            // Removed in 2026-07-28: version, capabilities and log level travel in _meta.
+        if (removed)
             return std::move(done)(json_rpc::serialize(ErrorResponse{
                 request.id, error_code::method_not_found, "Method not found", {{"method", request.method}}}));
-        const Dispatcher::RequestHandler* handler = dispatcher_.find_request_handler(request.method);
         const bool builtin_initialize = is_initialize && !handler;
         const bool builtin_set_level = !handler && request.method == "logging/setLevel";
         if (!handler && !builtin_initialize && !builtin_set_level)
@@ -357,13 +451,10 @@ public:
         nlohmann::json meta;
         if (params.is_object())
             if (const auto m = params.find("_meta"); m != params.end() && m->is_object()) meta = *m;
-        auto flight = std::make_shared<InFlight>();
-        flight->method = request.method;
-        in_flight_.emplace(request.id, flight);
         auto slot = flight->signal.slot();
         Finish<Done> finish{shared_from_this(), flight, request.id,
                             is_initialize ? params : nlohmann::json(), is_initialize, std::move(done)};
-        asio::co_spawn(executor_,
+        asio::co_spawn(executor,
                        invoke(handler, std::move(params),
                               RequestContext(shared_from_this(), request.id, std::move(request.method),
                                              std::move(meta), std::move(sink), std::move(flight))),
@@ -377,7 +468,7 @@ private:
             if (const auto id = notification.params.find("requestId"); id != notification.params.end())
                 if (auto request_id = json_rpc::id_from_json(*id)) cancel_request(*request_id);
         } else if (notification.method == "notifications/initialized") {
-            client_initialized_ = true;
+            client_initialized_.store(true);
         }
         const auto* handler = dispatcher_.find_notification_handler(notification.method);
         if (!handler) co_return;
@@ -407,10 +498,20 @@ private:
         if (!id) return;
         const auto* number = std::get_if<std::int64_t>(&*id);
         if (!number) return;  // mcpsse only issues integer ids
-        const auto it = pending_.find(*number);
-        if (it == pending_.end() || it->second->reply) return;  // late or unknown: ignore
-        it->second->reply = std::move(message);
-        it->second->timer.cancel();
+        std::shared_ptr<PendingRequest> pending;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = pending_.find(*number);
+            if (it == pending_.end()) return;  // late or unknown: ignore
+            pending = it->second;
+        }
+        // The waiter's executor owns `pending` (see async_request).
+        const auto executor = pending->timer.get_executor();
+        asio::dispatch(executor, [pending = std::move(pending), message = std::move(message)]() mutable {
+            if (pending->reply) return;  // a second answer: ignore
+            pending->reply = std::move(message);
+            pending->timer.cancel();
+        });
     }
 
     nlohmann::json initialize(const nlohmann::json& params) {
@@ -448,20 +549,21 @@ private:
                                 ? logging_level_from_string(level->get_ref<const std::string&>())
                                 : std::nullopt;
         if (!parsed) throw RpcError(error_code::invalid_params, "Invalid params: unknown logging level");
-        log_level_ = *parsed;
+        set_log_level(*parsed);
         return nlohmann::json::object();
     }
 
     executor_type executor_;
     const Dispatcher& dispatcher_;
-    std::shared_ptr<MessageSink> default_sink_;
     std::string session_id_;
     std::string protocol_version_;
     bool initialized_ = false;
-    bool client_initialized_ = false;
-    bool closed_ = false;
     nlohmann::json client_capabilities_ = nlohmann::json::object();
     nlohmann::json client_info_;
+    std::atomic<bool> client_initialized_{false};
+    mutable std::mutex mutex_;  // guards the members below
+    std::shared_ptr<MessageSink> default_sink_;
+    bool closed_ = false;
     std::optional<LoggingLevel> log_level_ = LoggingLevel::debug;
     std::map<RequestId, std::shared_ptr<InFlight>> in_flight_;
     std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;

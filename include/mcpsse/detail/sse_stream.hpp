@@ -115,6 +115,13 @@ public:
     /// Ends the stream without a reply (the session ended or the server stops).
     void close() { finish(std::nullopt); }
 
+    /// True once the stream turned SSE (always, unless it is lazy and no event came
+    /// before its reply).
+    [[nodiscard]] bool opened() const {
+        std::lock_guard lock(mutex_);
+        return opened_;
+    }
+
     /// True once `finish` or `close` was called.
     [[nodiscard]] bool finished() const {
         std::lock_guard lock(mutex_);
