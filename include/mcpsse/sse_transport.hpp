@@ -760,7 +760,8 @@ private:
         if (!r.session) return fail(404, "Not Found: unknown or ended session");
         if (r.header_version && !dispatcher_->supports_protocol_version(*r.header_version))
             return fail(400, "Bad Request: unsupported MCP-Protocol-Version");
-        r.session->touch();
+        // No touch() here: answer_post's exchange ends with one (end_activity), and
+        // a notification or response touches the session there.
         r.kind = PostRoute::Kind::session;
         return r;
     }
@@ -813,6 +814,7 @@ private:
         }
         Message& message = parsed.messages.front();
         if (!std::holds_alternative<Request>(message)) {
+            if (session) session->touch();
             spawn_on_session(rpc, std::move(message), nullptr);
             co_return co_await write_simple(*c, 202, {}, cors_headers(req));
         }

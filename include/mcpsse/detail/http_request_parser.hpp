@@ -305,13 +305,8 @@ private:
     /// Parses the complete head `data[head_start_, head_end)` into `request_`.
     ParseResult finish_head(std::string_view data, std::size_t head_end) {
         const std::string_view raw = data.substr(head_start_, head_end - head_start_);
-        const auto lines = static_cast<std::size_t>(std::count(raw.begin(), raw.end(), '\n'));
-        const std::size_t field_count = lines - 2;  // minus request line and final empty line
-        if (field_count > limits_.max_header_fields) {
-            return fail(HttpError::too_many_header_fields);
-        }
         std::string_view head = request_.assign_head(raw);
-        request_.fields.reserve(field_count);
+        if (request_.fields.capacity() == 0) request_.fields.reserve(16);  // typical heads: one allocation
 
         // Request line: method SP request-target SP HTTP-version CRLF.
         std::size_t eol = head.find("\r\n");
@@ -347,6 +342,9 @@ private:
             head.remove_prefix(eol + 2);
             if (line.empty()) {
                 break;
+            }
+            if (request_.fields.size() == limits_.max_header_fields) {
+                return fail(HttpError::too_many_header_fields);
             }
             if (is_ows(line.front())) {
                 return fail(HttpError::invalid_header_field);  // obs-fold or leading whitespace

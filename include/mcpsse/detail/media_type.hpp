@@ -261,11 +261,14 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     // wildcards, no quotes, and an offered `type/subtype` without parameters. Every range
     // then has q=1 and only an exact match counts, so one scan gives the same verdict.
     const std::size_t offered_slash = media_type.find('/');
-    if (accept.find_first_of(";*\"") == std::string_view::npos && offered_slash != std::string_view::npos &&
+    bool plain = true;  // no ';', '*' or '"' (one pass; find_first_of scans once per character)
+    for (const char ch : accept) plain = plain && ch != ';' && ch != '*' && ch != '"';
+    if (plain && offered_slash != std::string_view::npos &&
         is_token(media_type.substr(0, offered_slash)) && is_token(media_type.substr(offered_slash + 1))) {
         while (true) {
             const std::size_t comma = accept.find(',');
-            if (iequals(trim_ows(accept.substr(0, comma)), media_type)) {
+            const std::string_view element = trim_ows(accept.substr(0, comma));
+            if (element == media_type || iequals(element, media_type)) {
                 return true;
             }
             if (comma == std::string_view::npos) {
