@@ -11,7 +11,9 @@
 #   --no-build              use what is in --build-dir (or --loadgen/--mcpsse-server)
 #   --loadgen PATH          mcpsse_loadgen binary (default: found in the build folder)
 #   --mcpsse-server PATH    everything_server binary (default: found in the build folder)
-#   --mcpsse-args "ARGS"    extra arguments for everything_server
+#   --mcpsse-args "ARGS"    extra arguments for everything_server (default
+#                           "--threads 2 --share-nothing": one io_context per core of the
+#                           2-core reference machine; "" for one thread)
 #   --mcpsse-sse-args "A"   arguments that make everything_server answer POSTs with SSE
 #                           (enables the mcpsse SSE-mode round; default: none)
 #   --mcpsse-legacy-path P  path of everything_server's legacy SSE endpoint (default /sse;
@@ -35,6 +37,8 @@
 #   --wait-idle S           before each run, wait while other processes use >= 25 % CPU,
 #                           at most S seconds over the whole script (default 600; smoke 0)
 #   --skip-ts, --skip-nginx, --skip-mcpsse   leave a server out
+#   --skip-mcpsse-1t        leave out the extra one-thread everything_server of the
+#                           throughput and latency rounds (shown for comparison)
 #
 # Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
 # and, unless --smoke, benchmarks/results.md and the table in benchmarks/README.md.
@@ -53,7 +57,7 @@ build_dir="$repo/build/bench-release"
 do_build=1
 loadgen=""
 mcpsse_server=""
-mcpsse_args=""
+mcpsse_args="--threads 2 --share-nothing"
 mcpsse_sse_args=""
 mcpsse_legacy_path="/sse"
 broadcast_tool="test_trigger_tool_change"
@@ -73,6 +77,7 @@ nginx_workers=1
 skip_ts=0
 skip_nginx=0
 skip_mcpsse=0
+skip_mcpsse_1t=0
 wait_idle_s=600
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
@@ -103,6 +108,7 @@ while [[ $# -gt 0 ]]; do
     --skip-ts) skip_ts=1 ;;
     --skip-nginx) skip_nginx=1 ;;
     --skip-mcpsse) skip_mcpsse=1 ;;
+    --skip-mcpsse-1t) skip_mcpsse_1t=1 ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -281,6 +287,8 @@ launch_once() {
     mcpsse)
       # shellcheck disable=SC2086
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args ;;
+    mcpsse-1t)
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" ;;
     mcpsse-sse)
       # shellcheck disable=SC2086
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args $mcpsse_sse_args ;;
@@ -356,6 +364,7 @@ load_note() {
 
 servers=()
 ((skip_mcpsse)) || servers+=(mcpsse)
+((skip_mcpsse || skip_mcpsse_1t)) || [[ -z "$mcpsse_args" ]] || servers+=(mcpsse-1t)
 ((skip_ts)) || servers+=(ts)
 ((skip_nginx)) || servers+=(nginx)
 [[ ${#servers[@]} -gt 0 ]] || die "no server to run"
@@ -469,7 +478,7 @@ done
 summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_runs"
   --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
   --meta "connections=$connections" --meta "latency_connections=$latency_connections"
-  --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers"
+  --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers" --meta "mcpsse_args=$mcpsse_args"
   --meta "server_cpus=${server_cpus:-all}" --meta "loadgen_cpus=${loadgen_cpus:-all}"
   --meta "smoke=$smoke" --meta "cxx=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"

@@ -21,6 +21,7 @@ END = "<!-- mcpsse-bench-results:end -->"
 
 SERVER_NAMES = {
     "mcpsse": "mcpsse everything_server",
+    "mcpsse-1t": "mcpsse everything_server, 1 thread",
     "ts": "TypeScript SDK 1.32.2 (Node 22)",
     "nginx": "nginx, fixed body (POST)",
     "nginx-get": "nginx, fixed body (GET)",
@@ -131,7 +132,10 @@ def build_report(rows, meta):
     def errors(server):
         return sum(r.get("errors", 0) for (s, _), rs in g.items() if s == server for r in rs)
 
-    servers = [s for s in ("mcpsse", "ts", "nginx", "nginx-get") if any(k[0] == s for k in g)]
+    servers = [s for s in ("mcpsse", "mcpsse-1t", "ts", "nginx", "nginx-get") if any(k[0] == s for k in g)]
+    names = dict(SERVER_NAMES)
+    if meta.get("mcpsse_args"):
+        names["mcpsse"] = f"mcpsse everything_server `{meta['mcpsse_args']}`"
     lines = []
     info = machine_info(meta)
     lines.append("Machine and run: " + "; ".join(f"{k}: {v}" for k, v in info.items()) + ".")
@@ -146,7 +150,7 @@ def build_report(rows, meta):
 
     c = meta.get("connections", "32")
     lc = meta.get("latency_connections", "16")
-    lines.append("| figure | " + " | ".join(SERVER_NAMES.get(s, s) for s in servers) + " |")
+    lines.append("| figure | " + " | ".join(names.get(s, s) for s in servers) + " |")
     lines.append("|---|" + "---|" * len(servers))
 
     def row(title, phase, path, digits=0, unit=""):
@@ -208,6 +212,12 @@ def build_report(rows, meta):
     lines.append(f"| one notification to every stream < 100 ms | {fmt(m_fan, 2, ' ms')} | "
                  f"{verdict(None if m_fan is None else m_fan < 100)} |")
     lines.append(f"| zero errors in every run | {total_errors} | {verdict(total_errors == 0)} |")
+    o_rps = med("mcpsse-1t", "throughput", ["rps"])
+    if o_rps is not None:
+        lines.append("")
+        lines.append(f"For comparison, everything_server on one thread: {fmt(ratio(o_rps, t_rps), 2, 'x')} the "
+                     f"TypeScript SDK and {fmt(ratio(o_rps, n_rps), 2, 'x')} nginx in the same run (not a target "
+                     "configuration: the targets are measured with the arguments named in the table's header).")
     return "\n".join(lines) + "\n"
 
 
