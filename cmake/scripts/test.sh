@@ -3,7 +3,7 @@
 #
 #   bash cmake/scripts/test.sh [CONFIG...]
 #
-# CONFIGs (default: all four, in this order), each a CMake preset building in
+# CONFIGs (default: all five, in this order), each a CMake preset building in
 # build/<CONFIG>:
 #   gcc    GCC RelWithDebInfo, -Werror: unit tests, examples, benchmarks,
 #          header self-containment check, install/find_package and
@@ -11,6 +11,8 @@
 #   clang  Clang Debug, -Werror: unit tests and examples (the interop and
 #          conformance suites run in the gcc config only)
 #   asan   GCC Debug with MCPSSE_SANITIZE=address,undefined: unit tests
+#   tsan   Clang RelWithDebInfo with MCPSSE_SANITIZE=thread: the unit tests that
+#          run threads (dispatcher, server, transports; socket suites in every mode)
 #   fuzz   Clang libFuzzer targets (tests/fuzz/*.cpp), smoke run: ctest -L fuzz
 #
 # Environment:
@@ -29,7 +31,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 
-all_configs=(gcc clang asan fuzz)
+all_configs=(gcc clang asan tsan fuzz)
 build_root=${MCPSSE_BUILD_ROOT:-$repo/build}
 jobs=${MCPSSE_JOBS:-2}
 fuzz_seconds=${MCPSSE_FUZZ_SECONDS:-15}
@@ -40,7 +42,7 @@ else
   configs=()
   for arg in "$@"; do
     case "$arg" in
-      gcc|clang|asan|fuzz) configs+=("$arg") ;;
+      gcc|clang|asan|tsan|fuzz) configs+=("$arg") ;;
       -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
       *) echo "test.sh: unknown config '$arg' (expected: ${all_configs[*]})" >&2; exit 2 ;;
     esac
@@ -80,6 +82,14 @@ for cfg in "${configs[@]}"; do
       env_vars=(
         "ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
         "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+      ;;
+    tsan)
+      # The tests that run threads; the preset's build lists their targets.
+      target=(--target test_dispatcher test_server test_stdio_transport test_transport
+              test_sse_transport_http test_sse_transport_lifecycle test_sse_transport_revisions
+              test_sse_transport_streams)
+      ctest_args+=(-R '^unit\.(dispatcher|server|stdio_transport|transport|sse_transport_[a-z_.]+)$')
+      env_vars=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
       ;;
     fuzz)
       extra=("-DMCPSSE_FUZZ_SECONDS=$fuzz_seconds")
