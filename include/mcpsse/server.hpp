@@ -596,6 +596,15 @@ private:
         return *it;
     }
 
+    // optional_object, moving the member out of `params` (left null there).
+    static nlohmann::json take_optional_object(nlohmann::json& params, const char* key) {
+        const auto it = params.find(key);
+        if (it == params.end() || it->is_null()) return nlohmann::json::object();
+        if (!it->is_object())
+            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
+        return std::move(*it);
+    }
+
     // The client capability an input request needs, as a ClientCapabilities object.
     static nlohmann::json capability_for(std::string_view method) {
         if (method == "sampling/createMessage") return {{"sampling", nlohmann::json::object()}};
@@ -653,7 +662,7 @@ private:
     asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
         ToolCall call;
         call.name = required_string(params, "name");
-        call.arguments = optional_object(params, "arguments");
+        call.arguments = take_optional_object(params, "arguments");
         std::shared_ptr<const ToolEntry> entry;
         {
             std::lock_guard lock(mutex_);
@@ -684,8 +693,8 @@ private:
         std::optional<RetryInput> last_input;  // kept only when the tool asks for a task
         try {
             auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-                ToolCall next = call;  // `call.input` was moved out below: copied once, here
-                next.input = in;
+                // `call.input` was moved out below; each round gets a copy of the rest.
+                ToolCall next{call.name, call.arguments, in, call.task_id, call.may_start_task};
                 nlohmann::json round_result = co_await entry->handler(std::move(next), context);
                 if (is_start_task(round_result)) last_input = in;
                 co_return round_result;
