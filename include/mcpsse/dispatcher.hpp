@@ -66,12 +66,16 @@ public:
     /// A request handler: receives `params` (an empty object when the request had none)
     /// and the request's context; returns the `result` member. Throwing `RpcError`
     /// answers with that error; any other exception answers `internal_error` (-32603).
-    /// Handlers of one session run on that session's strand, except in
-    /// `SseTransport`'s share-nothing mode, where each runs on its request's connection's
-    /// thread and handlers of one session may run at the same time.
+    /// Handlers of one session run on that session's executor (its strand, or the one
+    /// thread of its context), except in `SseTransport`'s share-nothing mode, where a
+    /// Streamable HTTP request runs on its connection's thread and handlers of one
+    /// session may run at the same time (batches and legacy HTTP+SSE requests still run
+    /// on the session's executor).
     using RequestHandler =
         std::function<asio::awaitable<nlohmann::json>(nlohmann::json params, RequestContext& context)>;
     /// A notification handler; its exceptions are swallowed (notifications get no reply).
+    /// It runs on the session's executor, in share-nothing mode possibly while request
+    /// handlers of the same session run on other threads.
     using NotificationHandler =
         std::function<asio::awaitable<void>(nlohmann::json params, RequestContext& context)>;
 

@@ -31,9 +31,9 @@ struct InFlight;
 /// a session never sends one message on two streams (MCP M1).
 ///
 /// Thread-safety: use it (and its copies) only on the executor its handler runs on (the
-/// session's strand, or in `SseTransport`'s share-nothing mode the connection's thread);
-/// do not use it from other threads. Contexts of different requests may be used on
-/// different threads at once.
+/// session's executor, or for a Streamable HTTP request in `SseTransport`'s
+/// share-nothing mode the connection's thread); do not use it from other threads.
+/// Contexts of different requests may be used on different threads at once.
 class RequestContext {
 public:
     /// The id of the request; empty for a notification.

@@ -94,7 +94,7 @@ namespace mcpsse {
 /// request's client capabilities declare the extension: `tools/call` answers a
 /// `CreateTaskResult` (`resultType: "task"`, `taskId`, `status`, `createdAt`,
 /// `lastUpdatedAt`, `ttlMs`, `pollIntervalMs`) and the handler runs on, detached, on the
-/// request's strand. `tasks/get` returns the task with its `result` (completed: the
+/// request's executor. `tasks/get` returns the task with its `result` (completed: the
 /// `CallToolResult`, `isError` included), `error` (failed: an `RpcError` the handler
 /// threw) or `inputRequests` (input_required: the handler returned an
 /// `InputRequiredResult`; each key is unique over the task's life). `tasks/update`
@@ -118,7 +118,9 @@ namespace mcpsse {
 ///
 /// Thread-safety: all member functions are thread-safe. Features may be added or
 /// removed while transports run; the change is announced on open
-/// `subscriptions/listen` streams. Handlers are called on the request's strand.
+/// `subscriptions/listen` streams. Handlers are called on the request's executor (the
+/// session's strand, or in `SseTransport`'s share-nothing mode the connection's thread:
+/// then handlers of one session may run at the same time).
 /// The `Server` must outlive every transport run using a dispatcher it installed into.
 class Server {
 public:

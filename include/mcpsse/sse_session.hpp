@@ -28,8 +28,9 @@ namespace mcpsse {
 /// through `SseTransport::for_each_session`.
 ///
 /// Thread-safety: `id()`, `legacy()`, `notify()` and `send_serialized()` are safe from
-/// any thread, as are the members used by the transport; handlers reach the JSON-RPC
-/// state through their `RequestContext`.
+/// any thread, as are the stream, activity and `end` members the transport uses
+/// (`set_rpc` and `set_protocol_version` are called once, before the session is
+/// shared); handlers reach the JSON-RPC state through their `RequestContext`.
 class SseSession : public std::enable_shared_from_this<SseSession> {
 public:
     /// Creates a session; used by `SseTransport`.
@@ -47,7 +48,7 @@ public:
     /// Sends a notification unrelated to any request (e.g.
     /// `notifications/resources/list_changed`) on the session's standalone stream
     /// (the GET stream, or the legacy stream), never on two streams (MCP M1). Safe
-    /// from any thread: the send happens on the session's strand. When no standalone
+    /// from any thread: the send happens on the session's executor. When no standalone
     /// stream was ever opened the notification is dropped; when it is disconnected,
     /// the event is kept for replay.
     void notify(std::string method, nlohmann::json params = nullptr) {
@@ -176,7 +177,10 @@ public:
     /// Exchanges in progress.
     [[nodiscard]] int activity() const noexcept { return active_.load(std::memory_order_relaxed); }
 
-    /// Marks the session ended and ends its streams; returns false if it already was.
+    /// Marks the session ended and ends its streams (the standalone stream and POST
+    /// streams that turned SSE; a POST still waiting to answer as JSON ends when its
+    /// handler, cancelled through the JSON-RPC state, does); returns false if it already
+    /// was. Thread-safe.
     bool end() {
         std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams;
         std::shared_ptr<detail::SseStream> standalone;
@@ -197,6 +201,16 @@ public:
                 rpc->set_default_sink(nullptr);
             });
         return true;
+    }
+
+    /// Runs `f()` under the session's lock unless the session has ended; the
+    /// transport stores events through it, so that none reach the event store after
+    /// `end()` (it erases the session's events once, afterwards). `f` must not call back
+    /// into this session. Thread-safe.
+    template <class F>
+    void if_live(F&& f) {
+        std::lock_guard lock(mutex_);
+        if (!ended_) std::forward<F>(f)();
     }
 
     /// True once `end()` ran.

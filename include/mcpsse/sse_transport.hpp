@@ -117,8 +117,10 @@ public:
     /// state is guarded by a mutex); notifications, batches and legacy HTTP+SSE requests
     /// still run on the session's executor (that of the connection that created it).
     /// The transport keeps every context from running out of work until `async_run`
-    /// completes. `options.single_threaded` is implied. Throws `std::invalid_argument`
-    /// when `executors` is empty, else as the one-executor constructor.
+    /// completes, so the first context must keep running until then (if its thread
+    /// stops, the others wait). `options.single_threaded` is implied (and `options()`
+    /// reports it). Throws `std::invalid_argument` when `executors` is empty, else as the
+    /// one-executor constructor.
     SseTransport(const std::vector<executor_type>& executors, SseTransportOptions options = {}, Store store = Store{})
         : SseTransport(non_empty(executors), true, std::move(options), std::move(store)) {}
 
@@ -234,11 +236,18 @@ private:
     using tcp = asio::ip::tcp;
     using clock = std::chrono::steady_clock;
 
-    // The session's view of the event store.
+    // The session's view of the event store. Appends stop once the session has ended:
+    // end_session erases its events once, after SseSession::end(), and a handler still
+    // running (a POST stream that has not opened is not closed by end()) must not put
+    // them back.
     class StoreLog final : public detail::EventLog {
     public:
         StoreLog(Store& store, std::string session_id) : store_(store), session_id_(std::move(session_id)) {}
-        void append(EventId id, std::string message) override { store_.append(session_id_, id, std::move(message)); }
+        void set_session(const std::shared_ptr<SseSession>& session) { session_ = session; }
+        void append(EventId id, std::string message) override {
+            if (const auto session = session_.lock())
+                session->if_live([&] { store_.append(session_id_, id, std::move(message)); });
+        }
         bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) override {
             return store_.replay_after(session_id_, id, visit);
         }
@@ -246,10 +255,13 @@ private:
     private:
         Store& store_;
         std::string session_id_;
+        std::weak_ptr<SseSession> session_;
     };
 
-    // What a streamed exchange is.
-    enum class StreamKind { post, standalone, legacy, replay };
+    // What a streamed exchange is. An `initialize` POST writes nothing before its handler
+    // has finished: its head publishes the session (Mcp-Session-Id), which must not
+    // happen while initialize is still writing the session's lifecycle.
+    enum class StreamKind { post, initialize, standalone, legacy, replay };
 
     // A long-lived stream to serve on a connection (standalone GET, resumption, legacy GET).
     struct StreamPlan {
@@ -302,11 +314,9 @@ private:
 
     asio::awaitable<void> run(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
-        // However the run ends, the contexts may then run out of work.
-        struct ReleaseWork {
-            std::vector<asio::any_io_executor>& work;
-            ~ReleaseWork() { work.clear(); }
-        } release_work{busy_};
+        // Held by this frame: however the run ends (or its frame is destroyed with its
+        // context), the contexts may then run out of work.
+        const std::vector<asio::any_io_executor> work = std::exchange(busy_, {});
         asio::co_spawn(acceptor_.get_executor(), reap_sessions(), asio::detached);
         while (!stopping_) {
             std::error_code ec;
@@ -439,7 +449,8 @@ private:
     std::shared_ptr<SseSession> create_session(Connection& c, bool legacy) {
         auto id = detail::make_session_id();
         auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_, id);
-        auto session = std::make_shared<SseSession>(id, legacy, std::move(log));
+        auto session = std::make_shared<SseSession>(id, legacy, log);
+        if (log) log->set_session(session);
         session->set_rpc(std::make_shared<detail::RpcSession>(session_executor(c),
                                                               *dispatcher_, nullptr, id));
         return session;
@@ -857,8 +868,7 @@ private:
         };
         const bool keep =
             co_await exchange(c, req, session->rpc(), stream, session.get(), std::get<Request>(std::move(message)),
-                              false, false,
-                              session_header);
+                              false, false, session_header, StreamKind::initialize);
         session->end_exchange(*stream);
         if (!registered) session->end();
         co_return keep;
@@ -1093,7 +1103,8 @@ private:
                                    const std::shared_ptr<detail::RpcSession>& rpc,
                                    const std::shared_ptr<detail::SseStream>& stream, SseSession* session,
                                    Request request, bool priming, bool stateless,
-                                   const std::function<std::string(bool)>& headers) {
+                                   const std::function<std::string(bool)>& headers,
+                                   StreamKind kind = StreamKind::post) {
         const RequestId id = request.id;
         if (options_.response_mode == ResponseMode::sse) stream->open();
         const std::uint64_t generation = stream->attach(waker(c, stream));
@@ -1104,7 +1115,7 @@ private:
                 // Closing a stateless response stream cancels the request (2026-07-28).
                 rpc->cancel_request(request_id);
             };
-        return pump(c, req, stream, generation, StreamKind::post, priming, {}, headers, stateless,
+        return pump(c, req, stream, generation, kind, priming, {}, headers, stateless,
                     std::move(on_peer_closed), session);
     }
 
@@ -1197,6 +1208,7 @@ private:
                                std::function<void()> on_peer_closed, SseSession* session) {
         detail::SseStream& stream = *stream_ptr;
         bool head_written = false;
+        std::string held;  // an initialize stream's events, taken before its handler finished
         bool keep = true;
         c->peer_closed = false;
         c->unsent.clear();
@@ -1210,7 +1222,8 @@ private:
             auto batch = stream.take(generation);
             if (batch.superseded) break;  // a resumption took the stream over
             if (!head_written) {
-                if (!batch.opened && !batch.finished) {
+                if ((!batch.opened || kind == StreamKind::initialize) && !batch.finished) {
+                    held += batch.bytes;
                     co_await wait_for_wake(c, std::nullopt);
                     if (c->closing) break;
                     continue;
@@ -1231,7 +1244,8 @@ private:
                        "X-Accel-Buffering: no\r\n";
                 if (req.version_minor >= 1) out += "Transfer-Encoding: chunked\r\n";
                 else keep = false, out += "Connection: close\r\n";
-                out += headers(!batch.finished || is_success_event(batch.bytes));
+                held += batch.bytes;
+                out += headers(!batch.finished || is_success_event(held));
                 out += cors_headers(req);
                 detail::end_head(out);
                 std::string body = std::move(prefix);
@@ -1240,7 +1254,8 @@ private:
                     detail::append_to(id_text, EventId{stream.number(), 0});
                     detail::append_sse_event(body, detail::SseEvent{{}, id_text, {}, options_.retry});
                 }
-                body += batch.bytes;
+                body += held;
+                std::string{}.swap(held);
                 append_body(out, body, req.version_minor >= 1);
                 head_written = true;
                 if (session) session->register_stream(stream_ptr);
@@ -1269,7 +1284,8 @@ private:
                 stream.detach(generation);
                 co_return written && keep && !c->peer_closed;
             }
-            if (batch.finished || (stopping_ && kind != StreamKind::post) || c->closing) {
+            if (batch.finished || (stopping_ && kind != StreamKind::post && kind != StreamKind::initialize) ||
+                c->closing) {
                 if (req.version_minor >= 1) {
                     out.assign(detail::last_chunk);
                     if (!co_await send(*c, out)) break;

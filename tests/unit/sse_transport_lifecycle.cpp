@@ -327,3 +327,75 @@ TEST_CASE("single_threaded: events from another thread and from handlers arrive 
     CHECK(events.back().json()["result"]["done"] == 20);
     CHECK(c.request("POST", "/mcp", post_headers(sid), rpc_request(8, "ping").dump()).status == 200);
 }
+
+TEST_CASE("a handler that sends after DELETE leaves nothing in the event store") {
+    // Strands (two threads): the DELETE runs on one thread while the handler blocks the
+    // session's strand on the other, so the cancellation queues behind the handler, which
+    // then sends an event on its POST stream (not yet open: it would have answered as JSON).
+    TestServer s;
+    s.dispatcher.on_request("stall", [&s](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        ++s.probe.started;
+        std::this_thread::sleep_for(300ms);  // blocks on purpose; the session ends meanwhile
+        json late = {{"level", "info"}, {"data", "late"}};  // named: GCC 12 and braced lists in co_await
+        co_await ctx.async_notify("notifications/message", std::move(late));
+        ++s.probe.completed;
+        co_return json::object();
+    });
+    s.start({}, 2);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid), rpc_request(1, "stall").dump()));
+    REQUIRE(eventually([&] { return s.probe.started.load() == 1; }));
+    HttpClient d = s.client();
+    CHECK(d.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}}).status == 200);
+    REQUIRE(eventually([&] { return s.probe.completed.load() == 1; }));
+    // The POST ends (its request was cancelled: no response), and the late event was
+    // not stored for the ended session.
+    const auto head = c.read_head();
+    CHECK(head.status == 200);
+    while (c.next_event(2s)) {
+    }
+    CHECK(eventually([&] { return s.transport->connection_count() <= 2; }));
+    CHECK(s.transport->event_store().session_count() == 0);
+    CHECK(s.transport->session_count() == 0);
+}
+
+TEST_CASE("an initialize handler that streams publishes its session only when it has finished") {
+    TestServer s;
+    std::atomic<bool> finished{false};
+    std::atomic<bool> header_before_finish{false};
+    s.dispatcher.on_request("initialize", [&](json params, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        json note = "initializing";
+        co_await ctx.async_log(mcpsse::LoggingLevel::info, std::move(note));
+        asio::steady_timer wait(co_await asio::this_coro::executor, 100ms);
+        co_await wait.async_wait(asio::use_awaitable);
+        finished = true;
+        co_return json{{"protocolVersion", params.value("protocolVersion", "")},
+                       {"capabilities", json::object()},
+                       {"serverInfo", {{"name", "t"}, {"version", "1"}}}};
+    });
+    s.start();
+    HttpClient c = s.client();
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(), initialize_request("2025-11-25").dump()));
+    const auto head = c.read_head();
+    header_before_finish = !finished.load();
+    REQUIRE(head.status == 200);
+    CHECK(head.header("content-type") == "text/event-stream");
+    const auto sid = head.header("mcp-session-id");
+    REQUIRE(sid.has_value());
+    CHECK_FALSE(header_before_finish.load());  // the head (and Mcp-Session-Id) came after the handler ended
+    const auto events = read_events_until_response(c, 1);
+    for (const auto& e : events) UNSCOPED_INFO("event: " << e.data);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].json()["method"] == "notifications/message");
+    CHECK(events[1].json()["result"]["protocolVersion"] == "2025-11-25");
+    // The session recorded the negotiated revision: a streaming answer is primed (P5).
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(*sid, "2025-11-25"),
+                           rpc_request(2, "slow", {{"steps", 1}, {"interval_ms", 1}, {"_meta", {{"progressToken", "t"}}}}).dump()));
+    REQUIRE(c.read_head().status == 200);
+    const auto streamed = read_events_until_response(c, 2);
+    REQUIRE(streamed.size() == 3);
+    CHECK(streamed[0].id);
+    CHECK(streamed[0].data.empty());
+}

@@ -71,15 +71,19 @@ struct PendingRequest {
 /// server-to-client requests waiting for answers. Transport-independent: transports
 /// feed it parsed messages and give it the sink each reply belongs to.
 ///
-/// Thread-safety: member functions are safe from any thread; a mutex guards the tables
-/// of running and pending requests, the default sink and the log level. Each request's
-/// handler runs on the executor it was started on (`start_request`), by default
-/// `get_executor()`, which serializes the session's work (a strand, or a plain executor
-/// whose context one thread runs). A transport may start requests on other executors
-/// (`SseTransport`'s share-nothing mode starts them on their connection's), and then
-/// handlers of one session run concurrently. The lifecycle (protocol version, client
-/// capabilities and info, `initialized`) is written by `initialize` before the session
-/// is shared with other threads, and only read afterwards.
+/// Thread-safety: a mutex guards the tables of running and pending requests, the
+/// default sink, the log level and the closed flag, so `cancel_request`, `cancel_all`,
+/// `close`, `notify`, the sink and log-level members and the counters are safe from any
+/// thread. `start_request` and `async_handle` must be called on the executor the
+/// request's handler is to run on (by default `get_executor()`; it must serialize its
+/// work: a strand, or a context one thread runs), and `async_request` runs inside such a
+/// handler. A transport may start requests on different executors (`SseTransport`'s
+/// share-nothing mode starts each on its connection's), and then handlers of one session
+/// run concurrently. The lifecycle (protocol version, client capabilities and info,
+/// `initialized`, and their setters) is not guarded: it is written by `initialize`, or by
+/// the transport, before the session is shared with other threads, and only read
+/// afterwards (`SseTransport` publishes a session only once its `initialize` handler has
+/// finished).
 class RpcSession : public std::enable_shared_from_this<RpcSession> {
 public:
     /// The executor that serializes the session's work.
