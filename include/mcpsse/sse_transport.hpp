@@ -240,21 +240,22 @@ private:
     // end_session erases its events once, after SseSession::end(), and a handler still
     // running (a POST stream that has not opened is not closed by end()) must not put
     // them back.
+    // (It keeps no copy of the session id: the session, while it exists, has it.)
     class StoreLog final : public detail::EventLog {
     public:
-        StoreLog(Store& store, std::string session_id) : store_(store), session_id_(std::move(session_id)) {}
+        explicit StoreLog(Store& store) : store_(store) {}
         void set_session(const std::shared_ptr<SseSession>& session) { session_ = session; }
         void append(EventId id, std::string message) override {
             if (const auto session = session_.lock())
-                session->if_live([&] { store_.append(session_id_, id, std::move(message)); });
+                session->if_live([&] { store_.append(session->id(), id, std::move(message)); });
         }
         bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) override {
-            return store_.replay_after(session_id_, id, visit);
+            const auto session = session_.lock();
+            return session && store_.replay_after(session->id(), id, visit);
         }
 
     private:
         Store& store_;
-        std::string session_id_;
         std::weak_ptr<SseSession> session_;
     };
 
@@ -448,11 +449,11 @@ private:
 
     std::shared_ptr<SseSession> create_session(Connection& c, bool legacy) {
         auto id = detail::make_session_id();
-        auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_, id);
+        auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_);
         auto session = std::make_shared<SseSession>(id, legacy, log);
         if (log) log->set_session(session);
-        session->set_rpc(std::make_shared<detail::RpcSession>(session_executor(c),
-                                                              *dispatcher_, nullptr, id));
+        session->set_rpc(std::make_shared<detail::RpcSession>(session_executor(c), *dispatcher_, nullptr,
+                                                              std::move(id)));
         return session;
     }
 
@@ -1597,7 +1598,8 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> connection_count_{0};
     mutable std::mutex sessions_mutex_;
-    detail::StringMap<std::shared_ptr<SseSession>> sessions_;
+    // Keys view the id of the session their entry holds (no second copy of each id).
+    std::unordered_map<std::string_view, std::shared_ptr<SseSession>, detail::StringHash, std::equal_to<>> sessions_;
     std::mutex connections_mutex_;
     std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 };
