@@ -178,7 +178,9 @@ public:
     /// Serves MCP with `dispatcher` until `stop()`. Completion signature
     /// `void(std::exception_ptr)`; null after a clean stop. Start it at most once. In
     /// share-nothing mode every executor's context counts outstanding work from this
-    /// call until the run completes, so each thread's `run()` returns only after that.
+    /// call until the run completes, so each thread's `run()` returns only after that
+    /// (with a token that defers the operation, launch it: until the run has started
+    /// and ended, the contexts never run out of work).
     template <class CompletionToken>
     auto async_run(Dispatcher& dispatcher, CompletionToken&& token) {
         // Share-nothing mode: no context may run out of work before the first accept.
