@@ -621,18 +621,23 @@ TEST_CASE("a request started on another executor runs there; cancellation and an
     auto sink = std::make_shared<SharedSink>();
     auto session = std::make_shared<mcpsse::detail::RpcSession>(contexts.session_io.get_executor(), dispatcher, sink);
 
-    std::promise<std::optional<std::string>> blocked_done;
-    asio::post(other, [&] {
-        session->start_request(parse_request(request(1, "block")), sink,
-                               [&](std::optional<std::string> reply) { blocked_done.set_value(std::move(reply)); },
-                               other);
-    });
+    // Starts request `id` on `other` (where start_request must be called); its reply arrives in the future.
+    auto start_on_other = [&](int id, const std::string& method) {
+        auto done = std::make_shared<std::promise<std::optional<std::string>>>();
+        auto future = done->get_future();
+        asio::post(other, [&, done, id, method] {
+            session->start_request(parse_request(request(id, method)), sink,
+                                   [done](std::optional<std::string> reply) { done->set_value(std::move(reply)); },
+                                   other);
+        });
+        return future;
+    };
+    auto blocked = start_on_other(1, "block");
     REQUIRE(eventually_true([&] { return started.load(); }));
     CHECK(session->in_flight_count() == 1);
     // notifications/cancelled arrives on this (a third) thread.
     CHECK(session->cancel_request(mcpsse::RequestId{std::int64_t{1}}));
     CHECK_FALSE(session->cancel_request(mcpsse::RequestId{std::int64_t{1}}));  // already cancelled
-    auto blocked = blocked_done.get_future();
     REQUIRE(blocked.wait_for(5s) == std::future_status::ready);
     CHECK_FALSE(blocked.get().has_value());  // a cancelled request gets no response
     CHECK(ran_on_other);
@@ -640,12 +645,7 @@ TEST_CASE("a request started on another executor runs there; cancellation and an
     CHECK(session->in_flight_count() == 0);
 
     // A server-to-client request sent by a handler on `other`, answered on the session's thread.
-    std::promise<std::optional<std::string>> asked_done;
-    asio::post(other, [&] {
-        session->start_request(parse_request(request(2, "ask")), sink,
-                               [&](std::optional<std::string> reply) { asked_done.set_value(std::move(reply)); },
-                               other);
-    });
+    auto asked = start_on_other(2, "ask");
     const auto sent = sink->wait_for("roots/list");
     REQUIRE(sent.has_value());
     auto answer = mcpsse::json_rpc::parse_messages(
@@ -653,7 +653,6 @@ TEST_CASE("a request started on another executor runs there; cancellation and an
     REQUIRE(answer.messages.size() == 1);
     asio::co_spawn(contexts.session_io,
                    session->async_handle(std::move(answer.messages[0]), nullptr), asio::detached);
-    auto asked = asked_done.get_future();
     REQUIRE(asked.wait_for(5s) == std::future_status::ready);
     const auto reply = asked.get();
     REQUIRE(reply.has_value());
@@ -661,15 +660,9 @@ TEST_CASE("a request started on another executor runs there; cancellation and an
     CHECK(session->pending_request_count() == 0);
 
     // close() from this thread fails a waiting server-to-client request on its own executor.
-    std::promise<std::optional<std::string>> closed_done;
-    asio::post(other, [&] {
-        session->start_request(parse_request(request(3, "ask")), sink,
-                               [&](std::optional<std::string> reply) { closed_done.set_value(std::move(reply)); },
-                               other);
-    });
+    auto closed = start_on_other(3, "ask");
     REQUIRE(eventually_true([&] { return session->pending_request_count() == 1; }));
     session->close();
-    auto closed = closed_done.get_future();
     REQUIRE(closed.wait_for(5s) == std::future_status::ready);
     const auto closed_reply = closed.get();
     REQUIRE(closed_reply.has_value());
