@@ -590,21 +590,23 @@ private:
         return it->get<std::string>();
     }
 
-    static nlohmann::json optional_object(const nlohmann::json& params, const char* key) {
+    // Member `key` of `params`: null when absent or null; -32602 unless an object.
+    static const nlohmann::json* find_object(const nlohmann::json& params, const char* key) {
         const auto it = params.find(key);
-        if (it == params.end() || it->is_null()) return nlohmann::json::object();
+        if (it == params.end() || it->is_null()) return nullptr;
         if (!it->is_object())
             throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
-        return *it;
+        return &*it;
+    }
+
+    static nlohmann::json optional_object(const nlohmann::json& params, const char* key) {
+        const nlohmann::json* member = find_object(params, key);
+        return member ? *member : nlohmann::json::object();
     }
 
     // optional_object, moving the member out of `params` (left null there).
     static nlohmann::json take_optional_object(nlohmann::json& params, const char* key) {
-        const auto it = params.find(key);
-        if (it == params.end() || it->is_null()) return nlohmann::json::object();
-        if (!it->is_object())
-            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
-        return std::move(*it);
+        return find_object(params, key) ? std::move(params[key]) : nlohmann::json::object();
     }
 
     // The client capability an input request needs, as a ClientCapabilities object.

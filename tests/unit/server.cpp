@@ -180,6 +180,13 @@ TEST_CASE("tools/call runs the handler with the arguments object") {
     const json reply = h.call("tools/call", {{"name", "echo"}, {"arguments", {{"x", 1}}}});
     CHECK(reply["result"]["content"][0]["text"] == R"(got {"x":1})");
     CHECK_FALSE(reply["result"].contains("isError"));
+    // No arguments, or null: an empty object. Anything else: -32602 naming the member.
+    CHECK(h.call("tools/call", {{"name", "echo"}}, 2)["result"]["content"][0]["text"] == "got {}");
+    CHECK(h.call("tools/call", {{"name", "echo"}, {"arguments", nullptr}}, 3)["result"]["content"][0]["text"] ==
+          "got {}");
+    const json bad = h.call("tools/call", {{"name", "echo"}, {"arguments", json::array({1})}}, 4);
+    CHECK(bad["error"]["code"] == error_code::invalid_params);
+    CHECK(bad["error"]["message"].get<std::string>().find("arguments must be an object") != std::string::npos);
 }
 
 TEST_CASE("tools/call errors: unknown tool is -32602, RpcError passes, other exceptions become isError") {
