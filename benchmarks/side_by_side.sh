@@ -9,6 +9,9 @@
 #   --smoke                 ~2 s per run, tiny counts; results only in --out-dir (CI)
 #   --build-dir DIR         build folder (default <repo>/build/bench-release)
 #   --no-build              use what is in --build-dir (or --loadgen/--mcpsse-server)
+#                           (without it, cmake/scripts/setup-debian.sh first installs
+#                           missing Debian packages, nginx-light among them;
+#                           MCPSSE_SKIP_SETUP=1 skips that)
 #   --loadgen PATH          mcpsse_loadgen binary (default: found in the build folder)
 #   --mcpsse-server PATH    everything_server binary (default: found in the build folder)
 #   --mcpsse-args "ARGS"    extra arguments for everything_server (default
@@ -143,6 +146,11 @@ log() { echo "side_by_side: $*" >&2; }
 # Build
 # ---------------------------------------------------------------------------
 if ((do_build)); then
+  # A fresh Debian machine lacks the headers, Google Benchmark and nginx-light.
+  if [[ "${MCPSSE_SKIP_SETUP:-0}" != 1 ]]; then
+    bash "$repo/cmake/scripts/setup-debian.sh" </dev/null >"$logs/setup-debian.log" 2>&1 ||
+      { cat "$logs/setup-debian.log" >&2; exit 1; }
+  fi
   gen=()
   if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null 2>&1; then gen=(-G Ninja); fi
   log "configuring Release build in $build_dir"
