@@ -116,7 +116,8 @@ void usage(std::FILE* out) {
         "  --concurrency N       sessions being opened at once (default 64)\n"
         "  --hold S              keep them open S seconds after all are open (default 0)\n"
         "  --server-pid PID      sessions/fanout: VmRSS of PID before/after (KiB per session);\n"
-        "                        call: the server's CPU time per request and CPU %% (Linux /proc)\n"
+        "                        call: the server's CPU time per request (user and kernel) and\n"
+        "                        CPU %% (Linux /proc); the load generator's own is always given\n"
         "  --trigger-tool NAME   fanout: tool whose call notifies every session's GET stream\n"
         "                        (default test_trigger_tool_change: tools/list_changed to all);\n"
         "                        called on the first session, over a connection of its own\n"
@@ -232,13 +233,21 @@ long read_rss_kib(long pid) {
     return -1;
 }
 
-/// utime + stime of `pid` alone, in seconds, or -1.
-double read_own_cpu_s(long pid) {
-    if (pid <= 0) return -1;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+/// CPU time in seconds, split into user and kernel (system) time.
+struct CpuTime {
+    double user = -1;
+    double sys = -1;
+    [[nodiscard]] bool valid() const { return user >= 0 && sys >= 0; }
+    [[nodiscard]] double total() const { return user + sys; }
+};
+
+/// utime and stime of `pid` alone (`/proc/<pid>/stat`; "self" for this process), or
+/// an invalid CpuTime.
+CpuTime read_own_cpu(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const std::size_t close = text.rfind(')');
-    if (close == std::string::npos) return -1;
+    if (close == std::string::npos) return {};
     std::istringstream fields(text.substr(close + 2));
     std::string f;
     unsigned long long utime = 0, stime = 0;
@@ -246,18 +255,23 @@ double read_own_cpu_s(long pid) {
         if (i == 14) utime = std::stoull(f);
         if (i == 15) stime = std::stoull(f);
     }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
-/// CPU seconds of `pid` and its direct children (nginx's workers), or -1.
-double read_cpu_s(long pid) {
-    double total = read_own_cpu_s(pid);
-    if (total < 0) return total;
+/// CPU time of `pid` and its direct children (nginx's workers); invalid when `pid` <= 0
+/// or unreadable.
+CpuTime read_cpu(long pid) {
+    if (pid <= 0) return {};
+    CpuTime total = read_own_cpu(std::to_string(pid));
+    if (!total.valid()) return total;
     std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
     long child = 0;
     while (children >> child) {
-        const double c = read_own_cpu_s(child);
-        if (c > 0) total += c;
+        const CpuTime c = read_own_cpu(std::to_string(child));
+        if (!c.valid()) continue;
+        total.user += c.user;
+        total.sys += c.sys;
     }
     return total;
 }
@@ -681,8 +695,10 @@ int run_call(const Options& o) {
     plan.start = Clock::now();
     plan.measure_start = plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
     plan.end = plan.measure_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
-    double server_cpu_start = -1;
-    double server_cpu_end = -1;
+    CpuTime server_cpu_start;  // sampled when the measured window starts and ends,
+    CpuTime server_cpu_end;    // with this load generator's own CPU time alongside
+    CpuTime own_cpu_start;
+    CpuTime own_cpu_end;
     {
         ThreadPool pool(o.threads);
         for (int t = 0; t < o.threads; ++t) {
@@ -704,9 +720,13 @@ int run_call(const Options& o) {
         while (true) {
             std::this_thread::sleep_for(std::chrono::milliseconds(o.server_pid > 0 ? 10 : 200));
             const auto now = Clock::now();
-            if (server_cpu_start < 0 && now >= plan.measure_start) server_cpu_start = read_cpu_s(o.server_pid);
+            if (!own_cpu_start.valid() && now >= plan.measure_start) {
+                server_cpu_start = read_cpu(o.server_pid);
+                own_cpu_start = read_own_cpu("self");
+            }
             if (now >= plan.end || g_interrupted) {
-                server_cpu_end = read_cpu_s(o.server_pid);
+                server_cpu_end = read_cpu(o.server_pid);
+                own_cpu_end = read_own_cpu("self");
                 break;
             }
             if (now - last_t >= 1s - 100ms) {
@@ -758,10 +778,22 @@ int run_call(const Options& o) {
              {"error_kinds", errors.to_json()},
              {"replies", {{"json", json_replies}, {"sse", sse_replies}, {"other", other_replies}}},
              {"connects", connects}};
-    if (o.server_pid > 0 && server_cpu_start >= 0 && server_cpu_end >= server_cpu_start) {
-        const double cpu = server_cpu_end - server_cpu_start;
+    const auto per_request_us = [&](double seconds) {
+        return measured ? seconds * 1e6 / static_cast<double>(measured) : 0.0;
+    };
+    if (server_cpu_start.valid() && server_cpu_end.valid() && server_cpu_end.total() >= server_cpu_start.total()) {
+        const double cpu = server_cpu_end.total() - server_cpu_start.total();
         out["server_cpu_pct"] = 100.0 * cpu / measured_s;
-        out["server_cpu_us_per_request"] = measured ? cpu * 1e6 / static_cast<double>(measured) : 0.0;
+        out["server_cpu_us_per_request"] = per_request_us(cpu);
+        out["server_user_us_per_request"] = per_request_us(server_cpu_end.user - server_cpu_start.user);
+        out["server_sys_us_per_request"] = per_request_us(server_cpu_end.sys - server_cpu_start.sys);
+    }
+    if (own_cpu_start.valid() && own_cpu_end.valid()) {
+        // The load generator shares the cores: what it spends per request is CPU the
+        // server cannot have (its kernel time includes the loopback delivery of each
+        // request into the server's socket).
+        out["loadgen_cpu_pct"] = 100.0 * (own_cpu_end.total() - own_cpu_start.total()) / measured_s;
+        out["loadgen_cpu_us_per_request"] = per_request_us(own_cpu_end.total() - own_cpu_start.total());
     }
     if (!o.raw_get && !o.raw_post) {
         const bool mismatch = (o.mode == "json" && sse_replies > 0) || (o.mode == "sse" && json_replies > 0);
