@@ -449,6 +449,24 @@ private:
         return it == sessions_.end() ? nullptr : it->second;
     }
 
+    // The session a POST, GET or DELETE names, or why there is none: no Mcp-Session-Id
+    // -> 400 (MCP N3), unknown or ended -> 404 (N4), an unsupported
+    // MCP-Protocol-Version -> 400 (V3; a missing one is fine, V2).
+    struct SessionLookup {
+        std::shared_ptr<SseSession> session;
+        int status = 0;
+        const char* message = "";
+    };
+    SessionLookup lookup_session(const detail::HttpRequest& req, std::optional<std::string_view> header_version) {
+        const auto id = req.find("mcp-session-id");
+        if (!id) return {nullptr, 400, "Bad Request: Mcp-Session-Id header is required"};
+        auto session = find_session(*id);
+        if (!session) return {nullptr, 404, "Not Found: unknown or ended session"};
+        if (header_version && !dispatcher_->supports_protocol_version(*header_version))
+            return {nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
+        return {std::move(session)};
+    }
+
     std::shared_ptr<SseSession> create_session(Connection& c, bool legacy) {
         auto id = detail::make_session_id();
         auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_);
@@ -768,12 +786,9 @@ private:
             r.kind = PostRoute::Kind::initialize;
             return r;
         }
-        const auto session_id = req.find("mcp-session-id");
-        if (!session_id) return fail(400, "Bad Request: Mcp-Session-Id header is required");
-        r.session = find_session(*session_id);
-        if (!r.session) return fail(404, "Not Found: unknown or ended session");
-        if (r.header_version && !dispatcher_->supports_protocol_version(*r.header_version))
-            return fail(400, "Bad Request: unsupported MCP-Protocol-Version");
+        auto found = lookup_session(req, r.header_version);
+        if (!found.session) return fail(found.status, found.message);
+        r.session = std::move(found.session);
         // No touch() here: answer_post's exchange ends with one (end_activity), and
         // a notification or response touches the session there.
         r.kind = PostRoute::Kind::session;
@@ -885,14 +900,11 @@ private:
         if (!accept || !detail::accepts(*accept, "text/event-stream"))
             co_return co_await reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
                                            "Not Acceptable: Accept must list text/event-stream");
-        const auto session_id = req.find("mcp-session-id");
-        if (!session_id)
-            co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
-                                           "Bad Request: Mcp-Session-Id header is required");
-        auto session = find_session(*session_id);
-        if (!session)
-            co_return co_await reply_error(*c, req, 404, std::nullopt, error_code::invalid_request,
-                                           "Not Found: unknown or ended session");
+        auto found = lookup_session(req, header_version);
+        if (!found.session)
+            co_return co_await reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
+                                           found.message);
+        auto session = std::move(found.session);
         session->touch();
         const auto& rpc = session->rpc();
         const bool priming = session->protocol_version().compare(protocol_version::v2025_11_25) >= 0;
@@ -932,15 +944,11 @@ private:
         const auto header_version = req.find("mcp-protocol-version");
         if (options_.stateless || (header_version && protocol_version::is_stateless(*header_version)))
             co_return co_await reply_405(c, req, "POST");
-        const auto session_id = req.find("mcp-session-id");
-        if (!session_id)
-            co_return co_await reply_error(c, req, 400, std::nullopt, error_code::invalid_request,
-                                           "Bad Request: Mcp-Session-Id header is required");
-        auto session = find_session(*session_id);
-        if (!session)
-            co_return co_await reply_error(c, req, 404, std::nullopt, error_code::invalid_request,
-                                           "Not Found: unknown or ended session");
-        end_session(session);
+        const auto found = lookup_session(req, header_version);
+        if (!found.session)
+            co_return co_await reply_error(c, req, found.status, std::nullopt, error_code::invalid_request,
+                                           found.message);
+        end_session(found.session);
         co_return co_await write_simple(c, 200, {}, cors_headers(req));
     }
 

@@ -178,6 +178,13 @@ TEST_CASE("sessions P3 P4 N3 N4 N5 V3: 202 for notifications, JSON replies, 400/
     CHECK(r.status == 400);
     r = c.request("POST", "/mcp", post_headers(sid), rpc_request(5, "ping").dump());
     CHECK(r.status == 200);
+    // V3 holds for GET and DELETE too; the rejected DELETE leaves the session alive.
+    r = c.request("GET", "/mcp", {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}, {"MCP-Protocol-Version", "1999-01-01"}});
+    CHECK(r.status == 400);
+    CHECK(r.json()["error"]["message"] == "Bad Request: unsupported MCP-Protocol-Version");
+    r = c.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}, {"MCP-Protocol-Version", "1999-01-01"}});
+    CHECK(r.status == 400);
+    CHECK(s.probe.closed.load() == 0);
 
     // N5: DELETE ends the session, then 404.
     r = c.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}});
