@@ -566,6 +566,12 @@ private:
 
     static RetryInput retry_input(const nlohmann::json& params) {
         RetryInput input;
+        read_retry_input(params, input);
+        return input;
+    }
+
+    // Fills `input` from `inputResponses` and `requestState`; leaves what is absent.
+    static void read_retry_input(const nlohmann::json& params, RetryInput& input) {
         if (const auto it = params.find("inputResponses"); it != params.end()) {
             if (!it->is_object())
                 throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
@@ -580,7 +586,6 @@ private:
                 throw RpcError(error_code::invalid_params, "Invalid params: requestState must be a string");
             input.request_state = it->get<std::string>();
         }
-        return input;
     }
 
     static std::string required_string(const nlohmann::json& params, const char* key) {
@@ -638,9 +643,12 @@ private:
     }
 
     // Runs `attempt` until it returns a final result. Stateless: an InputRequiredResult
-    // goes back to the client. Session-based: the Server asks the client itself.
+    // goes back to the client. Session-based: the Server asks the client itself, and
+    // `input` becomes each next round's (so it holds the final round's input at the
+    // end). `attempt(input)` returns the handler's awaitable itself, not a coroutine of
+    // its own: one coroutine frame fewer per call.
     template <class Attempt>
-    asio::awaitable<nlohmann::json> run_rounds(RetryInput input, RequestContext& context, Attempt attempt) {
+    asio::awaitable<nlohmann::json> run_rounds(RetryInput& input, RequestContext& context, Attempt attempt) {
         for (int round = 0;; ++round) {
             nlohmann::json result = co_await attempt(input);
             if (!is_input_required(result)) co_return result;
@@ -664,9 +672,7 @@ private:
     // ---- method handlers --------------------------------------------------------------
 
     asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
-        ToolCall call;
-        call.name = required_string(params, "name");
-        call.arguments = take_optional_object(params, "arguments");
+        ToolCall call{required_string(params, "name"), take_optional_object(params, "arguments"), RetryInput{}, {}, false};
         std::shared_ptr<const ToolEntry> entry;
         {
             std::lock_guard lock(mutex_);
@@ -676,7 +682,7 @@ private:
         if (!entry)
             throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
         check_param_headers(entry->tool, call.arguments, context);
-        call.input = retry_input(params);
+        read_retry_input(params, call.input);
         // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
         bool as_task = false;
         if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
@@ -694,18 +700,15 @@ private:
     asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const ToolEntry> entry, ToolCall call,
                                              RequestContext& context) {
         nlohmann::json result;
-        std::optional<RetryInput> last_input;  // kept only when the tool asks for a task
+        RetryInput input = std::move(call.input);  // each round's; the final round's at the end
+        call.input.request_state.reset();
         try {
-            auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-                // `call.input` was moved out below; each round gets a copy of the rest.
-                ToolCall next{call.name, call.arguments, in, call.task_id, call.may_start_task};
-                nlohmann::json round_result = co_await entry->handler(std::move(next), context);
-                if (is_start_task(round_result)) last_input = in;
-                co_return round_result;
+            // Each round's handler gets a copy of the call with that round's input.
+            auto attempt = [&](const RetryInput& in) {
+                return entry->handler(ToolCall{call.name, call.arguments, in, call.task_id, call.may_start_task},
+                                      context);
             };
-            RetryInput first = std::move(call.input);
-            call.input.request_state.reset();
-            result = co_await run_rounds(std::move(first), context, attempt);
+            result = co_await run_rounds(input, context, attempt);
         } catch (const RpcError&) {
             throw;
         } catch (const std::system_error& error) {
@@ -719,7 +722,7 @@ private:
         if (is_start_task(result)) {
             if (!call.may_start_task)
                 throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
-            if (last_input) call.input = std::move(*last_input);
+            call.input = std::move(input);  // the input of the round that asked for the task
             call.may_start_task = false;
             co_return co_await start_task(entry, std::move(call), context);
         }
@@ -1123,11 +1126,8 @@ private:
             throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
                            "Resource not found", {{"uri", read.uri}});
         RetryInput input = retry_input(params);
-        auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-            ResourceRead next{read.uri, read.variables, in};
-            co_return co_await handler(std::move(next), context);
-        };
-        nlohmann::json result = co_await run_rounds(std::move(input), context, attempt);
+        auto attempt = [&](const RetryInput& in) { return handler(ResourceRead{read.uri, read.variables, in}, context); };
+        nlohmann::json result = co_await run_rounds(input, context, attempt);
         if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
         if (!is_input_required(result)) {
             const auto contents = result.find("contents");
@@ -1154,11 +1154,8 @@ private:
             if (argument.required && !get.arguments.contains(argument.name))
                 throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
         RetryInput input = retry_input(params);
-        auto attempt = [&](const RetryInput& in) -> asio::awaitable<nlohmann::json> {
-            PromptGet next{get.name, get.arguments, in};
-            co_return co_await entry->handler(std::move(next), context);
-        };
-        nlohmann::json result = co_await run_rounds(std::move(input), context, attempt);
+        auto attempt = [&](const RetryInput& in) { return entry->handler(PromptGet{get.name, get.arguments, in}, context); };
+        nlohmann::json result = co_await run_rounds(input, context, attempt);
         finish_result(result, context, false);
         co_return result;
     }
