@@ -701,7 +701,6 @@ private:
                                              RequestContext& context) {
         nlohmann::json result;
         RetryInput input = std::move(call.input);  // each round's; the final round's at the end
-        call.input.request_state.reset();
         try {
             // Each round's handler gets a copy of the call with that round's input.
             auto attempt = [&](const RetryInput& in) {
