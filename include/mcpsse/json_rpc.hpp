@@ -1,6 +1,7 @@
 // mcpsse: the JSON-RPC 2.0 message model, validation and serialization.
 #pragma once
 
+#include <mcpsse/detail/json_rpc_envelope.hpp>
 #include <mcpsse/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +106,88 @@ namespace json_rpc {
     return std::nullopt;
 }
 
+namespace detail {
+using mcpsse::detail::Envelope;
+using mcpsse::detail::EnvelopeReader;
+
+/// The members of `value` that `validate` checks (moved out of it).
+[[nodiscard]] inline Envelope envelope_of(nlohmann::json&& value) {
+    Envelope e;
+    e.object = value.is_object();
+    if (!e.object) return e;
+    if (const auto it = value.find("id"); it != value.end()) {
+        if (const auto id = id_from_json(*it)) {
+            if (const auto* n = std::get_if<std::int64_t>(&*id)) {
+                e.id = Envelope::IdKind::integer;
+                e.id_integer = *n;
+            } else {
+                e.id = Envelope::IdKind::string;
+                e.id_string = std::move(it->get_ref<std::string&>());
+            }
+        } else {
+            e.id = it->is_null() ? Envelope::IdKind::null : Envelope::IdKind::invalid;
+        }
+    }
+    if (const auto it = value.find("jsonrpc"); it != value.end())
+        e.version_ok = it->is_string() && it->get_ref<const std::string&>() == "2.0";
+    if (const auto it = value.find("method"); it != value.end()) {
+        e.has_method = true;
+        e.method_is_string = it->is_string();
+        if (e.method_is_string) e.method = std::move(it->get_ref<std::string&>());
+    }
+    if (const auto it = value.find("params"); it != value.end()) e.has_params = true, e.params = std::move(*it);
+    if (const auto it = value.find("result"); it != value.end()) e.has_result = true, e.result = std::move(*it);
+    if (const auto it = value.find("error"); it != value.end()) e.has_error = true, e.error = std::move(*it);
+    return e;
+}
+
+/// `validate` on the members of a message (see there).
+[[nodiscard]] inline std::variant<Message, ErrorResponse> validate_envelope(Envelope&& e) {
+    auto invalid = [](std::optional<RequestId> id, std::string message) {
+        return ErrorResponse{std::move(id), error_code::invalid_request, std::move(message),
+                             nullptr};
+    };
+    if (!e.object) return invalid(std::nullopt, "Invalid Request: not an object");
+
+    const bool has_id = e.id != Envelope::IdKind::absent;
+    std::optional<RequestId> id;
+    if (e.id == Envelope::IdKind::integer) id = RequestId{e.id_integer};
+    else if (e.id == Envelope::IdKind::string) id = RequestId{std::move(e.id_string)};
+
+    if (!e.version_ok) return invalid(id, "Invalid Request: jsonrpc must be \"2.0\"");
+
+    if (e.has_method) {
+        if (!e.method_is_string) return invalid(id, "Invalid Request: method must be a string");
+        if (e.has_params && !e.params.is_object() && !e.params.is_array())
+            return invalid(id, "Invalid Request: params must be an object or an array");
+        if (!has_id) return Message{Notification{std::move(e.method), std::move(e.params)}};
+        if (!id) return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
+        return Message{Request{std::move(*id), std::move(e.method), std::move(e.params)}};
+    }
+
+    if (e.has_result == e.has_error) return invalid(id, "Invalid Request: expected method, result or error");
+    if (e.has_result) {
+        if (!id) return invalid(std::nullopt, "Invalid Request: response without a valid id");
+        return Message{Response{std::move(*id), std::move(e.result)}};
+    }
+    nlohmann::json& error = e.error;
+    if (!error.is_object()) return invalid(id, "Invalid Request: error must be an object");
+    const auto code = error.find("code");
+    const auto text = error.find("message");
+    if (code == error.end() || !code->is_number_integer() || text == error.end() || !text->is_string())
+        return invalid(id, "Invalid Request: error needs an integer code and a string message");
+    if (has_id && !id && e.id != Envelope::IdKind::null)
+        return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
+    ErrorResponse response{std::move(id), 0, std::move(text->get_ref<std::string&>()), nullptr};
+    const auto wide = code->get<std::int64_t>();
+    response.code = wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()
+                        ? error_code::internal_error
+                        : static_cast<int>(wide);
+    if (const auto d = error.find("data"); d != error.end()) response.data = std::move(*d);
+    return Message{std::move(response)};
+}
+}  // namespace detail
+
 /// Validates one parsed JSON value as a JSON-RPC 2.0 message.
 ///
 /// Returns the message, or an `ErrorResponse` with `invalid_request` (-32600) whose id
@@ -114,60 +197,7 @@ namespace json_rpc {
 /// exactly one of `result` and `error`; an error object has an integer `code` and a
 /// string `message`.
 [[nodiscard]] inline std::variant<Message, ErrorResponse> validate(nlohmann::json&& value) {
-    auto invalid = [](std::optional<RequestId> id, std::string message) {
-        return ErrorResponse{std::move(id), error_code::invalid_request, std::move(message),
-                             nullptr};
-    };
-    if (!value.is_object()) return invalid(std::nullopt, "Invalid Request: not an object");
-
-    std::optional<RequestId> id;
-    const auto id_it = value.find("id");
-    const bool has_id = id_it != value.end();
-    if (has_id) id = id_from_json(*id_it);
-
-    const auto version = value.find("jsonrpc");
-    if (version == value.end() || !version->is_string() ||
-        version->get_ref<const std::string&>() != "2.0")
-        return invalid(id, "Invalid Request: jsonrpc must be \"2.0\"");
-
-    const auto method = value.find("method");
-    if (method != value.end()) {
-        if (!method->is_string()) return invalid(id, "Invalid Request: method must be a string");
-        nlohmann::json params;
-        if (const auto p = value.find("params"); p != value.end()) {
-            if (!p->is_object() && !p->is_array())
-                return invalid(id, "Invalid Request: params must be an object or an array");
-            params = std::move(*p);
-        }
-        std::string name = std::move(method->get_ref<std::string&>());
-        if (!has_id) return Message{Notification{std::move(name), std::move(params)}};
-        if (!id) return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
-        return Message{Request{std::move(*id), std::move(name), std::move(params)}};
-    }
-
-    const auto result = value.find("result");
-    const auto error = value.find("error");
-    if ((result != value.end()) == (error != value.end()))
-        return invalid(id, "Invalid Request: expected method, result or error");
-    if (result != value.end()) {
-        if (!id) return invalid(std::nullopt, "Invalid Request: response without a valid id");
-        return Message{Response{std::move(*id), std::move(*result)}};
-    }
-    if (!error->is_object()) return invalid(id, "Invalid Request: error must be an object");
-    const auto code = error->find("code");
-    const auto text = error->find("message");
-    if (code == error->end() || !code->is_number_integer() || text == error->end() ||
-        !text->is_string())
-        return invalid(id, "Invalid Request: error needs an integer code and a string message");
-    if (has_id && !id && !id_it->is_null())
-        return invalid(std::nullopt, "Invalid Request: id must be a string or an integer");
-    ErrorResponse response{std::move(id), 0, std::move(text->get_ref<std::string&>()), nullptr};
-    const auto wide = code->get<std::int64_t>();
-    response.code = wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()
-                        ? error_code::internal_error
-                        : static_cast<int>(wide);
-    if (const auto d = error->find("data"); d != error->end()) response.data = std::move(*d);
-    return Message{std::move(response)};
+    return detail::validate_envelope(detail::envelope_of(std::move(value)));
 }
 
 /// Parses one JSON text (one message or, when allowed, a batch) received from the peer.
@@ -176,24 +206,37 @@ namespace json_rpc {
 /// `parse_error` (-32700) without id; invalid messages yield `invalid_request` (-32600)
 /// errors (JSON-RPC 2.0 sections 5 and 6); an empty batch, a batch when
 /// `options.allow_batches` is false, or one larger than `options.max_batch_size`
-/// yields one `invalid_request` without id. Thread-safety: a pure function.
+/// yields one `invalid_request` without id. A single message is read without building
+/// its object (only `params`, `result` and `error` become JSON); a batch is parsed as a
+/// document. Thread-safety: a pure function.
 [[nodiscard]] inline ParseResult parse_messages(std::string_view text,
                                                 const ParseOptions& options = {}) {
     ParseResult out;
-    nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (document.is_discarded()) {
-        out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
-        return out;
-    }
-    auto take = [&out](nlohmann::json&& value) {
-        auto checked = validate(std::move(value));
+    auto take = [&out](std::variant<Message, ErrorResponse>&& checked) {
         if (auto* message = std::get_if<Message>(&checked))
             out.messages.push_back(std::move(*message));
         else
             out.errors.push_back(std::move(std::get<ErrorResponse>(checked)));
     };
-    if (!document.is_array()) {
-        take(std::move(document));
+    {
+        detail::EnvelopeReader reader;
+        if (nlohmann::json::sax_parse(text, &reader, nlohmann::json::input_format_t::json, /*strict=*/true,
+                                      /*ignore_comments=*/false)) {
+            take(detail::validate_envelope(std::move(reader.envelope)));
+            return out;
+        }
+        if (!reader.batch) {
+            out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
+            return out;
+        }
+    }
+    nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (document.is_discarded()) {
+        out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
+        return out;
+    }
+    if (!document.is_array()) {  // not reached: the reader stopped only at an array
+        take(validate(std::move(document)));
         return out;
     }
     if (!options.allow_batches) {
@@ -211,7 +254,7 @@ namespace json_rpc {
     }
     out.batch = true;
     out.messages.reserve(document.size());
-    for (auto& element : document) take(std::move(element));
+    for (auto& element : document) take(validate(std::move(element)));
     return out;
 }
 

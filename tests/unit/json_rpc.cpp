@@ -5,6 +5,8 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using mcpsse::ErrorResponse;
 using mcpsse::Message;
@@ -119,6 +121,75 @@ TEST_CASE("batches are refused unless allowed, and then validated element by ele
     CHECK(only_error(R"([{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}])",
                      {.allow_batches = true, .max_batch_size = 1})
               .code == error_code::invalid_request);
+}
+
+namespace {
+// What validate() says of the whole document: the reference the streaming read of a
+// single message must agree with (same messages, same errors, same ids).
+std::vector<std::string> by_document(std::string_view text) {
+    json document = json::parse(text, nullptr, false);
+    if (document.is_discarded()) return {"parse error"};
+    auto checked = json_rpc::validate(std::move(document));
+    if (auto* message = std::get_if<Message>(&checked)) return {"message", json_rpc::serialize(*message)};
+    return {"error", json_rpc::serialize(Message{std::get<ErrorResponse>(checked)})};
+}
+
+std::vector<std::string> by_stream(std::string_view text) {
+    auto parsed = json_rpc::parse_messages(text);
+    REQUIRE(parsed.messages.size() + parsed.errors.size() == 1);
+    if (!parsed.messages.empty()) return {"message", json_rpc::serialize(parsed.messages.front())};
+    const auto& e = parsed.errors.front();
+    if (e.code == error_code::parse_error) return {"parse error"};
+    return {"error", json_rpc::serialize(Message{e})};
+}
+}  // namespace
+
+TEST_CASE("a single message read without building its object agrees with validate on the document") {
+    // Duplicate members (the last wins), members of every type in every envelope
+    // position, unknown members holding structures, deep params, and broken texts.
+    const char* texts[] = {
+        R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,{"b":null},"s",2.5,true]}}})",
+        R"({"method":"ping","id":"a","jsonrpc":"2.0"})",
+        R"({"jsonrpc":"2.0","id":1,"id":"two","method":"ping"})",
+        R"({"jsonrpc":"2.0","id":"one","id":2,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":{"x":1},"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":[1],"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":1,"id":null,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":9223372036854775808,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":1e2,"method":"ping"})",
+        R"({"jsonrpc":"2.0","jsonrpc":"1.0","id":1,"method":"ping"})",
+        R"({"jsonrpc":"1.0","jsonrpc":"2.0","id":1,"method":"ping"})",
+        R"({"jsonrpc":["2.0"],"id":1,"method":"ping"})",
+        R"({"jsonrpc":2,"id":1,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":1,"method":{"name":"ping"}})",
+        R"({"jsonrpc":"2.0","id":1,"method":"a","method":"b"})",
+        R"({"jsonrpc":"2.0","id":1,"method":["a"],"method":"b"})",
+        R"({"jsonrpc":"2.0","id":1,"method":"a","method":null})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":[1,[2,[3,[4,[5,[6,[7,[8,[9,[10,[11,[12,[13,[14,[15,[16,[17,[18]]]]]]]]]]]]]]]]]]})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":{"a":1,"a":{"b":2}}})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":{"a":1},"params":[2]})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":"s"})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":null})",
+        R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1}})",
+        R"({"jsonrpc":"2.0","method":"x","extra":{"deep":[{"jsonrpc":"1.0","id":5,"method":3}]},"other":[[]]})",
+        R"({"jsonrpc":"2.0","id":3,"result":{"a":[{}]}})",
+        R"({"jsonrpc":"2.0","id":3,"result":null})",
+        R"({"jsonrpc":"2.0","id":3,"result":1,"error":{"code":1,"message":"m"}})",
+        R"({"jsonrpc":"2.0","id":true,"error":{"code":-32000,"message":"m","data":{"k":[1,2]}}})",
+        R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"m"}})",
+        R"({"jsonrpc":"2.0","id":4,"error":{"code":99999999999,"message":"m"}})",
+        R"({"jsonrpc":"2.0","id":4,"error":{"code":1.5,"message":"m"}})",
+        R"({"jsonrpc":"2.0","id":4,"error":"boom"})",
+        R"({"jsonrpc":"2.0","result":{}})",
+        R"({})", R"(42)", R"("text")", R"(null)", R"({"jsonrpc":"2.0"} {})", R"({"jsonrpc":"2.0",})",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":{"a":)", "{\"jsonrpc\":\"2.0\",\"id\":\"\xc3\",\"method\":\"x\"}",
+        R"( {"jsonrpc" : "2.0" , "id" : 1 , "method" : "ping" } )",
+    };
+    for (const char* text : texts) {
+        INFO(text);
+        CHECK(by_stream(text) == by_document(text));
+    }
 }
 
 TEST_CASE("serialize writes compact JSON-RPC that parses back to the same message") {

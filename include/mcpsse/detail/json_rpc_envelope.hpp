@@ -1,0 +1,237 @@
+// mcpsse: the members of one JSON-RPC 2.0 message object, read straight from its text.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace mcpsse::detail {
+
+/// What `json_rpc::validate` needs of a message object (JSON-RPC 2.0 section 4-5):
+/// `jsonrpc`, `id` and `method` as scalars, `params`, `result` and `error` as JSON. A
+/// member that occurs twice keeps its last value, as a JSON object does in nlohmann/json.
+struct Envelope {
+    /// How the `id` member was read.
+    enum class IdKind : unsigned char {
+        absent,    ///< no `id` member
+        integer,   ///< an integer that fits in 64 signed bits: `id_integer`
+        string,    ///< a string: `id_string`
+        null,      ///< `null`
+        invalid,   ///< anything else (a float, a boolean, a structure, an integer > 2^63-1)
+    };
+    /// True when the JSON text was an object (else nothing below was read).
+    bool object = false;
+    /// True when `jsonrpc` is the string "2.0".
+    bool version_ok = false;
+    /// True when there is a `method` member, and when it is a string (then `method`).
+    bool has_method = false;
+    bool method_is_string = false;
+    std::string method;
+    IdKind id = IdKind::absent;
+    std::int64_t id_integer = 0;
+    std::string id_string;
+    /// Presence and values of `params`, `result` and `error`.
+    bool has_params = false;
+    bool has_result = false;
+    bool has_error = false;
+    nlohmann::json params;
+    nlohmann::json result;
+    nlohmann::json error;
+};
+
+/// A SAX handler for `nlohmann::json::sax_parse` that reads one JSON-RPC message object
+/// into an `Envelope` without building the object itself: the envelope scalars are
+/// taken as they come, `params`, `result` and `error` are built as JSON, and other
+/// members are checked for syntax only. A top-level array (a batch) stops the parse
+/// with `batch` set, so the caller can parse it as a document instead; a syntax error
+/// stops it with `batch` false. Not thread-safe: one reader per parse.
+class EnvelopeReader {
+public:
+    using json = nlohmann::json;
+
+    /// The members read (valid once `sax_parse` returned true).
+    Envelope envelope;
+    /// True when the parse stopped because the text is an array.
+    bool batch = false;
+
+    bool null() { return scalar(json(nullptr), Envelope::IdKind::null); }
+    bool boolean(bool value) { return scalar(json(value), Envelope::IdKind::invalid); }
+    bool number_integer(json::number_integer_t value) {
+        if (depth_ == 1 && member_ == Member::id) {
+            envelope.id = Envelope::IdKind::integer;
+            envelope.id_integer = value;
+            return true;
+        }
+        return scalar(json(value), Envelope::IdKind::invalid);
+    }
+    bool number_unsigned(json::number_unsigned_t value) {
+        if (depth_ == 1 && member_ == Member::id) {
+            if (value > static_cast<json::number_unsigned_t>(std::numeric_limits<std::int64_t>::max())) {
+                envelope.id = Envelope::IdKind::invalid;
+            } else {
+                envelope.id = Envelope::IdKind::integer;
+                envelope.id_integer = static_cast<std::int64_t>(value);
+            }
+            return true;
+        }
+        return scalar(json(value), Envelope::IdKind::invalid);
+    }
+    bool number_float(json::number_float_t value, const json::string_t& /*text*/) {
+        return scalar(json(value), Envelope::IdKind::invalid);
+    }
+    bool string(json::string_t& value) {
+        if (depth_ == 1) {
+            switch (member_) {
+            case Member::id:
+                envelope.id = Envelope::IdKind::string;
+                envelope.id_string = value;
+                return true;
+            case Member::jsonrpc:
+                envelope.version_ok = value == "2.0";
+                return true;
+            case Member::method:
+                envelope.method_is_string = true;
+                envelope.method = value;
+                return true;
+            default:
+                break;
+            }
+        }
+        return scalar(json(value), Envelope::IdKind::invalid);
+    }
+    bool binary(json::binary_t& value) { return scalar(json(value), Envelope::IdKind::invalid); }
+
+    bool start_object(std::size_t /*elements*/) { return open(json::value_t::object); }
+    bool start_array(std::size_t /*elements*/) {
+        if (depth_ == 0) {
+            batch = true;
+            return false;
+        }
+        return open(json::value_t::array);
+    }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+
+    bool key(json::string_t& name) {
+        if (depth_ == 1) {
+            select(name);
+        } else if (building()) {
+            pending_ = &(*top())[name];
+        }
+        return true;
+    }
+
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const json::exception& /*error*/) {
+        return false;
+    }
+
+private:
+    enum class Member : unsigned char { other, jsonrpc, id, method, params, result, error };
+
+    // The member a key at depth 1 names; its earlier value, if any, is forgotten.
+    void select(const json::string_t& name) {
+        member_ = Member::other;
+        target_ = nullptr;
+        if (name == "jsonrpc") {
+            member_ = Member::jsonrpc;
+            envelope.version_ok = false;
+        } else if (name == "id") {
+            member_ = Member::id;
+            envelope.id = Envelope::IdKind::invalid;  // set by the value
+        } else if (name == "method") {
+            member_ = Member::method;
+            envelope.has_method = true;
+            envelope.method_is_string = false;
+            envelope.method.clear();
+        } else if (name == "params") {
+            member_ = Member::params;
+            envelope.has_params = true;
+            target_ = &envelope.params;
+        } else if (name == "result") {
+            member_ = Member::result;
+            envelope.has_result = true;
+            target_ = &envelope.result;
+        } else if (name == "error") {
+            member_ = Member::error;
+            envelope.has_error = true;
+            target_ = &envelope.error;
+        }
+    }
+
+    // True while the value being read belongs to params, result or error.
+    [[nodiscard]] bool building() const noexcept { return target_ != nullptr && depth_ >= 1; }
+
+    // A scalar: the top-level value (then not an object), a member's value or part of one.
+    bool scalar(json&& value, Envelope::IdKind id_kind) {
+        if (depth_ == 0) return true;  // a top-level scalar: envelope.object stays false
+        if (depth_ == 1) {
+            if (member_ == Member::id) envelope.id = id_kind;
+            if (target_ != nullptr) *target_ = std::move(value);
+            return true;
+        }
+        if (building()) place(std::move(value));
+        return true;
+    }
+
+    bool open(json::value_t type) {
+        if (depth_ == 0) {
+            envelope.object = true;
+        } else if (depth_ == 1 && target_ != nullptr) {
+            *target_ = json(type);
+            push(target_);
+        } else if (depth_ >= 2 && building()) {
+            push(place(json(type)));
+        }
+        // jsonrpc, id or method as a structure: version_ok, method_is_string stay false
+        // and id stays invalid; its content, like another member's, is only checked.
+        ++depth_;
+        return true;
+    }
+
+    bool close() {
+        --depth_;
+        if (depth_ >= 1 && building()) pop();
+        return true;
+    }
+
+    // Adds `value` to the innermost open structure being built; returns where it went.
+    json* place(json&& value) {
+        json* parent = top();
+        if (parent->is_array()) {
+            parent->push_back(std::move(value));
+            return &parent->back();
+        }
+        *pending_ = std::move(value);
+        return pending_;
+    }
+
+    // The open structures being built, innermost last: a few inline, deeper ones in a vector.
+    void push(json* value) {
+        if (open_count_ < inline_open_.size()) inline_open_[open_count_] = value;
+        else deep_open_.push_back(value);
+        ++open_count_;
+    }
+    void pop() {
+        --open_count_;
+        if (open_count_ >= inline_open_.size()) deep_open_.pop_back();
+    }
+    [[nodiscard]] json* top() const {
+        const std::size_t i = open_count_ - 1;
+        return i < inline_open_.size() ? inline_open_[i] : deep_open_.back();
+    }
+
+    std::size_t depth_ = 0;  // structures open around the current event (1: inside the message)
+    Member member_ = Member::other;
+    json* target_ = nullptr;   // the Envelope member being built, if any
+    json* pending_ = nullptr;  // the object element the last key selected
+    std::array<json*, 16> inline_open_{};
+    std::vector<json*> deep_open_;
+    std::size_t open_count_ = 0;
+};
+
+}  // namespace mcpsse::detail
