@@ -308,8 +308,9 @@ private:
         std::string_view head = request_.assign_head(raw);
         if (request_.fields.capacity() == 0) request_.fields.reserve(16);  // typical heads: one allocation
 
-        // Request line: method SP request-target SP HTTP-version CRLF.
-        std::size_t eol = head.find("\r\n");
+        // Request line: method SP request-target SP HTTP-version CRLF. Every line of the
+        // block ends in CRLF (parse_head refused bare CR and LF), so its LF ends it.
+        std::size_t eol = head.find('\n') - 1;
         std::string_view line = head.substr(0, eol);
         head.remove_prefix(eol + 2);
         const std::size_t sp1 = line.find(' ');
@@ -336,8 +337,9 @@ private:
         }
 
         // Field lines: field-name ":" OWS field-value OWS CRLF.
+        FramingFields framing;
         while (true) {
-            eol = head.find("\r\n");
+            eol = head.find('\n') - 1;
             line = head.substr(0, eol);
             head.remove_prefix(eol + 2);
             if (line.empty()) {
@@ -359,24 +361,49 @@ private:
                     return fail(HttpError::invalid_header_field);
                 }
             }
-            request_.fields.push_back({line.substr(0, colon), trim_ows(value)});
+            const HttpField& field = request_.fields.emplace_back(HttpField{line.substr(0, colon), trim_ows(value)});
+            framing.note(field);
         }
 
         // Host (RFC 9112 §3.2).
-        const std::size_t hosts = request_.count("Host");
-        if (hosts > 1 || (hosts == 0 && request_.version_minor >= 1)) {
+        if (framing.hosts > 1 || (framing.hosts == 0 && request_.version_minor >= 1)) {
             return fail(HttpError::invalid_host);
         }
-        if (hosts == 1 && !parse_host(*request_.find("Host"))) {
+        if (framing.hosts == 1 && !parse_host(framing.host)) {
             return fail(HttpError::invalid_host);
         }
-        return start_body(head_end);
+        return start_body(head_end, framing.transfer_encoding, framing.content_length);
     }
 
-    /// Determines the body framing (RFC 9112 §6.3) and moves to the body phase.
-    ParseResult start_body(std::size_t head_end) {
-        const bool has_te = request_.count("Transfer-Encoding") > 0;
-        const bool has_cl = request_.count("Content-Length") > 0;
+    /// What the framing checks need of the field lines, noted as each is parsed (one
+    /// pass instead of a search per field name).
+    struct FramingFields {
+        std::size_t hosts = 0;
+        std::string_view host;  // the first Host value
+        bool transfer_encoding = false;
+        bool content_length = false;
+
+        void note(const HttpField& f) noexcept {
+            switch (f.name.size()) {
+            case 4:
+                if (iequals(f.name, "Host") && hosts++ == 0) host = f.value;
+                break;
+            case 14:
+                content_length = content_length || iequals(f.name, "Content-Length");
+                break;
+            case 17:
+                transfer_encoding = transfer_encoding || iequals(f.name, "Transfer-Encoding");
+                break;
+            default:
+                break;
+            }
+        }
+    };
+
+    /// Determines the body framing (RFC 9112 §6.3) and moves to the body phase;
+    /// `has_te` and `has_cl` tell whether any Transfer-Encoding or Content-Length field
+    /// line was received.
+    ParseResult start_body(std::size_t head_end, bool has_te, bool has_cl) {
         if (has_te && has_cl) {
             return fail(HttpError::conflicting_framing);
         }

@@ -133,33 +133,49 @@ public:
 private:
     enum class Member : unsigned char { other, jsonrpc, id, method, params, result, error };
 
-    // The member a key at depth 1 names; its earlier value, if any, is forgotten.
+    // The member a key at depth 1 names (compared by length first: one comparison per
+    // key); its earlier value, if any, is forgotten.
     void select(const json::string_t& name) {
         member_ = Member::other;
         target_ = nullptr;
-        if (name == "jsonrpc") {
-            member_ = Member::jsonrpc;
-            envelope.version_ok = false;
-        } else if (name == "id") {
-            member_ = Member::id;
-            envelope.id = Envelope::IdKind::invalid;  // set by the value
-        } else if (name == "method") {
-            member_ = Member::method;
-            envelope.has_method = true;
-            envelope.method_is_string = false;
-            envelope.method.clear();
-        } else if (name == "params") {
-            member_ = Member::params;
-            envelope.has_params = true;
-            target_ = &envelope.params;
-        } else if (name == "result") {
-            member_ = Member::result;
-            envelope.has_result = true;
-            target_ = &envelope.result;
-        } else if (name == "error") {
-            member_ = Member::error;
-            envelope.has_error = true;
-            target_ = &envelope.error;
+        switch (name.size()) {
+        case 2:
+            if (name == "id") {
+                member_ = Member::id;
+                envelope.id = Envelope::IdKind::invalid;  // set by the value
+            }
+            break;
+        case 5:
+            if (name == "error") {
+                member_ = Member::error;
+                envelope.has_error = true;
+                target_ = &envelope.error;
+            }
+            break;
+        case 6:
+            if (name == "method") {
+                member_ = Member::method;
+                envelope.has_method = true;
+                envelope.method_is_string = false;
+                envelope.method.clear();
+            } else if (name == "params") {
+                member_ = Member::params;
+                envelope.has_params = true;
+                target_ = &envelope.params;
+            } else if (name == "result") {
+                member_ = Member::result;
+                envelope.has_result = true;
+                target_ = &envelope.result;
+            }
+            break;
+        case 7:
+            if (name == "jsonrpc") {
+                member_ = Member::jsonrpc;
+                envelope.version_ok = false;
+            }
+            break;
+        default:
+            break;
         }
     }
 
