@@ -27,10 +27,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -560,6 +562,8 @@ asio::awaitable<void> call_worker(const CallPlan& plan, CallThread& st, int inde
     std::string body;
     std::string chunk;
     char needle[48];
+    char digits[24];
+    ResponseHead head;  // reused: its strings keep their storage
     std::uint64_t seq = 0;
     while (!g_interrupted.load(std::memory_order_relaxed)) {
         if (Clock::now() >= plan.end) break;
@@ -581,22 +585,28 @@ asio::awaitable<void> call_worker(const CallPlan& plan, CallThread& st, int inde
         if (o.raw_get) {
             wire = plan.raw_get;
         } else {
+            // Formatted with to_chars: no locale, no allocation.
+            const std::string_view id_text(digits, static_cast<std::size_t>(
+                                                       std::to_chars(digits, digits + sizeof digits, id).ptr - digits));
             body.clear();
             body += plan.body_prefix;
-            body += std::to_string(id);
+            body += id_text;
             body += plan.body_suffix;
             wire += plan.head_prefix;
-            wire += std::to_string(body.size());
+            char length[24];
+            wire.append(length, static_cast<std::size_t>(
+                                    std::to_chars(length, length + sizeof length, body.size()).ptr - length));
             wire += "\r\n\r\n";
             wire += body;
-            needle_len = std::snprintf(needle, sizeof needle, "\"id\":%llu", static_cast<unsigned long long>(id));
+            std::memcpy(needle, "\"id\":", 5);
+            std::memcpy(needle + 5, id_text.data(), id_text.size());
+            needle_len = static_cast<int>(5 + id_text.size());
         }
         const std::string_view needle_view(needle, static_cast<std::size_t>(needle_len));
         deadline->fired = false;
         const auto t0 = Clock::now();
         deadline->at = t0 + timeout;
         std::string failure;
-        ResponseHead head;
         std::error_code ec = co_await conn.write(wire);
         if (ec) failure = error_kind("write", ec);
         if (failure.empty()) {
