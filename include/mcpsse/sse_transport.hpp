@@ -757,7 +757,7 @@ private:
             return std::move(r);
         };
         const auto accept = req.find("accept");
-        if (!accept || !detail::accepts(*accept, "application/json") || !detail::accepts(*accept, "text/event-stream"))
+        if (!accept || !detail::accepts_both(*accept, "application/json", "text/event-stream"))
             return fail(406, "Not Acceptable: Accept must list application/json and text/event-stream");
         const auto content_type = req.find("content-type");
         if (!content_type || !detail::is_media_type(*content_type, "application/json"))

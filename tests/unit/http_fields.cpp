@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace mcpsse::detail;
@@ -64,6 +65,31 @@ TEST_CASE("media type: Accept matching table", "[http][media_type]") {
         INFO("Accept: " << c.accept << " / " << c.type);
         CHECK(accepts(c.accept, c.type) == c.accepted);
     }
+}
+
+TEST_CASE("media type: accepts_both is accepts of each type, for every Accept value above and more",
+          "[http][media_type]") {
+    const char* values[] = {
+        "application/json, text/event-stream", "application/json,text/event-stream", "text/event-stream, application/json",
+        "Application/JSON , TEXT/EVENT-STREAM", "application/json", "text/event-stream", "application/json, text/html",
+        "application/json-seq, text/event-streams", "*/*", "text/*, application/json", "application/json;q=0, */*",
+        "application/json, text/event-stream;q=0", ",, ,application/json,text/event-stream,", "", "  ", "garbage",
+        "application/json, application/json", "text/event-stream, \"x\"",
+    };
+    const std::pair<const char*, const char*> types[] = {
+        {"application/json", "text/event-stream"},
+        {"text/event-stream", "application/json"},
+        {"application/json;charset=utf-8", "text/event-stream"},  // offered parameters: full path
+        {"no-slash", "text/event-stream"},
+    };
+    for (const char* accept : values) {
+        for (const auto& [first, second] : types) {
+            INFO("Accept: " << accept << " / " << first << " + " << second);
+            CHECK(accepts_both(accept, first, second) == (accepts(accept, first) && accepts(accept, second)));
+        }
+    }
+    CHECK(accepts_both("application/json, text/event-stream", "application/json", "text/event-stream"));
+    CHECK_FALSE(accepts_both("application/json", "application/json", "text/event-stream"));
 }
 
 TEST_CASE("media type: essence and parameters of a Content-Type", "[http][media_type]") {

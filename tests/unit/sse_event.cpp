@@ -4,6 +4,7 @@
 #include "mcpsse/detail/event_id.hpp"
 #include "mcpsse/detail/sse_event.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -109,6 +110,36 @@ TEST_CASE("sse: multi-line data with CRLF, LF and CR line endings", "[sse]") {
     const auto p2 = parse_stream(out);
     REQUIRE(p2.size() == 1);
     CHECK(p2[0].data == " leading space\nend\n");
+}
+
+TEST_CASE("sse: every short mix of CR, LF and text reads back as the data with LF breaks", "[sse]") {
+    // All strings of up to 7 bytes over {a, CR, LF}: each CRLF, CR or LF is one line
+    // break, so a reader sees the data with each of them replaced by LF.
+    std::vector<std::string> texts{""};
+    for (std::size_t from = 0, length = 0; length < 7; ++length) {
+        const std::size_t to = texts.size();
+        for (std::size_t i = from; i < to; ++i)
+            for (const char c : {'a', '\r', '\n'}) texts.push_back(texts[i] + c);
+        from = to;
+    }
+    REQUIRE(texts.size() == 3280);
+    for (const std::string& text : texts) {
+        std::string expected;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;  // CRLF: its LF counts
+            expected += text[i] == '\r' ? '\n' : text[i];
+        }
+        std::string out;
+        REQUIRE(append_sse_event(out, {"", "1", text, std::nullopt}));
+        const auto parsed = parse_stream(out);
+        REQUIRE(parsed.size() == 1);
+        CHECK(parsed[0].data == expected);
+        std::string comment;
+        append_sse_comment(comment, text);
+        CHECK(parse_stream(comment).empty());
+        CHECK(std::count(comment.begin(), comment.end(), '\n') ==
+              static_cast<std::ptrdiff_t>(std::count(expected.begin(), expected.end(), '\n') + 2));
+    }
 }
 
 TEST_CASE("sse: empty data still dispatches a priming event", "[sse]") {

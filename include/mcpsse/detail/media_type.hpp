@@ -328,4 +328,39 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     return best_specificity >= 0 && best_q > 0;
 }
 
+/// `accepts(accept, first) && accepts(accept, second)` (see `accepts`), with one scan of
+/// `accept` when its ranges are plain and both types are `type/subtype` without
+/// parameters: the check of a Streamable HTTP POST's `Accept`, which must list
+/// `application/json` and `text/event-stream` (MCP transports, 2025-03-26 on).
+[[nodiscard]] constexpr bool accepts_both(std::string_view accept, std::string_view first, std::string_view second) {
+    if (trim_ows(accept).empty()) {
+        return true;
+    }
+    const auto plain_type = [](std::string_view t) {
+        const std::size_t slash = t.find('/');
+        return slash != std::string_view::npos && is_token(t.substr(0, slash)) && is_token(t.substr(slash + 1));
+    };
+    bool plain = true;
+    for (const char ch : accept) plain = plain && ch != ';' && ch != '*' && ch != '"';
+    if (!plain || !plain_type(first) || !plain_type(second)) {
+        return accepts(accept, first) && accepts(accept, second);
+    }
+    // Every range has q=1 and only an exact match counts, as in accepts' plain case.
+    bool has_first = false;
+    bool has_second = false;
+    while (true) {
+        const std::size_t comma = accept.find(',');
+        const std::string_view element = trim_ows(accept.substr(0, comma));
+        has_first = has_first || iequals(element, first);
+        has_second = has_second || iequals(element, second);
+        if (has_first && has_second) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            return false;
+        }
+        accept.remove_prefix(comma + 1);
+    }
+}
+
 }  // namespace mcpsse::detail

@@ -1,10 +1,12 @@
 // mcpsse internal: serializing server-sent events (WHATWG HTML, "Server-sent events").
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +32,46 @@ struct SseEvent {
     std::optional<std::chrono::milliseconds> retry;
 };
 
-/// True when `s` contains none of the bytes in `forbidden`.
+/// True when `s` contains none of the bytes in `forbidden` (one pass over `s`; fields
+/// are short, and `find_first_of` would search `forbidden` once per byte).
 [[nodiscard]] constexpr bool sse_field_ok(std::string_view s, std::string_view forbidden) noexcept {
-    return s.find_first_of(forbidden) == std::string_view::npos;
+    for (const char c : s) {
+        for (const char f : forbidden) {
+            if (c == f) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
+
+/// Finds the line breaks (CR and LF) of a payload, each kind with one `memchr` over
+/// the part not yet searched: linear in the payload whatever its lines, and without
+/// the per-byte search of a character set that `find_first_of` does.
+class LineBreaks {
+public:
+    explicit LineBreaks(std::string_view text) noexcept
+        : text_(text), cr_(find('\r', 0)), lf_(find('\n', 0)) {}
+
+    /// The offset of the first CR or LF at or after `from` (offsets only grow between
+    /// calls), or npos.
+    [[nodiscard]] std::size_t next(std::size_t from) noexcept {
+        if (cr_ != std::string_view::npos && cr_ < from) cr_ = find('\r', from);
+        if (lf_ != std::string_view::npos && lf_ < from) lf_ = find('\n', from);
+        return std::min(cr_, lf_);
+    }
+
+private:
+    [[nodiscard]] std::size_t find(char c, std::size_t from) const noexcept {
+        if (from >= text_.size()) return std::string_view::npos;
+        const void* hit = std::memchr(text_.data() + from, c, text_.size() - from);
+        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - text_.data()) : std::string_view::npos;
+    }
+
+    std::string_view text_;
+    std::size_t cr_;  // the next CR at or after the last `from`, or npos
+    std::size_t lf_;  // the next LF likewise
+};
 
 /// Appends `ev` to `out` as
 /// `event: <event>\n` `id: <id>\n` `retry: <ms>\n` then `data: <line>\n` per data line,
@@ -46,9 +84,13 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
         (ev.retry && ev.retry->count() < 0)) {
         return false;
     }
-    std::size_t lines = 1;
-    for (char c : ev.data) {
-        lines += (c == '\n' || c == '\r') ? 1u : 0u;  // upper bound: CRLF counts twice
+    LineBreaks breaks(ev.data);
+    std::size_t eol = breaks.next(0);
+    std::size_t lines = 1;  // an upper bound: CRLF counts twice
+    if (eol != std::string_view::npos) {
+        for (std::size_t at = eol; at != std::string_view::npos; at = breaks.next(at + 1)) ++lines;
+        breaks = LineBreaks(ev.data);
+        eol = breaks.next(0);
     }
     out.reserve(out.size() + ev.event.size() + ev.id.size() + ev.data.size() + lines * 7 + 48);
     if (!ev.event.empty()) {
@@ -68,18 +110,18 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
         out.append(buf, static_cast<std::size_t>(r.ptr - buf));
         out.push_back('\n');
     }
-    std::string_view data = ev.data;
+    const std::string_view data = ev.data;
+    std::size_t start = 0;  // of the current line; `eol` ends it (npos: the last line)
     while (true) {
-        const std::size_t eol = data.find_first_of("\r\n");
-        const std::string_view line = data.substr(0, eol);
+        const std::string_view line = data.substr(start, eol == std::string_view::npos ? eol : eol - start);
         out += line.empty() ? "data:" : "data: ";
         out += line;
         out.push_back('\n');
         if (eol == std::string_view::npos) {
             break;
         }
-        const std::size_t skip = (data[eol] == '\r' && eol + 1 < data.size() && data[eol + 1] == '\n') ? 2 : 1;
-        data.remove_prefix(eol + skip);
+        start = eol + ((data[eol] == '\r' && eol + 1 < data.size() && data[eol + 1] == '\n') ? 2 : 1);
+        eol = breaks.next(start);
     }
     out.push_back('\n');
     return true;
@@ -90,17 +132,18 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
 /// Used as a keep-alive (`: keep-alive`) to keep intermediaries from timing out.
 inline void append_sse_comment(std::string& out, std::string_view text) {
     out.reserve(out.size() + text.size() + 8);
+    LineBreaks breaks(text);
+    std::size_t start = 0;
     while (true) {
-        const std::size_t eol = text.find_first_of("\r\n");
-        const std::string_view line = text.substr(0, eol);
+        const std::size_t eol = breaks.next(start);
+        const std::string_view line = text.substr(start, eol == std::string_view::npos ? eol : eol - start);
         out += line.empty() ? ":" : ": ";
         out += line;
         out.push_back('\n');
         if (eol == std::string_view::npos) {
             break;
         }
-        const std::size_t skip = (text[eol] == '\r' && eol + 1 < text.size() && text[eol + 1] == '\n') ? 2 : 1;
-        text.remove_prefix(eol + skip);
+        start = eol + ((text[eol] == '\r' && eol + 1 < text.size() && text[eol + 1] == '\n') ? 2 : 1);
     }
     out.push_back('\n');
 }
