@@ -116,13 +116,13 @@ using mcpsse::detail::EnvelopeReader;
     e.object = value.is_object();
     if (!e.object) return e;
     if (const auto it = value.find("id"); it != value.end()) {
-        if (const auto id = id_from_json(*it)) {
+        if (auto id = id_from_json(*it)) {
             if (const auto* n = std::get_if<std::int64_t>(&*id)) {
                 e.id = Envelope::IdKind::integer;
                 e.id_integer = *n;
             } else {
                 e.id = Envelope::IdKind::string;
-                e.id_string = std::move(it->get_ref<std::string&>());
+                e.id_string = std::move(std::get<std::string>(*id));
             }
         } else {
             e.id = it->is_null() ? Envelope::IdKind::null : Envelope::IdKind::invalid;
@@ -235,10 +235,7 @@ using mcpsse::detail::EnvelopeReader;
         out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
         return out;
     }
-    if (!document.is_array()) {  // not reached: the reader stopped only at an array
-        take(validate(std::move(document)));
-        return out;
-    }
+    // The reader stopped at the text's first value, an array: `document` is that array.
     if (!options.allow_batches) {
         out.errors.push_back({std::nullopt, error_code::invalid_request,
                               "Invalid Request: batches are not supported by this protocol version",

@@ -28,17 +28,23 @@ struct Envelope {
     bool object = false;
     /// True when `jsonrpc` is the string "2.0".
     bool version_ok = false;
-    /// True when there is a `method` member, and when it is a string (then `method`).
+    /// True when there is a `method` member.
     bool has_method = false;
+    /// True when `method` is a string; its value is then in `method`.
     bool method_is_string = false;
+    /// The method name, when `method_is_string`.
     std::string method;
+    /// How `id` was read; its value is in `id_integer` or `id_string`.
     IdKind id = IdKind::absent;
+    /// The id when `id == IdKind::integer`.
     std::int64_t id_integer = 0;
+    /// The id when `id == IdKind::string`.
     std::string id_string;
-    /// Presence and values of `params`, `result` and `error`.
+    /// True when the message has a `params`, `result` or `error` member.
     bool has_params = false;
     bool has_result = false;
     bool has_error = false;
+    /// The values of `params`, `result` and `error` (null when absent).
     nlohmann::json params;
     nlohmann::json result;
     nlohmann::json error;
@@ -131,7 +137,7 @@ public:
     }
 
 private:
-    enum class Member : unsigned char { other, jsonrpc, id, method, params, result, error };
+    enum class Member : unsigned char { other, jsonrpc, id, method };  // the members read as scalars
 
     // The member a key at depth 1 names (compared by length first: one comparison per
     // key); its earlier value, if any, is forgotten.
@@ -146,11 +152,7 @@ private:
             }
             break;
         case 5:
-            if (name == "error") {
-                member_ = Member::error;
-                envelope.has_error = true;
-                target_ = &envelope.error;
-            }
+            if (name == "error") build(envelope.has_error, envelope.error);
             break;
         case 6:
             if (name == "method") {
@@ -159,13 +161,9 @@ private:
                 envelope.method_is_string = false;
                 envelope.method.clear();
             } else if (name == "params") {
-                member_ = Member::params;
-                envelope.has_params = true;
-                target_ = &envelope.params;
+                build(envelope.has_params, envelope.params);
             } else if (name == "result") {
-                member_ = Member::result;
-                envelope.has_result = true;
-                target_ = &envelope.result;
+                build(envelope.has_result, envelope.result);
             }
             break;
         case 7:
@@ -177,6 +175,12 @@ private:
         default:
             break;
         }
+    }
+
+    // The member being read is `params`, `result` or `error`: its value is built as JSON.
+    void build(bool& present, json& value) noexcept {
+        present = true;
+        target_ = &value;
     }
 
     // True while the value being read belongs to params, result or error.

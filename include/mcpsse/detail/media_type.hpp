@@ -241,6 +241,42 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     return found;
 }
 
+namespace media_type_detail {
+/// True when `accept` has no parameter, wildcard or quote, so that every range is a
+/// bare `type/subtype` with q=1 (one pass; `find_first_of` would scan once per byte).
+[[nodiscard]] constexpr bool plain_ranges(std::string_view accept) noexcept {
+    for (const char ch : accept) {
+        if (ch == ';' || ch == '*' || ch == '"') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// True when `media_type` is `token "/" token`, without parameters.
+[[nodiscard]] constexpr bool plain_type(std::string_view media_type) noexcept {
+    const std::size_t slash = media_type.find('/');
+    return slash != std::string_view::npos && is_token(media_type.substr(0, slash)) &&
+           is_token(media_type.substr(slash + 1));
+}
+
+/// Calls `f(range)` for each OWS-trimmed comma-separated range of `accept` until it
+/// returns true; returns whether one did (for plain ranges, which hold no quoted comma).
+template <class F>
+[[nodiscard]] constexpr bool any_plain_range(std::string_view accept, F&& f) {
+    while (true) {
+        const std::size_t comma = accept.find(',');
+        if (f(trim_ows(accept.substr(0, comma)))) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            return false;
+        }
+        accept.remove_prefix(comma + 1);
+    }
+}
+}  // namespace media_type_detail
+
 /// Whether an `Accept` field value admits `media_type` (RFC 9110 §12.5.1), e.g.
 /// `accepts("application/json, text/event-stream", "text/event-stream")`.
 ///
@@ -260,22 +296,8 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     // The common case (e.g. `application/json, text/event-stream`): no parameters, no
     // wildcards, no quotes, and an offered `type/subtype` without parameters. Every range
     // then has q=1 and only an exact match counts, so one scan gives the same verdict.
-    const std::size_t offered_slash = media_type.find('/');
-    bool plain = true;  // no ';', '*' or '"' (one pass; find_first_of scans once per character)
-    for (const char ch : accept) plain = plain && ch != ';' && ch != '*' && ch != '"';
-    if (plain && offered_slash != std::string_view::npos &&
-        is_token(media_type.substr(0, offered_slash)) && is_token(media_type.substr(offered_slash + 1))) {
-        while (true) {
-            const std::size_t comma = accept.find(',');
-            const std::string_view element = trim_ows(accept.substr(0, comma));
-            if (element == media_type || iequals(element, media_type)) {
-                return true;
-            }
-            if (comma == std::string_view::npos) {
-                return false;
-            }
-            accept.remove_prefix(comma + 1);
-        }
+    if (media_type_detail::plain_ranges(accept) && media_type_detail::plain_type(media_type)) {
+        return media_type_detail::any_plain_range(accept, [&](std::string_view range) { return iequals(range, media_type); });
     }
     MediaRange offered;
     if (!parse_media_range(media_type, offered)) {
@@ -336,31 +358,18 @@ constexpr bool for_each_media_param(std::string_view params, F&& f) {
     if (trim_ows(accept).empty()) {
         return true;
     }
-    const auto plain_type = [](std::string_view t) {
-        const std::size_t slash = t.find('/');
-        return slash != std::string_view::npos && is_token(t.substr(0, slash)) && is_token(t.substr(slash + 1));
-    };
-    bool plain = true;
-    for (const char ch : accept) plain = plain && ch != ';' && ch != '*' && ch != '"';
-    if (!plain || !plain_type(first) || !plain_type(second)) {
+    if (!media_type_detail::plain_ranges(accept) || !media_type_detail::plain_type(first) ||
+        !media_type_detail::plain_type(second)) {
         return accepts(accept, first) && accepts(accept, second);
     }
-    // Every range has q=1 and only an exact match counts, as in accepts' plain case.
+    // As in accepts' plain case: every range has q=1 and only an exact match counts.
     bool has_first = false;
     bool has_second = false;
-    while (true) {
-        const std::size_t comma = accept.find(',');
-        const std::string_view element = trim_ows(accept.substr(0, comma));
-        has_first = has_first || iequals(element, first);
-        has_second = has_second || iequals(element, second);
-        if (has_first && has_second) {
-            return true;
-        }
-        if (comma == std::string_view::npos) {
-            return false;
-        }
-        accept.remove_prefix(comma + 1);
-    }
+    return media_type_detail::any_plain_range(accept, [&](std::string_view range) {
+        has_first = has_first || iequals(range, first);
+        has_second = has_second || iequals(range, second);
+        return has_first && has_second;
+    });
 }
 
 }  // namespace mcpsse::detail

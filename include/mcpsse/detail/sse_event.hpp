@@ -88,9 +88,8 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
     std::size_t eol = breaks.next(0);
     std::size_t lines = 1;  // an upper bound: CRLF counts twice
     if (eol != std::string_view::npos) {
-        for (std::size_t at = eol; at != std::string_view::npos; at = breaks.next(at + 1)) ++lines;
-        breaks = LineBreaks(ev.data);
-        eol = breaks.next(0);
+        lines += static_cast<std::size_t>(std::count(ev.data.begin(), ev.data.end(), '\n') +
+                                          std::count(ev.data.begin(), ev.data.end(), '\r'));
     }
     out.reserve(out.size() + ev.event.size() + ev.id.size() + ev.data.size() + lines * 7 + 48);
     if (!ev.event.empty()) {
