@@ -1223,6 +1223,9 @@ private:
         bool keep = true;
         c->peer_closed = false;
         c->unsent.clear();
+        // The first take below sees everything produced so far, so an earlier wake (such
+        // as the reply of a handler that finished inside start_exchange) is spent.
+        c->notified = false;
         std::string out;
         for (;;) {
             if (!c->unsent.empty()) {  // events write_directly took but could not finish

@@ -596,6 +596,53 @@ mcpsse::Request parse_request(const std::string& text) {
 
 }  // namespace
 
+TEST_CASE("a handler that completes without suspending is answered before start_request returns") {
+    Harness h;
+    h.start();
+    h.dispatcher.on_request("quick", [](json params, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_return json{{"echo", params["n"]}};
+    });
+    h.dispatcher.on_request("quick/fail", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        throw mcpsse::RpcError(error_code::invalid_params, "bad n");
+        co_return json();
+    });
+    h.dispatcher.on_request("slow", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_await sleep_for(5ms);
+        co_return json{{"slow", true}};
+    });
+    std::vector<json> done;
+    auto record = [&done](std::optional<std::string> reply) {
+        REQUIRE(reply.has_value());
+        done.push_back(json::parse(*reply));
+    };
+    std::vector<std::size_t> answered_on_return;  // replies seen as each start_request returned
+    std::vector<std::size_t> in_flight_on_return;
+    asio::dispatch(h.session->get_executor(), [&] {
+        // On the session's executor: co_spawn starts each handler at once.
+        h.session->start_request(parse_request(request(1, "quick", {{"n", 7}})), h.sink, record);
+        answered_on_return.push_back(done.size());
+        in_flight_on_return.push_back(h.session->in_flight_count());
+        h.session->start_request(parse_request(request(2, "quick/fail")), h.sink, record);
+        answered_on_return.push_back(done.size());
+        in_flight_on_return.push_back(h.session->in_flight_count());
+        h.session->start_request(parse_request(request(3, "slow")), h.sink, record);
+        answered_on_return.push_back(done.size());
+        in_flight_on_return.push_back(h.session->in_flight_count());
+    });
+    h.run_for(1s);
+    CHECK(answered_on_return == std::vector<std::size_t>{1, 2, 2});
+    CHECK(in_flight_on_return == std::vector<std::size_t>{0, 0, 1});
+    REQUIRE(done.size() == 3);
+    CHECK(done[0]["id"] == 1);
+    CHECK(done[0]["result"]["echo"] == 7);
+    CHECK(done[1]["id"] == 2);
+    CHECK(done[1]["error"]["code"] == error_code::invalid_params);
+    CHECK(done[1]["error"]["message"] == "bad n");
+    CHECK(done[2]["id"] == 3);
+    CHECK(done[2]["result"]["slow"] == true);
+    CHECK(h.session->in_flight_count() == 0);
+}
+
 TEST_CASE("a request started on another executor runs there; cancellation and answers from other threads reach it") {
     mcpsse::Dispatcher dispatcher;
     std::atomic<bool> ran_on_other{false};

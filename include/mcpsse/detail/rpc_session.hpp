@@ -343,11 +343,6 @@ private:
             initiation, asio::use_awaitable);
     }
 
-    // Runs `handler` with the context it needs alive (the handler takes it by reference).
-    static asio::awaitable<nlohmann::json> invoke(const Dispatcher::RequestHandler* handler, nlohmann::json params,
-                                                  RequestContext context) {
-        co_return co_await (*handler)(std::move(params), context);
-    }
 
     // Completes a request whose handler ran: records the outcome, then calls `done` with
     // the serialized reply (nullopt when the request was cancelled).
@@ -384,6 +379,32 @@ private:
         }
     };
 
+    // Runs `handler` with the context it needs alive (the handler takes it by reference),
+    // then `finish`, inside the spawned coroutine: a handler that completes without
+    // suspending is answered before co_spawn returns, with no trip through the scheduler
+    // between its result and its reply (co_spawn's own completion is posted).
+    template <class Done>
+    static asio::awaitable<void> invoke(const Dispatcher::RequestHandler* handler, nlohmann::json params,
+                                        RequestContext context, Finish<Done> finish) {
+        std::exception_ptr error;
+        nlohmann::json result;
+        try {
+            result = co_await (*handler)(std::move(params), context);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        finish(std::move(error), std::move(result));
+    }
+
+    // co_spawn's completion for `invoke`: only an exception thrown by `finish` itself
+    // (std::bad_alloc) reaches it, and it leaves io_context::run as it would from a
+    // completion handler.
+    struct RethrowFailure {
+        void operator()(const std::exception_ptr& error) const {
+            if (error) std::rethrow_exception(error);
+        }
+    };
+
 public:
     /// Starts handling `request` and returns; `done(reply)` is called once with the
     /// serialized response or error (nullopt when the request was cancelled). Requests
@@ -391,7 +412,9 @@ public:
     /// and `logging/setLevel`) call `done` before this returns; a handler runs as a
     /// coroutine spawned on `executor` (default: the session's), cancellable through
     /// `notifications/cancelled` (MCP basic/utilities/cancellation), and `done` runs on
-    /// that executor when it ends. Call it on `executor`, which must serialize its work
+    /// that executor when it ends: before this returns too when the handler completes
+    /// without suspending and this runs on `executor` already (co_spawn starts the
+    /// handler at once then). Call it on `executor`, which must serialize its work
     /// (a strand, or a context one thread runs). JSON-RPC errors reaching the peer:
     /// -32600 (duplicate id, second initialize), -32601 (unknown method), -32602/-32603
     /// (from the handler), or the handler's `RpcError` code.
@@ -461,8 +484,9 @@ public:
         asio::co_spawn(executor,
                        invoke(handler, std::move(params),
                               RequestContext(shared_from_this(), request.id, std::move(request.method),
-                                             std::move(meta), std::move(sink), std::move(flight))),
-                       asio::bind_cancellation_slot(slot, std::move(finish)));
+                                             std::move(meta), std::move(sink), std::move(flight)),
+                              std::move(finish)),
+                       asio::bind_cancellation_slot(slot, RethrowFailure{}));
     }
 
 private:
