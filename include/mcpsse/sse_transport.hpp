@@ -1226,6 +1226,7 @@ private:
         // The first take below sees everything produced so far, so an earlier wake (such
         // as the reply of a handler that finished inside start_exchange) is spent.
         c->notified = false;
+        bool waited = false;  // for the handler's reply
         std::string out;
         for (;;) {
             if (!c->unsent.empty()) {  // events write_directly took but could not finish
@@ -1239,10 +1240,20 @@ private:
                 if ((!batch.opened || kind == StreamKind::initialize) && !batch.finished) {
                     held += batch.bytes;
                     co_await wait_for_wake(c, std::nullopt);
+                    waited = true;
                     if (c->closing) break;
                     continue;
                 }
                 if (!batch.opened) {  // a lazy POST finished without streaming: plain JSON
+                    if (!waited) {
+                        // The handler finished inside start_exchange. Let the other ready
+                        // completions of this reactor turn run first, so that its replies
+                        // go out together: a client sharing the machine then wakes once per
+                        // batch of replies, not once per reply (measured on a 2-core guest:
+                        // half the load generator's context switches, and a p99 at 32
+                        // connections of 0.9 ms instead of 4 ms in share-nothing mode).
+                        co_await asio::post(c->socket.get_executor(), asio::use_awaitable);
+                    }
                     stream.detach(generation);
                     if (!batch.json_reply) {
                         // Cancelled: no response exists; end the exchange with an empty stream.
