@@ -343,7 +343,6 @@ private:
             initiation, asio::use_awaitable);
     }
 
-
     // Completes a request whose handler ran: records the outcome, then calls `done` with
     // the serialized reply (nullopt when the request was cancelled).
     template <class Done>

@@ -73,6 +73,30 @@ private:
     std::size_t lf_;  // the next LF likewise
 };
 
+/// Appends one `<prefix><line>\n` per line of `text` (split on CRLF, LF and CR), where
+/// the literal `prefix_text` is a field name, a colon and a space (`"data: "`, or `": "`
+/// for a comment); an empty line gets it without its space. `breaks` walks `text`. (A
+/// literal, so that its length is a constant: a runtime prefix measured 10 % slower on
+/// a 64-line payload.)
+template <std::size_t N>
+void append_sse_lines(std::string& out, const char (&prefix_text)[N], std::string_view text, LineBreaks& breaks) {
+    constexpr std::size_t size = N - 1;  // the literal without its NUL
+    const std::string_view prefix(prefix_text, size);
+    const std::string_view bare(prefix_text, size - 1);
+    std::size_t start = 0;  // of the current line
+    while (true) {
+        const std::size_t eol = breaks.next(start);
+        const std::string_view line = text.substr(start, eol == std::string_view::npos ? eol : eol - start);
+        out += line.empty() ? bare : prefix;
+        out += line;
+        out.push_back('\n');
+        if (eol == std::string_view::npos) {
+            return;
+        }
+        start = eol + ((text[eol] == '\r' && eol + 1 < text.size() && text[eol + 1] == '\n') ? 2 : 1);
+    }
+}
+
 /// Appends `ev` to `out` as
 /// `event: <event>\n` `id: <id>\n` `retry: <ms>\n` then `data: <line>\n` per data line,
 /// then an empty line `\n` that dispatches it (lines end in LF; an empty data line is
@@ -85,9 +109,8 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
         return false;
     }
     LineBreaks breaks(ev.data);
-    std::size_t eol = breaks.next(0);
     std::size_t lines = 1;  // an upper bound: CRLF counts twice
-    if (eol != std::string_view::npos) {
+    if (breaks.next(0) != std::string_view::npos) {
         lines += static_cast<std::size_t>(std::count(ev.data.begin(), ev.data.end(), '\n') +
                                           std::count(ev.data.begin(), ev.data.end(), '\r'));
     }
@@ -109,19 +132,7 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
         out.append(buf, static_cast<std::size_t>(r.ptr - buf));
         out.push_back('\n');
     }
-    const std::string_view data = ev.data;
-    std::size_t start = 0;  // of the current line; `eol` ends it (npos: the last line)
-    while (true) {
-        const std::string_view line = data.substr(start, eol == std::string_view::npos ? eol : eol - start);
-        out += line.empty() ? "data:" : "data: ";
-        out += line;
-        out.push_back('\n');
-        if (eol == std::string_view::npos) {
-            break;
-        }
-        start = eol + ((data[eol] == '\r' && eol + 1 < data.size() && data[eol + 1] == '\n') ? 2 : 1);
-        eol = breaks.next(start);
-    }
+    append_sse_lines(out, "data: ", ev.data, breaks);
     out.push_back('\n');
     return true;
 }
@@ -132,18 +143,7 @@ inline bool append_sse_event(std::string& out, const SseEvent& ev) {
 inline void append_sse_comment(std::string& out, std::string_view text) {
     out.reserve(out.size() + text.size() + 8);
     LineBreaks breaks(text);
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t eol = breaks.next(start);
-        const std::string_view line = text.substr(start, eol == std::string_view::npos ? eol : eol - start);
-        out += line.empty() ? ":" : ": ";
-        out += line;
-        out.push_back('\n');
-        if (eol == std::string_view::npos) {
-            break;
-        }
-        start = eol + ((text[eol] == '\r' && eol + 1 < text.size() && text[eol + 1] == '\n') ? 2 : 1);
-    }
+    append_sse_lines(out, ": ", text, breaks);
     out.push_back('\n');
 }
 
