@@ -36,6 +36,9 @@
 #   --sessions N            sessions of the sessions/fanout runs (default 10000)
 #   --server-cpus LIST      taskset CPU list for every server (default: all CPUs)
 #   --loadgen-cpus LIST     taskset CPU list for the load generator (default: all CPUs)
+#   --server-sched POLICY   scheduling policy of every server: batch (default; SCHED_BATCH
+#                           through `chrt --batch 0`, so a server thread woken by the load
+#                           generator does not preempt it) or other (SCHED_OTHER)
 #   --nginx-workers N       nginx worker_processes (default 1)
 #   --wait-idle S           before each run, wait while other processes use >= 25 % CPU,
 #                           at most S seconds over the whole script (default 600; smoke 0)
@@ -76,6 +79,7 @@ fanout_rounds=5
 replay_events=1000
 server_cpus=""
 loadgen_cpus=""
+server_sched="batch"
 nginx_workers=1
 skip_ts=0
 skip_nginx=0
@@ -107,6 +111,7 @@ while [[ $# -gt 0 ]]; do
     --sessions) sessions="$2"; shift ;;
     --server-cpus) server_cpus="$2"; shift ;;
     --loadgen-cpus) loadgen_cpus="$2"; shift ;;
+    --server-sched) server_sched="$2"; shift ;;
     --nginx-workers) nginx_workers="$2"; shift ;;
     --skip-ts) skip_ts=1 ;;
     --skip-nginx) skip_nginx=1 ;;
@@ -213,6 +218,21 @@ nofile="$(ulimit -n)"
 server_pids=()
 cpu_prefix() { if [[ -n "$1" ]]; then echo "taskset -c $1"; fi; }
 srv_prefix="$(cpu_prefix "$server_cpus")"
+# Every server runs under the same scheduling policy. With SCHED_BATCH a server thread
+# that the load generator's request wakes waits for the end of the running thread's
+# slice instead of preempting it: a server with more threads than idle cores (mcpsse
+# share-nothing on 2 cores beside the load generator) then switches far less often.
+case "$server_sched" in
+  batch)
+    if chrt --batch 0 true 2>/dev/null; then
+      srv_prefix="chrt --batch 0 $srv_prefix"
+    else
+      log "chrt --batch 0 is not permitted here: servers run under SCHED_OTHER"
+      server_sched="other"
+    fi ;;
+  other) ;;
+  *) die "--server-sched takes batch or other" ;;
+esac
 lg_prefix="$(cpu_prefix "$loadgen_cpus")"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -487,7 +507,7 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
   --meta "connections=$connections" --meta "latency_connections=$latency_connections"
   --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers" --meta "mcpsse_args=$mcpsse_args"
-  --meta "server_cpus=${server_cpus:-all}" --meta "loadgen_cpus=${loadgen_cpus:-all}"
+  --meta "server_cpus=${server_cpus:-all}" --meta "server_sched=$server_sched" --meta "loadgen_cpus=${loadgen_cpus:-all}"
   --meta "smoke=$smoke" --meta "cxx=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"

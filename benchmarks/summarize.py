@@ -26,6 +26,7 @@ SERVER_NAMES = {
     "nginx": "nginx, fixed body (POST)",
     "nginx-get": "nginx, fixed body (GET)",
 }
+SCHED_NAMES = {"batch": "SCHED_BATCH (`chrt --batch 0`)", "other": "SCHED_OTHER"}
 
 
 def one_line(r):
@@ -143,7 +144,8 @@ def build_report(rows, meta):
     lines.append(
         f"Load: {meta.get('rounds', '?')} alternating rounds per figure, {meta.get('duration_s', '?')} s measured after "
         f"{meta.get('warmup_s', '?')} s warm-up; server CPUs: {meta.get('server_cpus', 'all')}, load generator CPUs: "
-        f"{meta.get('loadgen_cpus', 'all')} (the load generator shares the cores); nginx worker_processes "
+        f"{meta.get('loadgen_cpus', 'all')} (the load generator shares the cores); server scheduling policy: "
+        f"{SCHED_NAMES.get(meta.get('server_sched', 'other'), meta.get('server_sched'))} (every server); nginx worker_processes "
         f"{meta.get('nginx_workers', '?')}. Figures are medians over rounds. Runs started while other "
         f"processes used >= 25 % CPU: {meta.get('busy_runs', '?')}.")
     lines.append("")
