@@ -123,6 +123,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
+[[ "$server_sched" == batch || "$server_sched" == other ]] || die "--server-sched takes batch or other"
+
 if ((smoke)); then
   rounds=1
   duration=2
@@ -230,8 +232,7 @@ case "$server_sched" in
       log "chrt --batch 0 is not permitted here: servers run under SCHED_OTHER"
       server_sched="other"
     fi ;;
-  other) ;;
-  *) die "--server-sched takes batch or other" ;;
+  *) ;;  # other (checked with the options)
 esac
 lg_prefix="$(cpu_prefix "$loadgen_cpus")"
 
