@@ -3,7 +3,7 @@
 #
 #   bash cmake/scripts/test.sh [CONFIG...]
 #
-# CONFIGs (default: all five, in this order), each a CMake preset building in
+# CONFIGs (default: all seven, in this order), each a CMake preset building in
 # build/<CONFIG>:
 #   gcc    GCC RelWithDebInfo, -Werror: unit tests, examples, benchmarks,
 #          header self-containment check, install/find_package and
@@ -14,6 +14,12 @@
 #   tsan   Clang RelWithDebInfo with MCPSSE_SANITIZE=thread: the unit tests that
 #          run threads (dispatcher, server, transports; socket suites in every mode)
 #   fuzz   Clang libFuzzer targets (tests/fuzz/*.cpp), smoke run: ctest -L fuzz
+#   deps   Clang Debug against the current dependency releases in
+#          MCPSSE_CURRENT_DEPS_DIR (Asio 1.3x with ASIO_NO_DEPRECATED, Catch2 v3,
+#          nlohmann/json 3.11.3; cmake/testing/current_deps.cmake): unit tests and
+#          examples.  Skipped, with a printed notice, when that folder is absent.
+#   deps-asan  the same sources, GCC Debug with ASan+UBSan: unit tests (Clang 14
+#          cannot compile coroutines under ASan with debug information)
 #
 # Environment:
 #   MCPSSE_BUILD_ROOT    where build/<CONFIG> dirs go (default: <repo>/build)
@@ -22,6 +28,9 @@
 #   MCPSSE_SKIP_SETUP=1  skip cmake/scripts/setup-debian.sh
 #   MCPSSE_INTEROP_CACHE Node/npm download cache of tests/interop (default:
 #                        <build root>/.interop-cache, shared by all configs)
+#   MCPSSE_CURRENT_DEPS_DIR  the current dependency sources for deps and deps-asan
+#                        (default: <repo>/../shared/deps, where the project's
+#                        development machines keep them)
 #
 # Prints a per-config summary and ends with one line "N passed, N failed",
 # summing ctest's results over all configs (a config that fails to configure
@@ -31,10 +40,11 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 
-all_configs=(gcc clang asan tsan fuzz)
+all_configs=(gcc clang asan tsan fuzz deps deps-asan)
 build_root=${MCPSSE_BUILD_ROOT:-$repo/build}
 jobs=${MCPSSE_JOBS:-2}
 fuzz_seconds=${MCPSSE_FUZZ_SECONDS:-15}
+deps_dir=${MCPSSE_CURRENT_DEPS_DIR:-$repo/../shared/deps}
 
 if (($# == 0)); then
   configs=("${all_configs[@]}")
@@ -42,7 +52,7 @@ else
   configs=()
   for arg in "$@"; do
     case "$arg" in
-      gcc|clang|asan|tsan|fuzz) configs+=("$arg") ;;
+      gcc|clang|asan|tsan|fuzz|deps|deps-asan) configs+=("$arg") ;;
       -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
       *) echo "test.sh: unknown config '$arg' (expected: ${all_configs[*]})" >&2; exit 2 ;;
     esac
@@ -86,10 +96,24 @@ for cfg in "${configs[@]}"; do
     tsan)
       # The tests that run threads; the preset's build lists their targets.
       target=(--target test_dispatcher test_server test_stdio_transport test_transport
-              test_sse_transport_http test_sse_transport_lifecycle test_sse_transport_revisions
-              test_sse_transport_streams)
+              test_sse_transport_http test_sse_transport_limits test_sse_transport_lifecycle
+              test_sse_transport_revisions test_sse_transport_streams)
       ctest_args+=(-R '^unit\.(dispatcher|server|stdio_transport|transport|sse_transport_[a-z_.]+)$')
       env_vars=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
+      ;;
+    deps|deps-asan)
+      if [[ ! -d $deps_dir ]]; then
+        echo "test.sh: $cfg skipped: no current dependency sources at $deps_dir (set MCPSSE_CURRENT_DEPS_DIR)"
+        summary+=("$(printf '%-6s %-26s' "$cfg" "skipped (no $deps_dir)")")
+        continue
+      fi
+      extra=("-DMCPSSE_CURRENT_DEPS_DIR=$(cd "$deps_dir" && pwd)")
+      ctest_args+=(-L '^unit$')
+      if [[ $cfg == deps-asan ]]; then
+        env_vars=(
+          "ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
+          "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+      fi
       ;;
     fuzz)
       extra=("-DMCPSSE_FUZZ_SECONDS=$fuzz_seconds")
