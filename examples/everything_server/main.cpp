@@ -733,6 +733,8 @@ int main(int argc, char** argv) {
         http.port = settings->port;
         http.stateless = settings->stateless;
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
+        // Subscriptions end with their session.
+        http.on_session_close = [&server](mcpsse::SseSession& s) { server.forget_session(s.id()); };
         mcpsse::SseTransport<asio::any_io_executor> transport =
             share_nothing ? mcpsse::SseTransport<asio::any_io_executor>{executors, http}
                           : mcpsse::SseTransport<asio::any_io_executor>{executors.front(), http};

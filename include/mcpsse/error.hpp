@@ -26,7 +26,9 @@ inline constexpr int invalid_params = -32602;
 inline constexpr int internal_error = -32603;
 /// The connection to the peer closed before a response arrived (MCP SDK convention).
 inline constexpr int connection_closed = -32000;
-/// An outbound request timed out before the peer answered (MCP SDK convention).
+/// A request timed out (MCP SDK convention): a server-to-client request the peer did
+/// not answer in time, or a handler that ran past `request_handler_timeout`; `data`
+/// carries `{"timeout": <ms>}`.
 inline constexpr int request_timeout = -32001;
 /// A requested resource does not exist (MCP 2024-11-05 to 2025-11-25, resources).
 inline constexpr int resource_not_found = -32002;
@@ -39,6 +41,14 @@ inline constexpr int missing_client_capability = -32021;
 inline constexpr int unsupported_protocol_version = -32022;
 /// A URL-mode elicitation must complete first (MCP 2025-11-25, elicitation).
 inline constexpr int url_elicitation_required = -32042;
+/// mcpsse: the session already runs `max_requests_in_flight` handlers; `data` carries
+/// `{"max_in_flight": N}` (HTTP 429 on Streamable HTTP and legacy `/messages`).
+inline constexpr int too_many_requests = -32050;
+/// mcpsse: a resumption's events after `Last-Event-ID` were evicted from the event
+/// store. On a POST's stream it is the error response of the request the stream
+/// answers (the client stops waiting); for the standalone GET stream, and for a
+/// finished stream, it is the body of a 410.
+inline constexpr int events_evicted = -32051;
 }  // namespace error_code
 
 /// An exception that a handler throws to answer with a JSON-RPC error object.

@@ -61,6 +61,30 @@ struct ErrorResponse {
 /// Any one JSON-RPC 2.0 message.
 using Message = std::variant<Request, Notification, Response, ErrorResponse>;
 
+/// Limits on the JSON text of one message (or batch) received from a peer, enforced
+/// while it is parsed, before any value of the refused input is built. They bound the
+/// memory a message costs and the recursion that copying, comparing and serializing a
+/// parsed value needs (nlohmann/json recurses once per level; 150,000 levels overflow
+/// a thread's stack). A text over `max_depth` or `max_values` is a parse error
+/// (-32700, `data.limit` naming the limit; HTTP 400 on Streamable HTTP and legacy
+/// `/messages`); a batch over `max_batch_size` is an invalid request (-32600).
+/// `SseTransportOptions::json_limits` and `StdioOptions::json_limits` carry them.
+struct JsonLimits {
+    /// Arrays and objects open at once, in levels: the message object is level 1, its
+    /// `params` level 2, a tool's `arguments` level 3 (a batch's array adds one). The
+    /// default 64 is the default of .NET's System.Text.Json; MCP messages seldom pass
+    /// 10 levels, and 64 levels of recursion cost a few KiB of stack.
+    std::size_t max_depth = 64;
+    /// JSON values in one text (count: every object, array, string, number, boolean
+    /// and null; member names are not counted). A DOM value costs 16 bytes plus, for a
+    /// structure or string, its own allocation: about 100 bytes at worst (`[{},{},...]`
+    /// costs 3 bytes of text per value), so the default bounds one message's parsed
+    /// form to about 10 MiB beyond its text.
+    std::size_t max_values = 100'000;
+    /// Messages in one batch (count; batches exist only under 2025-03-26).
+    std::size_t max_batch_size = 1024;
+};
+
 /// Options of `parse_messages`.
 struct ParseOptions {
     /// Accept a JSON array of messages (a batch). MCP allows batches only under
@@ -69,7 +93,18 @@ struct ParseOptions {
     bool allow_batches = false;
     /// The largest number of messages accepted in one batch (count); a larger batch is
     /// answered with one `invalid_request` error.
-    std::size_t max_batch_size = 1024;
+    std::size_t max_batch_size = JsonLimits{}.max_batch_size;
+    /// The deepest nesting accepted (levels, see `JsonLimits::max_depth`); deeper
+    /// text is a `parse_error`.
+    std::size_t max_depth = JsonLimits{}.max_depth;
+    /// The most JSON values accepted in one text (count, see `JsonLimits::max_values`);
+    /// more is a `parse_error`.
+    std::size_t max_values = JsonLimits{}.max_values;
+
+    /// The options enforcing `limits`, with batches allowed or not.
+    [[nodiscard]] static ParseOptions with(const JsonLimits& limits, bool allow_batches) noexcept {
+        return ParseOptions{allow_batches, limits.max_batch_size, limits.max_depth, limits.max_values};
+    }
 };
 
 /// The outcome of parsing one JSON text received from the peer.
@@ -109,6 +144,8 @@ namespace json_rpc {
 namespace detail {
 using mcpsse::detail::Envelope;
 using mcpsse::detail::EnvelopeReader;
+using mcpsse::detail::JsonLimitHit;
+using mcpsse::detail::JsonShapeCheck;
 
 /// The members of `value` that `validate` checks (moved out of it).
 [[nodiscard]] inline Envelope envelope_of(nlohmann::json&& value) {
@@ -188,6 +225,25 @@ using mcpsse::detail::EnvelopeReader;
 }
 }  // namespace detail
 
+namespace detail {
+// The error for a SAX pass that stopped: a syntax error, or the limit it names.
+[[nodiscard]] inline ErrorResponse parse_error_for(JsonLimitHit hit, const ParseOptions& options) {
+    switch (hit) {
+    case JsonLimitHit::depth:
+        return {std::nullopt, error_code::parse_error,
+                "Parse error: JSON nested deeper than " + std::to_string(options.max_depth) + " levels",
+                {{"limit", "max_depth"}, {"max", options.max_depth}}};
+    case JsonLimitHit::values:
+        return {std::nullopt, error_code::parse_error,
+                "Parse error: more than " + std::to_string(options.max_values) + " JSON values",
+                {{"limit", "max_values"}, {"max", options.max_values}}};
+    case JsonLimitHit::none:
+        break;
+    }
+    return {std::nullopt, error_code::parse_error, "Parse error", nullptr};
+}
+}  // namespace detail
+
 /// Validates one parsed JSON value as a JSON-RPC 2.0 message.
 ///
 /// Returns the message, or an `ErrorResponse` with `invalid_request` (-32600) whose id
@@ -202,7 +258,9 @@ using mcpsse::detail::EnvelopeReader;
 
 /// Parses one JSON text (one message or, when allowed, a batch) received from the peer.
 ///
-/// Never throws for bad input: text that is not valid JSON or not valid UTF-8 yields one
+/// Never throws for bad input: text that is not valid JSON or not valid UTF-8, or that
+/// passes `options.max_depth` or `options.max_values` (checked while parsing, before
+/// any value of it is built; the error's `data.limit` names the limit), yields one
 /// `parse_error` (-32700) without id; invalid messages yield `invalid_request` (-32600)
 /// errors (JSON-RPC 2.0 sections 5 and 6); an empty batch, a batch when
 /// `options.allow_batches` is false, or one larger than `options.max_batch_size`
@@ -219,14 +277,24 @@ using mcpsse::detail::EnvelopeReader;
             out.errors.push_back(std::move(std::get<ErrorResponse>(checked)));
     };
     {
-        detail::EnvelopeReader reader;
+        detail::EnvelopeReader reader(options.max_depth, options.max_values);
         if (nlohmann::json::sax_parse(text, &reader, nlohmann::json::input_format_t::json, /*strict=*/true,
                                       /*ignore_comments=*/false)) {
             take(detail::validate_envelope(std::move(reader.envelope)));
             return out;
         }
         if (!reader.batch) {
-            out.errors.push_back({std::nullopt, error_code::parse_error, "Parse error", nullptr});
+            out.errors.push_back(detail::parse_error_for(reader.hit(), options));
+            return out;
+        }
+    }
+    {
+        // A batch is parsed as a document: check its shape first, so no DOM is built
+        // for text over the limits.
+        detail::JsonShapeCheck shape(options.max_depth, options.max_values);
+        if (!nlohmann::json::sax_parse(text, &shape, nlohmann::json::input_format_t::json, /*strict=*/true,
+                                       /*ignore_comments=*/false)) {
+            out.errors.push_back(detail::parse_error_for(shape.hit(), options));
             return out;
         }
     }

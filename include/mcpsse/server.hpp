@@ -316,6 +316,17 @@ public:
         observer_ = std::move(observer);
     }
 
+    /// Forgets what `session_id` subscribed to (call when the session ends; the
+    /// `on_session_close` of `SseTransportOptions` is the place). Thread-safe.
+    void forget_session(std::string_view session_id) {
+        std::lock_guard lock(mutex_);
+        const std::string session(session_id);
+        const auto first = subscriptions_.lower_bound({session, std::string()});
+        auto last = first;
+        while (last != subscriptions_.end() && last->first == session) ++last;
+        subscriptions_.erase(first, last);
+    }
+
     /// Number of open `subscriptions/listen` streams.
     [[nodiscard]] std::size_t listener_count() const {
         std::lock_guard lock(mutex_);
@@ -899,7 +910,10 @@ private:
         asio::co_spawn(executor,
                        run_task(tasks_, task, std::move(entry), std::move(call), context, options_.max_input_rounds,
                                 stateless(context)),
-                       asio::bind_cancellation_slot(task->signal.slot(), asio::detached));
+                       // The completion owns the task, whose signal the slot belongs to: the
+                       // signal must outlive the spawn (see RpcSession::RethrowFailure).
+                       asio::bind_cancellation_slot(task->signal.slot(),
+                                                    [owner = task](const std::exception_ptr&) {}));
         co_return created;
     }
 
@@ -1164,7 +1178,20 @@ private:
         const auto uri = required_string(params, "uri");
         {
             std::lock_guard lock(mutex_);
-            subscriptions_.emplace(std::string(context.session_id()), uri);
+            std::string session(context.session_id());
+            if (!subscriptions_.contains({session, uri})) {
+                std::size_t held = 0;
+                for (auto it = subscriptions_.lower_bound({session, std::string()});
+                     it != subscriptions_.end() && it->first == session; ++it)
+                    ++held;
+                if (held >= options_.max_subscriptions_per_session)
+                    throw RpcError(error_code::invalid_params,
+                                   "Invalid params: at most " +
+                                       std::to_string(options_.max_subscriptions_per_session) +
+                                       " subscriptions per session",
+                                   {{"max_subscriptions", options_.max_subscriptions_per_session}});
+                subscriptions_.emplace(std::move(session), uri);
+            }
         }
         co_return nlohmann::json::object();
     }

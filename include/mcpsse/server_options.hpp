@@ -33,6 +33,10 @@ struct ServerOptions {
     bool list_changed = true;
     /// Answer `completion/complete` and advertise `completions`.
     bool completions = true;
+    /// `resources/subscribe` entries one session may hold (count); one more is refused
+    /// with -32602. A transport forgets a session's entries when it ends
+    /// (`Server::forget_session`).
+    std::size_t max_subscriptions_per_session = 1024;
     /// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
     TaskOptions tasks;
 };

@@ -76,10 +76,13 @@ namespace mcpsse {
 ///   their replies go out on the stream as `event: message`.
 ///
 /// Safe defaults: binds 127.0.0.1; checks `Origin` (403) and `Host` (403); no CORS
-/// unless configured. Every limit is in `SseTransportOptions` with its status.
-/// Status map: 400 (malformed HTTP, -32700, -32600, missing session), 403, 404
-/// (unknown session, unknown path), 405 with `Allow`, 406, 408, 409, 413, 415, 431,
-/// 503 (connection or session cap, with `Retry-After` for sessions).
+/// unless configured. The transport's limits are in `SseTransportOptions` (the event
+/// store's in `InMemoryEventStoreLimits`); README.md lists every limit with its status.
+/// Status map: 400 (malformed HTTP, -32700 including JSON over `json_limits`, -32600,
+/// missing session), 403, 404 (unknown session, unknown path), 405 with `Allow`, 406,
+/// 408, 409, 410 (resumption whose events were evicted, -32051), 413, 414, 415, 429
+/// (`max_requests_in_flight`, -32050, `Retry-After: 1`), 431, 501, 505, 503 (connection
+/// cap with `Retry-After: 1`, session cap with `Retry-After: 5`).
 ///
 /// Threads: one coroutine per connection on its own strand, one strand per session;
 /// safe on an `io_context` run by any number of threads. With
@@ -293,6 +296,8 @@ private:
         bool detector_running = false;
         bool detector_stop = false;
         bool closing = false;
+        bool writing = false;   // a write waits for the peer: the watchdog enforces send_timeout
+        bool linger = false;    // an error response ends the connection: drain before closing
         bool notified = false;  // a wake arrived while no wait was pending
         // The pump waits with its head written and no write pending, so the waker (on the
         // connection's executor) may write new events itself (see write_directly).
@@ -472,25 +477,41 @@ private:
         auto log = legacy ? nullptr : std::make_shared<StoreLog>(store_);
         auto session = std::make_shared<SseSession>(id, legacy, log);
         if (log) log->set_session(session);
-        session->set_rpc(std::make_shared<detail::RpcSession>(session_executor(c), *dispatcher_, nullptr,
-                                                              std::move(id)));
+        session->set_rpc(new_rpc(c, std::move(id)));
         return session;
     }
 
-    // Adds a session unless the cap is reached.
-    bool register_session(const std::shared_ptr<SseSession>& session) {
+    // The JSON-RPC state of a new session (or of one stateless request).
+    std::shared_ptr<detail::RpcSession> new_rpc(Connection& c, std::string id = {}) const {
+        auto rpc = std::make_shared<detail::RpcSession>(session_executor(c), *dispatcher_, nullptr, std::move(id));
+        rpc->set_limits({options_.max_requests_in_flight, options_.request_handler_timeout});
+        return rpc;
+    }
+
+    // Adds a session unless the cap is reached. `reserved`: it holds a slot from
+    // reserve_session_slot (then it always fits).
+    bool register_session(const std::shared_ptr<SseSession>& session, bool reserved = false) {
         {
             std::lock_guard lock(sessions_mutex_);
-            if (sessions_.size() >= options_.max_sessions) return false;
+            if (reserved) --reserved_sessions_;
+            else if (sessions_.size() + reserved_sessions_ >= options_.max_sessions) return false;
             sessions_.emplace(session->id(), session);
         }
         if (options_.on_session_open) options_.on_session_open(*session);
         return true;
     }
 
-    [[nodiscard]] bool sessions_full() const {
+    // Holds a place in the session table for an initialize still running (false: full).
+    bool reserve_session_slot() {
         std::lock_guard lock(sessions_mutex_);
-        return sessions_.size() >= options_.max_sessions;
+        if (sessions_.size() + reserved_sessions_ >= options_.max_sessions) return false;
+        ++reserved_sessions_;
+        return true;
+    }
+
+    void release_session_slot() {
+        std::lock_guard lock(sessions_mutex_);
+        --reserved_sessions_;
     }
 
     void end_session(const std::shared_ptr<SseSession>& session) {
@@ -524,6 +545,7 @@ private:
                 // A failure in one connection must not take the server down.
             }
         }
+        if (c->linger && !c->closing && options_.lingering_close_timeout.count() > 0) co_await lingering_close(c);
         c->closing = true;
         c->socket.shutdown(tcp::socket::shutdown_both, ec);
         c->socket.close(ec);
@@ -543,10 +565,12 @@ private:
             auto request = co_await read_request(c, parser, http_error, partial);
             if (!request) {
                 if (http_error) {
+                    c->linger = true;
                     co_await write_simple(*c, detail::status_for(http_error),
                                           error_body(error_code::invalid_request, http_error.message()),
                                           "Connection: close\r\n");
                 } else if (c->timed_out && partial) {
+                    c->linger = true;
                     co_await write_simple(*c, 408, error_body(error_code::invalid_request, "Request Timeout"),
                                           "Connection: close\r\n");
                 }
@@ -557,13 +581,19 @@ private:
                 // A GET stream: serve it here, so no routing frames stay parked for its life.
                 StreamPlan plan = std::move(*c->plan);
                 c->plan.reset();
+                std::string{}.swap(request->body);  // a stream has no use for the body that opened it
                 compact(*request);
                 const bool resume = plan.resume_after.has_value();
+                bool replayed = true;
                 const std::uint64_t generation =
-                    plan.stream->attach(waker(c, plan.stream), plan.resume_after, nullptr, resume);
+                    plan.stream->attach(waker(c, plan.stream), plan.resume_after, &replayed, resume);
                 if (generation == 0) {
                     keep = co_await reply_error(*c, *request, 409, std::nullopt, error_code::invalid_request,
                                                 "Conflict: this stream is already being received");
+                } else if (!replayed) {
+                    // Events after Last-Event-ID were evicted: never resume with a gap.
+                    plan.stream->detach(generation);
+                    keep = co_await refuse_gap(*c, *request, *plan.session, *plan.stream);
                 } else {
                     keep = co_await pump(c, *request, plan.stream, generation, plan.kind, plan.priming && !resume,
                                          std::move(plan.prefix), no_headers(), false, {}, nullptr);
@@ -610,6 +640,17 @@ private:
                 if (result.status == detail::ParseStatus::headers_complete && !sent_continue &&
                     parser.request().expects_continue()) {
                     sent_continue = true;
+                    // Every check that can refuse the request from its head runs first, so
+                    // a client waiting for 100 Continue gets the refusal without sending
+                    // its body (RFC 9110 section 10.1.1).
+                    if (auto refusal = refuse_head(parser.request())) {
+                        disarm(c);
+                        c->linger = true;
+                        co_await write_json(*c, parser.request(), refusal->status,
+                                            error_body(error_code::invalid_request, refusal->message),
+                                            "Connection: close\r\n");
+                        co_return std::nullopt;
+                    }
                     std::error_code ec;
                     co_await asio::async_write(c->socket, asio::buffer(detail::continue_response),
                                                asio::redirect_error(asio::use_awaitable, ec));
@@ -630,6 +671,71 @@ private:
                 co_return std::nullopt;
             }
         }
+    }
+
+    // Ends a connection whose error response may have left the request's rest unread:
+    // closes the sending side, then reads and discards until the client closes or
+    // lingering_close_timeout passes, so the client's remaining bytes meet no reset that
+    // would destroy the response before it is read.
+    asio::awaitable<void> lingering_close(const std::shared_ptr<Connection>& c) {
+        std::error_code ec;
+        c->socket.shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) co_return;
+        arm(c, options_.lingering_close_timeout);
+        std::array<char, 4096> scratch{};
+        for (;;) {
+            co_await c->socket.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+        }
+        disarm(c);
+    }
+
+    // A refusal decided from a request's head alone.
+    struct HeadRefusal {
+        int status;
+        std::string message;
+    };
+
+    // The checks `route` and the POST handlers make that need no body: path, Host,
+    // Origin, method, media types, and the session a POST names. Used before 100 Continue.
+    std::optional<HeadRefusal> refuse_head(const detail::HttpRequest& req) {
+        const std::string_view path = req.path();
+        const bool mcp = path == options_.mcp_path;
+        const bool legacy_stream = !options_.sse_path.empty() && path == options_.sse_path;
+        const bool legacy_post = !options_.sse_path.empty() && path == options_.messages_path;
+        if (!mcp && !legacy_stream && !legacy_post) return HeadRefusal{404, "Not Found"};
+        if (!host_allowed(req)) return HeadRefusal{403, "Forbidden: Host not allowed"};
+        if (!origin_allowed(req)) return HeadRefusal{403, "Forbidden: Origin not allowed"};
+        const std::string_view method = req.method;
+        if (method == "OPTIONS") return std::nullopt;
+        const bool allowed = mcp ? (method == "POST" || (!options_.stateless && (method == "GET" || method == "DELETE")))
+                                 : legacy_stream ? method == "GET"
+                                                 : method == "POST";
+        if (!allowed) return HeadRefusal{405, "Method Not Allowed"};
+        if (method != "POST") return std::nullopt;  // GET, DELETE: route decides
+        const auto content_type = req.find("content-type");
+        const bool json_body = content_type && detail::is_media_type(*content_type, "application/json");
+        if (legacy_post) {  // in handle_legacy_post's order
+            const auto query_id = detail::query_param(req.query(), "sessionId");
+            const auto id = query_id ? query_id : detail::query_param(req.query(), "session_id");
+            if (!id || id->empty()) return HeadRefusal{400, "Bad Request: sessionId query parameter is required"};
+            const auto session = find_session(*id);
+            if (!session || !session->legacy()) return HeadRefusal{404, "Not Found: unknown or ended session"};
+            if (!json_body) return HeadRefusal{415, "Unsupported Media Type: Content-Type must be application/json"};
+            return std::nullopt;
+        }
+        const auto accept = req.find("accept");  // in route_post's order
+        if (!accept || !detail::accepts_both(*accept, "application/json", "text/event-stream"))
+            return HeadRefusal{406, "Not Acceptable: Accept must list application/json and text/event-stream"};
+        if (!json_body) return HeadRefusal{415, "Unsupported Media Type: Content-Type must be application/json"};
+        if (!options_.stateless && req.find("mcp-session-id")) {
+            const auto header_version = req.find("mcp-protocol-version");
+            if (!header_version || !protocol_version::is_stateless(*header_version)) {
+                auto found = lookup_session(req, header_version);
+                if (!found.session) return HeadRefusal{found.status, found.message};
+            }
+        }
+        return std::nullopt;
     }
 
     // The watchdog: one timer per connection, re-armed lazily (no cancellation per read).
@@ -661,7 +767,14 @@ private:
             c->watchdog_running = false;
             c->timed_out = true;
             std::error_code ignored;
-            c->socket.cancel(ignored);
+            if (c->writing) {
+                // send_timeout: the peer stopped reading. Closing (not just cancelling) also
+                // ends a write between two of its steps; the failed write ends the exchange.
+                c->closing = true;
+                c->socket.close(ignored);
+            } else {
+                c->socket.cancel(ignored);
+            }
             return;
         }
         c->watchdog.expires_at(c->deadline);
@@ -743,6 +856,7 @@ private:
         std::optional<RequestId> error_id;   // the JSON-RPC id, code and message
         int rpc_code = error_code::invalid_request;
         std::string error_message;
+        nlohmann::json error_data;
         ParseResult parsed;
         std::optional<std::string> meta_version;
         std::optional<std::string_view> header_version;
@@ -763,11 +877,12 @@ private:
         if (!content_type || !detail::is_media_type(*content_type, "application/json"))
             return fail(415, "Unsupported Media Type: Content-Type must be application/json");
 
-        r.parsed = json_rpc::parse_messages(req.body, ParseOptions{true, 1024});
+        r.parsed = json_rpc::parse_messages(req.body, ParseOptions::with(options_.json_limits, true));
         if (!r.parsed.batch && r.parsed.messages.empty()) {
             auto& e = r.parsed.errors.front();
             r.error_id = std::move(e.id);
             r.rpc_code = e.code;
+            r.error_data = std::move(e.data);
             return fail(400, std::move(e.message));
         }
         r.header_version = req.find("mcp-protocol-version");
@@ -811,7 +926,8 @@ private:
         case PostRoute::Kind::error:
             break;
         }
-        return reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, std::move(r.error_message));
+        return reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, std::move(r.error_message),
+                           std::move(r.error_data));
     }
 
     // Answers a parsed POST body on `rpc` (MCP P2-P4): a batch as one JSON array (only
@@ -842,9 +958,16 @@ private:
             co_return co_await write_json(*c, req, 200, *reply, {});
         }
         Message& message = parsed.messages.front();
+        if (is_call(message) && rpc->at_capacity()) co_return co_await reply_busy(*c, req, *rpc, message);
         if (!std::holds_alternative<Request>(message)) {
-            if (session) session->touch();
-            spawn_on_session(rpc, std::move(message), nullptr);
+            if (session) {
+                session->touch();
+                spawn_on_session(rpc, std::move(message), nullptr);
+            } else {
+                // Sessionless: the state is this request's own, so no cap counts its
+                // handlers; one at a time per connection bounds them.
+                co_await run_on_session(rpc, std::move(message));
+            }
             co_return co_await write_simple(*c, 202, {}, cors_headers(req));
         }
         detail::SseStreamConfig config;
@@ -863,7 +986,7 @@ private:
 
     asio::awaitable<bool> handle_initialize(const std::shared_ptr<Connection>& c, detail::HttpRequest& req,
                                             Message message) {
-        if (sessions_full())
+        if (!reserve_session_slot())
             co_return co_await write_json(*c, req, 503,
                                           error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
                                           "Retry-After: 5\r\n");
@@ -880,15 +1003,17 @@ private:
             // The handler has finished (its stream's mutex orders this read after its
             // writes): record the negotiated revision before others can find the session.
             session->set_protocol_version(session->rpc()->protocol_version());
-            registered = register_session(session);
-            if (!registered) return std::string{};
+            registered = register_session(session, true);
             return "Mcp-Session-Id: " + session->id() + "\r\n";
         };
         const bool keep =
             co_await exchange(c, req, session->rpc(), stream, session.get(), std::get<Request>(std::move(message)),
                               false, false, session_header, StreamKind::initialize);
         session->end_exchange(*stream);
-        if (!registered) session->end();
+        if (!registered) {
+            release_session_slot();
+            session->end();
+        }
         co_return keep;
     }
 
@@ -926,8 +1051,14 @@ private:
                     detail::append_sse_event(events, detail::SseEvent{{}, id_text, m, std::nullopt});
                 });
                 if (ok) co_return co_await write_replay(*c, req, events);
+                // A finished stream whose events are gone: a client holding one of its ids
+                // would miss what followed.
+                if (last->stream != 0 && !(session->existing_standalone_stream() &&
+                                           session->existing_standalone_stream()->number() == last->stream))
+                    co_return co_await reply_error(*c, req, 410, std::nullopt, error_code::events_evicted,
+                                                   "Gone: the events after Last-Event-ID were evicted");
             }
-            // Unknown or evicted: serve a fresh standalone stream.
+            // Unknown: serve a fresh standalone stream.
         }
         auto standalone = session->standalone_stream(options_.max_stream_queue_bytes);
         if (standalone->attached())
@@ -981,7 +1112,7 @@ private:
         if (auto mismatch = check_request_headers(req, message))
             co_return co_await reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
 
-        auto rpc = std::make_shared<detail::RpcSession>(session_executor(*c), *dispatcher_, nullptr);
+        auto rpc = new_rpc(*c);
         rpc->set_protocol_version(*meta_version);
         rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));
         if (const auto info = meta->find("io.modelcontextprotocol/clientInfo"); info != meta->end())
@@ -992,7 +1123,7 @@ private:
             log_level = logging_level_from_string(level->get_ref<const std::string&>());
         rpc->set_log_level(log_level);
         if (!id) {
-            spawn_on_session(rpc, std::move(message), nullptr);
+            co_await run_on_session(rpc, std::move(message));  // see answer_post: bounded per connection
             co_return co_await write_simple(*c, 202, {}, cors_headers(req));
         }
         detail::SseStreamConfig config;
@@ -1010,7 +1141,7 @@ private:
         if (header_version && !dispatcher_->supports_protocol_version(*header_version))
             co_return co_await reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
                                            "Bad Request: unsupported MCP-Protocol-Version");
-        auto rpc = std::make_shared<detail::RpcSession>(session_executor(*c), *dispatcher_, nullptr);
+        auto rpc = new_rpc(*c);
         rpc->set_protocol_version(header_version ? std::string(*header_version)
                                                  : std::string(protocol_version::v2025_03_26));
         co_return co_await answer_post(c, req, std::move(rpc), nullptr, std::move(parsed));
@@ -1052,10 +1183,6 @@ private:
     // ---- legacy HTTP+SSE (2024-11-05) -----------------------------------------------------
 
     asio::awaitable<bool> handle_legacy_get(const std::shared_ptr<Connection>& c, detail::HttpRequest& req) {
-        if (sessions_full())
-            co_return co_await write_json(*c, req, 503,
-                                          error_body(error_code::internal_error, "Service Unavailable: too many sessions"),
-                                          "Retry-After: 5\r\n");
         auto session = create_session(*c, true);
         auto stream = session->standalone_stream(options_.max_stream_queue_bytes);
         const auto& rpc = session->rpc();
@@ -1092,11 +1219,13 @@ private:
             co_return co_await reply_error(c, req, 415, std::nullopt, error_code::invalid_request,
                                            "Unsupported Media Type: Content-Type must be application/json");
         const auto& rpc = session->rpc();
-        ParseResult parsed = json_rpc::parse_messages(req.body, ParseOptions{false, 1});
+        ParseResult parsed = json_rpc::parse_messages(req.body, ParseOptions::with(options_.json_limits, false));
         if (parsed.messages.empty()) {
             const auto& e = parsed.errors.front();
-            co_return co_await reply_error(c, req, 400, e.id, e.code, e.message);
+            co_return co_await reply_error(c, req, 400, e.id, e.code, e.message, e.data);
         }
+        if (is_call(parsed.messages.front()) && rpc->at_capacity())
+            co_return co_await reply_busy(c, req, *rpc, parsed.messages.front());
         session->touch();
         auto stream = session->existing_standalone_stream();
         spawn_on_session(rpc, std::move(parsed.messages.front()), stream);
@@ -1117,6 +1246,7 @@ private:
                                    const std::function<std::string(bool)>& headers,
                                    StreamKind kind = StreamKind::post) {
         const RequestId id = request.id;
+        stream->set_request_id(id);
         if (options_.response_mode == ResponseMode::sse) stream->open();
         const std::uint64_t generation = stream->attach(waker(c, stream));
         start_exchange(*c, rpc, stream, std::move(request));
@@ -1284,6 +1414,8 @@ private:
                 std::string{}.swap(held);
                 append_body(out, body, req.version_minor >= 1);
                 head_written = true;
+                // A stream may last hours: it keeps no copy of the body it answers.
+                std::string{}.swap(req.body);
                 if (session) session->register_stream(stream_ptr);
                 if (!co_await send(*c, out)) break;
                 start_detector(c);
@@ -1379,7 +1511,9 @@ private:
     // Waits for readability first, so an idle stream holds no read buffer.
     void detector_wait(const std::shared_ptr<Connection>& c) {
         if (c->detector_stop) return detector_done(c);
-        if (c->in.size() > options_.http_limits.max_header_bytes + options_.http_limits.max_body_bytes) {
+        // Bytes a client sends behind a stream's request are kept for the next request, but
+        // no more than one header section: a stream is no place to upload a body.
+        if (c->in.size() > options_.http_limits.max_header_bytes) {
             c->peer_closed = true;
             return detector_done(c);
         }
@@ -1428,7 +1562,18 @@ private:
         if (!ec && sent < first.size() + second.size()) {
             if (sent < first.size()) buffers[0] = asio::buffer(first) + sent;
             else buffers = {asio::const_buffer{}, asio::buffer(second) + (sent - first.size())};
+            // The peer's window is full: from here the write waits on it, for send_timeout at most.
+            const auto saved = c.deadline;
+            const bool timed = options_.send_timeout.count() > 0;
+            if (timed) {
+                c.writing = true;
+                arm(c.shared_from_this(), options_.send_timeout);
+            }
             co_await asio::async_write(c.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+            if (timed) {
+                c.writing = false;
+                c.deadline = saved;
+            }
         }
         if (ec) c.peer_closed = true;
         co_return !ec;
@@ -1483,6 +1628,41 @@ private:
         co_return co_await write_json(c, req, status, body, {});
     }
 
+    // A resumption whose events were evicted. A POST's stream gets its request answered
+    // with events_evicted (and the handler cancelled): the client stops waiting instead
+    // of missing part of the exchange. The standalone stream's GET gets 410, so the
+    // client re-syncs.
+    asio::awaitable<bool> refuse_gap(Connection& c, const detail::HttpRequest& req, SseSession& session,
+                                     const detail::SseStream& stream) {
+        if (const auto& id = stream.request_id()) {
+            session.rpc()->cancel_request(*id);
+            std::string events;
+            detail::append_sse_event(
+                events, detail::SseEvent{{}, {},
+                                         json_rpc::serialize(ErrorResponse{
+                                             *id, error_code::events_evicted,
+                                             "Events after Last-Event-ID were evicted; the request cannot be resumed",
+                                             nullptr}),
+                                         std::nullopt});
+            co_return co_await write_replay(c, req, events);
+        }
+        co_return co_await reply_error(c, req, 410, std::nullopt, error_code::events_evicted,
+                                       "Gone: the events after Last-Event-ID were evicted");
+    }
+
+    // 429 for a request or notification over RpcLimits::max_in_flight.
+    asio::awaitable<bool> reply_busy(Connection& c, const detail::HttpRequest& req, const detail::RpcSession& rpc,
+                                     const Message& message) {
+        std::optional<RequestId> id;
+        if (const auto* r = std::get_if<Request>(&message)) id = r->id;
+        const std::size_t max = rpc.limits().max_in_flight;
+        const std::string body = json_rpc::serialize(
+            ErrorResponse{std::move(id), error_code::too_many_requests,
+                          "Too many requests in flight: at most " + std::to_string(max) + " per session",
+                          {{"max_in_flight", max}}});
+        co_return co_await write_json(c, req, 429, body, "Retry-After: 1\r\n");
+    }
+
     asio::awaitable<bool> reply_405(Connection& c, const detail::HttpRequest& req, std::string_view allow) {
         co_return co_await write_json(c, req, 405, error_body(error_code::invalid_request, "Method Not Allowed"),
                                       "Allow: " + std::string(allow) + "\r\n");
@@ -1532,6 +1712,16 @@ private:
         return none;
     }
 
+    // Handles a notification on a sessionless state and waits for its handler.
+    static asio::awaitable<void> run_on_session(std::shared_ptr<detail::RpcSession> rpc, Message message) {
+        co_await asio::co_spawn(
+            rpc->get_executor(),
+            [](std::shared_ptr<detail::RpcSession> state, Message m) -> asio::awaitable<void> {
+                co_await state->async_handle(std::move(m), nullptr);
+            }(rpc, std::move(message)),
+            asio::use_awaitable);
+    }
+
     static void spawn_on_session(const std::shared_ptr<detail::RpcSession>& rpc, Message message,
                                  std::shared_ptr<detail::MessageSink> reply_sink) {
         asio::co_spawn(
@@ -1548,6 +1738,14 @@ private:
         headers.reserve(req.fields.size());
         for (const auto& field : req.fields) headers.emplace_back(field.name, field.value);
         return headers;
+    }
+
+    // A message that would start a handler: a request, or a notification the host
+    // handles (cancellations never count: a client must always be able to cancel).
+    bool is_call(const Message& message) const {
+        if (std::holds_alternative<Request>(message)) return true;
+        const auto* n = std::get_if<Notification>(&message);
+        return n && n->method != "notifications/cancelled" && dispatcher_->find_notification_handler(n->method);
     }
 
     static bool is_request(const Message& message, std::string_view method) {
@@ -1623,6 +1821,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> connection_count_{0};
     mutable std::mutex sessions_mutex_;
+    std::size_t reserved_sessions_ = 0;  // initializes running (sessions_mutex_)
     // Keys view the id of the session their entry holds (no second copy of each id).
     std::unordered_map<std::string_view, std::shared_ptr<SseSession>, detail::StringHash, std::equal_to<>> sessions_;
     std::mutex connections_mutex_;

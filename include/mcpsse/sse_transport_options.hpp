@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/detail/http_request_parser.hpp>
+#include <mcpsse/json_rpc.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -62,12 +63,29 @@ struct SseTransportOptions {
     /// 431), body (default 4 MiB -> 413, refused before the body is read), header
     /// fields (100 -> 431), request-target (8 KiB -> 414).
     detail::HttpLimits http_limits{};
+    /// Nesting depth (default 64 levels), value count (default 100,000) and batch size
+    /// (default 1,024 messages) of one POST body's JSON, on `mcp_path` and
+    /// `messages_path`: over the first two, 400 with `parse_error` (-32700,
+    /// `data.limit`); over the batch size, 400 with `invalid_request` (-32600). See
+    /// `JsonLimits`.
+    JsonLimits json_limits{};
     /// Time to receive a request's header section and body once its first byte arrived,
     /// in ms; on expiry the server answers 408 and closes the connection.
     std::chrono::milliseconds request_timeout{10'000};
     /// Time a keep-alive connection may sit idle between requests, in ms; then it is
     /// closed without a response.
     std::chrono::milliseconds idle_timeout{60'000};
+    /// Time one write (a response, a stream's events, a keep-alive) may wait for a peer
+    /// that stopped reading (TCP zero window), in ms; then the connection is closed. A
+    /// resumable stream's events stay replayable. Zero disables the deadline.
+    std::chrono::milliseconds send_timeout{30'000};
+    /// After an error response that ends the connection while the request may still be
+    /// arriving (any malformed-request status: 400, 408, 413, 414, 431, 501, 505; or a
+    /// refusal before `100 Continue`), time spent
+    /// reading and discarding what the client still sends, in ms, after closing the
+    /// sending side: the client then reads the status instead of a reset. Zero: close at
+    /// once.
+    std::chrono::milliseconds lingering_close_timeout{2'000};
     /// Open connections at most (count); further connections get 503 and are closed.
     std::size_t max_connections = 16'384;
 
@@ -81,8 +99,19 @@ struct SseTransportOptions {
     /// connection is closed and the missed events stay replayable (resumable streams).
     std::size_t max_stream_queue_bytes = 4 * 1024 * 1024;
 
+    /// Request and notification handlers one session runs at once (count, on every
+    /// path: Streamable HTTP, legacy `/messages`, batches). A request or notification
+    /// over it gets 429 with `Retry-After` and JSON-RPC `too_many_requests` (-32050) when
+    /// the transport can still refuse it; inside a batch a request gets the JSON-RPC error
+    /// alone and a notification is dropped. `notifications/cancelled` is always handled.
+    std::size_t max_requests_in_flight = 64;
+    /// Time a request handler may run, in ms; zero (the default): no limit. On expiry the
+    /// handler is cancelled and the client gets `request_timeout` (-32001).
+    std::chrono::milliseconds request_handler_timeout{0};
+
     /// Sessions at most (count); `initialize` (or a legacy `GET`) beyond it gets 503 with
-    /// `Retry-After`.
+    /// `Retry-After`. A slot is held from the moment `initialize` is accepted, so a
+    /// client is never answered 200 without `Mcp-Session-Id`.
     std::size_t max_sessions = 10'000;
     /// A session without requests and without open streams for this long, in ms, is
     /// ended (clients that vanish without DELETE).

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <chrono>
 #include <vector>
 
 namespace mcpsse {
@@ -45,6 +46,16 @@ struct StdioOptions {
     /// Output waiting to be written, in bytes, above which reading input pauses until
     /// the peer has read enough (backpressure instead of unbounded buffering).
     std::size_t max_pending_output_bytes = 16 * 1024 * 1024;
+    /// Nesting depth (levels), value count and batch size of one message's JSON; over
+    /// the first two a line is answered with `parse_error` (-32700, `data.limit`), over
+    /// the batch size with `invalid_request` (-32600). See `JsonLimits`.
+    JsonLimits json_limits{};
+    /// Request and notification handlers running at once (count); a request over it is
+    /// answered with `too_many_requests` (-32050), a notification over it is dropped.
+    std::size_t max_requests_in_flight = 64;
+    /// Time a request handler may run, in ms; zero (the default): no limit. On expiry the
+    /// handler is cancelled and the client gets `request_timeout` (-32001).
+    std::chrono::milliseconds request_handler_timeout{0};
 };
 
 /// MCP's stdio transport: one JSON-RPC message per line on an input and an output
@@ -176,6 +187,7 @@ private:
     asio::awaitable<void> run(Dispatcher& dispatcher) {
         detail::ignore_sigpipe_if_default();
         auto session = std::make_shared<detail::RpcSession>(strand_, dispatcher, output_);
+        session->set_limits({options_.max_requests_in_flight, options_.request_handler_timeout});
         std::vector<char> chunk(64 * 1024);
         std::string line;
         bool discarding = false;
@@ -227,7 +239,7 @@ private:
     void handle_line(const std::shared_ptr<detail::RpcSession>& session, std::string& line) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) return;
-        ParseResult parsed = json_rpc::parse_messages(line, session->parse_options());
+        ParseResult parsed = json_rpc::parse_messages(line, session->parse_options(options_.json_limits));
         if (parsed.batch) {
             spawn(session, [session, out = output_, messages = std::move(parsed.messages),
                             errors = std::move(parsed.errors)]() mutable -> asio::awaitable<void> {

@@ -59,6 +59,7 @@ inline asio::awaitable<void> tool_sleep(Probe& probe, std::chrono::milliseconds 
 
 /// Test tools, as plain request methods:
 /// - `echo`: returns its params;
+/// - `big {bytes}`: returns `{"data": "xxx..."}` with `bytes` bytes of text;
 /// - `slow {steps, interval_ms, drop_after}`: `steps` progress notifications (when a
 ///   progressToken is given), one every `interval_ms`, then `{"done": steps}`; after
 ///   step `drop_after` the server ends the stream's connection (SSE polling);
@@ -68,6 +69,10 @@ inline asio::awaitable<void> tool_sleep(Probe& probe, std::chrono::milliseconds 
 inline void add_test_tools(mcpsse::Dispatcher& d, Probe& probe) {
     using mcpsse::RequestContext;
     d.on_request("echo", [](json p, RequestContext&) -> asio::awaitable<json> { co_return p; });
+    // `big {bytes}`: a result carrying `bytes` bytes of text (for write-side limits).
+    d.on_request("big", [](json p, RequestContext&) -> asio::awaitable<json> {
+        co_return json{{"data", std::string(p.value("bytes", std::size_t{1} << 20), 'x')}};
+    });
     auto slow = [&probe](json p, RequestContext& ctx) -> asio::awaitable<json> {
         ++probe.started;
         const int steps = p.value("steps", 3);
@@ -208,6 +213,37 @@ inline std::string open_session(HttpClient& client, const std::string& version =
                                      rpc_notification("notifications/initialized").dump());
     if (note.status != 202) return {};
     return *id;
+}
+
+/// A legacy HTTP+SSE (2024-11-05) session: its stream and the endpoint to POST to.
+struct LegacySession {
+    HttpClient stream;
+    std::string endpoint;  // "/messages?sessionId=..."
+};
+
+/// Opens a legacy stream on `server` and initializes its session (the initialize reply
+/// is read off the stream); `endpoint` is empty on failure.
+inline LegacySession open_legacy_session(const TestServer& server) {
+    LegacySession legacy{server.client(), {}};
+    if (!legacy.stream.send_request("GET", "/sse", {{"Accept", "text/event-stream"}})) return legacy;
+    if (legacy.stream.read_head().status != 200) return legacy;
+    const auto endpoint = legacy.stream.next_event();
+    if (!endpoint || endpoint->event != "endpoint") return legacy;
+    HttpClient poster = server.client();
+    if (poster.request("POST", endpoint->data, {{"Content-Type", "application/json"}},
+                       initialize_request("2024-11-05").dump())
+            .status != 202)
+        return legacy;
+    if (!legacy.stream.next_event()) return legacy;
+    legacy.endpoint = endpoint->data;
+    return legacy;
+}
+
+/// Sends `notifications/message` with `data: n` to session `sid`'s standalone stream.
+inline void notify_session(TestServer& server, const std::string& sid, int n) {
+    server.transport->for_each_session([&](mcpsse::SseSession& session) {
+        if (session.id() == sid) session.notify("notifications/message", {{"level", "info"}, {"data", n}});
+    });
 }
 
 /// The `_meta` of a 2026-07-28 request.

@@ -242,3 +242,80 @@ TEST_CASE("serialize_batch joins replies into one array") {
     CHECK(json::parse(json_rpc::serialize_batch({R"({"a":1})", R"({"b":2})"})) ==
           json::array({{{"a", 1}}, {{"b", 2}}}));
 }
+
+// ---- JSON limits (issue: deep JSON crashed the server) ----------------------------------------
+
+namespace {
+// A request whose params hold `levels` nested arrays: the message's depth is 2 + levels - 1
+// (object, params array, its nested arrays).
+std::string nested_params(std::size_t levels) {
+    return R"({"jsonrpc":"2.0","id":7,"method":"x","params":)" + std::string(levels, '[') +
+           std::string(levels, ']') + "}";
+}
+}  // namespace
+
+TEST_CASE("JSON limits: nesting up to max_depth is accepted, one level more is a parse error naming the limit") {
+    const mcpsse::ParseOptions options{.max_depth = 8};
+    // The message object is level 1, params level 2: 7 levels of params reach depth 8.
+    auto at_limit = json_rpc::parse_messages(nested_params(7), options);
+    CHECK(at_limit.errors.empty());
+    CHECK(at_limit.messages.size() == 1);
+    const auto over = only_error(nested_params(8), options);
+    CHECK(over.code == error_code::parse_error);
+    CHECK_FALSE(over.id.has_value());
+    CHECK(over.data["limit"] == "max_depth");
+    CHECK(over.data["max"] == 8);
+    CHECK(over.message.find("deeper than 8 levels") != std::string::npos);
+    // A structure in an unread member counts as well as one in params.
+    CHECK(only_error(R"({"jsonrpc":"2.0","method":"x","other":[[[[[[[[]]]]]]]]})", options).data["limit"] ==
+          "max_depth");
+}
+
+TEST_CASE("JSON limits: 150,000 levels in each position are refused without recursion") {
+    const std::string deep = std::string(150'000, '[') + std::string(150'000, ']');
+    const std::vector<std::string> texts{
+        R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"a":)" + deep + "}}}",
+        R"({"jsonrpc":"2.0","id":1,"method":"x","params":{"_meta":{"a":)" + deep + "}}}",
+        R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{"a":)" + deep + "}}}",
+        R"({"jsonrpc":"2.0","method":"notifications/x","params":)" + deep + "}",
+        R"({"jsonrpc":"2.0","id":1,"result":)" + deep + "}",
+        std::string("[") + R"({"jsonrpc":"2.0","id":1,"method":"x","params":)" + deep + "}]",
+        deep,
+    };
+    for (const auto& text : texts) {
+        const auto error = only_error(text, {.allow_batches = true});
+        CHECK(error.code == error_code::parse_error);
+        CHECK(error.data["limit"] == "max_depth");
+        CHECK(error.data["max"] == mcpsse::JsonLimits{}.max_depth);
+    }
+}
+
+TEST_CASE("JSON limits: at most max_values values per text, in a message and in a batch") {
+    // {"jsonrpc":"2.0","method":"x","params":[1,2,3]}: object, "2.0", "x", array, 3 numbers = 7 values.
+    const std::string message = R"({"jsonrpc":"2.0","method":"x","params":[1,2,3]})";
+    CHECK(json_rpc::parse_messages(message, {.max_values = 7}).messages.size() == 1);
+    const auto over = only_error(message, {.max_values = 6});
+    CHECK(over.code == error_code::parse_error);
+    CHECK(over.data["limit"] == "max_values");
+    CHECK(over.data["max"] == 6);
+    // The id, jsonrpc and method members count too.
+    CHECK(only_error(R"({"jsonrpc":"2.0","id":1,"method":"x"})", {.max_values = 3}).data["limit"] == "max_values");
+    // A batch: the array and its two messages of 3 values each = 7.
+    const std::string batch = R"([{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}])";
+    CHECK(json_rpc::parse_messages(batch, {.allow_batches = true, .max_values = 7}).messages.size() == 2);
+    CHECK(only_error(batch, {.allow_batches = true, .max_values = 6}).data["limit"] == "max_values");
+    // The worst case for memory: many empty objects.
+    std::string wide = R"({"jsonrpc":"2.0","method":"x","params":[)";
+    for (int i = 0; i < 200'000; ++i) wide += i == 0 ? "{}" : ",{}";
+    wide += "]}";
+    CHECK(only_error(wide).data["limit"] == "max_values");
+}
+
+TEST_CASE("JSON limits: ParseOptions::with carries every JsonLimits member") {
+    const mcpsse::JsonLimits limits{.max_depth = 3, .max_values = 9, .max_batch_size = 2};
+    const auto options = mcpsse::ParseOptions::with(limits, true);
+    CHECK(options.allow_batches);
+    CHECK(options.max_depth == 3);
+    CHECK(options.max_values == 9);
+    CHECK(options.max_batch_size == 2);
+}

@@ -309,6 +309,24 @@ TEST_CASE("resources/subscribe and unsubscribe record the session's subscription
     CHECK_FALSE(h.server.is_subscribed("", "test://w"));
 }
 
+TEST_CASE("L3: a session holds at most max_subscriptions_per_session subscriptions; forget_session drops them") {
+    mcpsse::ServerOptions options;
+    options.max_subscriptions_per_session = 2;
+    Harness h(options);
+    h.install();
+    CHECK(h.call("resources/subscribe", {{"uri", "test://a"}}, 1)["result"] == json::object());
+    CHECK(h.call("resources/subscribe", {{"uri", "test://b"}}, 2)["result"] == json::object());
+    CHECK(h.call("resources/subscribe", {{"uri", "test://a"}}, 3)["result"] == json::object());  // already held
+    const json refused = h.call("resources/subscribe", {{"uri", "test://c"}}, 4);
+    CHECK(refused["error"]["code"] == error_code::invalid_params);
+    CHECK(refused["error"]["data"]["max_subscriptions"] == 2);
+    CHECK_FALSE(h.server.is_subscribed("", "test://c"));
+    h.server.forget_session("");
+    CHECK_FALSE(h.server.is_subscribed("", "test://a"));
+    CHECK_FALSE(h.server.is_subscribed("", "test://b"));
+    CHECK(h.call("resources/subscribe", {{"uri", "test://c"}}, 5)["result"] == json::object());
+}
+
 TEST_CASE("session-based: the Server fulfils an InputRequiredResult with a client request, then retries") {
     Harness h({}, "2025-11-25", {{"elicitation", json::object()}});
     h.server.add_tool(tool_named("ask"), asking_tool);

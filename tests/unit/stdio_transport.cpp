@@ -123,8 +123,10 @@ TEST_CASE("stdio: concurrent requests are all answered, each reply a whole line"
         co_await ctx.async_log(mcpsse::LoggingLevel::info, std::string(200, 'l'));
         co_return json{{"n", n}, {"pad", std::string(static_cast<std::size_t>(n) * 10, 'p')}};
     });
-    s.start();
     constexpr int count = 200;
+    mcpsse::StdioOptions options;
+    options.max_requests_in_flight = count;  // all at once (the cap has its own test)
+    s.start(options);
     std::string burst;
     for (int i = 0; i < count; ++i) burst += request(i, "work", {{"n", i}}).dump() + "\n";
     s.peer.write(burst);
@@ -222,4 +224,58 @@ TEST_CASE("stdio: notifications/cancelled stops a request; no response is writte
     REQUIRE(s.wait_finished(5s));
     CHECK(aborted);
     CHECK_FALSE(s.peer.read_line(100ms).has_value());
+}
+
+TEST_CASE("L1: a line nested deeper than json_limits.max_depth is answered with -32700 and reading goes on") {
+    Server s;
+    s.dispatcher.on_request("echo", [](json p, mcpsse::RequestContext&) -> asio::awaitable<json> { co_return p; });
+    s.start();
+    const std::string deep = std::string(150'000, '[') + std::string(150'000, ']');
+    s.peer.write(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":{"a":)" + deep + "}}\n");
+    const json refused = s.peer.receive();
+    CHECK(refused["error"]["code"] == -32700);
+    CHECK(refused["error"]["data"]["limit"] == "max_depth");
+    s.peer.send(request(2, "echo", {{"x", 1}}));
+    const json echo = s.peer.receive();
+    CHECK(echo["result"]["x"] == 1);
+}
+
+TEST_CASE("L3: max_requests_in_flight: a request over the cap is answered -32050; cancellations still work") {
+    Server s;
+    std::atomic<int> started{0};
+    s.dispatcher.on_request("block", [&started](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        ++started;
+        co_await sleep_for(60s);
+        co_return json::object();
+    });
+    mcpsse::StdioOptions options;
+    options.max_requests_in_flight = 2;
+    s.start(options);
+    s.peer.send(request(1, "block"));
+    s.peer.send(request(2, "block"));
+    s.peer.send(request(3, "block"));
+    const json refused = s.peer.receive();
+    CHECK(refused["id"] == 3);
+    CHECK(refused["error"]["code"] == mcpsse::error_code::too_many_requests);
+    CHECK(refused["error"]["data"]["max_in_flight"] == 2);
+    CHECK(started.load() == 2);
+    // Cancelling one makes room.
+    s.peer.send({{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 1}}}});
+    s.peer.send(request(4, "ping"));
+    CHECK(s.peer.receive()["id"] == 4);
+}
+
+TEST_CASE("L2: request_handler_timeout answers -32001 when a handler runs too long") {
+    Server s;
+    s.dispatcher.on_request("block", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_await sleep_for(60s);
+        co_return json::object();
+    });
+    mcpsse::StdioOptions options;
+    options.request_handler_timeout = std::chrono::milliseconds(100);
+    s.start(options);
+    s.peer.send(request(5, "block"));
+    const json reply = s.peer.receive();
+    CHECK(reply["id"] == 5);
+    CHECK(reply["error"]["code"] == mcpsse::error_code::request_timeout);
 }

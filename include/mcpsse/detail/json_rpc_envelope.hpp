@@ -50,15 +50,92 @@ struct Envelope {
     nlohmann::json error;
 };
 
+/// Which structural limit stopped a SAX pass (`EnvelopeReader`, `JsonShapeCheck`).
+enum class JsonLimitHit : unsigned char {
+    none,    ///< no limit was reached
+    depth,   ///< arrays and objects nested deeper than the maximum depth
+    values,  ///< more JSON values than the maximum count
+};
+
+/// The depth and value-count bookkeeping shared by the SAX passes: `open()` before a
+/// structure's content, `close()` after it, `value()` for every scalar. Each returns
+/// false once a limit is passed, which stops nlohmann/json's parser before it reads
+/// further (and before any DOM value of deeper or further input exists).
+class JsonShapeLimits {
+public:
+    /// `max_depth`: structures open at once (levels; the top-level value is level 1).
+    /// `max_values`: JSON values in the text (objects, arrays and scalars; keys are not
+    /// values).
+    JsonShapeLimits(std::size_t max_depth, std::size_t max_values) noexcept
+        : max_depth_(max_depth), max_values_(max_values) {}
+
+    /// The limit that stopped the pass, if any.
+    [[nodiscard]] JsonLimitHit hit() const noexcept { return hit_; }
+
+protected:
+    bool count_value() noexcept {
+        if (++values_ <= max_values_) return true;
+        hit_ = JsonLimitHit::values;
+        return false;
+    }
+    bool count_open() noexcept {
+        if (!count_value()) return false;
+        if (++levels_ <= max_depth_) return true;
+        hit_ = JsonLimitHit::depth;
+        return false;
+    }
+    void count_close() noexcept { --levels_; }
+
+private:
+    std::size_t max_depth_;
+    std::size_t max_values_;
+    std::size_t levels_ = 0;
+    std::size_t values_ = 0;
+    JsonLimitHit hit_ = JsonLimitHit::none;
+};
+
+/// A SAX handler that only checks a JSON text's shape against `JsonShapeLimits` (used
+/// before a batch is parsed as a document). Not thread-safe: one per parse.
+class JsonShapeCheck : public JsonShapeLimits {
+public:
+    using json = nlohmann::json;
+    using JsonShapeLimits::JsonShapeLimits;
+
+    bool null() { return count_value(); }
+    bool boolean(bool) { return count_value(); }
+    bool number_integer(json::number_integer_t) { return count_value(); }
+    bool number_unsigned(json::number_unsigned_t) { return count_value(); }
+    bool number_float(json::number_float_t, const json::string_t&) { return count_value(); }
+    bool string(json::string_t&) { return count_value(); }
+    bool binary(json::binary_t&) { return count_value(); }
+    bool start_object(std::size_t) { return count_open(); }
+    bool start_array(std::size_t) { return count_open(); }
+    bool end_object() {
+        count_close();
+        return true;
+    }
+    bool end_array() {
+        count_close();
+        return true;
+    }
+    bool key(json::string_t&) { return true; }
+    bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+};
+
 /// A SAX handler for `nlohmann::json::sax_parse` that reads one JSON-RPC message object
 /// into an `Envelope` without building the object itself: the envelope scalars are
 /// taken as they come, `params`, `result` and `error` are built as JSON, and other
 /// members are checked for syntax only. A top-level array (a batch) stops the parse
 /// with `batch` set, so the caller can parse it as a document instead; a syntax error
-/// stops it with `batch` false. Not thread-safe: one reader per parse.
-class EnvelopeReader {
+/// stops it with `batch` false; nesting deeper than `max_depth` or more than
+/// `max_values` values stop it with `hit()` saying which. Not thread-safe: one reader
+/// per parse.
+class EnvelopeReader : public JsonShapeLimits {
 public:
     using json = nlohmann::json;
+
+    /// A reader that enforces `max_depth` (levels) and `max_values` (count).
+    EnvelopeReader(std::size_t max_depth, std::size_t max_values) noexcept : JsonShapeLimits(max_depth, max_values) {}
 
     /// The members read (valid once `sax_parse` returned true).
     Envelope envelope;
@@ -71,7 +148,7 @@ public:
         if (depth_ == 1 && member_ == Member::id) {
             envelope.id = Envelope::IdKind::integer;
             envelope.id_integer = value;
-            return true;
+            return count_value();
         }
         return scalar(json(value), Envelope::IdKind::invalid);
     }
@@ -83,7 +160,7 @@ public:
                 envelope.id = Envelope::IdKind::integer;
                 envelope.id_integer = static_cast<std::int64_t>(value);
             }
-            return true;
+            return count_value();
         }
         return scalar(json(value), Envelope::IdKind::invalid);
     }
@@ -96,14 +173,14 @@ public:
             case Member::id:
                 envelope.id = Envelope::IdKind::string;
                 envelope.id_string = value;
-                return true;
+                return count_value();
             case Member::jsonrpc:
                 envelope.version_ok = value == "2.0";
-                return true;
+                return count_value();
             case Member::method:
                 envelope.method_is_string = true;
                 envelope.method = value;
-                return true;
+                return count_value();
             default:
                 break;
             }
@@ -112,13 +189,13 @@ public:
     }
     bool binary(json::binary_t& value) { return scalar(json(value), Envelope::IdKind::invalid); }
 
-    bool start_object(std::size_t /*elements*/) { return open(json::value_t::object); }
+    bool start_object(std::size_t /*elements*/) { return count_open() && open(json::value_t::object); }
     bool start_array(std::size_t /*elements*/) {
         if (depth_ == 0) {
             batch = true;
             return false;
         }
-        return open(json::value_t::array);
+        return count_open() && open(json::value_t::array);
     }
     bool end_object() { return close(); }
     bool end_array() { return close(); }
@@ -188,6 +265,7 @@ private:
 
     // A scalar: the top-level value (then not an object), a member's value or part of one.
     bool scalar(json&& value, Envelope::IdKind id_kind) {
+        if (!count_value()) return false;
         if (depth_ == 0) return true;  // a top-level scalar: envelope.object stays false
         if (depth_ == 1) {
             if (member_ == Member::id) envelope.id = id_kind;
@@ -214,6 +292,7 @@ private:
     }
 
     bool close() {
+        count_close();
         --depth_;
         if (depth_ >= 1 && building()) pop();
         return true;

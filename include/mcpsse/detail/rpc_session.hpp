@@ -52,6 +52,22 @@ struct InFlight {
     bool done = false;
     /// The last progress value sent (progress strictly increases).
     std::optional<double> last_progress;
+    /// Ends the handler after `RpcLimits::handler_timeout` (absent when there is none).
+    std::unique_ptr<asio::steady_timer> deadline;
+    /// Set when `deadline` expired: the client gets `request_timeout`, not the handler's outcome.
+    bool timed_out = false;
+};
+
+/// Limits on the handlers one peer (session) runs; `SseTransportOptions` and
+/// `StdioOptions` set them.
+struct RpcLimits {
+    /// Request and notification handlers running at once (count). A request over it is
+    /// answered with `error_code::too_many_requests` (-32050); a notification over it is
+    /// dropped (it cannot be answered). Cancellations are always handled.
+    std::size_t max_in_flight = 64;
+    /// Time a request handler may run, in ms; zero: no limit. On expiry the handler gets
+    /// a terminal cancellation and the client `error_code::request_timeout` (-32001).
+    std::chrono::milliseconds handler_timeout{0};
 };
 
 /// A server-to-client request waiting for the client's answer. Every member is used on
@@ -145,9 +161,21 @@ public:
         return default_sink_;
     }
 
-    /// Parse options for text received from this peer (batches only under 2025-03-26).
-    [[nodiscard]] ParseOptions parse_options() const noexcept {
-        return ParseOptions{protocol_version::allows_batches(protocol_version_), 1024};
+    /// Sets the handler limits (before the session serves requests).
+    void set_limits(const RpcLimits& limits) noexcept { limits_ = limits; }
+    /// The handler limits.
+    [[nodiscard]] const RpcLimits& limits() const noexcept { return limits_; }
+    /// True when as many handlers run as `RpcLimits::max_in_flight` allows, so a new
+    /// request or notification would be refused (transports answer 429 up front).
+    [[nodiscard]] bool at_capacity() const {
+        std::lock_guard lock(mutex_);
+        return in_flight_.size() + notifications_running_ >= limits_.max_in_flight;
+    }
+
+    /// Parse options for text received from this peer: `limits`, with batches only
+    /// under 2025-03-26.
+    [[nodiscard]] ParseOptions parse_options(const JsonLimits& limits = {}) const noexcept {
+        return ParseOptions::with(limits, protocol_version::allows_batches(protocol_version_));
     }
 
     /// Handles one message from the peer; completes with the serialized reply for a
@@ -316,6 +344,13 @@ private:
         return in_flight_.contains(id);
     }
 
+    ErrorResponse too_many_requests(const RequestId& id) const {
+        return ErrorResponse{id, error_code::too_many_requests,
+                             "Too many requests in flight: at most " + std::to_string(limits_.max_in_flight) +
+                                 " per session",
+                             {{"max_in_flight", limits_.max_in_flight}}};
+    }
+
     void erase_pending(std::int64_t id) {
         std::lock_guard lock(mutex_);
         pending_.erase(id);
@@ -368,11 +403,19 @@ private:
                 self->adopt_initialize(initialize_params, result);
             }
             flight->done = true;
+            if (flight->deadline) flight->deadline->cancel();
             {
                 std::lock_guard lock(self->mutex_);
                 self->in_flight_.erase(id);
             }
             if (flight->cancelled) return std::move(done)(std::nullopt);
+            if (flight->timed_out) {
+                const auto ms = self->limits_.handler_timeout.count();
+                return std::move(done)(json_rpc::serialize(
+                    ErrorResponse{id, error_code::request_timeout,
+                                  "Request timed out: the handler ran longer than " + std::to_string(ms) + " ms",
+                                  {{"timeout", ms}}}));
+            }
             if (failure) return std::move(done)(json_rpc::serialize(*failure));
             std::move(done)(json_rpc::serialize(Response{std::move(id), std::move(result)}));
         }
@@ -397,8 +440,15 @@ private:
 
     // co_spawn's completion for `invoke`: only an exception thrown by `finish` itself
     // (std::bad_alloc) reaches it, and it leaves io_context::run as it would from a
-    // completion handler.
+    // completion handler. It owns the request's InFlight, whose signal the spawn's
+    // cancellation slot belongs to: Asio requires that signal to outlive the whole
+    // operation, not just the coroutine's body. Since Asio 1.2x the spawned thread
+    // clears its slot on every resumption, including the final one co_spawn posts when
+    // the coroutine ended inside co_spawn's own call (a handler that never suspends);
+    // with the InFlight released by `invoke`'s frame, that read freed memory (ASan,
+    // Asio 1.38.2). Holding it here ties its life to co_spawn's completion.
     struct RethrowFailure {
+        std::shared_ptr<InFlight> owner;
         void operator()(const std::exception_ptr& error) const {
             if (error) std::rethrow_exception(error);
         }
@@ -433,15 +483,20 @@ public:
         // A handler will run: record it and check for a duplicate id under one lock.
         std::shared_ptr<InFlight> flight;
         bool duplicate = false;
+        bool busy = false;
         if (handler && !removed && !(is_initialize && initialized_)) {
             flight = std::make_shared<InFlight>();
             flight->executor = executor;
             flight->method = request.method;
             std::lock_guard lock(mutex_);
-            duplicate = !in_flight_.emplace(request.id, flight).second;
+            if (in_flight_.contains(request.id)) duplicate = true;
+            else if (in_flight_.size() + notifications_running_ >= limits_.max_in_flight) busy = true;
+            else in_flight_.emplace(request.id, flight);
         } else {
             duplicate = is_in_flight(request.id);
         }
+        if (busy)
+            return std::move(done)(json_rpc::serialize(too_many_requests(request.id)));
         if (duplicate)
             return std::move(done)(json_rpc::serialize(ErrorResponse{
                 request.id, error_code::invalid_request,
@@ -477,7 +532,18 @@ public:
         nlohmann::json meta;
         if (params.is_object())
             if (const auto m = params.find("_meta"); m != params.end() && m->is_object()) meta = *m;
+        if (limits_.handler_timeout.count() > 0) {
+            flight->deadline = std::make_unique<asio::steady_timer>(executor, limits_.handler_timeout);
+            flight->deadline->async_wait([weak = std::weak_ptr<InFlight>(flight)](std::error_code ec) {
+                // On the handler's executor: `done` and the signal belong to it.
+                const auto f = weak.lock();
+                if (ec || !f || f->done) return;
+                f->timed_out = true;
+                f->signal.emit(asio::cancellation_type::terminal);
+            });
+        }
         auto slot = flight->signal.slot();
+        RethrowFailure completion{flight};
         Finish<Done> finish{shared_from_this(), flight, request.id,
                             is_initialize ? params : nlohmann::json(), is_initialize, std::move(done)};
         asio::co_spawn(executor,
@@ -485,7 +551,7 @@ public:
                               RequestContext(shared_from_this(), request.id, std::move(request.method),
                                              std::move(meta), std::move(sink), std::move(flight)),
                               std::move(finish)),
-                       asio::bind_cancellation_slot(slot, RethrowFailure{}));
+                       asio::bind_cancellation_slot(slot, std::move(completion)));
     }
 
 private:
@@ -499,6 +565,18 @@ private:
         }
         const auto* handler = dispatcher_.find_notification_handler(notification.method);
         if (!handler) co_return;
+        {
+            std::lock_guard lock(mutex_);
+            if (in_flight_.size() + notifications_running_ >= limits_.max_in_flight) co_return;  // dropped
+            ++notifications_running_;
+        }
+        struct Running {
+            RpcSession& self;
+            ~Running() {
+                std::lock_guard lock(self.mutex_);
+                --self.notifications_running_;
+            }
+        } running{*this};
         nlohmann::json params =
             notification.params.is_null() ? nlohmann::json::object() : std::move(notification.params);
         nlohmann::json meta;
@@ -593,6 +671,8 @@ private:
     bool closed_ = false;
     std::optional<LoggingLevel> log_level_ = LoggingLevel::debug;
     std::map<RequestId, std::shared_ptr<InFlight>> in_flight_;
+    std::size_t notifications_running_ = 0;
+    RpcLimits limits_;
     std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;
     std::int64_t next_request_id_ = 0;
 };

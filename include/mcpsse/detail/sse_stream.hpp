@@ -5,6 +5,7 @@
 #include <mcpsse/detail/http_chars.hpp>
 #include <mcpsse/detail/message_sink.hpp>
 #include <mcpsse/detail/sse_event.hpp>
+#include <mcpsse/json_rpc.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -162,11 +163,15 @@ public:
             wake_pending_ = false;
             waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
             queue_.clear();
-            if (resume_after && log_) {
+            if (replayed) *replayed = true;
+            // Only when the stream produced events after `resume_after` is there anything
+            // to replay; the store failing then means they were evicted (a gap).
+            if (resume_after && log_ && resume_after->sequence < sequence_) {
                 const bool ok = log_->replay_after(*resume_after, [this](EventId id, std::string_view message) {
                     format_locked(id, message);
                 });
                 if (replayed) *replayed = ok;
+                if (!ok) queue_.clear();
             }
         }
         if (old_waker) (*old_waker)();
@@ -251,6 +256,11 @@ public:
         return std::nullopt;
     }
 
+    /// Records the id of the request this (POST) stream answers. Call before the handler starts.
+    void set_request_id(RequestId id) { request_id_ = std::move(id); }
+    /// The id of the request this stream answers; empty for standalone and legacy streams.
+    [[nodiscard]] const std::optional<RequestId>& request_id() const noexcept { return request_id_; }
+
     /// Switches a lazy stream to SSE (the host asked for SSE responses).
     void open() {
         std::lock_guard lock(mutex_);
@@ -311,6 +321,7 @@ private:
     SseStreamConfig config_;
     std::shared_ptr<EventLog> log_;
     std::vector<std::pair<std::string, std::string>> headers_;  // immutable once the handler runs
+    std::optional<RequestId> request_id_;                        // likewise
     mutable std::mutex mutex_;
     std::string queue_;
     std::optional<std::string> json_reply_;
