@@ -1123,16 +1123,18 @@ private:
             std::lock_guard lock(mutex_);
             for (const auto& e : resources_)
                 if (e->resource.uri == read.uri) handler = e->handler;
-            if (!handler)
-                for (const auto& e : templates_) {
-                    std::map<std::string, std::string> variables;
-                    if (detail::match_uri_template(e->resource_template.uri_template, read.uri, variables)) {
-                        handler = e->handler;
-                        read.variables = std::move(variables);
-                        break;
-                    }
-                }
         }
+        // Templates are matched outside mutex_, on a snapshot of the (immutable) entries:
+        // a match takes time linear in the URI, which may be megabytes long.
+        if (!handler)
+            for (const auto& e : snapshot(templates_)) {
+                std::map<std::string, std::string> variables;
+                if (detail::match_uri_template(e->resource_template.uri_template, read.uri, variables)) {
+                    handler = e->handler;
+                    read.variables = std::move(variables);
+                    break;
+                }
+            }
         // SEP-2164: an unknown resource is -32602 with the URI in `data` (2026-07-28);
         // earlier revisions used -32002.
         if (!handler)
