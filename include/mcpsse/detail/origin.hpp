@@ -239,7 +239,9 @@ inline void append_origin(std::string& out, const Origin& o) {
     out += o.scheme;
     out += "://";
     out += o.host;
-    if (default_port(o.scheme) != std::optional<std::uint16_t>(o.port) && o.port != 0) {
+    // The port unless it is the scheme's default (an explicit :0 is written, so that it
+    // parses back as port 0 rather than as the default).
+    if (o.port != default_port(o.scheme).value_or(0)) {
         out.push_back(':');
         out += std::to_string(o.port);
     }
