@@ -10,7 +10,9 @@
 # growing corpus in build/fuzz/tests/fuzz/work/<NAME>/corpus (seeded from
 # tests/fuzz/corpus/<NAME>/) and writes crashes to .../work/<NAME>/artifacts/.
 # To keep new interesting inputs, copy them into tests/fuzz/corpus/<NAME>/
-# (ideally after `fuzz_<NAME> -merge=1`).
+# (ideally after `fuzz_<NAME> -merge=1`).  Like ctest's fuzz.<NAME>, a target
+# gets -dict=tests/fuzz/<NAME>.dict when that file exists, and the flags in
+# tests/fuzz/<NAME>.options (one per line, # comments), e.g. -max_len=.
 #
 # Environment: MCPSSE_BUILD_ROOT (default <repo>/build), MCPSSE_JOBS (2),
 # MCPSSE_SKIP_SETUP=1 to skip cmake/scripts/setup-debian.sh.
@@ -71,10 +73,17 @@ for name in "${names[@]}"; do
   mkdir -p "$work/corpus" "$work/artifacts"
   corpora=("$work/corpus")
   [[ -d tests/fuzz/corpus/$name ]] && corpora+=("$repo/tests/fuzz/corpus/$name")
+  options=()
+  [[ -f tests/fuzz/$name.dict ]] && options+=("-dict=$repo/tests/fuzz/$name.dict")
+  if [[ -f tests/fuzz/$name.options ]]; then
+    while read -r line || [[ -n $line ]]; do
+      [[ -z $line || $line == \#* ]] || options+=("$line")
+    done <"tests/fuzz/$name.options"
+  fi
   echo
-  echo "==== fuzz_$name for ${seconds}s ===="
+  echo "==== fuzz_$name for ${seconds}s ${options[*]} ===="
   if (cd "$work" && "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${corpora[@]}"); then
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${options[@]}" "${corpora[@]}"); then
     results+=("$name: ok ($(find "$work/corpus" -type f | wc -l) corpus files)")
   else
     results+=("$name: FAILED, see $work/artifacts/")

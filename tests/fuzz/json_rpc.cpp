@@ -6,7 +6,16 @@
 // every valid message serializes to one line of JSON that parses back to a message
 // of the same kind whose serialization is identical; a text that is not a batch gives
 // what `validate` gives for the whole parsed document (the single-message path reads
-// the object without building it). Violations trap.
+// the object without building it). The structural limits (ParseOptions::max_depth,
+// max_values) are checked against an independent count of the text's nesting and
+// values: a text that passes one (in the order the SAX events come, stopping at a
+// syntax error) gives exactly one -32700 naming that limit in `data.limit`, any other
+// text no limit error (checklist L1); no DOM is built for text over the limits.
+// Violations trap.
+//
+// Runs with tests/fuzz/json_rpc.dict and the flags in json_rpc.options (-max_len=1048576)
+// so that deep and wide inputs are reachable; tests/fuzz/corpus/json_rpc/ has seeds
+// nested 64, 65, 201 and 70,001 levels deep and with 3,005 and 100,005 values.
 #include <mcpsse/json_rpc.hpp>
 
 #include <cstddef>
@@ -38,12 +47,76 @@ void run(std::string_view text, bool allow_batches) {
     }
 }
 
-// The single-message path against validate() on the document: same outcome, same text.
+/// Which of ParseOptions' default limits a text passes first, counted independently of
+/// the parser: every object, array and scalar is a value (member names are not), the
+/// top-level value is level 1. Counting stops at the first limit passed or at a syntax
+/// error, as the parser does.
+class LimitCount {
+public:
+    using json = nlohmann::json;
+
+    /// The limit passed: "max_depth", "max_values", or empty for none.
+    std::string_view passed;
+
+    bool null() { return value(); }
+    bool boolean(bool) { return value(); }
+    bool number_integer(json::number_integer_t) { return value(); }
+    bool number_unsigned(json::number_unsigned_t) { return value(); }
+    bool number_float(json::number_float_t, const json::string_t&) { return value(); }
+    bool string(json::string_t&) { return value(); }
+    bool binary(json::binary_t&) { return value(); }
+    bool start_object(std::size_t) { return open(); }
+    bool start_array(std::size_t) { return open(); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(json::string_t&) { return true; }
+    bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+
+private:
+    bool value() {
+        if (++values_ <= limits_.max_values) return true;
+        passed = "max_values";
+        return false;
+    }
+    bool open() {
+        if (!value()) return false;
+        if (++levels_ <= limits_.max_depth) return true;
+        passed = "max_depth";
+        return false;
+    }
+    bool close() {
+        --levels_;
+        return true;
+    }
+
+    mcpsse::ParseOptions limits_{};
+    std::size_t levels_ = 0;
+    std::size_t values_ = 0;
+};
+
+/// True when `error` reports a structural limit (`data.limit` is set).
+bool is_limit_error(const mcpsse::ErrorResponse& error) {
+    return error.data.is_object() && error.data.contains("limit");
+}
+
+// The limits against an independent count; then, for text within them, the
+// single-message path against validate() on the document: same outcome, same text.
 void compare_with_document(std::string_view text) {
-    nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
-    if (!document.is_discarded() && document.is_array()) return;  // a batch: parsed as a document anyway
+    LimitCount count;
+    (void)nlohmann::json::sax_parse(text, &count, nlohmann::json::input_format_t::json, true, false);
     const auto parsed = mcpsse::json_rpc::parse_messages(text);
     check(parsed.messages.size() + parsed.errors.size() == 1);
+    if (!count.passed.empty()) {
+        check(parsed.errors.size() == 1);
+        const auto& error = parsed.errors.front();
+        check(error.code == mcpsse::error_code::parse_error && !error.id.has_value());
+        check(is_limit_error(error) && error.data["limit"] == count.passed);
+        return;  // no DOM for text over the limits: nlohmann/json recurses per level
+    }
+    for (const auto& error : parsed.errors) check(!is_limit_error(error));
+
+    nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
+    if (!document.is_discarded() && document.is_array()) return;  // a batch: parsed as a document anyway
     if (document.is_discarded()) {
         check(parsed.errors.size() == 1 && parsed.errors.front().code == mcpsse::error_code::parse_error);
         return;
