@@ -462,3 +462,37 @@ TEST_CASE("L3: a stream does not keep the body of the request that opened it") {
     // Keeping the bodies would hold 16 MiB; the streams themselves need a few KiB each.
     CHECK(after < before + (4u << 20));
 }
+
+TEST_CASE("L3: max_total_bytes bounds the event store across sessions: one session's events push out another's") {
+    mcpsse::InMemoryEventStoreLimits limits;
+    limits.max_total_bytes = 4096;  // a few dozen events for all sessions together
+    TestServer s;
+    s.start({}, 1, mcpsse::InMemoryEventStore(limits));
+    HttpClient c = s.client();
+    const std::string quiet = open_session(c);
+    const std::string busy = open_session(c);
+    REQUIRE(!quiet.empty());
+    REQUIRE(!busy.empty());
+    // The quiet session's GET stream sees one event, then drops.
+    HttpClient g = s.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(quiet)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event());  // priming
+    notify_session(s, quiet, 1);
+    const auto seen = g.next_event();
+    REQUIRE(seen);
+    REQUIRE(seen->id);
+    g.close();
+    REQUIRE(eventually([&] { return s.transport->connection_count() == 1; }, 20s));
+    notify_session(s, quiet, 2);  // missed by the quiet session's client
+    // The busy session's events fill the store (its own per-session limits are far away).
+    HttpClient b = s.client();
+    REQUIRE(b.send_request("GET", "/mcp", get_headers(busy)));
+    REQUIRE(b.read_head().status == 200);
+    // (Each notification is stored before notify returns.)
+    for (int n = 0; n < 200; ++n) notify_session(s, busy, n);
+    // The quiet session's missed event is gone: its resumption is refused, not served with a gap.
+    HttpClient r = s.client();
+    const auto refused = r.request("GET", "/mcp", get_headers(quiet, *seen->id));
+    CHECK(refused.status == 410);
+}

@@ -167,9 +167,10 @@ public:
     [[nodiscard]] const RpcLimits& limits() const noexcept { return limits_; }
     /// True when as many handlers run as `RpcLimits::max_in_flight` allows, so a new
     /// request or notification would be refused (transports answer 429 up front).
-    [[nodiscard]] bool at_capacity() const {
-        std::lock_guard lock(mutex_);
-        return in_flight_.size() + notifications_running_ >= limits_.max_in_flight;
+    /// Lock-free (a transport asks once per request): a snapshot that may be stale by
+    /// the time it is used; `start_request` checks again under its lock.
+    [[nodiscard]] bool at_capacity() const noexcept {
+        return running_.load(std::memory_order_relaxed) >= limits_.max_in_flight;
     }
 
     /// Parse options for text received from this peer: `limits`, with batches only
@@ -407,6 +408,8 @@ private:
             {
                 std::lock_guard lock(self->mutex_);
                 self->in_flight_.erase(id);
+                self->running_.store(self->in_flight_.size() + self->notifications_running_,
+                                     std::memory_order_relaxed);
             }
             if (flight->cancelled) return std::move(done)(std::nullopt);
             if (flight->timed_out) {
@@ -491,7 +494,10 @@ public:
             std::lock_guard lock(mutex_);
             if (in_flight_.contains(request.id)) duplicate = true;
             else if (in_flight_.size() + notifications_running_ >= limits_.max_in_flight) busy = true;
-            else in_flight_.emplace(request.id, flight);
+            else {
+                in_flight_.emplace(request.id, flight);
+                running_.store(in_flight_.size() + notifications_running_, std::memory_order_relaxed);
+            }
         } else {
             duplicate = is_in_flight(request.id);
         }
@@ -569,12 +575,15 @@ private:
             std::lock_guard lock(mutex_);
             if (in_flight_.size() + notifications_running_ >= limits_.max_in_flight) co_return;  // dropped
             ++notifications_running_;
+            running_.store(in_flight_.size() + notifications_running_, std::memory_order_relaxed);
         }
         struct Running {
             RpcSession& self;
             ~Running() {
                 std::lock_guard lock(self.mutex_);
                 --self.notifications_running_;
+                self.running_.store(self.in_flight_.size() + self.notifications_running_,
+                                    std::memory_order_relaxed);
             }
         } running{*this};
         nlohmann::json params =
@@ -672,6 +681,9 @@ private:
     std::optional<LoggingLevel> log_level_ = LoggingLevel::debug;
     std::map<RequestId, std::shared_ptr<InFlight>> in_flight_;
     std::size_t notifications_running_ = 0;
+    // in_flight_.size() + notifications_running_, stored under mutex_ whenever either
+    // changes, read without it by at_capacity.
+    std::atomic<std::size_t> running_{0};
     RpcLimits limits_;
     std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;
     std::int64_t next_request_id_ = 0;
