@@ -14,6 +14,11 @@
 #                           MCPSSE_SKIP_SETUP=1 skips that)
 #   --loadgen PATH          mcpsse_loadgen binary (default: found in the build folder)
 #   --mcpsse-server PATH    everything_server binary (default: found in the build folder)
+#   --baseline-server PATH  a second everything_server (e.g. built from the commit before
+#                           a change) run with the same arguments in the same alternating
+#                           rounds, and in the sessions and fan-out runs, as
+#                           "mcpsse-base": a before/after comparison in one run. Its
+#                           results stay in --out-dir (nothing is published)
 #   --mcpsse-args "ARGS"    extra arguments for everything_server (default
 #                           "--threads 2 --share-nothing": one io_context per core of the
 #                           2-core reference machine; "" for one thread)
@@ -63,6 +68,7 @@ build_dir="$repo/build/bench-release"
 do_build=1
 loadgen=""
 mcpsse_server=""
+baseline_server=""
 mcpsse_args="--threads 2 --share-nothing"
 mcpsse_sse_args=""
 mcpsse_legacy_path="/sse"
@@ -95,6 +101,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) do_build=0 ;;
     --loadgen) loadgen="$2"; shift ;;
     --mcpsse-server) mcpsse_server="$2"; shift ;;
+    --baseline-server) baseline_server="$2"; shift ;;
     --mcpsse-args) mcpsse_args="$2"; shift ;;
     --mcpsse-sse-args) mcpsse_sse_args="$2"; shift ;;
     --mcpsse-legacy-path) mcpsse_legacy_path="$2"; shift ;;
@@ -124,6 +131,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 [[ "$server_sched" == batch || "$server_sched" == other ]] || die "--server-sched takes batch or other"
+[[ -z "$baseline_server" || -x "$baseline_server" ]] || die "--baseline-server: $baseline_server is not an executable"
 
 if ((smoke)); then
   rounds=1
@@ -318,6 +326,9 @@ launch_once() {
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args ;;
     mcpsse-1t)
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" ;;
+    mcpsse-base)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$baseline_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args ;;
     mcpsse-sse)
       # shellcheck disable=SC2086
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args $mcpsse_sse_args ;;
@@ -393,6 +404,7 @@ load_note() {
 
 servers=()
 ((skip_mcpsse)) || servers+=(mcpsse)
+[[ -z "$baseline_server" ]] || servers+=(mcpsse-base)
 ((skip_mcpsse || skip_mcpsse_1t)) || [[ -z "$mcpsse_args" ]] || servers+=(mcpsse-1t)
 ((skip_ts)) || servers+=(ts)
 ((skip_nginx)) || servers+=(nginx)
@@ -483,6 +495,7 @@ fi
 # ---------------------------------------------------------------------------
 stream_servers=()
 ((skip_mcpsse)) || stream_servers+=(mcpsse)
+[[ -z "$baseline_server" ]] || stream_servers+=(mcpsse-base)
 ((skip_ts)) || stream_servers+=(ts)
 for s in "${stream_servers[@]}"; do
   if launch "$s"; then
@@ -495,6 +508,7 @@ for s in "${stream_servers[@]}"; do
       --trigger-tool "$broadcast_tool" --server-pid "$SERVER_PID"
     stop_server "$SERVER_PID"
   else failures=$((failures + 1)); fi
+  [[ "$s" != mcpsse-base ]] || continue
   if launch "$s"; then
     lg "$s/replay/1" replay --url "http://127.0.0.1:$PORT/mcp" --events "$replay_events" --emit-tool "$emit_tool"
     stop_server "$SERVER_PID"
@@ -513,8 +527,9 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"
   --meta "nginx=$( ((skip_nginx)) || "$nginx_bin" -v 2>&1 | sed 's/.*: //')"
-  --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)")
-if ((!smoke)); then
+  --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
+  --meta "baseline=$baseline_server")
+if ((!smoke)) && [[ -z "$baseline_server" ]]; then
   summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
 fi
 python3 "$here/summarize.py" "${summary_args[@]}"

@@ -22,6 +22,7 @@ END = "<!-- mcpsse-bench-results:end -->"
 SERVER_NAMES = {
     "mcpsse": "mcpsse everything_server",
     "mcpsse-1t": "mcpsse everything_server, 1 thread",
+    "mcpsse-base": "mcpsse baseline everything_server",
     "ts": "TypeScript SDK 1.32.2 (Node 22)",
     "nginx": "nginx, fixed body (POST)",
     "nginx-get": "nginx, fixed body (GET)",
@@ -133,7 +134,7 @@ def build_report(rows, meta):
     def errors(server):
         return sum(r.get("errors", 0) for (s, _), rs in g.items() if s == server for r in rs)
 
-    servers = [s for s in ("mcpsse", "mcpsse-1t", "ts", "nginx", "nginx-get") if any(k[0] == s for k in g)]
+    servers = [s for s in ("mcpsse", "mcpsse-base", "mcpsse-1t", "ts", "nginx", "nginx-get") if any(k[0] == s for k in g)]
     names = dict(SERVER_NAMES)
     if meta.get("mcpsse_args"):
         names["mcpsse"] = f"mcpsse everything_server `{meta['mcpsse_args']}`"
@@ -217,6 +218,22 @@ def build_report(rows, meta):
     lines.append(f"| one notification to every stream < 100 ms | {fmt(m_fan, 2, ' ms')} | "
                  f"{verdict(None if m_fan is None else m_fan < 100)} |")
     lines.append(f"| zero errors in every run | {total_errors} | {verdict(total_errors == 0)} |")
+    b_rps = med("mcpsse-base", "throughput", ["rps"])
+    if b_rps is not None:
+        def change(phase, path, digits=1):
+            now, before = med("mcpsse", phase, path), med("mcpsse-base", phase, path)
+            if now is None or not before:
+                return "n/a"
+            return f"{100 * (now - before) / before:+.{digits}f} %"
+        lines.append("")
+        lines.append(f"Against the baseline (`{meta.get('baseline', '?')}`, same arguments, same rounds): "
+                     f"throughput {change('throughput', ['rps'])}, p99 at {lc} conns "
+                     f"{change('latency', ['latency_us', 'p99'])}, KiB per session "
+                     f"{change('sessions', ['kib_per_session'])}, fan-out {change('fanout', ['last_ms_median'])}. "
+                     "Per-round throughput (req/s), this build / baseline: "
+                     + ", ".join(f"{fmt(a.get('rps'))} / {fmt(b.get('rps'))}"
+                                 for a, b in zip(g.get(("mcpsse", "throughput"), []),
+                                                 g.get(("mcpsse-base", "throughput"), []))) + ".")
     o_rps = med("mcpsse-1t", "throughput", ["rps"])
     if o_rps is not None:
         lines.append("")
