@@ -19,7 +19,8 @@
 #  define MCPSSE_TEST_SANITIZER_ALLOCATOR 1
 #endif
 #if defined(MCPSSE_TEST_SANITIZER_ALLOCATOR)
-#  include <sanitizer/allocator_interface.h>
+// Exported by the ASan and TSan runtimes of GCC and Clang (GCC ships no header for it).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #else
 #  include <malloc.h>
 #endif
