@@ -385,8 +385,10 @@ TEST_CASE("L3: resuming a POST stream whose events were evicted answers the requ
     HttpClient c = s.client();
     const std::string sid = open_session(c, "2025-11-25");
     REQUIRE(!sid.empty());
-    // 8 progress steps, 30 ms apart; the server ends the connection after the first (SSE polling).
-    json call = rpc_request(40, "slow", {{"steps", 8}, {"interval_ms", 30}, {"drop_after", 1},
+    // 60 progress steps, 30 ms apart (the handler is still running when the client
+    // resumes, even on a loaded machine); the server ends the connection after the first
+    // (SSE polling).
+    json call = rpc_request(40, "slow", {{"steps", 60}, {"interval_ms", 30}, {"drop_after", 1},
                                          {"_meta", {{"progressToken", "G"}}}});
     HttpClient a = s.client();
     REQUIRE(a.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), call.dump()));
@@ -405,7 +407,16 @@ TEST_CASE("L3: resuming a POST stream whose events were evicted answers the requ
     const json reply = events.back().json();
     CHECK(reply["id"] == 40);
     CHECK(reply["error"]["code"] == mcpsse::error_code::events_evicted);
-    CHECK(eventually([&] { return s.probe.aborted.load() == 1; }));  // the handler was cancelled
+    // The handler (1.8 s of steps) was cancelled: it leaves at once and never completes.
+    auto in_flight = [&] {
+        std::size_t n = 0;
+        s.transport->for_each_session([&](mcpsse::SseSession& x) {
+            if (x.id() == sid) n = x.rpc()->in_flight_count();
+        });
+        return n;
+    };
+    CHECK(eventually([&] { return in_flight() == 0; }, std::chrono::milliseconds(1000)));
+    CHECK(s.probe.completed.load() == 0);
 }
 
 TEST_CASE("L3: resuming the GET stream after evicted events gets 410 -32051, not a stream with a gap") {
