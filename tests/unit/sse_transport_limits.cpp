@@ -207,12 +207,16 @@ TEST_CASE("L2: Expect: 100-continue is refused from the head, before 100 Continu
     const std::string sid = open_session(setup);
     REQUIRE(!sid.empty());
     const std::string body = rpc_request(1, "echo", {{"x", 1}}).dump();
-    auto head_only = [&](Headers h) {
+    // Sends only the head of a request announcing `body`, on a new connection.
+    auto send_head = [&](const std::string& method, Headers h) {
         h.emplace_back("Expect", "100-continue");
         h.emplace_back("Content-Length", std::to_string(body.size()));
         HttpClient c = s.client();
-        REQUIRE(c.send_raw(c.format_request("POST", "/mcp", h, {})));
-        return c.read_head(/*keep_informational=*/true);  // the first response, whatever it is
+        REQUIRE(c.send_raw(c.format_request(method, "/mcp", h, {})));
+        return c;
+    };
+    auto head_only = [&](Headers h, const std::string& method = "POST") {
+        return send_head(method, std::move(h)).read_head(/*keep_informational=*/true);  // the first response
     };
     CHECK(head_only(post_headers("no-such-session")).status == 404);
     Headers bad_host = post_headers(sid);
@@ -223,20 +227,9 @@ TEST_CASE("L2: Expect: 100-continue is refused from the head, before 100 Continu
     CHECK(head_only(bad_type).status == 415);
     Headers bad_accept{{"Content-Type", "application/json"}, {"Accept", "text/html"}, {"Mcp-Session-Id", sid}};
     CHECK(head_only(bad_accept).status == 406);
-    {
-        Headers h = post_headers(sid);
-        h.emplace_back("Expect", "100-continue");
-        h.emplace_back("Content-Length", std::to_string(body.size()));
-        HttpClient put = s.client();
-        REQUIRE(put.send_raw(put.format_request("PUT", "/mcp", h, {})));
-        CHECK(put.read_head(true).status == 405);
-    }
+    CHECK(head_only(post_headers(sid), "PUT").status == 405);
     // A request that passes gets 100 Continue, then its answer.
-    Headers good = post_headers(sid);
-    good.emplace_back("Expect", "100-continue");
-    good.emplace_back("Content-Length", std::to_string(body.size()));
-    HttpClient c = s.client();
-    REQUIRE(c.send_raw(c.format_request("POST", "/mcp", good, {})));
+    HttpClient c = send_head("POST", post_headers(sid));
     CHECK(c.read_head(true).status == 100);
     REQUIRE(c.send_raw(body));
     const auto r = c.read_response();
