@@ -1055,8 +1055,7 @@ private:
                 // would miss what followed.
                 if (last->stream != 0 && !(session->existing_standalone_stream() &&
                                            session->existing_standalone_stream()->number() == last->stream))
-                    co_return co_await reply_error(*c, req, 410, std::nullopt, error_code::events_evicted,
-                                                   "Gone: the events after Last-Event-ID were evicted");
+                    co_return co_await reply_evicted(*c, req);
             }
             // Unknown: serve a fresh standalone stream.
         }
@@ -1646,8 +1645,12 @@ private:
                                          std::nullopt});
             co_return co_await write_replay(c, req, events);
         }
-        co_return co_await reply_error(c, req, 410, std::nullopt, error_code::events_evicted,
-                                       "Gone: the events after Last-Event-ID were evicted");
+        co_return co_await reply_evicted(c, req);
+    }
+
+    asio::awaitable<bool> reply_evicted(Connection& c, const detail::HttpRequest& req) {
+        return reply_error(c, req, 410, std::nullopt, error_code::events_evicted,
+                           "Gone: the events after Last-Event-ID were evicted");
     }
 
     // 429 for a request or notification over RpcLimits::max_in_flight.
@@ -1655,12 +1658,8 @@ private:
                                      const Message& message) {
         std::optional<RequestId> id;
         if (const auto* r = std::get_if<Request>(&message)) id = r->id;
-        const std::size_t max = rpc.limits().max_in_flight;
-        const std::string body = json_rpc::serialize(
-            ErrorResponse{std::move(id), error_code::too_many_requests,
-                          "Too many requests in flight: at most " + std::to_string(max) + " per session",
-                          {{"max_in_flight", max}}});
-        co_return co_await write_json(c, req, 429, body, "Retry-After: 1\r\n");
+        co_return co_await write_json(c, req, 429, json_rpc::serialize(rpc.too_many_requests(std::move(id))),
+                                      "Retry-After: 1\r\n");
     }
 
     asio::awaitable<bool> reply_405(Connection& c, const detail::HttpRequest& req, std::string_view allow) {

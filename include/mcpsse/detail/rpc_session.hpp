@@ -348,12 +348,17 @@ private:
         return in_flight_.contains(id);
     }
 
-    ErrorResponse too_many_requests(const RequestId& id) const {
-        return ErrorResponse{id, error_code::too_many_requests,
+public:
+    /// The answer to a request (or, without id, a notification) over
+    /// `RpcLimits::max_in_flight`: `too_many_requests` (-32050), `data.max_in_flight`.
+    [[nodiscard]] ErrorResponse too_many_requests(std::optional<RequestId> id) const {
+        return ErrorResponse{std::move(id), error_code::too_many_requests,
                              "Too many requests in flight: at most " + std::to_string(limits_.max_in_flight) +
                                  " per session",
                              {{"max_in_flight", limits_.max_in_flight}}};
     }
+
+private:
 
     void erase_pending(std::int64_t id) {
         std::lock_guard lock(mutex_);
