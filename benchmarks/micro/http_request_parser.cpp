@@ -1,7 +1,7 @@
 // Micro-benchmarks of mcpsse::detail::HttpRequestParser: the cost of turning the bytes
 // of one typical MCP POST (request line, 8 header fields, a ~150-byte JSON-RPC body)
 // into an HttpRequest, as a connection does for every message it receives.
-#include <mcpsse/detail/http_request_parser.hpp>
+#include <mcpsse/detail/http/request_parser.hpp>
 
 #include "alloc_counter.hpp"
 

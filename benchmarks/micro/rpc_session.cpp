@@ -3,7 +3,7 @@
 // trivial tools/call handler) + serialize the response, on one thread, no sockets.
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
-#include <mcpsse/detail/rpc_session.hpp>
+#include <mcpsse/detail/rpc/session.hpp>
 
 #include "alloc_counter.hpp"
 

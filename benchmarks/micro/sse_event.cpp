@@ -1,6 +1,6 @@
 // Micro-benchmarks of mcpsse::detail::append_sse_event: framing one JSON-RPC message
 // as a server-sent event, as every message on an SSE stream is framed.
-#include <mcpsse/detail/sse_event.hpp>
+#include <mcpsse/detail/sse/event.hpp>
 
 #include "alloc_counter.hpp"
 

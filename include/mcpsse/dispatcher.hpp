@@ -2,7 +2,7 @@
 #pragma once
 
 #include <mcpsse/protocol_version.hpp>
-#include <mcpsse/detail/string_hash.hpp>
+#include <mcpsse/detail/util/string_hash.hpp>
 
 #include <asio/awaitable.hpp>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 // mcpsse: where resumable SSE events are kept for replay after Last-Event-ID.
 #pragma once
 
-#include <mcpsse/detail/event_id.hpp>
+#include <mcpsse/detail/sse/event_id.hpp>
 
 #include <concepts>
 #include <algorithm>

@@ -1,7 +1,7 @@
 // mcpsse: the JSON-RPC 2.0 message model, validation and serialization.
 #pragma once
 
-#include <mcpsse/detail/json_rpc_envelope.hpp>
+#include <mcpsse/detail/rpc/envelope.hpp>
 #include <mcpsse/error.hpp>
 
 #include <nlohmann/json.hpp>

@@ -147,4 +147,4 @@ private:
 
 }  // namespace mcpsse
 
-#include <mcpsse/detail/rpc_session.hpp>
+#include <mcpsse/detail/rpc/session.hpp>

@@ -16,13 +16,13 @@
 #include <mcpsse/server_options.hpp>
 #include <mcpsse/tasks.hpp>
 #include <mcpsse/tool.hpp>
-#include <mcpsse/detail/base64.hpp>
-#include <mcpsse/detail/iso8601.hpp>
-#include <mcpsse/detail/merge_extra.hpp>
-#include <mcpsse/detail/sha256.hpp>
-#include <mcpsse/detail/task_id.hpp>
-#include <mcpsse/detail/task_record.hpp>
-#include <mcpsse/detail/uri_template.hpp>
+#include <mcpsse/detail/util/base64.hpp>
+#include <mcpsse/detail/util/iso8601.hpp>
+#include <mcpsse/detail/util/merge_extra.hpp>
+#include <mcpsse/detail/util/sha256.hpp>
+#include <mcpsse/detail/server/task_id.hpp>
+#include <mcpsse/detail/server/task_record.hpp>
+#include <mcpsse/detail/server/uri_template.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>

@@ -1,8 +1,8 @@
 // mcpsse: one MCP session served over HTTP (Streamable HTTP or legacy HTTP+SSE).
 #pragma once
 
-#include <mcpsse/detail/rpc_session.hpp>
-#include <mcpsse/detail/sse_stream.hpp>
+#include <mcpsse/detail/rpc/session.hpp>
+#include <mcpsse/detail/sse/stream.hpp>
 
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 // mcpsse: the settings of an SseTransport, with every limit and its default.
 #pragma once
 
-#include <mcpsse/detail/http_request_parser.hpp>
+#include <mcpsse/detail/http/request_parser.hpp>
 #include <mcpsse/json_rpc.hpp>
 
 #include <chrono>

@@ -3,9 +3,9 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
-#include <mcpsse/detail/posix_descriptor.hpp>
-#include <mcpsse/detail/message_sink.hpp>
-#include <mcpsse/detail/rpc_session.hpp>
+#include <mcpsse/detail/util/posix_descriptor.hpp>
+#include <mcpsse/detail/rpc/message_sink.hpp>
+#include <mcpsse/detail/rpc/session.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/posix/stream_descriptor.hpp>

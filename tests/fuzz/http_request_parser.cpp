@@ -5,7 +5,7 @@
 // (3) one byte at a time, each time draining pipelined requests. All three must yield
 // the same sequence of requests and the same final error, and every request must
 // respect the limits. Any violation traps.
-#include "mcpsse/detail/http_request_parser.hpp"
+#include "mcpsse/detail/http/request_parser.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// libFuzzer target: Origin and Host header values (include/mcpsse/detail/origin.hpp),
+// libFuzzer target: Origin and Host header values (include/mcpsse/detail/http/origin.hpp),
 // checklist L4.
 //
 // The input is split at LF into up to 8 values (the whole input, LFs included, is a
@@ -12,7 +12,7 @@
 // values; an accepted Host is a view into the value, bounded, splits as the helpers
 // say, and rebuilt as `host[:port]` parses back to the same host and port; an origin's
 // host and port form a valid Host. Violations trap.
-#include <mcpsse/detail/origin.hpp>
+#include <mcpsse/detail/http/origin.hpp>
 
 #include <cstddef>
 #include <cstdint>

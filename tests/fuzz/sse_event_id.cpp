@@ -5,8 +5,8 @@
 // (and nothing is written) or serializes to LF-terminated field lines with no stray
 // CR or LF inside a field, which a WHATWG event-stream parser reads back as the
 // original event (data with line endings normalized to LF). Violations trap.
-#include "mcpsse/detail/event_id.hpp"
-#include "mcpsse/detail/sse_event.hpp"
+#include "mcpsse/detail/sse/event_id.hpp"
+#include "mcpsse/detail/sse/event.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -1,10 +1,10 @@
 // Unit tests of mcpsse::detail field helpers: media types, Origin/Host, URI query, base64.
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/base64.hpp"
-#include "mcpsse/detail/media_type.hpp"
-#include "mcpsse/detail/origin.hpp"
-#include "mcpsse/detail/uri.hpp"
+#include "mcpsse/detail/util/base64.hpp"
+#include "mcpsse/detail/http/media_type.hpp"
+#include "mcpsse/detail/http/origin.hpp"
+#include "mcpsse/detail/http/uri.hpp"
 
 #include <cstdint>
 #include <optional>

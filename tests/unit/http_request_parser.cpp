@@ -1,9 +1,9 @@
 // Unit tests of mcpsse::detail::HttpRequestParser, HttpRequest and HttpError.
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/http_error.hpp"
-#include "mcpsse/detail/http_request.hpp"
-#include "mcpsse/detail/http_request_parser.hpp"
+#include "mcpsse/detail/http/error.hpp"
+#include "mcpsse/detail/http/request.hpp"
+#include "mcpsse/detail/http/request_parser.hpp"
 
 #include <string>
 #include <string_view>

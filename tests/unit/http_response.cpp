@@ -1,8 +1,8 @@
 // Unit tests of mcpsse::detail response-head building and chunked framing.
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/http_request_parser.hpp"
-#include "mcpsse/detail/http_response.hpp"
+#include "mcpsse/detail/http/request_parser.hpp"
+#include "mcpsse/detail/http/response.hpp"
 
 #include <string>
 #include <string_view>

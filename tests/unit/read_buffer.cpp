@@ -1,7 +1,7 @@
 // Unit tests of mcpsse::detail::ReadBuffer, the connection receive buffer.
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/read_buffer.hpp"
+#include "mcpsse/detail/http/read_buffer.hpp"
 
 #include <cstring>
 #include <string>

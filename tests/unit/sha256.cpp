@@ -3,7 +3,7 @@
 // (checklist L4).
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/sha256.hpp"
+#include "mcpsse/detail/util/sha256.hpp"
 
 #include <algorithm>
 #include <array>

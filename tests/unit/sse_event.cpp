@@ -1,8 +1,8 @@
 // Unit tests of mcpsse::detail SSE event serialization and resumable event ids.
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/event_id.hpp"
-#include "mcpsse/detail/sse_event.hpp"
+#include "mcpsse/detail/sse/event_id.hpp"
+#include "mcpsse/detail/sse/event.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -2,7 +2,7 @@
 // including its time linear in the URI length (checklist L4).
 #include "support/catch.hpp"
 
-#include "mcpsse/detail/uri_template.hpp"
+#include "mcpsse/detail/server/uri_template.hpp"
 
 #include <cstddef>
 #include <cstdint>

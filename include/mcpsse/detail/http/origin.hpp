@@ -1,7 +1,7 @@
 // mcpsse internal: Origin (RFC 6454) and Host (RFC 9110 §7.2) header values.
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
+#include "mcpsse/detail/http/chars.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // mcpsse internal: building HTTP/1.1 response heads and chunked framing into caller buffers.
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
+#include "mcpsse/detail/http/chars.hpp"
 
 #include <charconv>
 #include <cstddef>

@@ -1,10 +1,10 @@
 // mcpsse internal: one SSE stream of a session, as the sink its messages go to.
 #pragma once
 
-#include <mcpsse/detail/event_id.hpp>
-#include <mcpsse/detail/http_chars.hpp>
-#include <mcpsse/detail/message_sink.hpp>
-#include <mcpsse/detail/sse_event.hpp>
+#include <mcpsse/detail/sse/event_id.hpp>
+#include <mcpsse/detail/http/chars.hpp>
+#include <mcpsse/detail/rpc/message_sink.hpp>
+#include <mcpsse/detail/sse/event.hpp>
 #include <mcpsse/json_rpc.hpp>
 
 #include <chrono>

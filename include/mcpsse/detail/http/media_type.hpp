@@ -1,7 +1,7 @@
 // mcpsse internal: media types, Content-Type essence and Accept negotiation (RFC 9110 §8.3, §12.5.1).
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
+#include "mcpsse/detail/http/chars.hpp"
 
 #include <cstddef>
 #include <optional>

@@ -1,10 +1,10 @@
 // mcpsse internal: incremental, strict HTTP/1.x request parser (RFC 9112) with limits.
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
-#include "mcpsse/detail/http_error.hpp"
-#include "mcpsse/detail/http_request.hpp"
-#include "mcpsse/detail/origin.hpp"
+#include "mcpsse/detail/http/chars.hpp"
+#include "mcpsse/detail/http/error.hpp"
+#include "mcpsse/detail/http/request.hpp"
+#include "mcpsse/detail/http/origin.hpp"
 
 #include <algorithm>
 #include <cstddef>

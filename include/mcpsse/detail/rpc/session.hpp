@@ -7,7 +7,7 @@
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
-#include <mcpsse/detail/message_sink.hpp>
+#include <mcpsse/detail/rpc/message_sink.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>

@@ -1,8 +1,8 @@
 // mcpsse internal: a parsed HTTP/1.x request whose fields are views into one owned block.
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
-#include "mcpsse/detail/uri.hpp"
+#include "mcpsse/detail/http/chars.hpp"
+#include "mcpsse/detail/http/uri.hpp"
 
 #include <cstddef>
 #include <cstdint>

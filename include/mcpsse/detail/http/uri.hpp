@@ -1,7 +1,7 @@
 // mcpsse internal: request-target splitting and query-string decoding (RFC 3986, RFC 9112 §3.2).
 #pragma once
 
-#include "mcpsse/detail/http_chars.hpp"
+#include "mcpsse/detail/http/chars.hpp"
 
 #include <cstddef>
 #include <optional>
