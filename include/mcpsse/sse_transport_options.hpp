@@ -1,13 +1,17 @@
 // mcpsse: the settings of an SseTransport, with every limit and its default.
 #pragma once
 
-#include <mcpsse/detail/http/request_parser.hpp>
+#include <mcpsse/http_route.hpp>
 #include <mcpsse/json_rpc.hpp>
+#include <mcpsse/request_stage.hpp>
+#include <mcpsse/transport_observer.hpp>
+#include <mcpsse/detail/http/request_parser.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,6 +144,17 @@ struct SseTransportOptions {
     std::function<void(SseSession&)> on_session_open{};
     /// Called when a session ends (DELETE, idle timeout, legacy stream closed, stop).
     std::function<void(SseSession&)> on_session_close{};
+
+    /// The host's request-pipeline stages, run in this order on every request after the
+    /// Host/Origin guard and CORS and before the routes and the MCP endpoints (see
+    /// `RequestStage`). Null entries are skipped.
+    std::vector<std::shared_ptr<RequestStage>> stages{};
+    /// The host's own routes on this port (e.g. `GET /health`), matched before the MCP
+    /// endpoints (see `HttpRoute`). A route's path must differ from the MCP paths.
+    std::vector<HttpRoute> routes{};
+    /// Observers of connections, requests, sessions and limits (see `TransportObserver`).
+    /// Null entries are skipped.
+    std::vector<std::shared_ptr<TransportObserver>> observers{};
 };
 
 }  // namespace mcpsse

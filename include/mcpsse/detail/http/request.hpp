@@ -1,6 +1,8 @@
 // mcpsse internal: a parsed HTTP/1.x request whose fields are views into one owned block.
 #pragma once
 
+#include <mcpsse/http_field.hpp>
+
 #include "mcpsse/detail/http/chars.hpp"
 #include "mcpsse/detail/http/uri.hpp"
 
@@ -19,15 +21,8 @@ namespace mcpsse::detail {
 
 class HttpRequestParser;
 
-/// One header field line (RFC 9110 §5): the name as sent (compare it with `iequals`)
-/// and the value without leading/trailing OWS. Both view the owning `HttpRequest`'s
-/// header block.
-struct HttpField {
-    /// Field name, a token (RFC 9110 §5.1), case as sent.
-    std::string_view name;
-    /// Field value with surrounding SP/HTAB removed (RFC 9112 §5.1); may be empty.
-    std::string_view value;
-};
+/// One header field line; see `mcpsse::HttpField`.
+using HttpField = mcpsse::HttpField;
 
 /// A parsed HTTP/1.0 or HTTP/1.1 request (RFC 9112 §3).
 ///

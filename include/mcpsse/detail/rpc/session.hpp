@@ -741,7 +741,7 @@ inline std::string_view RequestContext::session_id() const noexcept { return ses
 inline bool RequestContext::is_cancelled() const noexcept { return flight_->cancelled; }
 
 inline bool RequestContext::close_stream_connection(std::optional<std::chrono::milliseconds> retry) {
-    if (!sink_ || flight_->done || session_->protocol_version().compare(protocol_version::v2025_11_25) < 0)
+    if (!sink_ || flight_->done || !protocol_version::traits(session_->protocol_version()).priming_and_polling)
         return false;
     return sink_->close_connection(retry);
 }

@@ -1,0 +1,177 @@
+// mcpsse: what the protocol eras of the HTTP transport share: settings, sessions, exchanges.
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/sse_session.hpp>
+#include <mcpsse/sse_transport_options.hpp>
+#include <mcpsse/detail/http/request.hpp>
+#include <mcpsse/detail/mcp/session_registry.hpp>
+#include <mcpsse/detail/rpc/session.hpp>
+#include <mcpsse/detail/sse/connection.hpp>
+#include <mcpsse/detail/sse/pump.hpp>
+#include <mcpsse/detail/sse/stream.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace mcpsse::detail {
+
+/// How one request's exchange is answered (see `EraContext::exchange`).
+struct ExchangeSpec {
+    std::shared_ptr<RpcSession> rpc;
+    std::shared_ptr<SseStream> stream;
+    SseSession* session = nullptr;  // its stream becomes resumable there (null: none)
+    bool priming = false;           // start the SSE stream with a priming event
+    bool cancel_on_peer_close = false;  // the peer closing the response cancels the request
+    int (*error_status)(std::string_view reply) = nullptr;  // an error reply's HTTP status (null: 200)
+    bool hold_until_finished = false;  // write nothing before the reply (initialize)
+    const std::function<std::string(bool)>* headers = nullptr;
+};
+
+/// The state the era handlers share, owned by the transport: its options, the session
+/// table, the dispatcher (set when the run starts), the executor policy, and running one
+/// request as an exchange answered on its connection. Calls go down only (to the rpc,
+/// sse and http layers).
+template <class Conn, class Store>
+class EraContext {
+public:
+    EraContext(const SseTransportOptions& options, asio::any_io_executor executor, bool share_nothing,
+               typename SessionRegistry<Store>::Settings registry, Store& store)
+        : options(options), sessions(store, std::move(registry)), executor_(std::move(executor)),
+          share_nothing_(share_nothing) {
+        pump.keep_alive_interval = options.keep_alive_interval;
+        pump.retry = options.retry;
+    }
+
+    const SseTransportOptions& options;
+    PumpSettings pump;
+    SessionRegistry<Store> sessions;
+    Dispatcher* dispatcher = nullptr;
+
+    /// An executor that serializes one connection's or one session's work: a new strand,
+    /// or the plain executor when one thread runs the context (`single_threaded`). Over
+    /// an io_context the strand is built on its concrete executor type: that strand fits
+    /// in any_io_executor's small-object buffer, so copying it allocates nothing (a strand
+    /// of any_io_executor does not fit, and each copy and `prefer` allocates).
+    [[nodiscard]] asio::any_io_executor serial_executor() const {
+        if (options.single_threaded) return executor_;
+        if (const auto* io = executor_.template target<asio::io_context::executor_type>())
+            return asio::any_io_executor(asio::make_strand(*io));
+        return asio::any_io_executor(asio::make_strand(executor_));
+    }
+
+    /// The executor of a new session's (or stateless request's) JSON-RPC state: in
+    /// share-nothing mode that of the connection creating it, else a serializing one.
+    [[nodiscard]] asio::any_io_executor session_executor(Conn& c) const {
+        return share_nothing_ ? asio::any_io_executor(c.socket().get_executor()) : serial_executor();
+    }
+
+    /// The JSON-RPC state of a new session (or of one stateless request).
+    [[nodiscard]] std::shared_ptr<RpcSession> new_rpc(Conn& c, std::string id = {}) const {
+        auto rpc = std::make_shared<RpcSession>(session_executor(c), *dispatcher, nullptr, std::move(id));
+        rpc->set_limits({options.max_requests_in_flight, options.request_handler_timeout});
+        return rpc;
+    }
+
+    /// A new session created on connection `c`.
+    std::shared_ptr<SseSession> create_session(Conn& c, bool legacy) {
+        return sessions.create(legacy, [&](std::string id) { return new_rpc(c, std::move(id)); });
+    }
+
+    /// A message that would start a handler: a request, or a notification the host
+    /// handles (cancellations never count: a client must always be able to cancel).
+    [[nodiscard]] bool is_call(const Message& message) const {
+        if (std::holds_alternative<Request>(message)) return true;
+        const auto* n = std::get_if<Notification>(&message);
+        return n && n->method != "notifications/cancelled" && dispatcher->find_notification_handler(n->method);
+    }
+
+    /// Runs `request` on `spec.rpc` and answers on connection `c`: JSON, or an SSE stream
+    /// when the handler streams (or the host asked for SSE, `ResponseMode::sse`); an SSE
+    /// answer becomes resumable in `spec.session` once its head is written. A plain
+    /// function returning the pump's awaitable: every reference argument lives in the
+    /// caller's frame until it completes.
+    asio::awaitable<bool> exchange(const std::shared_ptr<Conn>& c, HttpRequest& req, Request request, ExchangeSpec spec) {
+        const RequestId id = request.id;
+        spec.stream->set_request_id(id);
+        if (options.response_mode == ResponseMode::sse) spec.stream->open();
+        PumpJob job;
+        job.generation = spec.stream->attach(make_waker(c, spec.stream));
+        start_exchange(*c, spec.rpc, spec.stream, std::move(request));
+        if (spec.cancel_on_peer_close)
+            job.on_peer_closed = [rpc = spec.rpc, request_id = id] { rpc->cancel_request(request_id); };
+        job.error_status = spec.error_status;
+        job.stream = std::move(spec.stream);
+        job.hold_until_finished = spec.hold_until_finished;
+        job.priming = spec.priming;
+        job.headers = spec.headers;
+        if (spec.session) job.on_visible = {&register_with_session, spec.session};
+        return async_pump(c, req, pump, std::move(job));
+    }
+
+    /// Handles a notification on a state of its own and waits for its handler.
+    static asio::awaitable<void> run_on_session(std::shared_ptr<RpcSession> rpc, Message message) {
+        co_await asio::co_spawn(
+            rpc->get_executor(),
+            [](std::shared_ptr<RpcSession> state, Message m) -> asio::awaitable<void> {
+                co_await state->async_handle(std::move(m), nullptr);
+            }(rpc, std::move(message)),
+            asio::use_awaitable);
+    }
+
+    /// Handles a message on the session's executor without waiting; a reply goes to `reply_sink`.
+    static void spawn_on_session(const std::shared_ptr<RpcSession>& rpc, Message message,
+                                 std::shared_ptr<MessageSink> reply_sink) {
+        asio::co_spawn(
+            rpc->get_executor(),
+            [rpc, m = std::move(message), reply_sink]() mutable -> asio::awaitable<void> {
+                auto reply = co_await rpc->async_handle(std::move(m), reply_sink);
+                if (reply && reply_sink) reply_sink->send(std::move(*reply));
+            },
+            asio::detached);
+    }
+
+private:
+    // Finishes a request's stream with its reply (nullopt when the request was cancelled).
+    struct FinishStream {
+        std::shared_ptr<SseStream> stream;
+        void operator()(std::optional<std::string> reply) const { stream->finish(std::move(reply)); }
+    };
+
+    // Runs the handler; its reply finishes `stream`. In share-nothing mode it runs here,
+    // on the connection's thread; otherwise on the session's executor, starting right
+    // here when this thread already runs that (always under single_threaded), so a
+    // handler costs one spawn. (A plain function, not a coroutine: GCC 12 mishandles a
+    // lambda temporary built inside one.) The spawned handler holds `rpc`, which keeps the
+    // session state alive while it runs.
+    void start_exchange(Conn& c, const std::shared_ptr<RpcSession>& rpc, const std::shared_ptr<SseStream>& stream,
+                        Request request) const {
+        if (share_nothing_) {
+            rpc->start_request(std::move(request), stream, FinishStream{stream}, c.socket().get_executor());
+            return;
+        }
+        asio::dispatch(rpc->get_executor(), [rpc, stream, request = std::move(request)]() mutable {
+            rpc->start_request(std::move(request), stream, FinishStream{stream});
+        });
+    }
+
+    static void register_with_session(void* session, const std::shared_ptr<SseStream>& stream) {
+        static_cast<SseSession*>(session)->register_stream(stream);
+    }
+
+    asio::any_io_executor executor_;
+    bool share_nothing_;
+};
+
+}  // namespace mcpsse::detail

@@ -1,0 +1,202 @@
+// mcpsse: the table of an HTTP transport's MCP sessions, with its cap and idle reaping.
+#pragma once
+
+#include <mcpsse/dispatcher.hpp>
+#include <mcpsse/event_store.hpp>
+#include <mcpsse/sse_session.hpp>
+#include <mcpsse/transport_observer.hpp>
+#include <mcpsse/detail/http/observers.hpp>
+#include <mcpsse/detail/http/request.hpp>
+#include <mcpsse/detail/mcp/session_id.hpp>
+#include <mcpsse/detail/sse/stream.hpp>
+#include <mcpsse/detail/util/string_hash.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace mcpsse::detail {
+
+/// A session's view of the event store. Appends stop once the session has ended: its
+/// events are erased once, after `SseSession::end()`, and a handler still running (a POST
+/// stream that has not opened is not closed by end()) must not put them back. (It keeps
+/// no copy of the session id: the session, while it exists, has it.)
+template <class Store>
+class StoreLog final : public EventLog {
+public:
+    explicit StoreLog(Store& store) : store_(store) {}
+    void set_session(const std::shared_ptr<SseSession>& session) { session_ = session; }
+    void append(EventId id, std::string message) override {
+        if (const auto session = session_.lock())
+            session->if_live([&] { store_.append(session->id(), id, std::move(message)); });
+    }
+    bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) override {
+        const auto session = session_.lock();
+        return session && store_.replay_after(session->id(), id, visit);
+    }
+
+private:
+    Store& store_;
+    std::weak_ptr<SseSession> session_;
+};
+
+/// The sessions of one transport (Streamable HTTP and legacy HTTP+SSE), keyed by id:
+/// creation, the `max_sessions` cap (counting `initialize` requests still running), the
+/// lookup a request's `Mcp-Session-Id` makes, ending (erasing its events from the store),
+/// and idle expiry. Thread-safe: one mutex guards the table; callbacks and observers run
+/// outside it.
+template <class Store>
+class SessionRegistry {
+public:
+    /// What the registry needs besides the store.
+    struct Settings {
+        std::size_t max_sessions = 10'000;
+        std::chrono::milliseconds idle_timeout{30 * 60'000};
+        std::function<void(SseSession&)> on_open;
+        std::function<void(SseSession&)> on_close;
+        Observers observers;
+    };
+
+    SessionRegistry(Store& store, Settings settings) : store_(store), settings_(std::move(settings)) {}
+
+    /// Sessions open now.
+    [[nodiscard]] std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return sessions_.size();
+    }
+
+    /// The session with `id`, or null.
+    [[nodiscard]] std::shared_ptr<SseSession> find(std::string_view id) const {
+        std::lock_guard lock(mutex_);
+        const auto it = sessions_.find(id);
+        return it == sessions_.end() ? nullptr : it->second;
+    }
+
+    /// The session a POST, GET or DELETE names, or why there is none: no `Mcp-Session-Id`
+    /// -> 400 (MCP N3), unknown or ended -> 404 (N4), an unsupported
+    /// `MCP-Protocol-Version` -> 400 (V3; a missing one is fine, V2).
+    struct Lookup {
+        std::shared_ptr<SseSession> session;
+        int status = 0;
+        const char* message = "";
+    };
+    [[nodiscard]] Lookup lookup(const HttpRequest& req, std::optional<std::string_view> header_version,
+                                const Dispatcher& dispatcher) const {
+        const auto id = req.find("mcp-session-id");
+        if (!id) return {nullptr, 400, "Bad Request: Mcp-Session-Id header is required"};
+        auto session = find(*id);
+        if (!session) return {nullptr, 404, "Not Found: unknown or ended session"};
+        if (header_version && !dispatcher.supports_protocol_version(*header_version))
+            return {nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
+        return {std::move(session)};
+    }
+
+    /// A new session (not yet registered) whose JSON-RPC state `make_rpc(id)` makes; a
+    /// Streamable HTTP session keeps its events in the store, a legacy one keeps none.
+    template <class MakeRpc>
+    std::shared_ptr<SseSession> create(bool legacy, MakeRpc&& make_rpc) {
+        auto id = make_session_id();
+        auto log = legacy ? nullptr : std::make_shared<StoreLog<Store>>(store_);
+        auto session = std::make_shared<SseSession>(id, legacy, log);
+        if (log) log->set_session(session);
+        session->set_rpc(make_rpc(std::move(id)));
+        return session;
+    }
+
+    /// Adds a session unless the cap is reached. `reserved`: it holds a slot from
+    /// `reserve` (then it always fits).
+    bool add(const std::shared_ptr<SseSession>& session, bool reserved = false) {
+        {
+            std::lock_guard lock(mutex_);
+            if (reserved) --reserved_;
+            else if (sessions_.size() + reserved_ >= settings_.max_sessions) return false;
+            sessions_.emplace(session->id(), session);
+        }
+        if (settings_.on_open) settings_.on_open(*session);
+        if (!settings_.observers.empty()) {
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
+            settings_.observers.each([&](TransportObserver& o) { o.on_session_open(info); });
+        }
+        return true;
+    }
+
+    /// Holds a place for an `initialize` still running (false: full).
+    bool reserve() {
+        std::lock_guard lock(mutex_);
+        if (sessions_.size() + reserved_ >= settings_.max_sessions) return false;
+        ++reserved_;
+        return true;
+    }
+
+    /// Gives back a place `reserve` held.
+    void release() {
+        std::lock_guard lock(mutex_);
+        --reserved_;
+    }
+
+    /// Removes and ends `session` (once: a second call does nothing), erases its events.
+    void end(const std::shared_ptr<SseSession>& session, SessionEndReason reason) {
+        {
+            std::lock_guard lock(mutex_);
+            sessions_.erase(session->id());
+        }
+        if (!session->end()) return;
+        store_.erase(session->id());
+        if (settings_.on_close) settings_.on_close(*session);
+        if (!settings_.observers.empty()) {
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
+            settings_.observers.each([&](TransportObserver& o) { o.on_session_close(info, reason); });
+        }
+    }
+
+    /// Calls `visit` for each session, outside the table's lock.
+    void for_each(const std::function<void(SseSession&)>& visit) const {
+        for (auto& session : snapshot()) visit(*session);
+    }
+
+    /// Every session now.
+    [[nodiscard]] std::vector<std::shared_ptr<SseSession>> snapshot() const {
+        std::vector<std::shared_ptr<SseSession>> all;
+        std::lock_guard lock(mutex_);
+        all.reserve(sessions_.size());
+        for (auto& entry : sessions_) all.push_back(entry.second);
+        return all;
+    }
+
+    /// Ends the sessions idle (no request, no stream) for longer than `idle_timeout`.
+    void reap() {
+        std::vector<std::shared_ptr<SseSession>> expired;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& entry : sessions_) {
+                auto& s = entry.second;
+                if (s->activity() == 0 && s->idle_for() > settings_.idle_timeout) expired.push_back(s);
+            }
+        }
+        for (auto& s : expired) end(s, SessionEndReason::idle);
+    }
+
+    /// How often `reap` should run.
+    [[nodiscard]] std::chrono::milliseconds reap_period() const {
+        return std::clamp<std::chrono::milliseconds>(settings_.idle_timeout / 4, std::chrono::milliseconds(10),
+                                                     std::chrono::seconds(30));
+    }
+
+private:
+    Store& store_;
+    Settings settings_;
+    mutable std::mutex mutex_;
+    std::size_t reserved_ = 0;  // initializes running
+    // Keys view the id of the session their entry holds (no second copy of each id).
+    std::unordered_map<std::string_view, std::shared_ptr<SseSession>, StringHash, std::equal_to<>> sessions_;
+};
+
+}  // namespace mcpsse::detail

@@ -1,0 +1,225 @@
+// mcpsse: Streamable HTTP with sessions (MCP 2025-03-26 to 2025-11-25), and without them.
+#pragma once
+
+#include <mcpsse/error.hpp>
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/protocol_version.hpp>
+#include <mcpsse/detail/http/media_type.hpp>
+#include <mcpsse/detail/http/request.hpp>
+#include <mcpsse/detail/http/writer.hpp>
+#include <mcpsse/detail/mcp/context.hpp>
+#include <mcpsse/detail/mcp/messages.hpp>
+#include <mcpsse/detail/mcp/replies.hpp>
+#include <mcpsse/detail/mcp/stream_plan.hpp>
+#include <mcpsse/detail/sse/event.hpp>
+#include <mcpsse/detail/sse/event_id.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mcpsse::detail {
+
+/// The rules of session-based Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25) and
+/// of its sessionless mode (`options.stateless`). `initialize` creates a session
+/// (`Mcp-Session-Id`, MCP N1-N6); a POST is answered as JSON or as an SSE stream (P1-P9);
+/// GET opens the standalone stream (G1-G4, one per session, else 409) or resumes a
+/// stream after `Last-Event-ID` (R1-R4); DELETE ends the session. What a revision
+/// changes comes from `protocol_version::traits`: batches (2025-03-26), priming events
+/// and polling (2025-11-25).
+template <class Conn, class Store>
+class StreamableHttp {
+public:
+    explicit StreamableHttp(EraContext<Conn, Store>& context) : ctx_(context) {}
+
+    /// Answers a parsed POST body on `rpc` (MCP P2-P4): a batch as one JSON array (where
+    /// the revision allows batches), notifications and responses with 202, a request as
+    /// an exchange. With a session, the request's stream is registered for resumption
+    /// and primed (where the revision says so), batch handlers notify on the standalone
+    /// stream, and the exchange counts as session activity; without one (sessionless
+    /// mode) the stream cannot carry server-to-client requests.
+    asio::awaitable<bool> answer_post(const std::shared_ptr<Conn>& c, HttpRequest& req, std::shared_ptr<RpcSession> rpc,
+                                      std::shared_ptr<SseSession> session, mcpsse::ParseResult parsed) {
+        const auto& traits = protocol_version::traits(session ? session->protocol_version() : rpc->protocol_version());
+        if (parsed.batch) {
+            if (!traits.batches)
+                co_return co_await async_reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                                     "Invalid Request: batches are not supported by this protocol version");
+            std::shared_ptr<MessageSink> sink;
+            if (session) {
+                sink = session->existing_standalone_stream();
+                session->begin_activity();
+            }
+            std::optional<std::string> reply = co_await asio::co_spawn(
+                rpc->get_executor(), rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), sink),
+                asio::use_awaitable);
+            if (session) session->end_activity();
+            if (!reply) co_return co_await async_write_simple(*c, 202, {}, c->response_headers);
+            co_return co_await async_write_json(*c, req, 200, *reply, {});
+        }
+        Message& message = parsed.messages.front();
+        if (ctx_.is_call(message) && rpc->at_capacity()) co_return co_await async_reply_busy(*c, req, *rpc, message);
+        if (!std::holds_alternative<Request>(message)) {
+            if (session) {
+                session->touch();
+                ctx_.spawn_on_session(rpc, std::move(message), nullptr);
+            } else {
+                // Sessionless: the state is this request's own, so no cap counts its
+                // handlers; one at a time per connection bounds them.
+                co_await ctx_.run_on_session(rpc, std::move(message));
+            }
+            co_return co_await async_write_simple(*c, 202, {}, c->response_headers);
+        }
+        SseStreamConfig config;
+        config.lazy = true;
+        config.accepts_requests = session != nullptr;
+        config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
+        auto stream = session ? session->open_stream(config) : std::make_shared<SseStream>(config, nullptr);
+        if (session) session->begin_activity();
+        ExchangeSpec spec{rpc, stream, session.get()};
+        spec.priming = session && traits.priming_and_polling;
+        const bool keep = co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
+        if (session) session->end_exchange(*stream);
+        co_return keep;
+    }
+
+    /// `initialize` (MCP N1): a session whose id goes out with the reply, registered only
+    /// when the handler succeeded; 503 when the session table is full.
+    asio::awaitable<bool> initialize(const std::shared_ptr<Conn>& c, HttpRequest& req, Message message) {
+        if (!ctx_.sessions.reserve()) co_return co_await async_reply_no_session_room(*c, req);
+        auto session = ctx_.create_session(*c, false);
+        SseStreamConfig config;
+        config.lazy = true;
+        config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
+        auto stream = session->open_stream(config);
+        bool registered = false;
+        session->begin_activity();
+        // Named, not a temporary: GCC 12 destroys lambda temporaries of a co_await twice.
+        const std::function<std::string(bool)> session_header = [&](bool ok) {
+            if (!ok) return std::string{};
+            // The handler has finished (its stream's mutex orders this read after its
+            // writes): record the negotiated revision before others can find the session.
+            session->set_protocol_version(session->rpc()->protocol_version());
+            registered = ctx_.sessions.add(session, true);
+            return "Mcp-Session-Id: " + session->id() + "\r\n";
+        };
+        ExchangeSpec spec{session->rpc(), stream, session.get()};
+        spec.hold_until_finished = true;
+        spec.headers = &session_header;
+        const bool keep = co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
+        session->end_exchange(*stream);
+        if (!registered) {
+            ctx_.sessions.release();
+            session->end();
+        }
+        co_return keep;
+    }
+
+    /// Sessionless mode: a JSON-RPC state of this request's own at the revision the
+    /// header names (2025-03-26 when none), answered like a session's POST.
+    asio::awaitable<bool> answer_sessionless(const std::shared_ptr<Conn>& c, HttpRequest& req, mcpsse::ParseResult parsed,
+                                             std::optional<std::string_view> header_version) {
+        if (header_version && !ctx_.dispatcher->supports_protocol_version(*header_version))
+            co_return co_await async_reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
+                                                 "Bad Request: unsupported MCP-Protocol-Version");
+        auto rpc = ctx_.new_rpc(*c);
+        rpc->set_protocol_version(header_version ? std::string(*header_version)
+                                                 : std::string(protocol_version::v2025_03_26));
+        co_return co_await answer_post(c, req, std::move(rpc), nullptr, std::move(parsed));
+    }
+
+    /// GET: the session's standalone stream (409 when one is already attached), or a
+    /// resumption after `Last-Event-ID` (R3, R4): the live stream it names, else a replay
+    /// of a finished stream's stored events, else 410 when those were evicted.
+    asio::awaitable<GetOutcome> open_get(const std::shared_ptr<Conn>& c, HttpRequest& req) {
+        const auto header_version = req.find("mcp-protocol-version");
+        if (ctx_.options.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+            co_return co_await async_reply_405(*c, req, "POST");
+        const auto accept = req.find("accept");
+        if (!accept || !accepts(*accept, "text/event-stream"))
+            co_return co_await async_reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
+                                                 "Not Acceptable: Accept must list text/event-stream");
+        auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
+        if (!found.session)
+            co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
+                                                 found.message);
+        auto session = std::move(found.session);
+        session->touch();
+        const auto& rpc = session->rpc();
+        const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
+
+        std::optional<EventId> last;
+        if (const auto value = req.find("last-event-id")) last = parse_event_id(*value);
+        if (last) {
+            if (auto stream = session->find_stream(last->stream)) {
+                session->begin_activity();
+                co_return StreamPlan{std::move(stream), last, priming, false, {}, session};
+            }
+            if (session->event_log()) {
+                std::string events;
+                const bool ok = session->event_log()->replay_after(*last, [&](EventId id, std::string_view m) {
+                    std::string id_text;
+                    append_to(id_text, id);
+                    append_sse_event(events, SseEvent{{}, id_text, m, std::nullopt});
+                });
+                if (ok) co_return co_await async_write_events(*c, req, events);
+                // A finished stream whose events are gone: a client holding one of its ids
+                // would miss what followed.
+                if (last->stream != 0 && !(session->existing_standalone_stream() &&
+                                           session->existing_standalone_stream()->number() == last->stream))
+                    co_return co_await async_reply_evicted(*c, req);
+            }
+            // Unknown: serve a fresh standalone stream.
+        }
+        auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
+        if (standalone->attached())
+            co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
+                                                 "Conflict: this session already has an open GET stream");
+        rpc->set_default_sink(standalone);
+        session->begin_activity();
+        auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
+        co_return StreamPlan{std::move(standalone), resume_after, priming, false, {}, session};
+    }
+
+    /// DELETE: ends the session (MCP N5); 405 in sessionless mode and for 2026-07-28.
+    asio::awaitable<bool> remove(Conn& c, HttpRequest& req) {
+        const auto header_version = req.find("mcp-protocol-version");
+        if (ctx_.options.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+            co_return co_await async_reply_405(c, req, "POST");
+        const auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
+        if (!found.session)
+            co_return co_await async_reply_error(c, req, found.status, std::nullopt, error_code::invalid_request,
+                                                 found.message);
+        ctx_.sessions.end(found.session, SessionEndReason::deleted);
+        co_return co_await async_write_simple(c, 200, {}, c.response_headers);
+    }
+
+    /// A resumption whose events were evicted. A POST's stream gets its request answered
+    /// with -32051 (and the handler cancelled): the client stops waiting instead of
+    /// missing part of the exchange. The standalone stream's GET gets 410, so the client
+    /// re-syncs.
+    asio::awaitable<bool> refuse_gap(Conn& c, const HttpRequest& req, SseSession& session, const SseStream& stream) {
+        if (const auto& id = stream.request_id()) {
+            session.rpc()->cancel_request(*id);
+            std::string events;
+            append_sse_event(events, SseEvent{{}, {},
+                                              json_rpc::serialize(ErrorResponse{
+                                                  *id, error_code::events_evicted,
+                                                  "Events after Last-Event-ID were evicted; the request cannot be resumed",
+                                                  nullptr}),
+                                              std::nullopt});
+            co_return co_await async_write_events(c, req, events);
+        }
+        co_return co_await async_reply_evicted(c, req);
+    }
+
+private:
+    EraContext<Conn, Store>& ctx_;
+};
+
+}  // namespace mcpsse::detail
