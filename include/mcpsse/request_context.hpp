@@ -66,8 +66,9 @@ public:
 
     /// A header of the HTTP request that carried this request (name case-insensitive),
     /// e.g. `Mcp-Param-Region` to check against the arguments (MCP 2026-07-28,
-    /// `x-mcp-header`). Available for POSTs to the Streamable HTTP endpoint; nullopt on
-    /// stdio, legacy HTTP+SSE, or when the header is absent.
+    /// `x-mcp-header`). Available for every HTTP request that carries a message (every
+    /// Streamable HTTP POST, with or without a session, batches included, and legacy
+    /// HTTP+SSE POSTs); nullopt on stdio, or when the header is absent.
     [[nodiscard]] std::optional<std::string_view> http_header(std::string_view name) const;
 
     /// Ends the HTTP connection that carries this request's SSE stream without ending

@@ -357,9 +357,9 @@ private:
             bool keep = true;
             if (decision.kind == detail::PipelineDecision::Kind::pass &&
                 (route.kind == detail::Route::Kind::get || route.kind == detail::Route::Kind::legacy_stream)) {
-                detail::GetOutcome opened = co_await (route.kind == detail::Route::Kind::get
-                                                          ? streamable_.open_get(c, *request)
-                                                          : legacy_.open_stream(c, *request));
+                detail::GetOutcome opened;  // (no conditional expression in a co_await: GCC 12)
+                if (route.kind == detail::Route::Kind::get) opened = co_await streamable_.open_get(c, *request);
+                else opened = co_await legacy_.open_stream(c, *request);
                 if (auto* plan = std::get_if<detail::StreamPlan>(&opened)) {
                     // A GET stream: served here, so no routing frames stay parked for its life.
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
@@ -490,8 +490,10 @@ private:
         c->stages_done = true;
         const HttpRequestHead head = head_of(*c, req);
         for (const auto& stage : pipeline_.stages()) {
-            std::optional<HttpResponse> response =
-                stage->suspends(head) ? co_await stage->async_check(head) : stage->check(head);
+            // No co_await inside a conditional expression: GCC 12 miscompiles it.
+            std::optional<HttpResponse> response;
+            if (stage->suspends(head)) response = co_await stage->async_check(head);
+            else response = stage->check(head);
             if (response) co_return response;
         }
         co_return std::nullopt;

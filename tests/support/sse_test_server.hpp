@@ -69,6 +69,11 @@ inline asio::awaitable<void> tool_sleep(Probe& probe, std::chrono::milliseconds 
 inline void add_test_tools(mcpsse::Dispatcher& d, Probe& probe) {
     using mcpsse::RequestContext;
     d.on_request("echo", [](json p, RequestContext&) -> asio::awaitable<json> { co_return p; });
+    // `header {name}`: the value of that header of the HTTP request that carried it.
+    d.on_request("header", [](json p, RequestContext& ctx) -> asio::awaitable<json> {
+        const auto value = ctx.http_header(p.value("name", std::string()));
+        co_return json{{"value", value ? json(std::string(*value)) : json(nullptr)}};
+    });
     // `big {bytes}`: a result carrying `bytes` bytes of text (for write-side limits).
     d.on_request("big", [](json p, RequestContext&) -> asio::awaitable<json> {
         co_return json{{"data", std::string(p.value("bytes", std::size_t{1} << 20), 'x')}};

@@ -261,3 +261,40 @@ TEST_CASE("observers: connections, requests, sessions and limits are reported") 
     }
     CHECK(s.stop_and_join());
 }
+
+TEST_CASE("http_header: every POST's handler sees its own request's headers (sessions, batches, legacy, stateless)") {
+    TestServer s;
+    s.start();
+    HttpClient c = s.client();
+    const json ask = rpc_request(7, "header", {{"name", "X-Trace"}});
+    // A session POST (2025-11-25).
+    const std::string id = open_session(c);
+    REQUIRE(!id.empty());
+    Headers h = post_headers(id, "2025-11-25");
+    h.emplace_back("X-Trace", "session-post");
+    auto r = c.request("POST", "/mcp", h, ask.dump());
+    CHECK(r.json()["result"]["value"] == "session-post");
+    // A batch (2025-03-26).
+    const std::string old = open_session(c, "2025-03-26");
+    REQUIRE(!old.empty());
+    h = post_headers(old, "2025-03-26");
+    h.emplace_back("X-Trace", "batch");
+    r = c.request("POST", "/mcp", h, json::array({ask}).dump());
+    CHECK(r.json()[0]["result"]["value"] == "batch");
+    // Stateless (2026-07-28).
+    json stateless = rpc_request(8, "header", {{"name", "X-Trace"}, {"_meta", stateless_meta()}});
+    h = stateless_headers("header");
+    h.emplace_back("X-Trace", "stateless");
+    r = c.request("POST", "/mcp", h, stateless.dump());
+    CHECK(r.json()["result"]["value"] == "stateless");
+    // Legacy HTTP+SSE: the reply comes on the stream.
+    LegacySession legacy = open_legacy_session(s);
+    REQUIRE(!legacy.endpoint.empty());
+    HttpClient poster = s.client();
+    r = poster.request("POST", legacy.endpoint, {{"Content-Type", "application/json"}, {"X-Trace", "legacy"}}, ask.dump());
+    CHECK(r.status == 202);
+    const auto event = legacy.stream.next_event();
+    REQUIRE(event);
+    CHECK(event->json()["result"]["value"] == "legacy");
+    CHECK(s.stop_and_join());
+}

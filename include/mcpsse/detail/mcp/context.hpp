@@ -7,6 +7,7 @@
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/mcp/session_registry.hpp>
+#include <mcpsse/detail/rpc/scoped_sink.hpp>
 #include <mcpsse/detail/rpc/session.hpp>
 #include <mcpsse/detail/sse/connection.hpp>
 #include <mcpsse/detail/sse/pump.hpp>
@@ -105,6 +106,7 @@ public:
     asio::awaitable<bool> exchange(const std::shared_ptr<Conn>& c, HttpRequest& req, Request request, ExchangeSpec spec) {
         const RequestId id = request.id;
         spec.stream->set_request_id(id);
+        spec.stream->set_request_headers(HeaderBlock(req.head()));
         if (options.response_mode == ResponseMode::sse) spec.stream->open();
         PumpJob job;
         job.generation = spec.stream->attach(make_waker(c, spec.stream));
@@ -120,17 +122,24 @@ public:
         return async_pump(c, req, pump, std::move(job));
     }
 
-    /// Handles a notification on a state of its own and waits for its handler.
-    static asio::awaitable<void> run_on_session(std::shared_ptr<RpcSession> rpc, Message message) {
+    /// The channel a handler of a message from `req` gets when its replies go to a shared
+    /// `inner` channel (or nowhere): `inner`, with `req`'s headers for `http_header`.
+    static std::shared_ptr<MessageSink> scoped_sink(std::shared_ptr<MessageSink> inner, const HttpRequest& req) {
+        return std::make_shared<RequestScopedSink>(std::move(inner), HeaderBlock(req.head()));
+    }
+
+    /// Handles a notification from `req` on a state of its own and waits for its handler.
+    static asio::awaitable<void> run_on_session(std::shared_ptr<RpcSession> rpc, Message message, const HttpRequest& req) {
         co_await asio::co_spawn(
             rpc->get_executor(),
-            [](std::shared_ptr<RpcSession> state, Message m) -> asio::awaitable<void> {
-                co_await state->async_handle(std::move(m), nullptr);
-            }(rpc, std::move(message)),
+            [](std::shared_ptr<RpcSession> state, Message m, std::shared_ptr<MessageSink> sink) -> asio::awaitable<void> {
+                co_await state->async_handle(std::move(m), sink);
+            }(rpc, std::move(message), scoped_sink(nullptr, req)),
             asio::use_awaitable);
     }
 
-    /// Handles a message on the session's executor without waiting; a reply goes to `reply_sink`.
+    /// Handles a message on the session's executor without waiting; a reply goes to
+    /// `reply_sink` (a `scoped_sink`).
     static void spawn_on_session(const std::shared_ptr<RpcSession>& rpc, Message message,
                                  std::shared_ptr<MessageSink> reply_sink) {
         asio::co_spawn(

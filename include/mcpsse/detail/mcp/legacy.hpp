@@ -76,7 +76,7 @@ public:
             co_return co_await async_reply_busy(c, req, *rpc, parsed.messages.front());
         session->touch();
         auto stream = session->existing_standalone_stream();
-        ctx_.spawn_on_session(rpc, std::move(parsed.messages.front()), stream);
+        ctx_.spawn_on_session(rpc, std::move(parsed.messages.front()), ctx_.scoped_sink(std::move(stream), req));
         co_return co_await async_write_simple(c, 202, "Accepted", c.response_headers);
     }
 

@@ -120,7 +120,7 @@ public:
         if (!id) {
             // Its state is its own, so no cap counts its handlers; one at a time per
             // connection bounds them.
-            co_await ctx_.run_on_session(rpc, std::move(message));
+            co_await ctx_.run_on_session(rpc, std::move(message), req);
             co_return co_await async_write_simple(*c, 202, {}, c->response_headers);
         }
         SseStreamConfig config;
@@ -128,7 +128,6 @@ public:
         config.accepts_requests = false;
         config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
         auto stream = std::make_shared<SseStream>(config, nullptr);
-        stream->set_request_headers(copy_headers(req));
         ExchangeSpec spec{rpc, stream, nullptr};
         spec.cancel_on_peer_close = true;
         spec.error_status = &stateless_error_status;
@@ -136,13 +135,6 @@ public:
     }
 
 private:
-    static std::vector<std::pair<std::string, std::string>> copy_headers(const HttpRequest& req) {
-        std::vector<std::pair<std::string, std::string>> headers;
-        headers.reserve(req.fields.size());
-        for (const auto& field : req.fields) headers.emplace_back(field.name, field.value);
-        return headers;
-    }
-
     EraContext<Conn, Store>& ctx_;
 };
 

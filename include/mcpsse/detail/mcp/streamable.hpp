@@ -55,6 +55,7 @@ public:
                 sink = session->existing_standalone_stream();
                 session->begin_activity();
             }
+            sink = ctx_.scoped_sink(std::move(sink), req);
             std::optional<std::string> reply = co_await asio::co_spawn(
                 rpc->get_executor(), rpc->async_handle_batch(std::move(parsed.messages), std::move(parsed.errors), sink),
                 asio::use_awaitable);
@@ -67,11 +68,11 @@ public:
         if (!std::holds_alternative<Request>(message)) {
             if (session) {
                 session->touch();
-                ctx_.spawn_on_session(rpc, std::move(message), nullptr);
+                ctx_.spawn_on_session(rpc, std::move(message), ctx_.scoped_sink(nullptr, req));
             } else {
                 // Sessionless: the state is this request's own, so no cap counts its
                 // handlers; one at a time per connection bounds them.
-                co_await ctx_.run_on_session(rpc, std::move(message));
+                co_await ctx_.run_on_session(rpc, std::move(message), req);
             }
             co_return co_await async_write_simple(*c, 202, {}, c->response_headers);
         }

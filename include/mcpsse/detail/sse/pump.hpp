@@ -105,15 +105,19 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             }
             if (!batch.opened) {  // a lazy POST finished without streaming: plain JSON
                 stream.detach(generation);
+                // The extra header lines are built in `out` first: GCC 12 destroys a
+                // temporary of a conditional expression inside a co_await twice.
                 if (!batch.json_reply) {
                     // Cancelled: no response exists; end the exchange with an empty stream.
-                    co_return co_await async_write_simple(*c, 200, {},
-                                                          "Content-Type: text/event-stream\r\n" + c->response_headers);
+                    out = "Content-Type: text/event-stream\r\n";
+                    out += c->response_headers;
+                    co_return co_await async_write_simple(*c, 200, {}, out);
                 }
                 const bool ok = is_success_reply(*batch.json_reply);
                 const int status = job.error_status && !ok ? job.error_status(*batch.json_reply) : 200;
-                co_return co_await async_write_json(*c, req, status, *batch.json_reply,
-                                                    job.headers ? (*job.headers)(ok) : std::string());
+                out.clear();
+                if (job.headers) out = (*job.headers)(ok);
+                co_return co_await async_write_json(*c, req, status, *batch.json_reply, out);
             }
             out.clear();
             append_status_line(out, 200, req.version_minor);

@@ -1,6 +1,8 @@
 // mcpsse internal: one SSE stream of a session, as the sink its messages go to.
 #pragma once
 
+#include <mcpsse/detail/http/header_block.hpp>
+
 #include <mcpsse/detail/sse/event_id.hpp>
 #include <mcpsse/detail/http/chars.hpp>
 #include <mcpsse/detail/rpc/message_sink.hpp>
@@ -243,17 +245,13 @@ public:
         return true;
     }
 
-    /// Keeps a copy of the HTTP request's header fields for `request_header`. Call
+    /// Keeps a copy of the HTTP request's header section for `request_header`. Call
     /// before the handler starts.
-    void set_request_headers(std::vector<std::pair<std::string, std::string>> headers) {
-        headers_ = std::move(headers);
-    }
+    void set_request_headers(HeaderBlock headers) { headers_ = std::move(headers); }
 
     /// A header of the POST this stream answers (name case-insensitive), or nullopt.
     [[nodiscard]] std::optional<std::string_view> request_header(std::string_view name) const override {
-        for (const auto& field : headers_)
-            if (iequals(field.first, name)) return std::string_view(field.second);
-        return std::nullopt;
+        return headers_.find(name);
     }
 
     /// Records the id of the request this (POST) stream answers. Call before the handler starts.
@@ -320,7 +318,7 @@ private:
 
     SseStreamConfig config_;
     std::shared_ptr<EventLog> log_;
-    std::vector<std::pair<std::string, std::string>> headers_;  // immutable once the handler runs
+    HeaderBlock headers_;  // the POST's header section, for request_header
     std::optional<RequestId> request_id_;                        // likewise
     mutable std::mutex mutex_;
     std::string queue_;
