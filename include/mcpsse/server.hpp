@@ -20,6 +20,11 @@
 #include <mcpsse/detail/util/iso8601.hpp>
 #include <mcpsse/detail/util/merge_extra.hpp>
 #include <mcpsse/detail/util/sha256.hpp>
+#include <mcpsse/detail/server/input_rounds.hpp>
+#include <mcpsse/detail/server/param_headers.hpp>
+#include <mcpsse/detail/server/params.hpp>
+#include <mcpsse/detail/server/request_state.hpp>
+#include <mcpsse/detail/server/result_members.hpp>
 #include <mcpsse/detail/server/task_id.hpp>
 #include <mcpsse/detail/server/task_record.hpp>
 #include <mcpsse/detail/server/uri_template.hpp>
@@ -126,10 +131,7 @@ class Server {
 public:
     /// Creates an empty server with `options`.
     explicit Server(ServerOptions options = {}) : options_(std::move(options)) {
-        if (options_.state_key.empty()) {
-            std::random_device random;
-            for (int i = 0; i < 32; ++i) options_.state_key.push_back(static_cast<char>(random() & 0xff));
-        }
+        if (options_.state_key.empty()) options_.state_key = detail::random_state_key();
     }
 
     Server(const Server&) = delete;
@@ -219,7 +221,7 @@ public:
         dispatcher.on_request("tools/list", [this](nlohmann::json params, RequestContext& context)
                                                 -> asio::awaitable<nlohmann::json> {
             nlohmann::json result = tools_page(params, lists_task_support(context));
-            finish_result(result, context, true);
+            detail::finish_cacheable_result(result, context, options_);
             co_return result;
         });
         dispatcher.on_request("resources/list", list_handler(&Server::resources_page, "resources"));
@@ -248,24 +250,14 @@ public:
     /// came from this server unaltered (MCP 2026-07-28 mrtr: servers must verify the
     /// integrity of state they rely on). Not encryption: the payload stays readable.
     [[nodiscard]] std::string seal_state(std::string_view payload) const {
-        return std::string(payload) + "." + detail::hmac_sha256_hex(options_.state_key, payload);
+        return detail::seal_state(options_.state_key, payload);
     }
 
     /// Verifies a sealed state; returns the payload, or nullopt when the tag does not
     /// match (tampered, foreign, or not sealed). Callers usually answer nullopt with
     /// `RpcError(error_code::invalid_params, ...)`.
     [[nodiscard]] std::optional<std::string> open_state(std::string_view sealed) const {
-        const auto dot = sealed.rfind('.');
-        if (dot == std::string_view::npos) return std::nullopt;
-        const auto payload = sealed.substr(0, dot);
-        const auto expected = detail::hmac_sha256_hex(options_.state_key, payload);
-        const auto tag = sealed.substr(dot + 1);
-        if (tag.size() != expected.size()) return std::nullopt;
-        unsigned char diff = 0;  // constant time
-        for (std::size_t i = 0; i < tag.size(); ++i)
-            diff |= static_cast<unsigned char>(tag[i] ^ expected[i]);
-        if (diff != 0) return std::nullopt;
-        return std::string(payload);
+        return detail::open_state(options_.state_key, sealed);
     }
 
     // ---- subscriptions and change notifications ---------------------------------------
@@ -400,10 +392,6 @@ private:
 
     // ---- helpers ----------------------------------------------------------------------
 
-    static bool stateless(const RequestContext& context) {
-        return protocol_version::is_stateless(context.protocol_version());
-    }
-
     void add_tool_entry(Tool tool, ToolCallHandler handler) {
         auto entry = std::make_shared<const ToolEntry>(ToolEntry{std::move(tool), std::move(handler)});
         upsert(tools_, std::move(entry), [](const auto& a, const auto& b) { return a->tool.name == b->tool.name; });
@@ -465,17 +453,6 @@ private:
         }
     }
 
-    // Adds the 2026-07-28 result members (`resultType`; caching hints where the schema
-    // requires them) to `result` of `method`.
-    void finish_result(nlohmann::json& result, const RequestContext& context, bool cacheable) const {
-        if (!stateless(context) || !result.is_object()) return;
-        if (!result.contains("resultType")) result["resultType"] = "complete";
-        if (cacheable && result["resultType"] == "complete") {
-            if (!result.contains("ttlMs")) result["ttlMs"] = options_.cache_ttl_ms;
-            if (!result.contains("cacheScope")) result["cacheScope"] = options_.cache_scope;
-        }
-    }
-
     static std::size_t parse_cursor(const nlohmann::json& params) {
         const auto it = params.find("cursor");
         if (it == params.end() || it->is_null()) return 0;
@@ -524,7 +501,7 @@ private:
     // clients that declared it (a session's `initialize` capabilities).
     bool lists_task_support(const RequestContext& context) const {
         return options_.tasks.enabled &&
-               (stateless(context) || declares_tasks_extension(context.client_capabilities()));
+               (detail::stateless(context) || declares_tasks_extension(context.client_capabilities()));
     }
     nlohmann::json resources_page(const nlohmann::json& params) const {
         return page(snapshot(resources_), params, "resources", [](const ResourceEntry& e) {
@@ -570,120 +547,15 @@ private:
     Dispatcher::RequestHandler list_handler(PageFn fn, const char*) {
         return [this, fn](nlohmann::json params, RequestContext& context) -> asio::awaitable<nlohmann::json> {
             nlohmann::json result = (this->*fn)(params);
-            finish_result(result, context, true);
+            detail::finish_cacheable_result(result, context, options_);
             co_return result;
         };
-    }
-
-    static RetryInput retry_input(const nlohmann::json& params) {
-        RetryInput input;
-        read_retry_input(params, input);
-        return input;
-    }
-
-    // Fills `input` from `inputResponses` and `requestState`; leaves what is absent.
-    static void read_retry_input(const nlohmann::json& params, RetryInput& input) {
-        if (const auto it = params.find("inputResponses"); it != params.end()) {
-            if (!it->is_object())
-                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
-            for (auto r = it->begin(); r != it->end(); ++r)
-                if (!r->is_object())
-                    throw RpcError(error_code::invalid_params,
-                                   "Invalid params: inputResponses." + r.key() + " must be an object");
-            input.responses = *it;
-        }
-        if (const auto it = params.find("requestState"); it != params.end()) {
-            if (!it->is_string())
-                throw RpcError(error_code::invalid_params, "Invalid params: requestState must be a string");
-            input.request_state = it->get<std::string>();
-        }
-    }
-
-    static std::string required_string(const nlohmann::json& params, const char* key) {
-        const auto it = params.find(key);
-        if (it == params.end() || !it->is_string())
-            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be a string");
-        return it->get<std::string>();
-    }
-
-    // Member `key` of `params`: null when absent or null; -32602 unless an object.
-    static const nlohmann::json* find_object(const nlohmann::json& params, const char* key) {
-        const auto it = params.find(key);
-        if (it == params.end() || it->is_null()) return nullptr;
-        if (!it->is_object())
-            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
-        return &*it;
-    }
-
-    static nlohmann::json optional_object(const nlohmann::json& params, const char* key) {
-        const nlohmann::json* member = find_object(params, key);
-        return member ? *member : nlohmann::json::object();
-    }
-
-    // optional_object, moving the member out of `params` (left null there).
-    static nlohmann::json take_optional_object(nlohmann::json& params, const char* key) {
-        return find_object(params, key) ? std::move(params[key]) : nlohmann::json::object();
-    }
-
-    // The client capability an input request needs, as a ClientCapabilities object.
-    static nlohmann::json capability_for(std::string_view method) {
-        if (method == "sampling/createMessage") return {{"sampling", nlohmann::json::object()}};
-        if (method == "elicitation/create") return {{"elicitation", nlohmann::json::object()}};
-        if (method == "roots/list") return {{"roots", nlohmann::json::object()}};
-        return nullptr;
-    }
-
-    // Checks an InputRequiredResult: well-formed, and every request covered by a
-    // capability the client declared (else -32021).
-    static void check_input_requests(const nlohmann::json& result, const RequestContext& context) {
-        const auto it = result.find("inputRequests");
-        if (it == result.end() || !it->is_object() || it->empty())
-            throw RpcError(error_code::internal_error, "Internal error: InputRequiredResult without inputRequests");
-        nlohmann::json missing = nlohmann::json::object();
-        const auto& declared = context.client_capabilities();
-        for (auto r = it->begin(); r != it->end(); ++r) {
-            if (!r->is_object() || !r->contains("method") || !(*r)["method"].is_string())
-                throw RpcError(error_code::internal_error, "Internal error: malformed input request");
-            const auto needed = capability_for((*r)["method"].get_ref<const std::string&>());
-            if (needed.is_null())
-                throw RpcError(error_code::internal_error, "Internal error: unsupported input request method");
-            for (auto c = needed.begin(); c != needed.end(); ++c)
-                if (!declared.is_object() || !declared.contains(c.key())) missing[c.key()] = c.value();
-        }
-        if (!missing.empty()) throw missing_capability_error(std::move(missing));
-    }
-
-    // Runs `attempt` until it returns a final result. Stateless: an InputRequiredResult
-    // goes back to the client. Session-based: the Server asks the client itself, and
-    // `input` becomes each next round's (so it holds the final round's input at the
-    // end). `attempt(input)` returns the handler's awaitable itself, not a coroutine of
-    // its own: one coroutine frame fewer per call.
-    template <class Attempt>
-    asio::awaitable<nlohmann::json> run_rounds(RetryInput& input, RequestContext& context, Attempt attempt) {
-        for (int round = 0;; ++round) {
-            nlohmann::json result = co_await attempt(input);
-            if (!is_input_required(result)) co_return result;
-            check_input_requests(result, context);
-            if (stateless(context)) co_return result;
-            if (round >= options_.max_input_rounds)
-                throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
-            RetryInput next;
-            for (auto r = result["inputRequests"].begin(); r != result["inputRequests"].end(); ++r) {
-                std::string method = (*r)["method"].get<std::string>();
-                nlohmann::json request_params = r->value("params", nlohmann::json::object());
-                nlohmann::json answer = co_await context.async_request(std::move(method), std::move(request_params));
-                next.responses[r.key()] = std::move(answer);
-            }
-            if (const auto s = result.find("requestState"); s != result.end() && s->is_string())
-                next.request_state = s->get<std::string>();
-            input = std::move(next);
-        }
     }
 
     // ---- method handlers --------------------------------------------------------------
 
     asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
-        ToolCall call{required_string(params, "name"), take_optional_object(params, "arguments"), RetryInput{}, {}, false};
+        ToolCall call{detail::required_string(params, "name"), detail::take_optional_object(params, "arguments"), RetryInput{}, {}, false};
         std::shared_ptr<const ToolEntry> entry;
         {
             std::lock_guard lock(mutex_);
@@ -692,8 +564,8 @@ private:
         }
         if (!entry)
             throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
-        check_param_headers(entry->tool, call.arguments, context);
-        read_retry_input(params, call.input);
+        detail::check_param_headers(entry->tool, call.arguments, context);
+        detail::read_retry_input(params, call.input);
         // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
         bool as_task = false;
         if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
@@ -718,7 +590,7 @@ private:
                 return entry->handler(ToolCall{call.name, call.arguments, in, call.task_id, call.may_start_task},
                                       context);
             };
-            result = co_await run_rounds(input, context, attempt);
+            result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
         } catch (const RpcError&) {
             throw;
         } catch (const std::system_error& error) {
@@ -736,95 +608,8 @@ private:
             call.may_start_task = false;
             co_return co_await start_task(entry, std::move(call), context);
         }
-        finish_result(result, context, false);
+        detail::finish_result(result, context);
         co_return result;
-    }
-
-    // ---- x-mcp-header (2026-07-28 Streamable HTTP, SEP-2243) --------------------------
-
-    struct ParamHeader {
-        std::string name;               // the header is `Mcp-Param-<name>`
-        std::vector<std::string> path;  // property names from `arguments` down to the value
-    };
-
-    // The `x-mcp-header` annotations under `properties`, at any depth.
-    static void collect_param_headers(const nlohmann::json& schema, std::vector<std::string>& path,
-                                      std::vector<ParamHeader>& out) {
-        if (!schema.is_object() || path.size() > 32) return;
-        const auto properties = schema.find("properties");
-        if (properties == schema.end() || !properties->is_object()) return;
-        for (auto p = properties->begin(); p != properties->end(); ++p) {
-            if (!p->is_object()) continue;
-            path.push_back(p.key());
-            if (const auto h = p->find("x-mcp-header"); h != p->end() && h->is_string())
-                out.push_back(ParamHeader{h->get<std::string>(), path});
-            collect_param_headers(*p, path, out);
-            path.pop_back();
-        }
-    }
-
-    // True when the decoded header text `header` carries `value`: strings as-is,
-    // booleans as true/false, numbers numerically. Other JSON types are not checked.
-    // `header` is compared untrimmed: a value with leading or trailing whitespace
-    // arrives base64-encoded precisely so that the whitespace survives.
-    static bool header_carries(const nlohmann::json& value, std::string_view header) {
-        if (value.is_string()) return header == value.get_ref<const std::string&>();
-        if (value.is_boolean()) return header == (value.get<bool>() ? "true" : "false");
-        if (value.is_number()) {
-            const std::string text(header);
-            if (text.empty()) return false;
-            if (value.is_number_integer()) {
-                char* end = nullptr;
-                errno = 0;
-                if (value.is_number_unsigned()) {
-                    const auto parsed = std::strtoull(text.c_str(), &end, 10);
-                    if (errno == 0 && *end == '\0' && text.front() != '-') return parsed == value.get<std::uint64_t>();
-                } else {
-                    const auto parsed = std::strtoll(text.c_str(), &end, 10);
-                    if (errno == 0 && *end == '\0') return parsed == value.get<std::int64_t>();
-                }
-            }
-            char* end = nullptr;
-            const double parsed = std::strtod(text.c_str(), &end);
-            return *end == '\0' && parsed == value.get<double>();
-        }
-        return true;
-    }
-
-    // Checks the Mcp-Param-* headers of a 2026-07-28 HTTP request against `arguments`.
-    static void check_param_headers(const Tool& tool, const nlohmann::json& arguments, const RequestContext& context) {
-        if (!stateless(context) || !context.http_header("mcp-method")) return;  // not Streamable HTTP
-        std::vector<ParamHeader> annotated;
-        std::vector<std::string> path;
-        collect_param_headers(tool.input_schema, path, annotated);
-        for (const auto& param : annotated) {
-            const nlohmann::json* value = &arguments;
-            for (const auto& key : param.path) {
-                if (!value->is_object()) {
-                    value = nullptr;
-                    break;
-                }
-                const auto it = value->find(key);
-                if (it == value->end()) {
-                    value = nullptr;
-                    break;
-                }
-                value = &*it;
-            }
-            if (!value || value->is_null()) continue;  // nothing in the body to mirror
-            const std::string header_name = "Mcp-Param-" + param.name;
-            const auto raw = context.http_header(header_name);
-            if (!raw)
-                throw RpcError(error_code::header_mismatch, "Header mismatch: " + header_name + " header is required");
-            // Optional whitespace around the field value is not part of it (RFC 9110).
-            std::string_view field = *raw;
-            while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-            while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-            const auto decoded = detail::decode_mcp_header_value(field);
-            if (!decoded || !header_carries(*value, *decoded))
-                throw RpcError(error_code::header_mismatch,
-                               "Header mismatch: " + header_name + " does not match the argument");
-        }
     }
 
     // ---- tasks (extension io.modelcontextprotocol/tasks, SEP-2663) ---------------------
@@ -909,7 +694,7 @@ private:
         task->running = true;
         asio::co_spawn(executor,
                        run_task(tasks_, task, std::move(entry), std::move(call), context, options_.max_input_rounds,
-                                stateless(context)),
+                                detail::stateless(context)),
                        // The completion owns the task, whose signal the slot belongs to: the
                        // signal must outlive the spawn (see RpcSession::RethrowFailure).
                        asio::bind_cancellation_slot(task->signal.slot(),
@@ -935,7 +720,7 @@ private:
                     result = std::move(outcome);
                     break;
                 }
-                check_input_requests(outcome, context);
+                detail::check_input_requests(outcome, context);
                 if (round >= max_rounds) throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
                 call.input = co_await await_task_input(table, task, std::move(outcome));
             }
@@ -1117,7 +902,7 @@ private:
 
     asio::awaitable<nlohmann::json> read_resource(nlohmann::json params, RequestContext& context) {
         ResourceRead read;
-        read.uri = required_string(params, "uri");
+        read.uri = detail::required_string(params, "uri");
         ResourceHandler handler;
         {
             std::lock_guard lock(mutex_);
@@ -1138,26 +923,26 @@ private:
         // SEP-2164: an unknown resource is -32602 with the URI in `data` (2026-07-28);
         // earlier revisions used -32002.
         if (!handler)
-            throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
+            throw RpcError(detail::stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
                            "Resource not found", {{"uri", read.uri}});
-        RetryInput input = retry_input(params);
+        RetryInput input = detail::retry_input(params);
         auto attempt = [&](const RetryInput& in) { return handler(ResourceRead{read.uri, read.variables, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, attempt);
+        nlohmann::json result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
         if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
         if (!is_input_required(result)) {
             const auto contents = result.find("contents");
             if (contents == result.end() || !contents->is_array() || contents->empty())
-                throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
+                throw RpcError(detail::stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
                                "Resource not found", {{"uri", read.uri}});
         }
-        finish_result(result, context, true);
+        detail::finish_cacheable_result(result, context, options_);
         co_return result;
     }
 
     asio::awaitable<nlohmann::json> get_prompt(nlohmann::json params, RequestContext& context) {
         PromptGet get;
-        get.name = required_string(params, "name");
-        get.arguments = optional_object(params, "arguments");
+        get.name = detail::required_string(params, "name");
+        get.arguments = detail::optional_object(params, "arguments");
         std::shared_ptr<const PromptEntry> entry;
         {
             std::lock_guard lock(mutex_);
@@ -1168,16 +953,16 @@ private:
         for (const auto& argument : entry->prompt.arguments)
             if (argument.required && !get.arguments.contains(argument.name))
                 throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
-        RetryInput input = retry_input(params);
+        RetryInput input = detail::retry_input(params);
         auto attempt = [&](const RetryInput& in) { return entry->handler(PromptGet{get.name, get.arguments, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, attempt);
-        finish_result(result, context, false);
+        nlohmann::json result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
+        detail::finish_result(result, context);
         co_return result;
     }
 
     asio::awaitable<nlohmann::json> subscribe(nlohmann::json params, RequestContext& context) {
-        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = required_string(params, "uri");
+        if (detail::stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto uri = detail::required_string(params, "uri");
         {
             std::lock_guard lock(mutex_);
             std::string session(context.session_id());
@@ -1199,8 +984,8 @@ private:
     }
 
     asio::awaitable<nlohmann::json> unsubscribe(nlohmann::json params, RequestContext& context) {
-        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = required_string(params, "uri");
+        if (detail::stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
+        const auto uri = detail::required_string(params, "uri");
         {
             std::lock_guard lock(mutex_);
             subscriptions_.erase({std::string(context.session_id()), uri});
@@ -1209,12 +994,12 @@ private:
     }
 
     asio::awaitable<nlohmann::json> complete(nlohmann::json params, RequestContext& context) {
-        const auto ref = optional_object(params, "ref");
-        const auto argument = optional_object(params, "argument");
+        const auto ref = detail::optional_object(params, "ref");
+        const auto argument = detail::optional_object(params, "argument");
         const auto type = ref.value("type", std::string());
-        const auto name = required_string(argument, "name");
+        const auto name = detail::required_string(argument, "name");
         const auto value = argument.value("value", std::string());
-        const auto context_arguments = optional_object(optional_object(params, "context"), "arguments");
+        const auto context_arguments = detail::optional_object(detail::optional_object(params, "context"), "arguments");
         Completer completer;
         {
             std::lock_guard lock(mutex_);
@@ -1246,12 +1031,12 @@ private:
         if (values.size() > 100) values.resize(100);
         nlohmann::json completion = {{"values", values}, {"total", total}, {"hasMore", total > values.size()}};
         nlohmann::json result = {{"completion", std::move(completion)}};
-        finish_result(result, context, false);
+        detail::finish_result(result, context);
         co_return result;
     }
 
     asio::awaitable<nlohmann::json> discover(nlohmann::json, RequestContext& context) {
-        if (!stateless(context) || !dispatcher_) throw RpcError(error_code::method_not_found, "Method not found");
+        if (!detail::stateless(context) || !dispatcher_) throw RpcError(error_code::method_not_found, "Method not found");
         const auto& options = dispatcher_->options();
         nlohmann::json versions = nlohmann::json::array();
         versions.push_back(std::string(context.protocol_version()));
@@ -1264,7 +1049,7 @@ private:
             {"capabilities", options.capabilities.is_object() ? options.capabilities : nlohmann::json::object()},
             {"_meta", {{std::string(meta_key::server_info), std::move(server_info)}}}};
         if (!options.instructions.empty()) result["instructions"] = options.instructions;
-        finish_result(result, context, true);
+        detail::finish_cacheable_result(result, context, options_);
         co_return result;
     }
 
@@ -1272,7 +1057,7 @@ private:
     // the filter asks for until the client closes the stream (the transport cancels the
     // handler) or `close_listeners()`.
     asio::awaitable<nlohmann::json> listen(nlohmann::json params, RequestContext& context) {
-        if (!stateless(context) || !context.id()) throw RpcError(error_code::method_not_found, "Method not found");
+        if (!detail::stateless(context) || !context.id()) throw RpcError(error_code::method_not_found, "Method not found");
         const auto requested = params.find("notifications");
         if (requested == params.end() || !requested->is_object())
             throw RpcError(error_code::invalid_params, "Invalid params: notifications must be an object");
@@ -1316,7 +1101,7 @@ private:
                 throw std::system_error(asio::error::operation_aborted);
         }
         nlohmann::json result = {{"_meta", meta}};
-        finish_result(result, context, false);
+        detail::finish_result(result, context);
         co_return result;
     }
 
