@@ -20,11 +20,13 @@
 #include <mcpsse/detail/util/iso8601.hpp>
 #include <mcpsse/detail/util/merge_extra.hpp>
 #include <mcpsse/detail/util/sha256.hpp>
+#include <mcpsse/detail/server/change_notifier.hpp>
 #include <mcpsse/detail/server/input_rounds.hpp>
 #include <mcpsse/detail/server/param_headers.hpp>
 #include <mcpsse/detail/server/params.hpp>
 #include <mcpsse/detail/server/request_state.hpp>
 #include <mcpsse/detail/server/result_members.hpp>
+#include <mcpsse/detail/server/subscriptions.hpp>
 #include <mcpsse/detail/server/task_id.hpp>
 #include <mcpsse/detail/server/task_record.hpp>
 #include <mcpsse/detail/server/uri_template.hpp>
@@ -163,21 +165,19 @@ public:
 
     /// Removes the tool `name`; false when there was none.
     bool remove_tool(std::string_view name) {
-        return erase_entry(tools_, [&](const auto& e) { return e->tool.name == name; }, "toolsListChanged",
-                           "notifications/tools/list_changed");
+        return erase_entry(tools_, [&](const auto& e) { return e->tool.name == name; }, detail::ListKind::tools);
     }
 
     /// Adds (or replaces, by URI) a resource with a fixed URI.
     void add_resource(Resource resource, ResourceHandler handler) {
         auto entry = std::make_shared<const ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
         upsert(resources_, std::move(entry), [](const auto& a, const auto& b) { return a->resource.uri == b->resource.uri; });
-        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+        changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Removes the resource `uri`; false when there was none.
     bool remove_resource(std::string_view uri) {
-        return erase_entry(resources_, [&](const auto& e) { return e->resource.uri == uri; }, "resourcesListChanged",
-                           "notifications/resources/list_changed");
+        return erase_entry(resources_, [&](const auto& e) { return e->resource.uri == uri; }, detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by template) a resource template; `completers` suggest values
@@ -189,7 +189,7 @@ public:
         upsert(templates_, std::move(entry), [](const auto& a, const auto& b) {
             return a->resource_template.uri_template == b->resource_template.uri_template;
         });
-        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+        changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by name) a prompt; `completers` suggest values for its
@@ -198,13 +198,12 @@ public:
         auto entry = std::make_shared<const PromptEntry>(
             PromptEntry{std::move(prompt), std::move(handler), std::move(completers)});
         upsert(prompts_, std::move(entry), [](const auto& a, const auto& b) { return a->prompt.name == b->prompt.name; });
-        notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
+        changes_.list_changed(detail::ListKind::prompts);
     }
 
     /// Removes the prompt `name`; false when there was none.
     bool remove_prompt(std::string_view name) {
-        return erase_entry(prompts_, [&](const auto& e) { return e->prompt.name == name; }, "promptsListChanged",
-                           "notifications/prompts/list_changed");
+        return erase_entry(prompts_, [&](const auto& e) { return e->prompt.name == name; }, detail::ListKind::prompts);
     }
 
     // ---- installation -----------------------------------------------------------------
@@ -231,11 +230,11 @@ public:
         dispatcher.on_request("tools/call", member(&Server::call_tool));
         dispatcher.on_request("resources/read", member(&Server::read_resource));
         dispatcher.on_request("prompts/get", member(&Server::get_prompt));
-        dispatcher.on_request("resources/subscribe", member(&Server::subscribe));
-        dispatcher.on_request("resources/unsubscribe", member(&Server::unsubscribe));
+        dispatcher.on_request("resources/subscribe", serve(subscriptions_, &detail::ResourceSubscriptions::subscribe));
+        dispatcher.on_request("resources/unsubscribe", serve(subscriptions_, &detail::ResourceSubscriptions::unsubscribe));
         if (options_.completions) dispatcher.on_request("completion/complete", member(&Server::complete));
         dispatcher.on_request("server/discover", member(&Server::discover));
-        dispatcher.on_request("subscriptions/listen", member(&Server::listen));
+        dispatcher.on_request("subscriptions/listen", serve(changes_, &detail::ChangeNotifier::listen));
         if (options_.tasks.enabled) {
             dispatcher.on_request("tasks/get", member(&Server::get_task));
             dispatcher.on_request("tasks/update", member(&Server::update_task));
@@ -266,36 +265,20 @@ public:
     /// `subscriptions/listen` stream whose filter lists it. Returns the number of streams
     /// notified. (Session-based subscribers are recorded by `resources/subscribe`; see
     /// `is_subscribed`. Reaching their sessions outside a request is up to the transport.)
-    std::size_t notify_resource_updated(const std::string& uri) {
-        nlohmann::json params = {{"uri", uri}};
-        return broadcast(
-            [&](const nlohmann::json& filter) {
-                const auto it = filter.find("resourceSubscriptions");
-                return it != filter.end() && it->is_array() &&
-                       std::find(it->begin(), it->end(), nlohmann::json(uri)) != it->end();
-            },
-            "notifications/resources/updated", params);
-    }
+    std::size_t notify_resource_updated(const std::string& uri) { return changes_.resource_updated(uri); }
 
     /// Sends `notifications/tools/list_changed` to listen streams that asked for it;
     /// `add_tool`/`remove_tool` call it. Returns the number of streams notified.
-    std::size_t notify_tools_list_changed() {
-        return notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
-    }
+    std::size_t notify_tools_list_changed() { return changes_.list_changed(detail::ListKind::tools); }
     /// Sends `notifications/prompts/list_changed` (see `notify_tools_list_changed`).
-    std::size_t notify_prompts_list_changed() {
-        return notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
-    }
+    std::size_t notify_prompts_list_changed() { return changes_.list_changed(detail::ListKind::prompts); }
     /// Sends `notifications/resources/list_changed` (see `notify_tools_list_changed`).
-    std::size_t notify_resources_list_changed() {
-        return notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
-    }
+    std::size_t notify_resources_list_changed() { return changes_.list_changed(detail::ListKind::resources); }
 
     /// True when session `session_id` (a transport's session id; empty for stdio)
     /// subscribed to `uri` with `resources/subscribe` and has not unsubscribed.
     [[nodiscard]] bool is_subscribed(std::string_view session_id, std::string_view uri) const {
-        std::lock_guard lock(mutex_);
-        return subscriptions_.contains({std::string(session_id), std::string(uri)});
+        return subscriptions_.contains(session_id, uri);
     }
 
     /// Observes every change notification the server emits (`notifications/*/list_changed`,
@@ -304,26 +287,15 @@ public:
     /// `resources/updated` with `is_subscribed`). Called on the thread that caused the
     /// change; must not block. Replaces any earlier observer.
     void on_change(std::function<void(const std::string& method, const nlohmann::json& params)> observer) {
-        std::lock_guard lock(mutex_);
-        observer_ = std::move(observer);
+        changes_.set_observer(std::move(observer));
     }
 
     /// Forgets what `session_id` subscribed to (call when the session ends; the
     /// `on_session_close` of `SseTransportOptions` is the place). Thread-safe.
-    void forget_session(std::string_view session_id) {
-        std::lock_guard lock(mutex_);
-        const std::string session(session_id);
-        const auto first = subscriptions_.lower_bound({session, std::string()});
-        auto last = first;
-        while (last != subscriptions_.end() && last->first == session) ++last;
-        subscriptions_.erase(first, last);
-    }
+    void forget_session(std::string_view session_id) { subscriptions_.forget_session(session_id); }
 
     /// Number of open `subscriptions/listen` streams.
-    [[nodiscard]] std::size_t listener_count() const {
-        std::lock_guard lock(mutex_);
-        return listeners_.size();
-    }
+    [[nodiscard]] std::size_t listener_count() const { return changes_.listener_count(); }
 
     /// Number of tasks currently kept (running, waiting for input, or finished and not
     /// yet expired). Thread-safe.
@@ -334,18 +306,7 @@ public:
 
     /// Ends every open `subscriptions/listen` stream with its final result, e.g. before a
     /// graceful transport stop. New listen requests are still accepted.
-    void close_listeners() {
-        std::vector<std::shared_ptr<Listener>> all;
-        {
-            std::lock_guard lock(mutex_);
-            all = listeners_;
-        }
-        for (auto& listener : all)
-            asio::post(listener->executor, [listener] {
-                listener->closed = true;
-                listener->timer.cancel();
-            });
-    }
+    void close_listeners() { changes_.close_listeners(); }
 
 private:
     struct ToolEntry {
@@ -372,21 +333,18 @@ private:
         std::mutex mutex;
         std::map<std::string, std::shared_ptr<detail::TaskRecord>> tasks;
     };
-    struct Listener {
-        Listener(asio::any_io_executor ex, nlohmann::json id, nlohmann::json f)
-            : executor(std::move(ex)), timer(executor), subscription_id(std::move(id)), filter(std::move(f)) {}
-        asio::any_io_executor executor;
-        asio::steady_timer timer;
-        nlohmann::json subscription_id;
-        nlohmann::json filter;
-        std::deque<std::pair<std::string, nlohmann::json>> queue;  // touched on `executor` only
-        bool closed = false;                                       // touched on `executor` only
-    };
-
     using MemberHandler = asio::awaitable<nlohmann::json> (Server::*)(nlohmann::json, RequestContext&);
     Dispatcher::RequestHandler member(MemberHandler handler) {
         return [this, handler](nlohmann::json params, RequestContext& context) {
             return (this->*handler)(std::move(params), context);
+        };
+    }
+
+    // The handler calling `method` of `component` (a member of this Server).
+    template <class Component, class Method>
+    static Dispatcher::RequestHandler serve(Component& component, Method method) {
+        return [&component, method](nlohmann::json params, RequestContext& context) {
+            return (component.*method)(std::move(params), context);
         };
     }
 
@@ -395,7 +353,7 @@ private:
     void add_tool_entry(Tool tool, ToolCallHandler handler) {
         auto entry = std::make_shared<const ToolEntry>(ToolEntry{std::move(tool), std::move(handler)});
         upsert(tools_, std::move(entry), [](const auto& a, const auto& b) { return a->tool.name == b->tool.name; });
-        notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
+        changes_.list_changed(detail::ListKind::tools);
     }
 
     template <class Entry, class Same>
@@ -407,15 +365,14 @@ private:
     }
 
     template <class Entry, class Pred>
-    bool erase_entry(std::vector<std::shared_ptr<const Entry>>& list, Pred pred, const char* filter_key,
-                     const char* method) {
+    bool erase_entry(std::vector<std::shared_ptr<const Entry>>& list, Pred pred, detail::ListKind kind) {
         {
             std::lock_guard lock(mutex_);
             const auto it = std::find_if(list.begin(), list.end(), pred);
             if (it == list.end()) return false;
             list.erase(it);
         }
-        notify_list_changed(filter_key, method);
+        changes_.list_changed(kind);
         return true;
     }
 
@@ -960,39 +917,6 @@ private:
         co_return result;
     }
 
-    asio::awaitable<nlohmann::json> subscribe(nlohmann::json params, RequestContext& context) {
-        if (detail::stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = detail::required_string(params, "uri");
-        {
-            std::lock_guard lock(mutex_);
-            std::string session(context.session_id());
-            if (!subscriptions_.contains({session, uri})) {
-                std::size_t held = 0;
-                for (auto it = subscriptions_.lower_bound({session, std::string()});
-                     it != subscriptions_.end() && it->first == session; ++it)
-                    ++held;
-                if (held >= options_.max_subscriptions_per_session)
-                    throw RpcError(error_code::invalid_params,
-                                   "Invalid params: at most " +
-                                       std::to_string(options_.max_subscriptions_per_session) +
-                                       " subscriptions per session",
-                                   {{"max_subscriptions", options_.max_subscriptions_per_session}});
-                subscriptions_.emplace(std::move(session), uri);
-            }
-        }
-        co_return nlohmann::json::object();
-    }
-
-    asio::awaitable<nlohmann::json> unsubscribe(nlohmann::json params, RequestContext& context) {
-        if (detail::stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = detail::required_string(params, "uri");
-        {
-            std::lock_guard lock(mutex_);
-            subscriptions_.erase({std::string(context.session_id()), uri});
-        }
-        co_return nlohmann::json::object();
-    }
-
     asio::awaitable<nlohmann::json> complete(nlohmann::json params, RequestContext& context) {
         const auto ref = detail::optional_object(params, "ref");
         const auto argument = detail::optional_object(params, "argument");
@@ -1053,83 +977,6 @@ private:
         co_return result;
     }
 
-    // `subscriptions/listen` (2026-07-28): acknowledges, then relays the notifications
-    // the filter asks for until the client closes the stream (the transport cancels the
-    // handler) or `close_listeners()`.
-    asio::awaitable<nlohmann::json> listen(nlohmann::json params, RequestContext& context) {
-        if (!detail::stateless(context) || !context.id()) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto requested = params.find("notifications");
-        if (requested == params.end() || !requested->is_object())
-            throw RpcError(error_code::invalid_params, "Invalid params: notifications must be an object");
-        nlohmann::json filter = nlohmann::json::object();
-        for (const char* key : {"toolsListChanged", "promptsListChanged", "resourcesListChanged"})
-            if (requested->value(key, false) && options_.list_changed) filter[key] = true;
-        if (const auto r = requested->find("resourceSubscriptions"); r != requested->end() && r->is_array())
-            filter["resourceSubscriptions"] = *r;
-        const nlohmann::json id = json_rpc::id_to_json(*context.id());
-        const auto executor = co_await asio::this_coro::executor;
-        auto listener = std::make_shared<Listener>(executor, id, filter);
-        {
-            std::lock_guard lock(mutex_);
-            listeners_.push_back(listener);
-        }
-        struct Unregister {
-            Server* server;
-            std::shared_ptr<Listener> listener;
-            ~Unregister() {
-                std::lock_guard lock(server->mutex_);
-                std::erase(server->listeners_, listener);
-            }
-        } unregister{this, listener};
-
-        nlohmann::json meta = {{std::string(meta_key::subscription_id), id}};
-        nlohmann::json ack = {{"notifications", filter}, {"_meta", meta}};
-        co_await context.async_notify("notifications/subscriptions/acknowledged", std::move(ack));
-        for (;;) {
-            while (!listener->queue.empty()) {
-                auto [method, note] = std::move(listener->queue.front());
-                listener->queue.pop_front();
-                note["_meta"] = meta;
-                co_await context.async_notify(std::move(method), std::move(note));
-            }
-            if (listener->closed || context.is_cancelled()) break;
-            listener->timer.expires_after(std::chrono::hours(24));
-            std::error_code ec;
-            co_await listener->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none)
-                throw std::system_error(asio::error::operation_aborted);
-        }
-        nlohmann::json result = {{"_meta", meta}};
-        detail::finish_result(result, context);
-        co_return result;
-    }
-
-    std::size_t notify_list_changed(const char* filter_key, const char* method) {
-        const std::string key = filter_key;
-        return broadcast([&](const nlohmann::json& filter) { return filter.value(key, false); }, method,
-                         nlohmann::json::object());
-    }
-
-    template <class Wants>
-    std::size_t broadcast(Wants wants, const char* method, const nlohmann::json& params) {
-        std::vector<std::shared_ptr<Listener>> targets;
-        std::function<void(const std::string&, const nlohmann::json&)> observer;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& l : listeners_)
-                if (wants(l->filter)) targets.push_back(l);
-            observer = observer_;
-        }
-        if (observer) observer(method, params);
-        for (auto& listener : targets)
-            asio::post(listener->executor, [listener, m = std::string(method), p = params]() mutable {
-                listener->queue.emplace_back(std::move(m), std::move(p));
-                listener->timer.cancel();
-            });
-        return targets.size();
-    }
-
     ServerOptions options_;
     Dispatcher* dispatcher_ = nullptr;
     mutable std::mutex mutex_;
@@ -1137,9 +984,8 @@ private:
     std::vector<std::shared_ptr<const ResourceEntry>> resources_;
     std::vector<std::shared_ptr<const TemplateEntry>> templates_;
     std::vector<std::shared_ptr<const PromptEntry>> prompts_;
-    std::set<std::pair<std::string, std::string>> subscriptions_;
-    std::vector<std::shared_ptr<Listener>> listeners_;
-    std::function<void(const std::string&, const nlohmann::json&)> observer_;
+    detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session};
+    detail::ChangeNotifier changes_{options_.list_changed};
     // Shared with running task coroutines, which never touch the Server itself.
     std::shared_ptr<TaskTable> tasks_ = std::make_shared<TaskTable>();
 };
