@@ -1,5 +1,16 @@
 // mcpsse: an optional feature layer over `Dispatcher`: tools, resources, prompts,
 // completion, subscriptions and multi-round-trip requests, for every protocol revision.
+//
+// This header is the facade: `Server` owns one object per concern and wires their
+// methods into a `Dispatcher`. The concerns live in <mcpsse/detail/server/...>:
+//   catalog.hpp, registry.hpp        what is registered (one mutex per kind)
+//   listing.hpp, pagination.hpp      tools/list, resources/list, ... with cursors
+//   param_headers.hpp                the Mcp-Param-* check of tools/call (here, for now)
+//   resource_reads.hpp, prompt_gets.hpp, completion.hpp  the other catalog methods
+//   input_rounds.hpp, request_state.hpp  multi-round-trip requests, sealed state
+//   task_record.hpp, task_id.hpp     the tasks extension (its methods are here, for now)
+//   subscriptions.hpp, change_notifier.hpp  resources/subscribe, subscriptions/listen
+//   discovery.hpp, result_members.hpp, params.hpp  capabilities, server/discover, helpers
 #pragma once
 
 #include <mcpsse/completer.hpp>
@@ -16,27 +27,29 @@
 #include <mcpsse/server_options.hpp>
 #include <mcpsse/tasks.hpp>
 #include <mcpsse/tool.hpp>
-#include <mcpsse/detail/util/base64.hpp>
-#include <mcpsse/detail/util/iso8601.hpp>
-#include <mcpsse/detail/util/merge_extra.hpp>
-#include <mcpsse/detail/util/sha256.hpp>
+#include <mcpsse/detail/server/catalog.hpp>
 #include <mcpsse/detail/server/change_notifier.hpp>
+#include <mcpsse/detail/server/completion.hpp>
+#include <mcpsse/detail/server/discovery.hpp>
+#include <mcpsse/detail/server/listing.hpp>
+#include <mcpsse/detail/server/prompt_gets.hpp>
+#include <mcpsse/detail/server/request_state.hpp>
+#include <mcpsse/detail/server/resource_reads.hpp>
+#include <mcpsse/detail/server/subscriptions.hpp>
 #include <mcpsse/detail/server/input_rounds.hpp>
 #include <mcpsse/detail/server/param_headers.hpp>
 #include <mcpsse/detail/server/params.hpp>
-#include <mcpsse/detail/server/request_state.hpp>
 #include <mcpsse/detail/server/result_members.hpp>
-#include <mcpsse/detail/server/subscriptions.hpp>
 #include <mcpsse/detail/server/task_id.hpp>
 #include <mcpsse/detail/server/task_record.hpp>
-#include <mcpsse/detail/server/uri_template.hpp>
+#include <mcpsse/detail/util/base64.hpp>
+#include <mcpsse/detail/util/iso8601.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -45,15 +58,9 @@
 #include <asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <concepts>
-#include <cstdint>
-#include <cstdlib>
-#include <deque>
+#include <cstddef>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -61,8 +68,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -131,11 +136,13 @@ namespace mcpsse {
 /// The `Server` must outlive every transport run using a dispatcher it installed into.
 class Server {
 public:
-    /// Creates an empty server with `options`.
+    /// Creates an empty server with `options`; an empty `ServerOptions::state_key` is
+    /// replaced by 32 random bytes (visible through `options()`).
     explicit Server(ServerOptions options = {}) : options_(std::move(options)) {
         if (options_.state_key.empty()) options_.state_key = detail::random_state_key();
     }
 
+    /// Not copyable: the handlers `install` registers refer to this object.
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
@@ -165,45 +172,41 @@ public:
 
     /// Removes the tool `name`; false when there was none.
     bool remove_tool(std::string_view name) {
-        return erase_entry(tools_, [&](const auto& e) { return e->tool.name == name; }, detail::ListKind::tools);
+        return removed(catalog_.tools.erase(name), detail::ListKind::tools);
     }
 
     /// Adds (or replaces, by URI) a resource with a fixed URI.
     void add_resource(Resource resource, ResourceHandler handler) {
-        auto entry = std::make_shared<const ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
-        upsert(resources_, std::move(entry), [](const auto& a, const auto& b) { return a->resource.uri == b->resource.uri; });
+        catalog_.resources.put(std::make_shared<const detail::ResourceEntry>(
+            detail::ResourceEntry{std::move(resource), std::move(handler)}));
         changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Removes the resource `uri`; false when there was none.
     bool remove_resource(std::string_view uri) {
-        return erase_entry(resources_, [&](const auto& e) { return e->resource.uri == uri; }, detail::ListKind::resources);
+        return removed(catalog_.resources.erase(uri), detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by template) a resource template; `completers` suggest values
     /// for its variables (`completion/complete` with `ref/resource`).
     void add_resource_template(ResourceTemplate resource_template, ResourceHandler handler,
                                std::map<std::string, Completer> completers = {}) {
-        auto entry = std::make_shared<const TemplateEntry>(
-            TemplateEntry{std::move(resource_template), std::move(handler), std::move(completers)});
-        upsert(templates_, std::move(entry), [](const auto& a, const auto& b) {
-            return a->resource_template.uri_template == b->resource_template.uri_template;
-        });
+        catalog_.templates.put(std::make_shared<const detail::TemplateEntry>(
+            detail::TemplateEntry{std::move(resource_template), std::move(handler), std::move(completers)}));
         changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by name) a prompt; `completers` suggest values for its
     /// arguments (`completion/complete` with `ref/prompt`).
     void add_prompt(Prompt prompt, PromptHandler handler, std::map<std::string, Completer> completers = {}) {
-        auto entry = std::make_shared<const PromptEntry>(
-            PromptEntry{std::move(prompt), std::move(handler), std::move(completers)});
-        upsert(prompts_, std::move(entry), [](const auto& a, const auto& b) { return a->prompt.name == b->prompt.name; });
+        catalog_.prompts.put(std::make_shared<const detail::PromptEntry>(
+            detail::PromptEntry{std::move(prompt), std::move(handler), std::move(completers)}));
         changes_.list_changed(detail::ListKind::prompts);
     }
 
     /// Removes the prompt `name`; false when there was none.
     bool remove_prompt(std::string_view name) {
-        return erase_entry(prompts_, [&](const auto& e) { return e->prompt.name == name; }, detail::ListKind::prompts);
+        return removed(catalog_.prompts.erase(name), detail::ListKind::prompts);
     }
 
     // ---- installation -----------------------------------------------------------------
@@ -216,24 +219,19 @@ public:
     /// is not thread-safe).
     void install(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
-        merge_capabilities(dispatcher.options().capabilities);
-        dispatcher.on_request("tools/list", [this](nlohmann::json params, RequestContext& context)
-                                                -> asio::awaitable<nlohmann::json> {
-            nlohmann::json result = tools_page(params, lists_task_support(context));
-            detail::finish_cacheable_result(result, context, options_);
-            co_return result;
-        });
-        dispatcher.on_request("resources/list", list_handler(&Server::resources_page, "resources"));
-        dispatcher.on_request("resources/templates/list",
-                              list_handler(&Server::templates_page, "resourceTemplates"));
-        dispatcher.on_request("prompts/list", list_handler(&Server::prompts_page, "prompts"));
+        detail::merge_capabilities(dispatcher.options().capabilities, options_);
+        dispatcher.on_request("tools/list", serve(listing_, &detail::Listing::tools));
+        dispatcher.on_request("resources/list", serve(listing_, &detail::Listing::resources));
+        dispatcher.on_request("resources/templates/list", serve(listing_, &detail::Listing::templates));
+        dispatcher.on_request("prompts/list", serve(listing_, &detail::Listing::prompts));
         dispatcher.on_request("tools/call", member(&Server::call_tool));
-        dispatcher.on_request("resources/read", member(&Server::read_resource));
-        dispatcher.on_request("prompts/get", member(&Server::get_prompt));
+        dispatcher.on_request("resources/read", serve(resource_reads_, &detail::ResourceReads::read));
+        dispatcher.on_request("prompts/get", serve(prompt_gets_, &detail::PromptGets::get));
         dispatcher.on_request("resources/subscribe", serve(subscriptions_, &detail::ResourceSubscriptions::subscribe));
         dispatcher.on_request("resources/unsubscribe", serve(subscriptions_, &detail::ResourceSubscriptions::unsubscribe));
-        if (options_.completions) dispatcher.on_request("completion/complete", member(&Server::complete));
-        dispatcher.on_request("server/discover", member(&Server::discover));
+        if (options_.completions)
+            dispatcher.on_request("completion/complete", serve(completion_, &detail::Completion::complete));
+        dispatcher.on_request("server/discover", serve(*this, &Server::discover));
         dispatcher.on_request("subscriptions/listen", serve(changes_, &detail::ChangeNotifier::listen));
         if (options_.tasks.enabled) {
             dispatcher.on_request("tasks/get", member(&Server::get_task));
@@ -309,24 +307,6 @@ public:
     void close_listeners() { changes_.close_listeners(); }
 
 private:
-    struct ToolEntry {
-        Tool tool;
-        ToolCallHandler handler;
-    };
-    struct ResourceEntry {
-        Resource resource;
-        ResourceHandler handler;
-    };
-    struct TemplateEntry {
-        ResourceTemplate resource_template;
-        ResourceHandler handler;
-        std::map<std::string, Completer> completers;
-    };
-    struct PromptEntry {
-        Prompt prompt;
-        PromptHandler handler;
-        std::map<std::string, Completer> completers;
-    };
     // The tasks of this Server; `mutex` guards `tasks` and every guarded member of the
     // records (see detail::TaskRecord).
     struct TaskTable {
@@ -340,185 +320,9 @@ private:
         };
     }
 
-    // The handler calling `method` of `component` (a member of this Server).
-    template <class Component, class Method>
-    static Dispatcher::RequestHandler serve(Component& component, Method method) {
-        return [&component, method](nlohmann::json params, RequestContext& context) {
-            return (component.*method)(std::move(params), context);
-        };
-    }
-
-    // ---- helpers ----------------------------------------------------------------------
-
-    void add_tool_entry(Tool tool, ToolCallHandler handler) {
-        auto entry = std::make_shared<const ToolEntry>(ToolEntry{std::move(tool), std::move(handler)});
-        upsert(tools_, std::move(entry), [](const auto& a, const auto& b) { return a->tool.name == b->tool.name; });
-        changes_.list_changed(detail::ListKind::tools);
-    }
-
-    template <class Entry, class Same>
-    void upsert(std::vector<std::shared_ptr<const Entry>>& list, std::shared_ptr<const Entry> entry, Same same) {
-        std::lock_guard lock(mutex_);
-        const auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return same(e, entry); });
-        if (it != list.end()) *it = std::move(entry);
-        else list.push_back(std::move(entry));
-    }
-
-    template <class Entry, class Pred>
-    bool erase_entry(std::vector<std::shared_ptr<const Entry>>& list, Pred pred, detail::ListKind kind) {
-        {
-            std::lock_guard lock(mutex_);
-            const auto it = std::find_if(list.begin(), list.end(), pred);
-            if (it == list.end()) return false;
-            list.erase(it);
-        }
-        changes_.list_changed(kind);
-        return true;
-    }
-
-    template <class Entry>
-    std::vector<std::shared_ptr<const Entry>> snapshot(const std::vector<std::shared_ptr<const Entry>>& list) const {
-        std::lock_guard lock(mutex_);
-        return list;
-    }
-
-    void merge_capabilities(nlohmann::json& capabilities) const {
-        if (!capabilities.is_object()) capabilities = nlohmann::json::object();
-        auto ensure = [&](const char* name) -> nlohmann::json& {
-            auto& slot = capabilities[name];
-            if (!slot.is_object()) slot = nlohmann::json::object();
-            return slot;
-        };
-        auto set_default = [](nlohmann::json& object, const char* key, bool value) {
-            if (!object.contains(key)) object[key] = value;
-        };
-        auto& tools = ensure("tools");
-        auto& resources = ensure("resources");
-        auto& prompts = ensure("prompts");
-        if (options_.list_changed) {
-            set_default(tools, "listChanged", true);
-            set_default(resources, "listChanged", true);
-            set_default(prompts, "listChanged", true);
-        }
-        set_default(resources, "subscribe", true);
-        if (options_.completions) ensure("completions");
-        ensure("logging");
-        if (options_.tasks.enabled) {
-            auto& extensions = ensure("extensions");
-            if (!extensions.contains(std::string(tasks_extension)))
-                extensions[std::string(tasks_extension)] = nlohmann::json::object();
-        }
-    }
-
-    static std::size_t parse_cursor(const nlohmann::json& params) {
-        const auto it = params.find("cursor");
-        if (it == params.end() || it->is_null()) return 0;
-        if (!it->is_string()) throw RpcError(error_code::invalid_params, "Invalid params: cursor must be a string");
-        const auto& text = it->get_ref<const std::string&>();
-        std::size_t offset = 0;
-        if (text.size() < 2 || text[0] != 'o' || text.size() > 20) throw RpcError(error_code::invalid_params, "Invalid cursor");
-        for (std::size_t i = 1; i < text.size(); ++i) {
-            if (text[i] < '0' || text[i] > '9') throw RpcError(error_code::invalid_params, "Invalid cursor");
-            offset = offset * 10 + static_cast<std::size_t>(text[i] - '0');
-        }
-        return offset;
-    }
-
-    template <class Entry, class Describe>
-    nlohmann::json page(const std::vector<std::shared_ptr<const Entry>>& all, const nlohmann::json& params,
-                        const char* key, Describe describe) const {
-        const std::size_t offset = parse_cursor(params);
-        if (offset > all.size()) throw RpcError(error_code::invalid_params, "Invalid cursor");
-        const std::size_t count = options_.page_size == 0 ? all.size() - offset
-                                                          : std::min(options_.page_size, all.size() - offset);
-        nlohmann::json items = nlohmann::json::array();
-        for (std::size_t i = offset; i < offset + count; ++i) items.push_back(describe(*all[i]));
-        nlohmann::json result = {{key, std::move(items)}};
-        if (offset + count < all.size()) result["nextCursor"] = "o" + std::to_string(offset + count);
-        return result;
-    }
-
-    // `with_task_support`: add `execution.taskSupport` for task-supporting tools.
-    nlohmann::json tools_page(const nlohmann::json& params, bool with_task_support) const {
-        return page(snapshot(tools_), params, "tools", [with_task_support](const ToolEntry& e) {
-            nlohmann::json item = {{"name", e.tool.name}, {"inputSchema", e.tool.input_schema}};
-            if (!e.tool.title.empty()) item["title"] = e.tool.title;
-            if (!e.tool.description.empty()) item["description"] = e.tool.description;
-            if (!e.tool.output_schema.is_null()) item["outputSchema"] = e.tool.output_schema;
-            if (!e.tool.annotations.is_null()) item["annotations"] = e.tool.annotations;
-            detail::merge_extra(item, e.tool.extra);
-            if (with_task_support && e.tool.task_support != TaskSupport::forbidden && !item.contains("execution"))
-                item["execution"] = {
-                    {"taskSupport", e.tool.task_support == TaskSupport::required ? "required" : "optional"}};
-            return item;
-        });
-    }
-
-    // Task support is listed to clients that use the extension: 2026-07-28 requests, or
-    // clients that declared it (a session's `initialize` capabilities).
-    bool lists_task_support(const RequestContext& context) const {
-        return options_.tasks.enabled &&
-               (detail::stateless(context) || declares_tasks_extension(context.client_capabilities()));
-    }
-    nlohmann::json resources_page(const nlohmann::json& params) const {
-        return page(snapshot(resources_), params, "resources", [](const ResourceEntry& e) {
-            nlohmann::json item = {{"uri", e.resource.uri}, {"name", e.resource.name}};
-            if (!e.resource.title.empty()) item["title"] = e.resource.title;
-            if (!e.resource.description.empty()) item["description"] = e.resource.description;
-            if (!e.resource.mime_type.empty()) item["mimeType"] = e.resource.mime_type;
-            detail::merge_extra(item, e.resource.extra);
-            return item;
-        });
-    }
-    nlohmann::json templates_page(const nlohmann::json& params) const {
-        return page(snapshot(templates_), params, "resourceTemplates", [](const TemplateEntry& e) {
-            const auto& t = e.resource_template;
-            nlohmann::json item = {{"uriTemplate", t.uri_template}, {"name", t.name}};
-            if (!t.title.empty()) item["title"] = t.title;
-            if (!t.description.empty()) item["description"] = t.description;
-            if (!t.mime_type.empty()) item["mimeType"] = t.mime_type;
-            detail::merge_extra(item, t.extra);
-            return item;
-        });
-    }
-    nlohmann::json prompts_page(const nlohmann::json& params) const {
-        return page(snapshot(prompts_), params, "prompts", [](const PromptEntry& e) {
-            nlohmann::json item = {{"name", e.prompt.name}};
-            if (!e.prompt.title.empty()) item["title"] = e.prompt.title;
-            if (!e.prompt.description.empty()) item["description"] = e.prompt.description;
-            if (!e.prompt.arguments.empty()) {
-                nlohmann::json args = nlohmann::json::array();
-                for (const auto& a : e.prompt.arguments) {
-                    nlohmann::json arg = {{"name", a.name}, {"required", a.required}};
-                    if (!a.description.empty()) arg["description"] = a.description;
-                    args.push_back(std::move(arg));
-                }
-                item["arguments"] = std::move(args);
-            }
-            detail::merge_extra(item, e.prompt.extra);
-            return item;
-        });
-    }
-
-    using PageFn = nlohmann::json (Server::*)(const nlohmann::json&) const;
-    Dispatcher::RequestHandler list_handler(PageFn fn, const char*) {
-        return [this, fn](nlohmann::json params, RequestContext& context) -> asio::awaitable<nlohmann::json> {
-            nlohmann::json result = (this->*fn)(params);
-            detail::finish_cacheable_result(result, context, options_);
-            co_return result;
-        };
-    }
-
-    // ---- method handlers --------------------------------------------------------------
-
     asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
         ToolCall call{detail::required_string(params, "name"), detail::take_optional_object(params, "arguments"), RetryInput{}, {}, false};
-        std::shared_ptr<const ToolEntry> entry;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : tools_)
-                if (e->tool.name == call.name) entry = e;
-        }
+        std::shared_ptr<const detail::ToolEntry> entry = catalog_.tools.find(call.name);
         if (!entry)
             throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
         detail::check_param_headers(entry->tool, call.arguments, context);
@@ -537,7 +341,7 @@ private:
 
     // Runs a tool's input rounds and shapes its result. (Separate from call_tool so
     // that each coroutine frame stays small enough for the allocator's fast path.)
-    asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const ToolEntry> entry, ToolCall call,
+    asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const detail::ToolEntry> entry, ToolCall call,
                                              RequestContext& context) {
         nlohmann::json result;
         RetryInput input = std::move(call.input);  // each round's; the final round's at the end
@@ -622,7 +426,7 @@ private:
 
     // Creates the task for `call` (strongly consistent: retrievable before the
     // CreateTaskResult is returned) and starts the handler on this request's strand.
-    asio::awaitable<nlohmann::json> start_task(std::shared_ptr<const ToolEntry> entry, ToolCall call,
+    asio::awaitable<nlohmann::json> start_task(std::shared_ptr<const detail::ToolEntry> entry, ToolCall call,
                                                RequestContext& context) {
         const auto executor = co_await asio::this_coro::executor;
         auto task = std::make_shared<detail::TaskRecord>(detail::random_task_id(), executor);
@@ -662,7 +466,7 @@ private:
     // The body of a task: runs the handler, parks on InputRequiredResults until
     // `tasks/update` answers them, and records the outcome. Touches only the table.
     static asio::awaitable<void> run_task(std::shared_ptr<TaskTable> table, std::shared_ptr<detail::TaskRecord> task,
-                                          std::shared_ptr<const ToolEntry> entry, ToolCall call, RequestContext context,
+                                          std::shared_ptr<const detail::ToolEntry> entry, ToolCall call, RequestContext context,
                                           int max_rounds, bool result_type) {
         nlohmann::json result;
         nlohmann::json error;
@@ -857,135 +661,43 @@ private:
         co_return ack;
     }
 
-    asio::awaitable<nlohmann::json> read_resource(nlohmann::json params, RequestContext& context) {
-        ResourceRead read;
-        read.uri = detail::required_string(params, "uri");
-        ResourceHandler handler;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : resources_)
-                if (e->resource.uri == read.uri) handler = e->handler;
-        }
-        // Templates are matched outside mutex_, on a snapshot of the (immutable) entries:
-        // a match takes time linear in the URI, which may be megabytes long.
-        if (!handler)
-            for (const auto& e : snapshot(templates_)) {
-                std::map<std::string, std::string> variables;
-                if (detail::match_uri_template(e->resource_template.uri_template, read.uri, variables)) {
-                    handler = e->handler;
-                    read.variables = std::move(variables);
-                    break;
-                }
-            }
-        // SEP-2164: an unknown resource is -32602 with the URI in `data` (2026-07-28);
-        // earlier revisions used -32002.
-        if (!handler)
-            throw RpcError(detail::stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
-                           "Resource not found", {{"uri", read.uri}});
-        RetryInput input = detail::retry_input(params);
-        auto attempt = [&](const RetryInput& in) { return handler(ResourceRead{read.uri, read.variables, in}, context); };
-        nlohmann::json result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
-        if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
-        if (!is_input_required(result)) {
-            const auto contents = result.find("contents");
-            if (contents == result.end() || !contents->is_array() || contents->empty())
-                throw RpcError(detail::stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
-                               "Resource not found", {{"uri", read.uri}});
-        }
-        detail::finish_cacheable_result(result, context, options_);
-        co_return result;
+    // The dispatcher's handler for `method` of `component`, a member of this Server
+    // (which outlives every transport run using the dispatcher). It returns the
+    // method's awaitable itself: no coroutine frame of its own.
+    template <class Component, class Method>
+    static Dispatcher::RequestHandler serve(Component& component, Method method) {
+        return [&component, method](nlohmann::json params, RequestContext& context) {
+            return (component.*method)(std::move(params), context);
+        };
     }
 
-    asio::awaitable<nlohmann::json> get_prompt(nlohmann::json params, RequestContext& context) {
-        PromptGet get;
-        get.name = detail::required_string(params, "name");
-        get.arguments = detail::optional_object(params, "arguments");
-        std::shared_ptr<const PromptEntry> entry;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : prompts_)
-                if (e->prompt.name == get.name) entry = e;
-        }
-        if (!entry) throw RpcError(error_code::invalid_params, "Unknown prompt: " + get.name, {{"name", get.name}});
-        for (const auto& argument : entry->prompt.arguments)
-            if (argument.required && !get.arguments.contains(argument.name))
-                throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
-        RetryInput input = detail::retry_input(params);
-        auto attempt = [&](const RetryInput& in) { return entry->handler(PromptGet{get.name, get.arguments, in}, context); };
-        nlohmann::json result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
-        detail::finish_result(result, context);
-        co_return result;
+    void add_tool_entry(Tool tool, ToolCallHandler handler) {
+        catalog_.tools.put(std::make_shared<const detail::ToolEntry>(detail::ToolEntry{std::move(tool), std::move(handler)}));
+        changes_.list_changed(detail::ListKind::tools);
     }
 
-    asio::awaitable<nlohmann::json> complete(nlohmann::json params, RequestContext& context) {
-        const auto ref = detail::optional_object(params, "ref");
-        const auto argument = detail::optional_object(params, "argument");
-        const auto type = ref.value("type", std::string());
-        const auto name = detail::required_string(argument, "name");
-        const auto value = argument.value("value", std::string());
-        const auto context_arguments = detail::optional_object(detail::optional_object(params, "context"), "arguments");
-        Completer completer;
-        {
-            std::lock_guard lock(mutex_);
-            bool found = false;
-            if (type == "ref/prompt") {
-                const auto prompt_name = ref.value("name", std::string());
-                for (const auto& e : prompts_)
-                    if (e->prompt.name == prompt_name) {
-                        found = true;
-                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
-                    }
-            } else if (type == "ref/resource") {
-                const auto uri = ref.value("uri", std::string());
-                for (const auto& e : templates_)
-                    if (e->resource_template.uri_template == uri) {
-                        found = true;
-                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
-                    }
-                for (const auto& e : resources_)
-                    if (e->resource.uri == uri) found = true;
-            } else {
-                throw RpcError(error_code::invalid_params, "Invalid params: unknown ref type");
-            }
-            if (!found) throw RpcError(error_code::invalid_params, "Invalid params: unknown reference");
-        }
-        std::vector<std::string> values;
-        if (completer) values = completer(value, context_arguments);
-        const std::size_t total = values.size();
-        if (values.size() > 100) values.resize(100);
-        nlohmann::json completion = {{"values", values}, {"total", total}, {"hasMore", total > values.size()}};
-        nlohmann::json result = {{"completion", std::move(completion)}};
-        detail::finish_result(result, context);
-        co_return result;
+    // Announces the removal of an entry of `kind` when there was one; returns `erased`.
+    bool removed(bool erased, detail::ListKind kind) {
+        if (erased) changes_.list_changed(kind);
+        return erased;
     }
 
+    // `server/discover`, from the settings of the dispatcher installed into last.
     asio::awaitable<nlohmann::json> discover(nlohmann::json, RequestContext& context) {
-        if (!detail::stateless(context) || !dispatcher_) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto& options = dispatcher_->options();
-        nlohmann::json versions = nlohmann::json::array();
-        versions.push_back(std::string(context.protocol_version()));
-        for (const auto& v : options.protocol_versions)
-            if (std::find(versions.begin(), versions.end(), nlohmann::json(v)) == versions.end()) versions.push_back(v);
-        nlohmann::json server_info = {{"name", options.server_info.name}, {"version", options.server_info.version}};
-        if (!options.server_info.title.empty()) server_info["title"] = options.server_info.title;
-        nlohmann::json result = {
-            {"supportedVersions", std::move(versions)},
-            {"capabilities", options.capabilities.is_object() ? options.capabilities : nlohmann::json::object()},
-            {"_meta", {{std::string(meta_key::server_info), std::move(server_info)}}}};
-        if (!options.instructions.empty()) result["instructions"] = options.instructions;
-        detail::finish_cacheable_result(result, context, options_);
-        co_return result;
+        co_return detail::discover(*dispatcher_, context, options_);
     }
 
+    // Declaration order is construction order: the pieces below refer to `options_` and
+    // to each other, never to the Server.
     ServerOptions options_;
     Dispatcher* dispatcher_ = nullptr;
-    mutable std::mutex mutex_;
-    std::vector<std::shared_ptr<const ToolEntry>> tools_;
-    std::vector<std::shared_ptr<const ResourceEntry>> resources_;
-    std::vector<std::shared_ptr<const TemplateEntry>> templates_;
-    std::vector<std::shared_ptr<const PromptEntry>> prompts_;
+    detail::Catalog catalog_;
     detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session};
     detail::ChangeNotifier changes_{options_.list_changed};
+    detail::Listing listing_{catalog_, options_};
+    detail::ResourceReads resource_reads_{catalog_, options_};
+    detail::PromptGets prompt_gets_{catalog_.prompts, options_};
+    detail::Completion completion_{catalog_};
     // Shared with running task coroutines, which never touch the Server itself.
     std::shared_ptr<TaskTable> tasks_ = std::make_shared<TaskTable>();
 };
