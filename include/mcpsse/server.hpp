@@ -5,10 +5,10 @@
 // methods into a `Dispatcher`. The concerns live in <mcpsse/detail/server/...>:
 //   catalog.hpp, registry.hpp        what is registered (one mutex per kind)
 //   listing.hpp, pagination.hpp      tools/list, resources/list, ... with cursors
-//   param_headers.hpp                the Mcp-Param-* check of tools/call (here, for now)
+//   tool_calls.hpp, param_headers.hpp  tools/call and its Mcp-Param-* check
 //   resource_reads.hpp, prompt_gets.hpp, completion.hpp  the other catalog methods
 //   input_rounds.hpp, request_state.hpp  multi-round-trip requests, sealed state
-//   task_record.hpp, task_id.hpp     the tasks extension (its methods are here, for now)
+//   task_service.hpp, task_table.hpp, task_runner.hpp  the tasks extension
 //   subscriptions.hpp, change_notifier.hpp  resources/subscribe, subscriptions/listen
 //   discovery.hpp, result_members.hpp, params.hpp  capabilities, server/discover, helpers
 #pragma once
@@ -36,43 +36,21 @@
 #include <mcpsse/detail/server/request_state.hpp>
 #include <mcpsse/detail/server/resource_reads.hpp>
 #include <mcpsse/detail/server/subscriptions.hpp>
-#include <mcpsse/detail/server/input_rounds.hpp>
-#include <mcpsse/detail/server/param_headers.hpp>
-#include <mcpsse/detail/server/params.hpp>
-#include <mcpsse/detail/server/result_members.hpp>
-#include <mcpsse/detail/server/task_id.hpp>
-#include <mcpsse/detail/server/task_record.hpp>
-#include <mcpsse/detail/util/base64.hpp>
-#include <mcpsse/detail/util/iso8601.hpp>
+#include <mcpsse/detail/server/task_service.hpp>
+#include <mcpsse/detail/server/tool_calls.hpp>
 
-#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include <concepts>
 #include <cstddef>
-#include <chrono>
-#include <exception>
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
-#include <vector>
 
 namespace mcpsse {
 
@@ -224,7 +202,7 @@ public:
         dispatcher.on_request("resources/list", serve(listing_, &detail::Listing::resources));
         dispatcher.on_request("resources/templates/list", serve(listing_, &detail::Listing::templates));
         dispatcher.on_request("prompts/list", serve(listing_, &detail::Listing::prompts));
-        dispatcher.on_request("tools/call", member(&Server::call_tool));
+        dispatcher.on_request("tools/call", serve(tool_calls_, &detail::ToolCalls::call));
         dispatcher.on_request("resources/read", serve(resource_reads_, &detail::ResourceReads::read));
         dispatcher.on_request("prompts/get", serve(prompt_gets_, &detail::PromptGets::get));
         dispatcher.on_request("resources/subscribe", serve(subscriptions_, &detail::ResourceSubscriptions::subscribe));
@@ -234,9 +212,9 @@ public:
         dispatcher.on_request("server/discover", serve(*this, &Server::discover));
         dispatcher.on_request("subscriptions/listen", serve(changes_, &detail::ChangeNotifier::listen));
         if (options_.tasks.enabled) {
-            dispatcher.on_request("tasks/get", member(&Server::get_task));
-            dispatcher.on_request("tasks/update", member(&Server::update_task));
-            dispatcher.on_request("tasks/cancel", member(&Server::cancel_task));
+            dispatcher.on_request("tasks/get", serve(tasks_, &detail::TaskService::get));
+            dispatcher.on_request("tasks/update", serve(tasks_, &detail::TaskService::update));
+            dispatcher.on_request("tasks/cancel", serve(tasks_, &detail::TaskService::cancel));
         }
     }
 
@@ -297,370 +275,13 @@ public:
 
     /// Number of tasks currently kept (running, waiting for input, or finished and not
     /// yet expired). Thread-safe.
-    [[nodiscard]] std::size_t task_count() const {
-        std::lock_guard lock(tasks_->mutex);
-        return tasks_->tasks.size();
-    }
+    [[nodiscard]] std::size_t task_count() const { return tasks_.count(); }
 
     /// Ends every open `subscriptions/listen` stream with its final result, e.g. before a
     /// graceful transport stop. New listen requests are still accepted.
     void close_listeners() { changes_.close_listeners(); }
 
 private:
-    // The tasks of this Server; `mutex` guards `tasks` and every guarded member of the
-    // records (see detail::TaskRecord).
-    struct TaskTable {
-        std::mutex mutex;
-        std::map<std::string, std::shared_ptr<detail::TaskRecord>> tasks;
-    };
-    using MemberHandler = asio::awaitable<nlohmann::json> (Server::*)(nlohmann::json, RequestContext&);
-    Dispatcher::RequestHandler member(MemberHandler handler) {
-        return [this, handler](nlohmann::json params, RequestContext& context) {
-            return (this->*handler)(std::move(params), context);
-        };
-    }
-
-    asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
-        ToolCall call{detail::required_string(params, "name"), detail::take_optional_object(params, "arguments"), RetryInput{}, {}, false};
-        std::shared_ptr<const detail::ToolEntry> entry = catalog_.tools.find(call.name);
-        if (!entry)
-            throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
-        detail::check_param_headers(entry->tool, call.arguments, context);
-        detail::read_retry_input(params, call.input);
-        // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
-        bool as_task = false;
-        if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
-            const bool declared = declares_tasks_extension(context.client_capabilities());
-            if (!declared && entry->tool.task_support == TaskSupport::required) throw tasks_extension_required_error();
-            if (declared && entry->tool.task_start == TaskStart::immediately) as_task = true;
-            if (declared && entry->tool.task_start == TaskStart::on_request) call.may_start_task = true;
-        }
-        if (as_task) co_return co_await start_task(entry, std::move(call), context);
-        co_return co_await run_tool(std::move(entry), std::move(call), context);
-    }
-
-    // Runs a tool's input rounds and shapes its result. (Separate from call_tool so
-    // that each coroutine frame stays small enough for the allocator's fast path.)
-    asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const detail::ToolEntry> entry, ToolCall call,
-                                             RequestContext& context) {
-        nlohmann::json result;
-        RetryInput input = std::move(call.input);  // each round's; the final round's at the end
-        try {
-            // Each round's handler gets a copy of the call with that round's input.
-            auto attempt = [&](const RetryInput& in) {
-                return entry->handler(ToolCall{call.name, call.arguments, in, call.task_id, call.may_start_task},
-                                      context);
-            };
-            result = co_await detail::run_rounds(input, context, options_.max_input_rounds, attempt);
-        } catch (const RpcError&) {
-            throw;
-        } catch (const std::system_error& error) {
-            if (error.code() == asio::error::operation_aborted) throw;  // cancelled: no reply anyway
-            result = tool_error_result(error.what());
-        } catch (const std::exception& error) {
-            result = tool_error_result(error.what());
-        } catch (...) {
-            result = tool_error_result("Tool execution failed");
-        }
-        if (is_start_task(result)) {
-            if (!call.may_start_task)
-                throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
-            call.input = std::move(input);  // the input of the round that asked for the task
-            call.may_start_task = false;
-            co_return co_await start_task(entry, std::move(call), context);
-        }
-        detail::finish_result(result, context);
-        co_return result;
-    }
-
-    // ---- tasks (extension io.modelcontextprotocol/tasks, SEP-2663) ---------------------
-
-    // The Task object: base members, plus result/error/inputRequests when `detailed`.
-    nlohmann::json task_json(const detail::TaskRecord& task, bool detailed) const {
-        nlohmann::json out = nlohmann::json::object();
-        out["taskId"] = task.id;
-        out["status"] = std::string(to_string(task.status));
-        if (!task.status_message.empty()) out["statusMessage"] = task.status_message;
-        out["createdAt"] = detail::iso8601_utc(task.created_at);
-        out["lastUpdatedAt"] = detail::iso8601_utc(task.updated_at);
-        out["ttlMs"] = task.ttl_ms;
-        if (options_.tasks.poll_interval_ms > 0) out["pollIntervalMs"] = options_.tasks.poll_interval_ms;
-        if (detailed) {
-            if (task.status == TaskStatus::completed) out["result"] = task.result;
-            if (task.status == TaskStatus::failed) out["error"] = task.error;
-            if (task.status == TaskStatus::input_required) out["inputRequests"] = task.input_requests;
-        }
-        return out;
-    }
-
-    // Drops expired tasks (cancelling those still running: returned for signalling
-    // outside the lock) and, when `room` is needed, the oldest finished ones.
-    static void purge_tasks(TaskTable& table, std::size_t limit, std::vector<std::shared_ptr<detail::TaskRecord>>& running) {
-        const auto now = std::chrono::steady_clock::now();
-        for (auto it = table.tasks.begin(); it != table.tasks.end();) {
-            if (it->second->expires_at <= now) {
-                if (!is_terminal(it->second->status)) running.push_back(it->second);
-                it = table.tasks.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        while (table.tasks.size() >= limit) {
-            auto oldest = table.tasks.end();
-            for (auto it = table.tasks.begin(); it != table.tasks.end(); ++it)
-                if (is_terminal(it->second->status) &&
-                    (oldest == table.tasks.end() || it->second->updated_at < oldest->second->updated_at))
-                    oldest = it;
-            if (oldest == table.tasks.end()) break;
-            table.tasks.erase(oldest);
-        }
-    }
-
-    // Cancels a task's coroutine (on its strand) if it still runs.
-    static void signal_cancel(const std::shared_ptr<detail::TaskRecord>& task) {
-        asio::post(task->executor, [task] {
-            if (task->running) task->signal.emit(asio::cancellation_type::terminal);
-            task->timer.cancel();
-        });
-    }
-
-    // Creates the task for `call` (strongly consistent: retrievable before the
-    // CreateTaskResult is returned) and starts the handler on this request's strand.
-    asio::awaitable<nlohmann::json> start_task(std::shared_ptr<const detail::ToolEntry> entry, ToolCall call,
-                                               RequestContext& context) {
-        const auto executor = co_await asio::this_coro::executor;
-        auto task = std::make_shared<detail::TaskRecord>(detail::random_task_id(), executor);
-        if (options_.tasks.ttl_ms > 0) {
-            task->ttl_ms = options_.tasks.ttl_ms;
-            task->expires_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.tasks.ttl_ms);
-        }
-        nlohmann::json created;
-        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
-        bool full = false;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            purge_tasks(*tasks_, std::max<std::size_t>(options_.tasks.max_tasks, 1), expired);
-            if (tasks_->tasks.size() >= std::max<std::size_t>(options_.tasks.max_tasks, 1)) {
-                full = true;
-            } else {
-                tasks_->tasks.emplace(task->id, task);
-                created = task_json(*task, false);
-            }
-        }
-        for (const auto& t : expired) signal_cancel(t);
-        if (full) throw RpcError(error_code::internal_error, "Internal error: too many tasks");
-        created["resultType"] = "task";
-        call.task_id = task->id;
-        call.may_start_task = false;
-        task->running = true;
-        asio::co_spawn(executor,
-                       run_task(tasks_, task, std::move(entry), std::move(call), context, options_.max_input_rounds,
-                                detail::stateless(context)),
-                       // The completion owns the task, whose signal the slot belongs to: the
-                       // signal must outlive the spawn (see RpcSession::RethrowFailure).
-                       asio::bind_cancellation_slot(task->signal.slot(),
-                                                    [owner = task](const std::exception_ptr&) {}));
-        co_return created;
-    }
-
-    // The body of a task: runs the handler, parks on InputRequiredResults until
-    // `tasks/update` answers them, and records the outcome. Touches only the table.
-    static asio::awaitable<void> run_task(std::shared_ptr<TaskTable> table, std::shared_ptr<detail::TaskRecord> task,
-                                          std::shared_ptr<const detail::ToolEntry> entry, ToolCall call, RequestContext context,
-                                          int max_rounds, bool result_type) {
-        nlohmann::json result;
-        nlohmann::json error;
-        bool aborted = false;
-        try {
-            for (int round = 0;; ++round) {
-                ToolCall attempt = call;
-                nlohmann::json outcome = co_await entry->handler(std::move(attempt), context);
-                if (is_start_task(outcome))
-                    throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task inside its task");
-                if (!is_input_required(outcome)) {
-                    result = std::move(outcome);
-                    break;
-                }
-                detail::check_input_requests(outcome, context);
-                if (round >= max_rounds) throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
-                call.input = co_await await_task_input(table, task, std::move(outcome));
-            }
-        } catch (const RpcError& failure) {
-            error = {{"code", failure.code()}, {"message", failure.what()}};
-            if (!failure.data().is_null()) error["data"] = failure.data();
-        } catch (const std::system_error& failure) {
-            if (failure.code() == asio::error::operation_aborted) aborted = true;
-            else result = tool_error_result(failure.what());
-        } catch (const std::exception& failure) {
-            result = tool_error_result(failure.what());
-        } catch (...) {
-            result = tool_error_result("Tool execution failed");
-        }
-        task->running = false;
-        if (result_type && result.is_object() && !result.contains("resultType")) result["resultType"] = "complete";
-        std::lock_guard lock(table->mutex);
-        if (is_terminal(task->status)) co_return;  // cancelled meanwhile: the outcome is dropped
-        task->input_requests = nlohmann::json::object();
-        task->touch();
-        if (aborted) {
-            task->status = TaskStatus::cancelled;
-            task->status_message = "The task was cancelled";
-        } else if (!error.is_null()) {
-            task->status = TaskStatus::failed;
-            task->status_message = error.value("message", std::string("The task failed"));
-            task->error = std::move(error);
-        } else {
-            task->status = TaskStatus::completed;
-            task->status_message.clear();
-            task->result = std::move(result);
-        }
-    }
-
-    // Parks the task in input_required with the requests of `required` (keys made
-    // unique over the task's life) until every one is answered; returns the answers
-    // under the handler's keys, with its requestState.
-    static asio::awaitable<RetryInput> await_task_input(std::shared_ptr<TaskTable> table,
-                                                        std::shared_ptr<detail::TaskRecord> task,
-                                                        nlohmann::json required) {
-        {
-            std::lock_guard lock(table->mutex);
-            if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
-            task->round_keys.clear();
-            task->answers = nlohmann::json::object();
-            task->input_requests = nlohmann::json::object();
-            const auto& requests = required["inputRequests"];
-            for (auto r = requests.begin(); r != requests.end(); ++r) {
-                std::string wire = r.key();
-                for (int n = 2; task->issued_keys.contains(wire); ++n) wire = r.key() + "-" + std::to_string(n);
-                task->issued_keys.insert(wire);
-                task->round_keys[wire] = r.key();
-                task->input_requests[wire] = *r;
-            }
-            task->request_state.reset();
-            if (const auto s = required.find("requestState"); s != required.end() && s->is_string())
-                task->request_state = s->get<std::string>();
-            task->status = TaskStatus::input_required;
-            task->status_message = "Waiting for input";
-            task->touch();
-        }
-        for (;;) {
-            std::optional<RetryInput> ready;
-            {
-                std::lock_guard lock(table->mutex);
-                if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
-                if (task->input_requests.empty()) {
-                    RetryInput input;
-                    for (const auto& [wire, key] : task->round_keys)
-                        if (const auto a = task->answers.find(wire); a != task->answers.end()) input.responses[key] = *a;
-                    input.request_state = std::move(task->request_state);
-                    task->request_state.reset();
-                    task->round_keys.clear();
-                    task->answers = nlohmann::json::object();
-                    ready = std::move(input);
-                }
-            }
-            if (ready) co_return std::move(*ready);
-            task->timer.expires_after(std::chrono::hours(24));
-            std::error_code ec;
-            co_await task->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none)
-                throw std::system_error(asio::error::operation_aborted);
-        }
-    }
-
-    // Common part of tasks/*: Mcp-Name routing header, extension gate, task lookup.
-    std::shared_ptr<detail::TaskRecord> find_task(const nlohmann::json& params, const RequestContext& context,
-                                                  bool must_exist) {
-        std::string task_id;
-        if (const auto it = params.find("taskId"); it != params.end() && it->is_string()) task_id = it->get<std::string>();
-        if (context.http_header("mcp-method")) {  // Streamable HTTP: Mcp-Name must carry the task id
-            const auto raw = context.http_header("mcp-name");
-            if (!raw) throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name header is required");
-            const auto decoded = detail::decode_mcp_header_value(*raw);
-            if (!decoded || *decoded != task_id)
-                throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name does not match params.taskId");
-        }
-        if (!declares_tasks_extension(context.client_capabilities())) throw tasks_extension_required_error();
-        if (task_id.empty()) throw RpcError(error_code::invalid_params, "Invalid params: taskId must be a non-empty string");
-        std::shared_ptr<detail::TaskRecord> task;
-        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            purge_tasks(*tasks_, std::numeric_limits<std::size_t>::max(), expired);
-            if (const auto it = tasks_->tasks.find(task_id); it != tasks_->tasks.end()) task = it->second;
-        }
-        for (const auto& t : expired) signal_cancel(t);
-        if (!task && must_exist) throw RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
-        return task;
-    }
-
-    // tasks/get: the DetailedTask.
-    asio::awaitable<nlohmann::json> get_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, true);
-        nlohmann::json result;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            result = task_json(*task, true);
-        }
-        result["resultType"] = "complete";
-        co_return result;
-    }
-
-    // tasks/update: delivers inputResponses to an input_required task; an empty ack.
-    asio::awaitable<nlohmann::json> update_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, false);
-        const auto responses = params.find("inputResponses");
-        if (responses == params.end() || !responses->is_object())
-            throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
-        for (auto r = responses->begin(); r != responses->end(); ++r)
-            if (!r->is_object())
-                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
-        bool wake = false;
-        if (task) {
-            std::lock_guard lock(tasks_->mutex);
-            if (task->status == TaskStatus::input_required) {
-                for (auto r = responses->begin(); r != responses->end(); ++r) {
-                    if (!task->input_requests.contains(r.key())) continue;  // unknown or already answered
-                    task->answers[r.key()] = *r;
-                    task->input_requests.erase(r.key());
-                    wake = true;
-                }
-                if (wake) {
-                    task->touch();
-                    if (task->input_requests.empty()) {
-                        task->status = TaskStatus::working;
-                        task->status_message.clear();
-                    }
-                }
-            }
-        }
-        if (wake) asio::post(task->executor, [task] { task->timer.cancel(); });
-        nlohmann::json ack = nlohmann::json::object();
-        ack["resultType"] = "complete";
-        co_return ack;
-    }
-
-    // tasks/cancel: cancels a task that has not finished; an empty ack either way.
-    asio::awaitable<nlohmann::json> cancel_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, true);
-        bool cancel = false;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            if (!is_terminal(task->status)) {
-                task->status = TaskStatus::cancelled;
-                task->status_message = "The task was cancelled";
-                task->input_requests = nlohmann::json::object();
-                task->touch();
-                cancel = true;
-            }
-        }
-        if (cancel) signal_cancel(task);
-        nlohmann::json ack = nlohmann::json::object();
-        ack["resultType"] = "complete";
-        co_return ack;
-    }
-
     // The dispatcher's handler for `method` of `component`, a member of this Server
     // (which outlives every transport run using the dispatcher). It returns the
     // method's awaitable itself: no coroutine frame of its own.
@@ -694,12 +315,12 @@ private:
     detail::Catalog catalog_;
     detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session};
     detail::ChangeNotifier changes_{options_.list_changed};
+    detail::TaskService tasks_{options_.tasks, options_.max_input_rounds};
     detail::Listing listing_{catalog_, options_};
+    detail::ToolCalls tool_calls_{catalog_.tools, tasks_, options_};
     detail::ResourceReads resource_reads_{catalog_, options_};
     detail::PromptGets prompt_gets_{catalog_.prompts, options_};
     detail::Completion completion_{catalog_};
-    // Shared with running task coroutines, which never touch the Server itself.
-    std::shared_ptr<TaskTable> tasks_ = std::make_shared<TaskTable>();
 };
 
 }  // namespace mcpsse
