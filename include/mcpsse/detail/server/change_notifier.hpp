@@ -34,7 +34,9 @@
 
 namespace mcpsse::detail {
 
-/// The lists whose changes are announced.
+/// The lists whose changes are announced: `tools` (`notifications/tools/list_changed`,
+/// filter key `toolsListChanged`), `prompts` and `resources` likewise (resource
+/// templates count as resources).
 enum class ListKind { tools, prompts, resources };
 
 /// Announces changes to every open `subscriptions/listen` stream whose filter asks for

@@ -31,6 +31,7 @@ namespace mcpsse::detail {
 /// threads at once; the completer is called without any lock.
 class Completion {
 public:
+    /// Completes from the completers of `catalog`'s prompts and templates.
     explicit Completion(const Catalog& catalog) : catalog_(catalog) {}
 
     /// `completion/complete`.

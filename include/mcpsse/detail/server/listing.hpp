@@ -80,6 +80,7 @@ namespace mcpsse::detail {
 /// Thread-safety: as `Registry` (each page is cut from a snapshot).
 class Listing {
 public:
+    /// Lists from `catalog` with the page size and caching hints of `options`.
     Listing(const Catalog& catalog, const ServerOptions& options) : catalog_(catalog), options_(options) {}
 
     /// `tools/list`. Task support is listed to clients that use the tasks extension:

@@ -27,6 +27,7 @@ namespace mcpsse::detail {
 /// run on many threads at once.
 class PromptGets {
 public:
+    /// Gets prompts of `prompts`; `options` gives `max_input_rounds`.
     PromptGets(const Registry<PromptEntry>& prompts, const ServerOptions& options) : prompts_(prompts), options_(options) {}
 
     /// `prompts/get`.

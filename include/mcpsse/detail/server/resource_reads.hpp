@@ -36,6 +36,7 @@ namespace mcpsse::detail {
 /// the URI, which may be megabytes long).
 class ResourceReads {
 public:
+    /// Reads from `catalog`; `options` gives `max_input_rounds` and the caching hints.
     ResourceReads(const Catalog& catalog, const ServerOptions& options) : catalog_(catalog), options_(options) {}
 
     /// `resources/read`.

@@ -34,8 +34,11 @@ namespace mcpsse::detail {
 /// How a task's handler ended, for `TaskTable::finish`: `aborted` (its coroutine was
 /// cancelled), else `error` when not null (a JSON-RPC error object), else `result`.
 struct TaskOutcome {
+    /// The handler's final result (a `CallToolResult`).
     nlohmann::json result;
+    /// The JSON-RPC error object of an `RpcError` the handler threw; null otherwise.
     nlohmann::json error;
+    /// True when the coroutine was cancelled.
     bool aborted = false;
 };
 

@@ -39,6 +39,8 @@ namespace mcpsse::detail {
 /// run on many threads at once.
 class ToolCalls {
 public:
+    /// Calls the tools of `tools`; starts tasks through `tasks`; reads
+    /// `ServerOptions::tasks` and `max_input_rounds` from `options`.
     ToolCalls(const Registry<ToolEntry>& tools, TaskService& tasks, const ServerOptions& options)
         : tools_(tools), tasks_(tasks), options_(options) {}
 
