@@ -1,5 +1,16 @@
 // mcpsse: an optional feature layer over `Dispatcher`: tools, resources, prompts,
 // completion, subscriptions and multi-round-trip requests, for every protocol revision.
+//
+// This header is the facade: `Server` owns one object per concern and wires their
+// methods into a `Dispatcher`. The concerns live in <mcpsse/detail/server/...>:
+//   catalog.hpp, registry.hpp        what is registered (one mutex per kind)
+//   listing.hpp, pagination.hpp      tools/list, resources/list, ... with cursors
+//   tool_calls.hpp, param_headers.hpp  tools/call and its Mcp-Param-* check
+//   resource_reads.hpp, prompt_gets.hpp, completion.hpp  the other catalog methods
+//   input_rounds.hpp, request_state.hpp  multi-round-trip requests, sealed state
+//   task_service.hpp, task_table.hpp, task_runner.hpp  the tasks extension
+//   subscriptions.hpp, change_notifier.hpp  resources/subscribe, subscriptions/listen
+//   discovery.hpp, result_members.hpp, params.hpp  capabilities, server/discover, helpers
 #pragma once
 
 #include <mcpsse/completer.hpp>
@@ -16,51 +27,30 @@
 #include <mcpsse/server_options.hpp>
 #include <mcpsse/tasks.hpp>
 #include <mcpsse/tool.hpp>
-#include <mcpsse/detail/util/base64.hpp>
-#include <mcpsse/detail/util/iso8601.hpp>
-#include <mcpsse/detail/util/merge_extra.hpp>
-#include <mcpsse/detail/util/sha256.hpp>
-#include <mcpsse/detail/server/task_id.hpp>
-#include <mcpsse/detail/server/task_record.hpp>
-#include <mcpsse/detail/server/uri_template.hpp>
+#include <mcpsse/detail/server/catalog.hpp>
+#include <mcpsse/detail/server/change_notifier.hpp>
+#include <mcpsse/detail/server/completion.hpp>
+#include <mcpsse/detail/server/discovery.hpp>
+#include <mcpsse/detail/server/listing.hpp>
+#include <mcpsse/detail/server/prompt_gets.hpp>
+#include <mcpsse/detail/server/request_state.hpp>
+#include <mcpsse/detail/server/resource_reads.hpp>
+#include <mcpsse/detail/server/subscriptions.hpp>
+#include <mcpsse/detail/server/task_service.hpp>
+#include <mcpsse/detail/server/tool_calls.hpp>
 
-#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <concepts>
-#include <cstdint>
-#include <cstdlib>
-#include <deque>
-#include <exception>
+#include <cstddef>
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
-#include <vector>
 
 namespace mcpsse {
 
@@ -124,14 +114,13 @@ namespace mcpsse {
 /// The `Server` must outlive every transport run using a dispatcher it installed into.
 class Server {
 public:
-    /// Creates an empty server with `options`.
+    /// Creates an empty server with `options`; an empty `ServerOptions::state_key` is
+    /// replaced by 32 random bytes (visible through `options()`).
     explicit Server(ServerOptions options = {}) : options_(std::move(options)) {
-        if (options_.state_key.empty()) {
-            std::random_device random;
-            for (int i = 0; i < 32; ++i) options_.state_key.push_back(static_cast<char>(random() & 0xff));
-        }
+        if (options_.state_key.empty()) options_.state_key = detail::random_state_key();
     }
 
+    /// Not copyable: the handlers `install` registers refer to this object.
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
@@ -161,48 +150,41 @@ public:
 
     /// Removes the tool `name`; false when there was none.
     bool remove_tool(std::string_view name) {
-        return erase_entry(tools_, [&](const auto& e) { return e->tool.name == name; }, "toolsListChanged",
-                           "notifications/tools/list_changed");
+        return removed(catalog_.tools.erase(name), detail::ListKind::tools);
     }
 
     /// Adds (or replaces, by URI) a resource with a fixed URI.
     void add_resource(Resource resource, ResourceHandler handler) {
-        auto entry = std::make_shared<const ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
-        upsert(resources_, std::move(entry), [](const auto& a, const auto& b) { return a->resource.uri == b->resource.uri; });
-        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+        catalog_.resources.put(std::make_shared<const detail::ResourceEntry>(
+            detail::ResourceEntry{std::move(resource), std::move(handler)}));
+        changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Removes the resource `uri`; false when there was none.
     bool remove_resource(std::string_view uri) {
-        return erase_entry(resources_, [&](const auto& e) { return e->resource.uri == uri; }, "resourcesListChanged",
-                           "notifications/resources/list_changed");
+        return removed(catalog_.resources.erase(uri), detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by template) a resource template; `completers` suggest values
     /// for its variables (`completion/complete` with `ref/resource`).
     void add_resource_template(ResourceTemplate resource_template, ResourceHandler handler,
                                std::map<std::string, Completer> completers = {}) {
-        auto entry = std::make_shared<const TemplateEntry>(
-            TemplateEntry{std::move(resource_template), std::move(handler), std::move(completers)});
-        upsert(templates_, std::move(entry), [](const auto& a, const auto& b) {
-            return a->resource_template.uri_template == b->resource_template.uri_template;
-        });
-        notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
+        catalog_.templates.put(std::make_shared<const detail::TemplateEntry>(
+            detail::TemplateEntry{std::move(resource_template), std::move(handler), std::move(completers)}));
+        changes_.list_changed(detail::ListKind::resources);
     }
 
     /// Adds (or replaces, by name) a prompt; `completers` suggest values for its
     /// arguments (`completion/complete` with `ref/prompt`).
     void add_prompt(Prompt prompt, PromptHandler handler, std::map<std::string, Completer> completers = {}) {
-        auto entry = std::make_shared<const PromptEntry>(
-            PromptEntry{std::move(prompt), std::move(handler), std::move(completers)});
-        upsert(prompts_, std::move(entry), [](const auto& a, const auto& b) { return a->prompt.name == b->prompt.name; });
-        notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
+        catalog_.prompts.put(std::make_shared<const detail::PromptEntry>(
+            detail::PromptEntry{std::move(prompt), std::move(handler), std::move(completers)}));
+        changes_.list_changed(detail::ListKind::prompts);
     }
 
     /// Removes the prompt `name`; false when there was none.
     bool remove_prompt(std::string_view name) {
-        return erase_entry(prompts_, [&](const auto& e) { return e->prompt.name == name; }, "promptsListChanged",
-                           "notifications/prompts/list_changed");
+        return removed(catalog_.prompts.erase(name), detail::ListKind::prompts);
     }
 
     // ---- installation -----------------------------------------------------------------
@@ -215,29 +197,24 @@ public:
     /// is not thread-safe).
     void install(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
-        merge_capabilities(dispatcher.options().capabilities);
-        dispatcher.on_request("tools/list", [this](nlohmann::json params, RequestContext& context)
-                                                -> asio::awaitable<nlohmann::json> {
-            nlohmann::json result = tools_page(params, lists_task_support(context));
-            finish_result(result, context, true);
-            co_return result;
-        });
-        dispatcher.on_request("resources/list", list_handler(&Server::resources_page, "resources"));
-        dispatcher.on_request("resources/templates/list",
-                              list_handler(&Server::templates_page, "resourceTemplates"));
-        dispatcher.on_request("prompts/list", list_handler(&Server::prompts_page, "prompts"));
-        dispatcher.on_request("tools/call", member(&Server::call_tool));
-        dispatcher.on_request("resources/read", member(&Server::read_resource));
-        dispatcher.on_request("prompts/get", member(&Server::get_prompt));
-        dispatcher.on_request("resources/subscribe", member(&Server::subscribe));
-        dispatcher.on_request("resources/unsubscribe", member(&Server::unsubscribe));
-        if (options_.completions) dispatcher.on_request("completion/complete", member(&Server::complete));
-        dispatcher.on_request("server/discover", member(&Server::discover));
-        dispatcher.on_request("subscriptions/listen", member(&Server::listen));
+        detail::merge_capabilities(dispatcher.options().capabilities, options_);
+        dispatcher.on_request("tools/list", serve(listing_, &detail::Listing::tools));
+        dispatcher.on_request("resources/list", serve(listing_, &detail::Listing::resources));
+        dispatcher.on_request("resources/templates/list", serve(listing_, &detail::Listing::templates));
+        dispatcher.on_request("prompts/list", serve(listing_, &detail::Listing::prompts));
+        dispatcher.on_request("tools/call", serve(tool_calls_, &detail::ToolCalls::call));
+        dispatcher.on_request("resources/read", serve(resource_reads_, &detail::ResourceReads::read));
+        dispatcher.on_request("prompts/get", serve(prompt_gets_, &detail::PromptGets::get));
+        dispatcher.on_request("resources/subscribe", serve(subscriptions_, &detail::ResourceSubscriptions::subscribe));
+        dispatcher.on_request("resources/unsubscribe", serve(subscriptions_, &detail::ResourceSubscriptions::unsubscribe));
+        if (options_.completions)
+            dispatcher.on_request("completion/complete", serve(completion_, &detail::Completion::complete));
+        dispatcher.on_request("server/discover", serve(*this, &Server::discover));
+        dispatcher.on_request("subscriptions/listen", serve(changes_, &detail::ChangeNotifier::listen));
         if (options_.tasks.enabled) {
-            dispatcher.on_request("tasks/get", member(&Server::get_task));
-            dispatcher.on_request("tasks/update", member(&Server::update_task));
-            dispatcher.on_request("tasks/cancel", member(&Server::cancel_task));
+            dispatcher.on_request("tasks/get", serve(tasks_, &detail::TaskService::get));
+            dispatcher.on_request("tasks/update", serve(tasks_, &detail::TaskService::update));
+            dispatcher.on_request("tasks/cancel", serve(tasks_, &detail::TaskService::cancel));
         }
     }
 
@@ -248,24 +225,14 @@ public:
     /// came from this server unaltered (MCP 2026-07-28 mrtr: servers must verify the
     /// integrity of state they rely on). Not encryption: the payload stays readable.
     [[nodiscard]] std::string seal_state(std::string_view payload) const {
-        return std::string(payload) + "." + detail::hmac_sha256_hex(options_.state_key, payload);
+        return detail::seal_state(options_.state_key, payload);
     }
 
     /// Verifies a sealed state; returns the payload, or nullopt when the tag does not
     /// match (tampered, foreign, or not sealed). Callers usually answer nullopt with
     /// `RpcError(error_code::invalid_params, ...)`.
     [[nodiscard]] std::optional<std::string> open_state(std::string_view sealed) const {
-        const auto dot = sealed.rfind('.');
-        if (dot == std::string_view::npos) return std::nullopt;
-        const auto payload = sealed.substr(0, dot);
-        const auto expected = detail::hmac_sha256_hex(options_.state_key, payload);
-        const auto tag = sealed.substr(dot + 1);
-        if (tag.size() != expected.size()) return std::nullopt;
-        unsigned char diff = 0;  // constant time
-        for (std::size_t i = 0; i < tag.size(); ++i)
-            diff |= static_cast<unsigned char>(tag[i] ^ expected[i]);
-        if (diff != 0) return std::nullopt;
-        return std::string(payload);
+        return detail::open_state(options_.state_key, sealed);
     }
 
     // ---- subscriptions and change notifications ---------------------------------------
@@ -274,36 +241,20 @@ public:
     /// `subscriptions/listen` stream whose filter lists it. Returns the number of streams
     /// notified. (Session-based subscribers are recorded by `resources/subscribe`; see
     /// `is_subscribed`. Reaching their sessions outside a request is up to the transport.)
-    std::size_t notify_resource_updated(const std::string& uri) {
-        nlohmann::json params = {{"uri", uri}};
-        return broadcast(
-            [&](const nlohmann::json& filter) {
-                const auto it = filter.find("resourceSubscriptions");
-                return it != filter.end() && it->is_array() &&
-                       std::find(it->begin(), it->end(), nlohmann::json(uri)) != it->end();
-            },
-            "notifications/resources/updated", params);
-    }
+    std::size_t notify_resource_updated(const std::string& uri) { return changes_.resource_updated(uri); }
 
     /// Sends `notifications/tools/list_changed` to listen streams that asked for it;
     /// `add_tool`/`remove_tool` call it. Returns the number of streams notified.
-    std::size_t notify_tools_list_changed() {
-        return notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
-    }
+    std::size_t notify_tools_list_changed() { return changes_.list_changed(detail::ListKind::tools); }
     /// Sends `notifications/prompts/list_changed` (see `notify_tools_list_changed`).
-    std::size_t notify_prompts_list_changed() {
-        return notify_list_changed("promptsListChanged", "notifications/prompts/list_changed");
-    }
+    std::size_t notify_prompts_list_changed() { return changes_.list_changed(detail::ListKind::prompts); }
     /// Sends `notifications/resources/list_changed` (see `notify_tools_list_changed`).
-    std::size_t notify_resources_list_changed() {
-        return notify_list_changed("resourcesListChanged", "notifications/resources/list_changed");
-    }
+    std::size_t notify_resources_list_changed() { return changes_.list_changed(detail::ListKind::resources); }
 
     /// True when session `session_id` (a transport's session id; empty for stdio)
     /// subscribed to `uri` with `resources/subscribe` and has not unsubscribed.
     [[nodiscard]] bool is_subscribed(std::string_view session_id, std::string_view uri) const {
-        std::lock_guard lock(mutex_);
-        return subscriptions_.contains({std::string(session_id), std::string(uri)});
+        return subscriptions_.contains(session_id, uri);
     }
 
     /// Observes every change notification the server emits (`notifications/*/list_changed`,
@@ -312,1051 +263,64 @@ public:
     /// `resources/updated` with `is_subscribed`). Called on the thread that caused the
     /// change; must not block. Replaces any earlier observer.
     void on_change(std::function<void(const std::string& method, const nlohmann::json& params)> observer) {
-        std::lock_guard lock(mutex_);
-        observer_ = std::move(observer);
+        changes_.set_observer(std::move(observer));
     }
 
     /// Forgets what `session_id` subscribed to (call when the session ends; the
     /// `on_session_close` of `SseTransportOptions` is the place). Thread-safe.
-    void forget_session(std::string_view session_id) {
-        std::lock_guard lock(mutex_);
-        const std::string session(session_id);
-        const auto first = subscriptions_.lower_bound({session, std::string()});
-        auto last = first;
-        while (last != subscriptions_.end() && last->first == session) ++last;
-        subscriptions_.erase(first, last);
-    }
+    void forget_session(std::string_view session_id) { subscriptions_.forget_session(session_id); }
 
     /// Number of open `subscriptions/listen` streams.
-    [[nodiscard]] std::size_t listener_count() const {
-        std::lock_guard lock(mutex_);
-        return listeners_.size();
-    }
+    [[nodiscard]] std::size_t listener_count() const { return changes_.listener_count(); }
 
     /// Number of tasks currently kept (running, waiting for input, or finished and not
     /// yet expired). Thread-safe.
-    [[nodiscard]] std::size_t task_count() const {
-        std::lock_guard lock(tasks_->mutex);
-        return tasks_->tasks.size();
-    }
+    [[nodiscard]] std::size_t task_count() const { return tasks_.count(); }
 
     /// Ends every open `subscriptions/listen` stream with its final result, e.g. before a
     /// graceful transport stop. New listen requests are still accepted.
-    void close_listeners() {
-        std::vector<std::shared_ptr<Listener>> all;
-        {
-            std::lock_guard lock(mutex_);
-            all = listeners_;
-        }
-        for (auto& listener : all)
-            asio::post(listener->executor, [listener] {
-                listener->closed = true;
-                listener->timer.cancel();
-            });
-    }
+    void close_listeners() { changes_.close_listeners(); }
 
 private:
-    struct ToolEntry {
-        Tool tool;
-        ToolCallHandler handler;
-    };
-    struct ResourceEntry {
-        Resource resource;
-        ResourceHandler handler;
-    };
-    struct TemplateEntry {
-        ResourceTemplate resource_template;
-        ResourceHandler handler;
-        std::map<std::string, Completer> completers;
-    };
-    struct PromptEntry {
-        Prompt prompt;
-        PromptHandler handler;
-        std::map<std::string, Completer> completers;
-    };
-    // The tasks of this Server; `mutex` guards `tasks` and every guarded member of the
-    // records (see detail::TaskRecord).
-    struct TaskTable {
-        std::mutex mutex;
-        std::map<std::string, std::shared_ptr<detail::TaskRecord>> tasks;
-    };
-    struct Listener {
-        Listener(asio::any_io_executor ex, nlohmann::json id, nlohmann::json f)
-            : executor(std::move(ex)), timer(executor), subscription_id(std::move(id)), filter(std::move(f)) {}
-        asio::any_io_executor executor;
-        asio::steady_timer timer;
-        nlohmann::json subscription_id;
-        nlohmann::json filter;
-        std::deque<std::pair<std::string, nlohmann::json>> queue;  // touched on `executor` only
-        bool closed = false;                                       // touched on `executor` only
-    };
-
-    using MemberHandler = asio::awaitable<nlohmann::json> (Server::*)(nlohmann::json, RequestContext&);
-    Dispatcher::RequestHandler member(MemberHandler handler) {
-        return [this, handler](nlohmann::json params, RequestContext& context) {
-            return (this->*handler)(std::move(params), context);
+    // The dispatcher's handler for `method` of `component`, a member of this Server
+    // (which outlives every transport run using the dispatcher). It returns the
+    // method's awaitable itself: no coroutine frame of its own.
+    template <class Component, class Method>
+    static Dispatcher::RequestHandler serve(Component& component, Method method) {
+        return [&component, method](nlohmann::json params, RequestContext& context) {
+            return (component.*method)(std::move(params), context);
         };
-    }
-
-    // ---- helpers ----------------------------------------------------------------------
-
-    static bool stateless(const RequestContext& context) {
-        return protocol_version::is_stateless(context.protocol_version());
     }
 
     void add_tool_entry(Tool tool, ToolCallHandler handler) {
-        auto entry = std::make_shared<const ToolEntry>(ToolEntry{std::move(tool), std::move(handler)});
-        upsert(tools_, std::move(entry), [](const auto& a, const auto& b) { return a->tool.name == b->tool.name; });
-        notify_list_changed("toolsListChanged", "notifications/tools/list_changed");
+        catalog_.tools.put(std::make_shared<const detail::ToolEntry>(detail::ToolEntry{std::move(tool), std::move(handler)}));
+        changes_.list_changed(detail::ListKind::tools);
     }
 
-    template <class Entry, class Same>
-    void upsert(std::vector<std::shared_ptr<const Entry>>& list, std::shared_ptr<const Entry> entry, Same same) {
-        std::lock_guard lock(mutex_);
-        const auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return same(e, entry); });
-        if (it != list.end()) *it = std::move(entry);
-        else list.push_back(std::move(entry));
+    // Announces the removal of an entry of `kind` when there was one; returns `erased`.
+    bool removed(bool erased, detail::ListKind kind) {
+        if (erased) changes_.list_changed(kind);
+        return erased;
     }
 
-    template <class Entry, class Pred>
-    bool erase_entry(std::vector<std::shared_ptr<const Entry>>& list, Pred pred, const char* filter_key,
-                     const char* method) {
-        {
-            std::lock_guard lock(mutex_);
-            const auto it = std::find_if(list.begin(), list.end(), pred);
-            if (it == list.end()) return false;
-            list.erase(it);
-        }
-        notify_list_changed(filter_key, method);
-        return true;
-    }
-
-    template <class Entry>
-    std::vector<std::shared_ptr<const Entry>> snapshot(const std::vector<std::shared_ptr<const Entry>>& list) const {
-        std::lock_guard lock(mutex_);
-        return list;
-    }
-
-    void merge_capabilities(nlohmann::json& capabilities) const {
-        if (!capabilities.is_object()) capabilities = nlohmann::json::object();
-        auto ensure = [&](const char* name) -> nlohmann::json& {
-            auto& slot = capabilities[name];
-            if (!slot.is_object()) slot = nlohmann::json::object();
-            return slot;
-        };
-        auto set_default = [](nlohmann::json& object, const char* key, bool value) {
-            if (!object.contains(key)) object[key] = value;
-        };
-        auto& tools = ensure("tools");
-        auto& resources = ensure("resources");
-        auto& prompts = ensure("prompts");
-        if (options_.list_changed) {
-            set_default(tools, "listChanged", true);
-            set_default(resources, "listChanged", true);
-            set_default(prompts, "listChanged", true);
-        }
-        set_default(resources, "subscribe", true);
-        if (options_.completions) ensure("completions");
-        ensure("logging");
-        if (options_.tasks.enabled) {
-            auto& extensions = ensure("extensions");
-            if (!extensions.contains(std::string(tasks_extension)))
-                extensions[std::string(tasks_extension)] = nlohmann::json::object();
-        }
-    }
-
-    // Adds the 2026-07-28 result members (`resultType`; caching hints where the schema
-    // requires them) to `result` of `method`.
-    void finish_result(nlohmann::json& result, const RequestContext& context, bool cacheable) const {
-        if (!stateless(context) || !result.is_object()) return;
-        if (!result.contains("resultType")) result["resultType"] = "complete";
-        if (cacheable && result["resultType"] == "complete") {
-            if (!result.contains("ttlMs")) result["ttlMs"] = options_.cache_ttl_ms;
-            if (!result.contains("cacheScope")) result["cacheScope"] = options_.cache_scope;
-        }
-    }
-
-    static std::size_t parse_cursor(const nlohmann::json& params) {
-        const auto it = params.find("cursor");
-        if (it == params.end() || it->is_null()) return 0;
-        if (!it->is_string()) throw RpcError(error_code::invalid_params, "Invalid params: cursor must be a string");
-        const auto& text = it->get_ref<const std::string&>();
-        std::size_t offset = 0;
-        if (text.size() < 2 || text[0] != 'o' || text.size() > 20) throw RpcError(error_code::invalid_params, "Invalid cursor");
-        for (std::size_t i = 1; i < text.size(); ++i) {
-            if (text[i] < '0' || text[i] > '9') throw RpcError(error_code::invalid_params, "Invalid cursor");
-            offset = offset * 10 + static_cast<std::size_t>(text[i] - '0');
-        }
-        return offset;
-    }
-
-    template <class Entry, class Describe>
-    nlohmann::json page(const std::vector<std::shared_ptr<const Entry>>& all, const nlohmann::json& params,
-                        const char* key, Describe describe) const {
-        const std::size_t offset = parse_cursor(params);
-        if (offset > all.size()) throw RpcError(error_code::invalid_params, "Invalid cursor");
-        const std::size_t count = options_.page_size == 0 ? all.size() - offset
-                                                          : std::min(options_.page_size, all.size() - offset);
-        nlohmann::json items = nlohmann::json::array();
-        for (std::size_t i = offset; i < offset + count; ++i) items.push_back(describe(*all[i]));
-        nlohmann::json result = {{key, std::move(items)}};
-        if (offset + count < all.size()) result["nextCursor"] = "o" + std::to_string(offset + count);
-        return result;
-    }
-
-    // `with_task_support`: add `execution.taskSupport` for task-supporting tools.
-    nlohmann::json tools_page(const nlohmann::json& params, bool with_task_support) const {
-        return page(snapshot(tools_), params, "tools", [with_task_support](const ToolEntry& e) {
-            nlohmann::json item = {{"name", e.tool.name}, {"inputSchema", e.tool.input_schema}};
-            if (!e.tool.title.empty()) item["title"] = e.tool.title;
-            if (!e.tool.description.empty()) item["description"] = e.tool.description;
-            if (!e.tool.output_schema.is_null()) item["outputSchema"] = e.tool.output_schema;
-            if (!e.tool.annotations.is_null()) item["annotations"] = e.tool.annotations;
-            detail::merge_extra(item, e.tool.extra);
-            if (with_task_support && e.tool.task_support != TaskSupport::forbidden && !item.contains("execution"))
-                item["execution"] = {
-                    {"taskSupport", e.tool.task_support == TaskSupport::required ? "required" : "optional"}};
-            return item;
-        });
-    }
-
-    // Task support is listed to clients that use the extension: 2026-07-28 requests, or
-    // clients that declared it (a session's `initialize` capabilities).
-    bool lists_task_support(const RequestContext& context) const {
-        return options_.tasks.enabled &&
-               (stateless(context) || declares_tasks_extension(context.client_capabilities()));
-    }
-    nlohmann::json resources_page(const nlohmann::json& params) const {
-        return page(snapshot(resources_), params, "resources", [](const ResourceEntry& e) {
-            nlohmann::json item = {{"uri", e.resource.uri}, {"name", e.resource.name}};
-            if (!e.resource.title.empty()) item["title"] = e.resource.title;
-            if (!e.resource.description.empty()) item["description"] = e.resource.description;
-            if (!e.resource.mime_type.empty()) item["mimeType"] = e.resource.mime_type;
-            detail::merge_extra(item, e.resource.extra);
-            return item;
-        });
-    }
-    nlohmann::json templates_page(const nlohmann::json& params) const {
-        return page(snapshot(templates_), params, "resourceTemplates", [](const TemplateEntry& e) {
-            const auto& t = e.resource_template;
-            nlohmann::json item = {{"uriTemplate", t.uri_template}, {"name", t.name}};
-            if (!t.title.empty()) item["title"] = t.title;
-            if (!t.description.empty()) item["description"] = t.description;
-            if (!t.mime_type.empty()) item["mimeType"] = t.mime_type;
-            detail::merge_extra(item, t.extra);
-            return item;
-        });
-    }
-    nlohmann::json prompts_page(const nlohmann::json& params) const {
-        return page(snapshot(prompts_), params, "prompts", [](const PromptEntry& e) {
-            nlohmann::json item = {{"name", e.prompt.name}};
-            if (!e.prompt.title.empty()) item["title"] = e.prompt.title;
-            if (!e.prompt.description.empty()) item["description"] = e.prompt.description;
-            if (!e.prompt.arguments.empty()) {
-                nlohmann::json args = nlohmann::json::array();
-                for (const auto& a : e.prompt.arguments) {
-                    nlohmann::json arg = {{"name", a.name}, {"required", a.required}};
-                    if (!a.description.empty()) arg["description"] = a.description;
-                    args.push_back(std::move(arg));
-                }
-                item["arguments"] = std::move(args);
-            }
-            detail::merge_extra(item, e.prompt.extra);
-            return item;
-        });
-    }
-
-    using PageFn = nlohmann::json (Server::*)(const nlohmann::json&) const;
-    Dispatcher::RequestHandler list_handler(PageFn fn, const char*) {
-        return [this, fn](nlohmann::json params, RequestContext& context) -> asio::awaitable<nlohmann::json> {
-            nlohmann::json result = (this->*fn)(params);
-            finish_result(result, context, true);
-            co_return result;
-        };
-    }
-
-    static RetryInput retry_input(const nlohmann::json& params) {
-        RetryInput input;
-        read_retry_input(params, input);
-        return input;
-    }
-
-    // Fills `input` from `inputResponses` and `requestState`; leaves what is absent.
-    static void read_retry_input(const nlohmann::json& params, RetryInput& input) {
-        if (const auto it = params.find("inputResponses"); it != params.end()) {
-            if (!it->is_object())
-                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
-            for (auto r = it->begin(); r != it->end(); ++r)
-                if (!r->is_object())
-                    throw RpcError(error_code::invalid_params,
-                                   "Invalid params: inputResponses." + r.key() + " must be an object");
-            input.responses = *it;
-        }
-        if (const auto it = params.find("requestState"); it != params.end()) {
-            if (!it->is_string())
-                throw RpcError(error_code::invalid_params, "Invalid params: requestState must be a string");
-            input.request_state = it->get<std::string>();
-        }
-    }
-
-    static std::string required_string(const nlohmann::json& params, const char* key) {
-        const auto it = params.find(key);
-        if (it == params.end() || !it->is_string())
-            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be a string");
-        return it->get<std::string>();
-    }
-
-    // Member `key` of `params`: null when absent or null; -32602 unless an object.
-    static const nlohmann::json* find_object(const nlohmann::json& params, const char* key) {
-        const auto it = params.find(key);
-        if (it == params.end() || it->is_null()) return nullptr;
-        if (!it->is_object())
-            throw RpcError(error_code::invalid_params, std::string("Invalid params: ") + key + " must be an object");
-        return &*it;
-    }
-
-    static nlohmann::json optional_object(const nlohmann::json& params, const char* key) {
-        const nlohmann::json* member = find_object(params, key);
-        return member ? *member : nlohmann::json::object();
-    }
-
-    // optional_object, moving the member out of `params` (left null there).
-    static nlohmann::json take_optional_object(nlohmann::json& params, const char* key) {
-        return find_object(params, key) ? std::move(params[key]) : nlohmann::json::object();
-    }
-
-    // The client capability an input request needs, as a ClientCapabilities object.
-    static nlohmann::json capability_for(std::string_view method) {
-        if (method == "sampling/createMessage") return {{"sampling", nlohmann::json::object()}};
-        if (method == "elicitation/create") return {{"elicitation", nlohmann::json::object()}};
-        if (method == "roots/list") return {{"roots", nlohmann::json::object()}};
-        return nullptr;
-    }
-
-    // Checks an InputRequiredResult: well-formed, and every request covered by a
-    // capability the client declared (else -32021).
-    static void check_input_requests(const nlohmann::json& result, const RequestContext& context) {
-        const auto it = result.find("inputRequests");
-        if (it == result.end() || !it->is_object() || it->empty())
-            throw RpcError(error_code::internal_error, "Internal error: InputRequiredResult without inputRequests");
-        nlohmann::json missing = nlohmann::json::object();
-        const auto& declared = context.client_capabilities();
-        for (auto r = it->begin(); r != it->end(); ++r) {
-            if (!r->is_object() || !r->contains("method") || !(*r)["method"].is_string())
-                throw RpcError(error_code::internal_error, "Internal error: malformed input request");
-            const auto needed = capability_for((*r)["method"].get_ref<const std::string&>());
-            if (needed.is_null())
-                throw RpcError(error_code::internal_error, "Internal error: unsupported input request method");
-            for (auto c = needed.begin(); c != needed.end(); ++c)
-                if (!declared.is_object() || !declared.contains(c.key())) missing[c.key()] = c.value();
-        }
-        if (!missing.empty()) throw missing_capability_error(std::move(missing));
-    }
-
-    // Runs `attempt` until it returns a final result. Stateless: an InputRequiredResult
-    // goes back to the client. Session-based: the Server asks the client itself, and
-    // `input` becomes each next round's (so it holds the final round's input at the
-    // end). `attempt(input)` returns the handler's awaitable itself, not a coroutine of
-    // its own: one coroutine frame fewer per call.
-    template <class Attempt>
-    asio::awaitable<nlohmann::json> run_rounds(RetryInput& input, RequestContext& context, Attempt attempt) {
-        for (int round = 0;; ++round) {
-            nlohmann::json result = co_await attempt(input);
-            if (!is_input_required(result)) co_return result;
-            check_input_requests(result, context);
-            if (stateless(context)) co_return result;
-            if (round >= options_.max_input_rounds)
-                throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
-            RetryInput next;
-            for (auto r = result["inputRequests"].begin(); r != result["inputRequests"].end(); ++r) {
-                std::string method = (*r)["method"].get<std::string>();
-                nlohmann::json request_params = r->value("params", nlohmann::json::object());
-                nlohmann::json answer = co_await context.async_request(std::move(method), std::move(request_params));
-                next.responses[r.key()] = std::move(answer);
-            }
-            if (const auto s = result.find("requestState"); s != result.end() && s->is_string())
-                next.request_state = s->get<std::string>();
-            input = std::move(next);
-        }
-    }
-
-    // ---- method handlers --------------------------------------------------------------
-
-    asio::awaitable<nlohmann::json> call_tool(nlohmann::json params, RequestContext& context) {
-        ToolCall call{required_string(params, "name"), take_optional_object(params, "arguments"), RetryInput{}, {}, false};
-        std::shared_ptr<const ToolEntry> entry;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : tools_)
-                if (e->tool.name == call.name) entry = e;
-        }
-        if (!entry)
-            throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
-        check_param_headers(entry->tool, call.arguments, context);
-        read_retry_input(params, call.input);
-        // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
-        bool as_task = false;
-        if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
-            const bool declared = declares_tasks_extension(context.client_capabilities());
-            if (!declared && entry->tool.task_support == TaskSupport::required) throw tasks_extension_required_error();
-            if (declared && entry->tool.task_start == TaskStart::immediately) as_task = true;
-            if (declared && entry->tool.task_start == TaskStart::on_request) call.may_start_task = true;
-        }
-        if (as_task) co_return co_await start_task(entry, std::move(call), context);
-        co_return co_await run_tool(std::move(entry), std::move(call), context);
-    }
-
-    // Runs a tool's input rounds and shapes its result. (Separate from call_tool so
-    // that each coroutine frame stays small enough for the allocator's fast path.)
-    asio::awaitable<nlohmann::json> run_tool(std::shared_ptr<const ToolEntry> entry, ToolCall call,
-                                             RequestContext& context) {
-        nlohmann::json result;
-        RetryInput input = std::move(call.input);  // each round's; the final round's at the end
-        try {
-            // Each round's handler gets a copy of the call with that round's input.
-            auto attempt = [&](const RetryInput& in) {
-                return entry->handler(ToolCall{call.name, call.arguments, in, call.task_id, call.may_start_task},
-                                      context);
-            };
-            result = co_await run_rounds(input, context, attempt);
-        } catch (const RpcError&) {
-            throw;
-        } catch (const std::system_error& error) {
-            if (error.code() == asio::error::operation_aborted) throw;  // cancelled: no reply anyway
-            result = tool_error_result(error.what());
-        } catch (const std::exception& error) {
-            result = tool_error_result(error.what());
-        } catch (...) {
-            result = tool_error_result("Tool execution failed");
-        }
-        if (is_start_task(result)) {
-            if (!call.may_start_task)
-                throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task where none may start");
-            call.input = std::move(input);  // the input of the round that asked for the task
-            call.may_start_task = false;
-            co_return co_await start_task(entry, std::move(call), context);
-        }
-        finish_result(result, context, false);
-        co_return result;
-    }
-
-    // ---- x-mcp-header (2026-07-28 Streamable HTTP, SEP-2243) --------------------------
-
-    struct ParamHeader {
-        std::string name;               // the header is `Mcp-Param-<name>`
-        std::vector<std::string> path;  // property names from `arguments` down to the value
-    };
-
-    // The `x-mcp-header` annotations under `properties`, at any depth.
-    static void collect_param_headers(const nlohmann::json& schema, std::vector<std::string>& path,
-                                      std::vector<ParamHeader>& out) {
-        if (!schema.is_object() || path.size() > 32) return;
-        const auto properties = schema.find("properties");
-        if (properties == schema.end() || !properties->is_object()) return;
-        for (auto p = properties->begin(); p != properties->end(); ++p) {
-            if (!p->is_object()) continue;
-            path.push_back(p.key());
-            if (const auto h = p->find("x-mcp-header"); h != p->end() && h->is_string())
-                out.push_back(ParamHeader{h->get<std::string>(), path});
-            collect_param_headers(*p, path, out);
-            path.pop_back();
-        }
-    }
-
-    // True when the decoded header text `header` carries `value`: strings as-is,
-    // booleans as true/false, numbers numerically. Other JSON types are not checked.
-    // `header` is compared untrimmed: a value with leading or trailing whitespace
-    // arrives base64-encoded precisely so that the whitespace survives.
-    static bool header_carries(const nlohmann::json& value, std::string_view header) {
-        if (value.is_string()) return header == value.get_ref<const std::string&>();
-        if (value.is_boolean()) return header == (value.get<bool>() ? "true" : "false");
-        if (value.is_number()) {
-            const std::string text(header);
-            if (text.empty()) return false;
-            if (value.is_number_integer()) {
-                char* end = nullptr;
-                errno = 0;
-                if (value.is_number_unsigned()) {
-                    const auto parsed = std::strtoull(text.c_str(), &end, 10);
-                    if (errno == 0 && *end == '\0' && text.front() != '-') return parsed == value.get<std::uint64_t>();
-                } else {
-                    const auto parsed = std::strtoll(text.c_str(), &end, 10);
-                    if (errno == 0 && *end == '\0') return parsed == value.get<std::int64_t>();
-                }
-            }
-            char* end = nullptr;
-            const double parsed = std::strtod(text.c_str(), &end);
-            return *end == '\0' && parsed == value.get<double>();
-        }
-        return true;
-    }
-
-    // Checks the Mcp-Param-* headers of a 2026-07-28 HTTP request against `arguments`.
-    static void check_param_headers(const Tool& tool, const nlohmann::json& arguments, const RequestContext& context) {
-        if (!stateless(context) || !context.http_header("mcp-method")) return;  // not Streamable HTTP
-        std::vector<ParamHeader> annotated;
-        std::vector<std::string> path;
-        collect_param_headers(tool.input_schema, path, annotated);
-        for (const auto& param : annotated) {
-            const nlohmann::json* value = &arguments;
-            for (const auto& key : param.path) {
-                if (!value->is_object()) {
-                    value = nullptr;
-                    break;
-                }
-                const auto it = value->find(key);
-                if (it == value->end()) {
-                    value = nullptr;
-                    break;
-                }
-                value = &*it;
-            }
-            if (!value || value->is_null()) continue;  // nothing in the body to mirror
-            const std::string header_name = "Mcp-Param-" + param.name;
-            const auto raw = context.http_header(header_name);
-            if (!raw)
-                throw RpcError(error_code::header_mismatch, "Header mismatch: " + header_name + " header is required");
-            // Optional whitespace around the field value is not part of it (RFC 9110).
-            std::string_view field = *raw;
-            while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-            while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-            const auto decoded = detail::decode_mcp_header_value(field);
-            if (!decoded || !header_carries(*value, *decoded))
-                throw RpcError(error_code::header_mismatch,
-                               "Header mismatch: " + header_name + " does not match the argument");
-        }
-    }
-
-    // ---- tasks (extension io.modelcontextprotocol/tasks, SEP-2663) ---------------------
-
-    // The Task object: base members, plus result/error/inputRequests when `detailed`.
-    nlohmann::json task_json(const detail::TaskRecord& task, bool detailed) const {
-        nlohmann::json out = nlohmann::json::object();
-        out["taskId"] = task.id;
-        out["status"] = std::string(to_string(task.status));
-        if (!task.status_message.empty()) out["statusMessage"] = task.status_message;
-        out["createdAt"] = detail::iso8601_utc(task.created_at);
-        out["lastUpdatedAt"] = detail::iso8601_utc(task.updated_at);
-        out["ttlMs"] = task.ttl_ms;
-        if (options_.tasks.poll_interval_ms > 0) out["pollIntervalMs"] = options_.tasks.poll_interval_ms;
-        if (detailed) {
-            if (task.status == TaskStatus::completed) out["result"] = task.result;
-            if (task.status == TaskStatus::failed) out["error"] = task.error;
-            if (task.status == TaskStatus::input_required) out["inputRequests"] = task.input_requests;
-        }
-        return out;
-    }
-
-    // Drops expired tasks (cancelling those still running: returned for signalling
-    // outside the lock) and, when `room` is needed, the oldest finished ones.
-    static void purge_tasks(TaskTable& table, std::size_t limit, std::vector<std::shared_ptr<detail::TaskRecord>>& running) {
-        const auto now = std::chrono::steady_clock::now();
-        for (auto it = table.tasks.begin(); it != table.tasks.end();) {
-            if (it->second->expires_at <= now) {
-                if (!is_terminal(it->second->status)) running.push_back(it->second);
-                it = table.tasks.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        while (table.tasks.size() >= limit) {
-            auto oldest = table.tasks.end();
-            for (auto it = table.tasks.begin(); it != table.tasks.end(); ++it)
-                if (is_terminal(it->second->status) &&
-                    (oldest == table.tasks.end() || it->second->updated_at < oldest->second->updated_at))
-                    oldest = it;
-            if (oldest == table.tasks.end()) break;
-            table.tasks.erase(oldest);
-        }
-    }
-
-    // Cancels a task's coroutine (on its strand) if it still runs.
-    static void signal_cancel(const std::shared_ptr<detail::TaskRecord>& task) {
-        asio::post(task->executor, [task] {
-            if (task->running) task->signal.emit(asio::cancellation_type::terminal);
-            task->timer.cancel();
-        });
-    }
-
-    // Creates the task for `call` (strongly consistent: retrievable before the
-    // CreateTaskResult is returned) and starts the handler on this request's strand.
-    asio::awaitable<nlohmann::json> start_task(std::shared_ptr<const ToolEntry> entry, ToolCall call,
-                                               RequestContext& context) {
-        const auto executor = co_await asio::this_coro::executor;
-        auto task = std::make_shared<detail::TaskRecord>(detail::random_task_id(), executor);
-        if (options_.tasks.ttl_ms > 0) {
-            task->ttl_ms = options_.tasks.ttl_ms;
-            task->expires_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.tasks.ttl_ms);
-        }
-        nlohmann::json created;
-        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
-        bool full = false;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            purge_tasks(*tasks_, std::max<std::size_t>(options_.tasks.max_tasks, 1), expired);
-            if (tasks_->tasks.size() >= std::max<std::size_t>(options_.tasks.max_tasks, 1)) {
-                full = true;
-            } else {
-                tasks_->tasks.emplace(task->id, task);
-                created = task_json(*task, false);
-            }
-        }
-        for (const auto& t : expired) signal_cancel(t);
-        if (full) throw RpcError(error_code::internal_error, "Internal error: too many tasks");
-        created["resultType"] = "task";
-        call.task_id = task->id;
-        call.may_start_task = false;
-        task->running = true;
-        asio::co_spawn(executor,
-                       run_task(tasks_, task, std::move(entry), std::move(call), context, options_.max_input_rounds,
-                                stateless(context)),
-                       // The completion owns the task, whose signal the slot belongs to: the
-                       // signal must outlive the spawn (see RpcSession::RethrowFailure).
-                       asio::bind_cancellation_slot(task->signal.slot(),
-                                                    [owner = task](const std::exception_ptr&) {}));
-        co_return created;
-    }
-
-    // The body of a task: runs the handler, parks on InputRequiredResults until
-    // `tasks/update` answers them, and records the outcome. Touches only the table.
-    static asio::awaitable<void> run_task(std::shared_ptr<TaskTable> table, std::shared_ptr<detail::TaskRecord> task,
-                                          std::shared_ptr<const ToolEntry> entry, ToolCall call, RequestContext context,
-                                          int max_rounds, bool result_type) {
-        nlohmann::json result;
-        nlohmann::json error;
-        bool aborted = false;
-        try {
-            for (int round = 0;; ++round) {
-                ToolCall attempt = call;
-                nlohmann::json outcome = co_await entry->handler(std::move(attempt), context);
-                if (is_start_task(outcome))
-                    throw RpcError(error_code::internal_error, "Internal error: the tool asked for a task inside its task");
-                if (!is_input_required(outcome)) {
-                    result = std::move(outcome);
-                    break;
-                }
-                check_input_requests(outcome, context);
-                if (round >= max_rounds) throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
-                call.input = co_await await_task_input(table, task, std::move(outcome));
-            }
-        } catch (const RpcError& failure) {
-            error = {{"code", failure.code()}, {"message", failure.what()}};
-            if (!failure.data().is_null()) error["data"] = failure.data();
-        } catch (const std::system_error& failure) {
-            if (failure.code() == asio::error::operation_aborted) aborted = true;
-            else result = tool_error_result(failure.what());
-        } catch (const std::exception& failure) {
-            result = tool_error_result(failure.what());
-        } catch (...) {
-            result = tool_error_result("Tool execution failed");
-        }
-        task->running = false;
-        if (result_type && result.is_object() && !result.contains("resultType")) result["resultType"] = "complete";
-        std::lock_guard lock(table->mutex);
-        if (is_terminal(task->status)) co_return;  // cancelled meanwhile: the outcome is dropped
-        task->input_requests = nlohmann::json::object();
-        task->touch();
-        if (aborted) {
-            task->status = TaskStatus::cancelled;
-            task->status_message = "The task was cancelled";
-        } else if (!error.is_null()) {
-            task->status = TaskStatus::failed;
-            task->status_message = error.value("message", std::string("The task failed"));
-            task->error = std::move(error);
-        } else {
-            task->status = TaskStatus::completed;
-            task->status_message.clear();
-            task->result = std::move(result);
-        }
-    }
-
-    // Parks the task in input_required with the requests of `required` (keys made
-    // unique over the task's life) until every one is answered; returns the answers
-    // under the handler's keys, with its requestState.
-    static asio::awaitable<RetryInput> await_task_input(std::shared_ptr<TaskTable> table,
-                                                        std::shared_ptr<detail::TaskRecord> task,
-                                                        nlohmann::json required) {
-        {
-            std::lock_guard lock(table->mutex);
-            if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
-            task->round_keys.clear();
-            task->answers = nlohmann::json::object();
-            task->input_requests = nlohmann::json::object();
-            const auto& requests = required["inputRequests"];
-            for (auto r = requests.begin(); r != requests.end(); ++r) {
-                std::string wire = r.key();
-                for (int n = 2; task->issued_keys.contains(wire); ++n) wire = r.key() + "-" + std::to_string(n);
-                task->issued_keys.insert(wire);
-                task->round_keys[wire] = r.key();
-                task->input_requests[wire] = *r;
-            }
-            task->request_state.reset();
-            if (const auto s = required.find("requestState"); s != required.end() && s->is_string())
-                task->request_state = s->get<std::string>();
-            task->status = TaskStatus::input_required;
-            task->status_message = "Waiting for input";
-            task->touch();
-        }
-        for (;;) {
-            std::optional<RetryInput> ready;
-            {
-                std::lock_guard lock(table->mutex);
-                if (is_terminal(task->status)) throw std::system_error(asio::error::operation_aborted);
-                if (task->input_requests.empty()) {
-                    RetryInput input;
-                    for (const auto& [wire, key] : task->round_keys)
-                        if (const auto a = task->answers.find(wire); a != task->answers.end()) input.responses[key] = *a;
-                    input.request_state = std::move(task->request_state);
-                    task->request_state.reset();
-                    task->round_keys.clear();
-                    task->answers = nlohmann::json::object();
-                    ready = std::move(input);
-                }
-            }
-            if (ready) co_return std::move(*ready);
-            task->timer.expires_after(std::chrono::hours(24));
-            std::error_code ec;
-            co_await task->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none)
-                throw std::system_error(asio::error::operation_aborted);
-        }
-    }
-
-    // Common part of tasks/*: Mcp-Name routing header, extension gate, task lookup.
-    std::shared_ptr<detail::TaskRecord> find_task(const nlohmann::json& params, const RequestContext& context,
-                                                  bool must_exist) {
-        std::string task_id;
-        if (const auto it = params.find("taskId"); it != params.end() && it->is_string()) task_id = it->get<std::string>();
-        if (context.http_header("mcp-method")) {  // Streamable HTTP: Mcp-Name must carry the task id
-            const auto raw = context.http_header("mcp-name");
-            if (!raw) throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name header is required");
-            const auto decoded = detail::decode_mcp_header_value(*raw);
-            if (!decoded || *decoded != task_id)
-                throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name does not match params.taskId");
-        }
-        if (!declares_tasks_extension(context.client_capabilities())) throw tasks_extension_required_error();
-        if (task_id.empty()) throw RpcError(error_code::invalid_params, "Invalid params: taskId must be a non-empty string");
-        std::shared_ptr<detail::TaskRecord> task;
-        std::vector<std::shared_ptr<detail::TaskRecord>> expired;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            purge_tasks(*tasks_, std::numeric_limits<std::size_t>::max(), expired);
-            if (const auto it = tasks_->tasks.find(task_id); it != tasks_->tasks.end()) task = it->second;
-        }
-        for (const auto& t : expired) signal_cancel(t);
-        if (!task && must_exist) throw RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
-        return task;
-    }
-
-    // tasks/get: the DetailedTask.
-    asio::awaitable<nlohmann::json> get_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, true);
-        nlohmann::json result;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            result = task_json(*task, true);
-        }
-        result["resultType"] = "complete";
-        co_return result;
-    }
-
-    // tasks/update: delivers inputResponses to an input_required task; an empty ack.
-    asio::awaitable<nlohmann::json> update_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, false);
-        const auto responses = params.find("inputResponses");
-        if (responses == params.end() || !responses->is_object())
-            throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
-        for (auto r = responses->begin(); r != responses->end(); ++r)
-            if (!r->is_object())
-                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
-        bool wake = false;
-        if (task) {
-            std::lock_guard lock(tasks_->mutex);
-            if (task->status == TaskStatus::input_required) {
-                for (auto r = responses->begin(); r != responses->end(); ++r) {
-                    if (!task->input_requests.contains(r.key())) continue;  // unknown or already answered
-                    task->answers[r.key()] = *r;
-                    task->input_requests.erase(r.key());
-                    wake = true;
-                }
-                if (wake) {
-                    task->touch();
-                    if (task->input_requests.empty()) {
-                        task->status = TaskStatus::working;
-                        task->status_message.clear();
-                    }
-                }
-            }
-        }
-        if (wake) asio::post(task->executor, [task] { task->timer.cancel(); });
-        nlohmann::json ack = nlohmann::json::object();
-        ack["resultType"] = "complete";
-        co_return ack;
-    }
-
-    // tasks/cancel: cancels a task that has not finished; an empty ack either way.
-    asio::awaitable<nlohmann::json> cancel_task(nlohmann::json params, RequestContext& context) {
-        const auto task = find_task(params, context, true);
-        bool cancel = false;
-        {
-            std::lock_guard lock(tasks_->mutex);
-            if (!is_terminal(task->status)) {
-                task->status = TaskStatus::cancelled;
-                task->status_message = "The task was cancelled";
-                task->input_requests = nlohmann::json::object();
-                task->touch();
-                cancel = true;
-            }
-        }
-        if (cancel) signal_cancel(task);
-        nlohmann::json ack = nlohmann::json::object();
-        ack["resultType"] = "complete";
-        co_return ack;
-    }
-
-    asio::awaitable<nlohmann::json> read_resource(nlohmann::json params, RequestContext& context) {
-        ResourceRead read;
-        read.uri = required_string(params, "uri");
-        ResourceHandler handler;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : resources_)
-                if (e->resource.uri == read.uri) handler = e->handler;
-        }
-        // Templates are matched outside mutex_, on a snapshot of the (immutable) entries:
-        // a match takes time linear in the URI, which may be megabytes long.
-        if (!handler)
-            for (const auto& e : snapshot(templates_)) {
-                std::map<std::string, std::string> variables;
-                if (detail::match_uri_template(e->resource_template.uri_template, read.uri, variables)) {
-                    handler = e->handler;
-                    read.variables = std::move(variables);
-                    break;
-                }
-            }
-        // SEP-2164: an unknown resource is -32602 with the URI in `data` (2026-07-28);
-        // earlier revisions used -32002.
-        if (!handler)
-            throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
-                           "Resource not found", {{"uri", read.uri}});
-        RetryInput input = retry_input(params);
-        auto attempt = [&](const RetryInput& in) { return handler(ResourceRead{read.uri, read.variables, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, attempt);
-        if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
-        if (!is_input_required(result)) {
-            const auto contents = result.find("contents");
-            if (contents == result.end() || !contents->is_array() || contents->empty())
-                throw RpcError(stateless(context) ? error_code::invalid_params : error_code::resource_not_found,
-                               "Resource not found", {{"uri", read.uri}});
-        }
-        finish_result(result, context, true);
-        co_return result;
-    }
-
-    asio::awaitable<nlohmann::json> get_prompt(nlohmann::json params, RequestContext& context) {
-        PromptGet get;
-        get.name = required_string(params, "name");
-        get.arguments = optional_object(params, "arguments");
-        std::shared_ptr<const PromptEntry> entry;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& e : prompts_)
-                if (e->prompt.name == get.name) entry = e;
-        }
-        if (!entry) throw RpcError(error_code::invalid_params, "Unknown prompt: " + get.name, {{"name", get.name}});
-        for (const auto& argument : entry->prompt.arguments)
-            if (argument.required && !get.arguments.contains(argument.name))
-                throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
-        RetryInput input = retry_input(params);
-        auto attempt = [&](const RetryInput& in) { return entry->handler(PromptGet{get.name, get.arguments, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, attempt);
-        finish_result(result, context, false);
-        co_return result;
-    }
-
-    asio::awaitable<nlohmann::json> subscribe(nlohmann::json params, RequestContext& context) {
-        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = required_string(params, "uri");
-        {
-            std::lock_guard lock(mutex_);
-            std::string session(context.session_id());
-            if (!subscriptions_.contains({session, uri})) {
-                std::size_t held = 0;
-                for (auto it = subscriptions_.lower_bound({session, std::string()});
-                     it != subscriptions_.end() && it->first == session; ++it)
-                    ++held;
-                if (held >= options_.max_subscriptions_per_session)
-                    throw RpcError(error_code::invalid_params,
-                                   "Invalid params: at most " +
-                                       std::to_string(options_.max_subscriptions_per_session) +
-                                       " subscriptions per session",
-                                   {{"max_subscriptions", options_.max_subscriptions_per_session}});
-                subscriptions_.emplace(std::move(session), uri);
-            }
-        }
-        co_return nlohmann::json::object();
-    }
-
-    asio::awaitable<nlohmann::json> unsubscribe(nlohmann::json params, RequestContext& context) {
-        if (stateless(context)) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto uri = required_string(params, "uri");
-        {
-            std::lock_guard lock(mutex_);
-            subscriptions_.erase({std::string(context.session_id()), uri});
-        }
-        co_return nlohmann::json::object();
-    }
-
-    asio::awaitable<nlohmann::json> complete(nlohmann::json params, RequestContext& context) {
-        const auto ref = optional_object(params, "ref");
-        const auto argument = optional_object(params, "argument");
-        const auto type = ref.value("type", std::string());
-        const auto name = required_string(argument, "name");
-        const auto value = argument.value("value", std::string());
-        const auto context_arguments = optional_object(optional_object(params, "context"), "arguments");
-        Completer completer;
-        {
-            std::lock_guard lock(mutex_);
-            bool found = false;
-            if (type == "ref/prompt") {
-                const auto prompt_name = ref.value("name", std::string());
-                for (const auto& e : prompts_)
-                    if (e->prompt.name == prompt_name) {
-                        found = true;
-                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
-                    }
-            } else if (type == "ref/resource") {
-                const auto uri = ref.value("uri", std::string());
-                for (const auto& e : templates_)
-                    if (e->resource_template.uri_template == uri) {
-                        found = true;
-                        if (const auto c = e->completers.find(name); c != e->completers.end()) completer = c->second;
-                    }
-                for (const auto& e : resources_)
-                    if (e->resource.uri == uri) found = true;
-            } else {
-                throw RpcError(error_code::invalid_params, "Invalid params: unknown ref type");
-            }
-            if (!found) throw RpcError(error_code::invalid_params, "Invalid params: unknown reference");
-        }
-        std::vector<std::string> values;
-        if (completer) values = completer(value, context_arguments);
-        const std::size_t total = values.size();
-        if (values.size() > 100) values.resize(100);
-        nlohmann::json completion = {{"values", values}, {"total", total}, {"hasMore", total > values.size()}};
-        nlohmann::json result = {{"completion", std::move(completion)}};
-        finish_result(result, context, false);
-        co_return result;
-    }
-
+    // `server/discover`, from the settings of the dispatcher installed into last.
     asio::awaitable<nlohmann::json> discover(nlohmann::json, RequestContext& context) {
-        if (!stateless(context) || !dispatcher_) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto& options = dispatcher_->options();
-        nlohmann::json versions = nlohmann::json::array();
-        versions.push_back(std::string(context.protocol_version()));
-        for (const auto& v : options.protocol_versions)
-            if (std::find(versions.begin(), versions.end(), nlohmann::json(v)) == versions.end()) versions.push_back(v);
-        nlohmann::json server_info = {{"name", options.server_info.name}, {"version", options.server_info.version}};
-        if (!options.server_info.title.empty()) server_info["title"] = options.server_info.title;
-        nlohmann::json result = {
-            {"supportedVersions", std::move(versions)},
-            {"capabilities", options.capabilities.is_object() ? options.capabilities : nlohmann::json::object()},
-            {"_meta", {{std::string(meta_key::server_info), std::move(server_info)}}}};
-        if (!options.instructions.empty()) result["instructions"] = options.instructions;
-        finish_result(result, context, true);
-        co_return result;
+        co_return detail::discover(*dispatcher_, context, options_);
     }
 
-    // `subscriptions/listen` (2026-07-28): acknowledges, then relays the notifications
-    // the filter asks for until the client closes the stream (the transport cancels the
-    // handler) or `close_listeners()`.
-    asio::awaitable<nlohmann::json> listen(nlohmann::json params, RequestContext& context) {
-        if (!stateless(context) || !context.id()) throw RpcError(error_code::method_not_found, "Method not found");
-        const auto requested = params.find("notifications");
-        if (requested == params.end() || !requested->is_object())
-            throw RpcError(error_code::invalid_params, "Invalid params: notifications must be an object");
-        nlohmann::json filter = nlohmann::json::object();
-        for (const char* key : {"toolsListChanged", "promptsListChanged", "resourcesListChanged"})
-            if (requested->value(key, false) && options_.list_changed) filter[key] = true;
-        if (const auto r = requested->find("resourceSubscriptions"); r != requested->end() && r->is_array())
-            filter["resourceSubscriptions"] = *r;
-        const nlohmann::json id = json_rpc::id_to_json(*context.id());
-        const auto executor = co_await asio::this_coro::executor;
-        auto listener = std::make_shared<Listener>(executor, id, filter);
-        {
-            std::lock_guard lock(mutex_);
-            listeners_.push_back(listener);
-        }
-        struct Unregister {
-            Server* server;
-            std::shared_ptr<Listener> listener;
-            ~Unregister() {
-                std::lock_guard lock(server->mutex_);
-                std::erase(server->listeners_, listener);
-            }
-        } unregister{this, listener};
-
-        nlohmann::json meta = {{std::string(meta_key::subscription_id), id}};
-        nlohmann::json ack = {{"notifications", filter}, {"_meta", meta}};
-        co_await context.async_notify("notifications/subscriptions/acknowledged", std::move(ack));
-        for (;;) {
-            while (!listener->queue.empty()) {
-                auto [method, note] = std::move(listener->queue.front());
-                listener->queue.pop_front();
-                note["_meta"] = meta;
-                co_await context.async_notify(std::move(method), std::move(note));
-            }
-            if (listener->closed || context.is_cancelled()) break;
-            listener->timer.expires_after(std::chrono::hours(24));
-            std::error_code ec;
-            co_await listener->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            const auto state = co_await asio::this_coro::cancellation_state;
-            if (state.cancelled() != asio::cancellation_type::none)
-                throw std::system_error(asio::error::operation_aborted);
-        }
-        nlohmann::json result = {{"_meta", meta}};
-        finish_result(result, context, false);
-        co_return result;
-    }
-
-    std::size_t notify_list_changed(const char* filter_key, const char* method) {
-        const std::string key = filter_key;
-        return broadcast([&](const nlohmann::json& filter) { return filter.value(key, false); }, method,
-                         nlohmann::json::object());
-    }
-
-    template <class Wants>
-    std::size_t broadcast(Wants wants, const char* method, const nlohmann::json& params) {
-        std::vector<std::shared_ptr<Listener>> targets;
-        std::function<void(const std::string&, const nlohmann::json&)> observer;
-        {
-            std::lock_guard lock(mutex_);
-            for (const auto& l : listeners_)
-                if (wants(l->filter)) targets.push_back(l);
-            observer = observer_;
-        }
-        if (observer) observer(method, params);
-        for (auto& listener : targets)
-            asio::post(listener->executor, [listener, m = std::string(method), p = params]() mutable {
-                listener->queue.emplace_back(std::move(m), std::move(p));
-                listener->timer.cancel();
-            });
-        return targets.size();
-    }
-
+    // Declaration order is construction order: the pieces below refer to `options_` and
+    // to each other, never to the Server.
     ServerOptions options_;
     Dispatcher* dispatcher_ = nullptr;
-    mutable std::mutex mutex_;
-    std::vector<std::shared_ptr<const ToolEntry>> tools_;
-    std::vector<std::shared_ptr<const ResourceEntry>> resources_;
-    std::vector<std::shared_ptr<const TemplateEntry>> templates_;
-    std::vector<std::shared_ptr<const PromptEntry>> prompts_;
-    std::set<std::pair<std::string, std::string>> subscriptions_;
-    std::vector<std::shared_ptr<Listener>> listeners_;
-    std::function<void(const std::string&, const nlohmann::json&)> observer_;
-    // Shared with running task coroutines, which never touch the Server itself.
-    std::shared_ptr<TaskTable> tasks_ = std::make_shared<TaskTable>();
+    detail::Catalog catalog_;
+    detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session};
+    detail::ChangeNotifier changes_{options_.list_changed};
+    detail::TaskService tasks_{options_.tasks, options_.max_input_rounds};
+    detail::Listing listing_{catalog_, options_};
+    detail::ToolCalls tool_calls_{catalog_.tools, tasks_, options_};
+    detail::ResourceReads resource_reads_{catalog_, options_};
+    detail::PromptGets prompt_gets_{catalog_.prompts, options_};
+    detail::Completion completion_{catalog_};
 };
 
 }  // namespace mcpsse

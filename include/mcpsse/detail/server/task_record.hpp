@@ -1,4 +1,5 @@
-// mcpsse internal: one task's state in the in-memory task table of `Server`.
+// mcpsse internal: one task's state in the in-memory task table of `Server`
+// (`TaskTable`).
 #pragma once
 
 #include <mcpsse/tasks.hpp>
@@ -17,9 +18,9 @@
 
 namespace mcpsse::detail {
 
-/// One task's state. `executor`, `timer` and `signal` belong to the task's coroutine
-/// and are touched on `executor` only; every other member is guarded by the owning
-/// `Server`'s mutex.
+/// One task's state. `id` never changes; `executor`, `timer`, `signal` and `running`
+/// belong to the task's coroutine and are touched on `executor` only; every other
+/// member is guarded by the mutex of the `TaskTable` that holds the record.
 struct TaskRecord {
     TaskRecord(std::string task_id, asio::any_io_executor ex)
         : id(std::move(task_id)), executor(std::move(ex)), timer(executor) {}

@@ -1,0 +1,129 @@
+// mcpsse internal: the tasks extension's side of `Server` (`io.modelcontextprotocol/
+// tasks`, SEP-2663): starting a tool call as a task, and the `tasks/get`,
+// `tasks/update` and `tasks/cancel` methods.
+#pragma once
+
+#include <mcpsse/error.hpp>
+#include <mcpsse/request_context.hpp>
+#include <mcpsse/tasks.hpp>
+#include <mcpsse/tool.hpp>
+#include <mcpsse/detail/server/catalog.hpp>
+#include <mcpsse/detail/server/result_members.hpp>
+#include <mcpsse/detail/server/task_record.hpp>
+#include <mcpsse/detail/server/task_runner.hpp>
+#include <mcpsse/detail/server/task_table.hpp>
+#include <mcpsse/detail/util/base64.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/this_coro.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace mcpsse::detail {
+
+/// Runs tool calls as tasks and answers the `tasks/*` methods from a `TaskTable` it
+/// shares with the task coroutines.
+///
+/// Errors (`RpcError`): `tasks/get` and `tasks/cancel` of an unknown or expired task ->
+/// -32602; a `tasks/*` request from a client that did not declare the extension ->
+/// -32021; over Streamable HTTP, an `Mcp-Name` header missing or differing from
+/// `params.taskId` -> -32020; a full table -> -32603. Thread-safety: all member
+/// functions are thread-safe (see `TaskTable`).
+class TaskService {
+public:
+    /// No tasks yet; `options` as in `ServerOptions::tasks`; a task's handler may ask for
+    /// `max_input_rounds` rounds of input.
+    TaskService(const TaskOptions& options, int max_input_rounds)
+        : table_(std::make_shared<TaskTable>(options)), max_input_rounds_(max_input_rounds) {}
+
+    /// Creates the task for `call` of `entry` (retrievable before this returns) and
+    /// starts the handler, detached, on the request's executor; returns the
+    /// `CreateTaskResult` (`resultType: "task"`). The handler gets a copy of `context`.
+    asio::awaitable<nlohmann::json> start(std::shared_ptr<const ToolEntry> entry, ToolCall call,
+                                          RequestContext& context) {
+        const auto executor = co_await asio::this_coro::executor;
+        auto task = table_->make_task(executor);
+        nlohmann::json created = table_->add(task);
+        created["resultType"] = "task";
+        call.task_id = task->id;
+        call.may_start_task = false;
+        task->running = true;
+        TaskRun run{table_, task, std::move(entry), std::move(call), context, max_input_rounds_, stateless(context)};
+        asio::co_spawn(executor, run_task(std::move(run)),
+                       // The completion owns the task, whose signal the slot belongs to: the
+                       // signal must outlive the spawn (see RpcSession::RethrowFailure).
+                       asio::bind_cancellation_slot(task->signal.slot(), [owner = task](const std::exception_ptr&) {}));
+        co_return created;
+    }
+
+    /// `tasks/get`: the `DetailedTask`.
+    asio::awaitable<nlohmann::json> get(nlohmann::json params, RequestContext& context) {
+        const auto task = lookup(params, context, true);
+        nlohmann::json result = table_->detailed(*task);
+        result["resultType"] = "complete";
+        co_return result;
+    }
+
+    /// `tasks/update`: delivers `inputResponses` (an object of objects, else -32602) to
+    /// an `input_required` task; unknown tasks and keys are ignored. An empty result.
+    asio::awaitable<nlohmann::json> update(nlohmann::json params, RequestContext& context) {
+        const auto task = lookup(params, context, false);
+        const auto responses = params.find("inputResponses");
+        if (responses == params.end() || !responses->is_object())
+            throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
+        for (auto r = responses->begin(); r != responses->end(); ++r)
+            if (!r->is_object())
+                throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
+        if (task) table_->deliver(task, *responses);
+        co_return complete_ack();
+    }
+
+    /// `tasks/cancel`: cancels a task that has not finished. An empty result either way.
+    asio::awaitable<nlohmann::json> cancel(nlohmann::json params, RequestContext& context) {
+        const auto task = lookup(params, context, true);
+        table_->cancel(task);
+        co_return complete_ack();
+    }
+
+    /// Number of tasks kept (see `TaskTable::size`).
+    [[nodiscard]] std::size_t count() const { return table_->size(); }
+
+private:
+    static nlohmann::json complete_ack() {
+        nlohmann::json ack = nlohmann::json::object();
+        ack["resultType"] = "complete";
+        return ack;
+    }
+
+    // Common part of tasks/*: Mcp-Name routing header, extension gate, task lookup
+    // (null when absent and not `must_exist`).
+    std::shared_ptr<TaskRecord> lookup(const nlohmann::json& params, const RequestContext& context, bool must_exist) {
+        std::string task_id;
+        if (const auto it = params.find("taskId"); it != params.end() && it->is_string()) task_id = it->get<std::string>();
+        if (context.http_header("mcp-method")) {  // Streamable HTTP: Mcp-Name must carry the task id
+            const auto raw = context.http_header("mcp-name");
+            if (!raw) throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name header is required");
+            const auto decoded = decode_mcp_header_value(*raw);
+            if (!decoded || *decoded != task_id)
+                throw RpcError(error_code::header_mismatch, "Header mismatch: Mcp-Name does not match params.taskId");
+        }
+        if (!declares_tasks_extension(context.client_capabilities())) throw tasks_extension_required_error();
+        if (task_id.empty()) throw RpcError(error_code::invalid_params, "Invalid params: taskId must be a non-empty string");
+        auto task = table_->find(task_id);
+        if (!task && must_exist) throw RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
+        return task;
+    }
+
+    // Shared with running task coroutines, which never touch the Server or this object.
+    std::shared_ptr<TaskTable> table_;
+    int max_input_rounds_;
+};
+
+}  // namespace mcpsse::detail
