@@ -375,15 +375,14 @@ private:
             c->response_status = 0;
             c->bytes_sent = 0;
             detail::PipelineDecision decision = pipeline_.decide(*request, c->response_headers, c->stages_done);
-            if (decision.kind == detail::PipelineDecision::Kind::stages) decision = co_await run_stages(c, *request);
+            if (decision.kind == detail::PipelineDecision::Kind::stages) co_await run_stages(c, *request, decision);
             const detail::Route route = decision.kind == detail::PipelineDecision::Kind::pass ? router_.route(*request)
                                                                                               : detail::Route{};
             bool keep = true;
             if (decision.kind == detail::PipelineDecision::Kind::pass &&
                 (route.kind == detail::Route::Kind::get || route.kind == detail::Route::Kind::legacy_stream)) {
-                detail::GetOutcome opened;  // (no conditional expression in a co_await: GCC 12)
-                if (route.kind == detail::Route::Kind::get) opened = co_await streamable_.open_get(c, *request);
-                else opened = co_await legacy_.open_stream(c, *request);
+                // One co_await (a frame slot for one result), no conditional expression in it (GCC 12).
+                detail::GetOutcome opened = co_await open_stream(c, *request, route.kind);
                 if (auto* plan = std::get_if<detail::StreamPlan>(&opened)) {
                     // A GET stream: served here, so no routing frames stay parked for its life.
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
@@ -407,6 +406,13 @@ private:
     // drops the storage kept from earlier requests on the connection (see recycle). Not
     // a coroutine: the temporary copy takes no room in connection_loop's frame.
     static void compact(detail::HttpRequest& request) { request = detail::HttpRequest(std::as_const(request)); }
+
+    // The GET handler of `kind` (a plain function returning its awaitable).
+    asio::awaitable<detail::GetOutcome> open_stream(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
+                                                    detail::Route::Kind kind) {
+        if (kind == detail::Route::Kind::get) return streamable_.open_get(c, req);
+        return legacy_.open_stream(c, req);
+    }
 
     // Attaches a GET's stream and pumps it: 409 when another consumer holds it, the gap
     // refusal when a resumption's events were evicted. A plain function (the PumpJob goes
@@ -497,16 +503,20 @@ private:
                                 info.secure});
     }
 
-    // Runs the host's stages; the first answer is written (decision `answered`), else the
-    // decision about routes.
-    asio::awaitable<detail::PipelineDecision> run_stages(const std::shared_ptr<Conn>& c, const detail::HttpRequest& req) {
+    // Runs the host's stages into `decision`: the first answer is written (`answered`),
+    // else the decision about routes. (The result goes through a reference, so that
+    // connection_loop's frame holds no second decision.)
+    asio::awaitable<void> run_stages(const std::shared_ptr<Conn>& c, const detail::HttpRequest& req,
+                                     detail::PipelineDecision& decision) {
         std::optional<HttpResponse> response = co_await check_stages(c, req);
-        if (!response) co_return pipeline_.decide_route(req);
-        detail::PipelineDecision answered;
-        answered.kind = detail::PipelineDecision::Kind::answered;
+        if (!response) {
+            decision = pipeline_.decide_route(req);
+            co_return;
+        }
+        decision = {};
+        decision.kind = detail::PipelineDecision::Kind::answered;
         c->response_status = response->status;
-        answered.keep = co_await detail::async_send_pair(*c, detail::Pipeline::serialize(*response, c->response_headers), {});
-        co_return answered;
+        decision.keep = co_await detail::async_send_pair(*c, detail::Pipeline::serialize(*response, c->response_headers), {});
     }
 
     asio::awaitable<std::optional<HttpResponse>> check_stages(const std::shared_ptr<Conn>& c,

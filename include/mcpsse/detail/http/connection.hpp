@@ -49,7 +49,6 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     Connection(Stream s, const ConnectionSettings& connection_settings)
         : stream(std::move(s)), watchdog(stream.get_executor()), wake(stream.get_executor()),
           settings(&connection_settings) {}
-    virtual ~Connection() = default;
 
     /// The TCP socket under the stream (the stream itself, or a TLS stream's next layer).
     auto& socket() noexcept {
@@ -60,12 +59,14 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     /// What observers and pipeline stages learn about the connection; the peer's
     /// address is looked up on first use.
     const ConnectionInfo& info() {
-        if (!info_ready) {
+        if (!connection_info) {
+            connection_info = std::make_unique<ConnectionInfo>();
+            connection_info->id = id;
+            connection_info->secure = secure;
             std::error_code ec;
-            connection_info.remote_endpoint = socket().remote_endpoint(ec);
-            info_ready = true;
+            connection_info->remote_endpoint = socket().remote_endpoint(ec);
         }
-        return connection_info;
+        return *connection_info;
     }
 
     Stream stream;
@@ -84,14 +85,15 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     bool writing = false;   // a write waits for the peer: the watchdog enforces send_timeout
     bool linger = false;    // an error response ends the connection: drain before closing
     bool notified = false;  // a wake arrived while no wait was pending
-    // Headers every response to the current request carries (CORS), set by the pipeline.
-    std::string response_headers;
-    ConnectionInfo connection_info;  // id and secure set by the listener
-    bool info_ready = false;
+    bool secure = false;       // set by the listener
     bool stages_done = false;  // the host's stages ran on the current request's head
     // The current request's response, for observers: status and bytes written.
     int response_status = 0;
     std::uint64_t bytes_sent = 0;
+    std::uint64_t id = 0;  // set by the listener: 1, 2, ...
+    std::unique_ptr<ConnectionInfo> connection_info;  // made by info(), when first asked for
+    // Headers every response to the current request carries (CORS), set by the pipeline.
+    std::string response_headers;
 
     /// Wakes a waiting response writer (on the connection's executor); never lost.
     void notify() {

@@ -92,8 +92,8 @@ public:
                 continue;
             }
             auto connection = std::make_shared<Conn>(security_.wrap(std::move(socket)), settings_.connection);
-            connection->connection_info.id = ++accepted_;
-            connection->connection_info.secure = Security::secure;
+            connection->id = ++accepted_;
+            connection->secure = Security::secure;
             const auto executor = connection->socket().get_executor();
             asio::co_spawn(executor, run_connection(std::move(connection), serve), asio::detached);
         }
