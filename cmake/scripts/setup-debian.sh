@@ -16,6 +16,8 @@ packages=(
   cmake ninja-build
   libasio-dev                  # standalone Asio (no CMake config; cmake/Findasio.cmake)
   nlohmann-json3-dev
+  libssl-dev                   # OpenSSL: the mcpsse::tls component, mcpsse_loadgen --tls
+  openssl                      # tests/interop/tls.sh, benchmarks: throwaway certificates
   catch2                       # Catch2 v2 (tests/support/catch.hpp bridges v2/v3)
   libbenchmark-dev             # benchmarks/
   nginx-light                  # benchmarks: the HTTP ceiling
