@@ -3,8 +3,8 @@
 #
 #   bash cmake/scripts/test.sh [CONFIG...]
 #
-# CONFIGs (default: all seven, in this order), each a CMake preset building in
-# build/<CONFIG>:
+# CONFIGs (default: all eight, in this order), each building in build/<CONFIG>; all
+# but plain are CMake presets:
 #   gcc    GCC RelWithDebInfo, -Werror: unit tests, examples, benchmarks,
 #          header self-containment check, install/find_package and
 #          add_subdirectory packaging tests
@@ -20,6 +20,12 @@
 #          examples.  Skipped, with a printed notice, when that folder is absent.
 #   deps-asan  the same sources, GCC Debug with ASan+UBSan: unit tests (Clang 14
 #          cannot compile coroutines under ASan with debug information)
+#   plain  no preset: exactly what a user types, `cmake -B build/plain
+#          -DCMAKE_BUILD_TYPE=Release` and `cmake --build build/plain` (default
+#          generator and compiler, MCPSSE_WERROR off; CMAKE_BUILD_PARALLEL_LEVEL
+#          set to MCPSSE_JOBS), then the README quick start's tests: ctest
+#          -R quick_start (its block equals examples/quick_start/main.cpp, and the
+#          official TypeScript SDK client lists and calls its tool)
 #
 # Environment:
 #   MCPSSE_BUILD_ROOT    where build/<CONFIG> dirs go (default: <repo>/build)
@@ -40,7 +46,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 
-all_configs=(gcc clang asan tsan fuzz deps deps-asan)
+all_configs=(gcc clang asan tsan fuzz deps deps-asan plain)
 build_root=${MCPSSE_BUILD_ROOT:-$repo/build}
 jobs=${MCPSSE_JOBS:-2}
 fuzz_seconds=${MCPSSE_FUZZ_SECONDS:-15}
@@ -52,7 +58,7 @@ else
   configs=()
   for arg in "$@"; do
     case "$arg" in
-      gcc|clang|asan|tsan|fuzz|deps|deps-asan) configs+=("$arg") ;;
+      gcc|clang|asan|tsan|fuzz|deps|deps-asan|plain) configs+=("$arg") ;;
       -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
       *) echo "test.sh: unknown config '$arg' (expected: ${all_configs[*]})" >&2; exit 2 ;;
     esac
@@ -84,6 +90,10 @@ for cfg in "${configs[@]}"; do
   target=()
   ctest_args=(--output-on-failure --no-tests=ignore -j "$jobs")
   env_vars=()
+  configure=(cmake --preset "$cfg" -B "$dir")
+  # -k 0: report every broken target in one run, not just the first.
+  build=(cmake --build "$dir" -j "$jobs")
+  build_tool_args=(-- -k 0)
   case "$cfg" in
     clang)
       ctest_args+=(-LE '^(interop|conformance)$')
@@ -115,6 +125,15 @@ for cfg in "${configs[@]}"; do
           "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
       fi
       ;;
+    plain)
+      # What a user types: no preset, no options, CMake's default generator
+      # (Makefiles, whose keep-going flag is not Ninja's -k 0) and compiler. Only
+      # the parallelism comes from the environment, as a user's might.
+      configure=(cmake -B "$dir" -DCMAKE_BUILD_TYPE=Release)
+      build=(env "CMAKE_BUILD_PARALLEL_LEVEL=$jobs" cmake --build "$dir")
+      build_tool_args=()
+      ctest_args+=(-R quick_start)
+      ;;
     fuzz)
       extra=("-DMCPSSE_FUZZ_SECONDS=$fuzz_seconds")
       target=(--target mcpsse_fuzz)
@@ -123,17 +142,16 @@ for cfg in "${configs[@]}"; do
       ;;
   esac
 
-  note "$cfg: configure (preset $cfg -> $dir)"
+  note "$cfg: configure (${configure[*]:1})"
   start=$SECONDS
-  if ! cmake --preset "$cfg" -B "$dir" "${extra[@]}" </dev/null; then
+  if ! "${configure[@]}" "${extra[@]}" </dev/null; then
     total_failed=$((total_failed + 1))
     summary+=("$(printf '%-6s %-26s' "$cfg" 'FAILED (configure)')")
     continue
   fi
 
   note "$cfg: build (-j$jobs)"
-  # -k 0: report every broken target in one run, not just the first.
-  if ! cmake --build "$dir" -j "$jobs" "${target[@]}" -- -k 0 </dev/null; then
+  if ! "${build[@]}" "${target[@]}" "${build_tool_args[@]}" </dev/null; then
     total_failed=$((total_failed + 1))
     summary+=("$(printf '%-6s %-26s build %4ds' "$cfg" 'FAILED (build)' $((SECONDS - start)))")
     continue

@@ -1,13 +1,17 @@
 // everything_server: every MCP server feature the conformance suite exercises, written
 // only against mcpsse's public API (Dispatcher, RequestContext, Server, transports).
 //
-//   everything_server [--host 127.0.0.1] [--port 3000] [--stateless] [--stdio] [--help]
+//   everything_server [--host 127.0.0.1] [--port 3000] [--stateless] [--stdio]
+//                     [--tls-cert FILE --tls-key FILE] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
 #include <mcpsse/mcpsse.hpp>
 #include <mcpsse/server.hpp>
 #include <mcpsse/sse_transport.hpp>
+#if MCPSSE_EXAMPLE_TLS
+#include <mcpsse/tls.hpp>
+#endif
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -606,6 +610,8 @@ struct Settings {
     bool stdio = false;
     unsigned threads = 1;
     bool share_nothing = false;
+    std::string tls_cert;  // PEM certificate chain: serve HTTPS
+    std::string tls_key;   // PEM private key
 };
 
 void usage(std::FILE* out) {
@@ -617,6 +623,7 @@ void usage(std::FILE* out) {
                "  --share-nothing  one io_context per thread; requests run on their connection's thread\n"
                "  --stateless   serve the session-based revisions without sessions\n"
                "  --stdio       serve MCP on standard input/output instead of HTTP\n"
+               "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate chain and key\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
                out);
 }
@@ -645,10 +652,15 @@ std::optional<Settings> parse(int argc, char** argv) {
             settings.stateless = true;
         } else if (arg == "--stdio") {
             settings.stdio = true;
+        } else if (arg == "--tls-cert" && has_value) {
+            settings.tls_cert = argv[++i];
+        } else if (arg == "--tls-key" && has_value) {
+            settings.tls_key = argv[++i];
         } else {
             return std::nullopt;
         }
     }
+    if (settings.tls_cert.empty() != settings.tls_key.empty()) return std::nullopt;
     return settings;
 }
 
@@ -735,21 +747,41 @@ int main(int argc, char** argv) {
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
         // Subscriptions end with their session.
         http.on_session_close = [&server](mcpsse::SseSession& s) { server.forget_session(s.id()); };
+        // Serves on `transport` (HTTP or HTTPS): change notifications for session-based
+        // clients go to their standalone streams.
+        const auto run = [&](auto& transport, const char* scheme) {
+            server.on_change([&transport, &server](const std::string& method, const json& params) {
+                if (method == "notifications/resources/updated") {
+                    const std::string uri = params.value("uri", std::string());
+                    transport.broadcast(method, params,
+                                        [&](const mcpsse::SseSession& s) { return server.is_subscribed(s.id(), uri); });
+                } else {
+                    transport.broadcast(method, params);
+                }
+            });
+            std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
+                         static_cast<unsigned>(transport.local_port()));
+            return serve(runners, transport, dispatcher, server);
+        };
+        if (!settings->tls_cert.empty()) {
+#if MCPSSE_EXAMPLE_TLS
+            mcpsse::TlsOptions tls_options;
+            tls_options.certificate_chain_file = settings->tls_cert;
+            tls_options.private_key_file = settings->tls_key;
+            const mcpsse::Tls tls{tls_options};
+            using Https = mcpsse::TlsSseTransport<asio::any_io_executor>;
+            Https transport = share_nothing ? Https{executors, http, mcpsse::InMemoryEventStore{}, tls}
+                                            : Https{executors.front(), http, tls};
+            return run(transport, "https");
+#else
+            std::fprintf(stderr, "everything_server: built without TLS (OpenSSL was not found)\n");
+            return 2;
+#endif
+        }
         mcpsse::SseTransport<asio::any_io_executor> transport =
             share_nothing ? mcpsse::SseTransport<asio::any_io_executor>{executors, http}
                           : mcpsse::SseTransport<asio::any_io_executor>{executors.front(), http};
-        // Change notifications for session-based clients go to their standalone streams.
-        server.on_change([&transport, &server](const std::string& method, const json& params) {
-            if (method == "notifications/resources/updated") {
-                const std::string uri = params.value("uri", std::string());
-                transport.broadcast(method, params, [&](const mcpsse::SseSession& s) { return server.is_subscribed(s.id(), uri); });
-            } else {
-                transport.broadcast(method, params);
-            }
-        });
-        std::fprintf(stderr, "everything_server: listening on http://%s:%u/mcp\n", settings->host.c_str(),
-                     static_cast<unsigned>(transport.local_port()));
-        return serve(runners, transport, dispatcher, server);
+        return run(transport, "http");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "everything_server: %s\n", e.what());
         return 1;

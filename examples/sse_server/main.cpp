@@ -2,11 +2,14 @@
 // legacy HTTP+SSE transport at /sse + /messages, with tools that show progress,
 // sampling and elicitation.
 //
-//   sse_server [--host 127.0.0.1] [--port 3000]
+//   sse_server [--host 127.0.0.1] [--port 3000] [--tls-cert FILE --tls-key FILE]
 //   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
 //        -H 'Accept: application/json, text/event-stream'
 //        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
 #include <mcpsse/mcpsse.hpp>
+#if MCPSSE_EXAMPLE_TLS
+#include <mcpsse/tls.hpp>
+#endif
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -97,16 +100,35 @@ asio::awaitable<json> call_tool(json params, mcpsse::RequestContext& ctx) {
 
 }  // namespace
 
+// Serves `rpc` on `transport` until SIGINT or SIGTERM.
+template <class Transport>
+int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, const char* url) {
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code, int) { transport.stop(); });
+    transport.async_run(rpc, [&](std::exception_ptr) { signals.cancel(); });
+    std::fprintf(stderr, "sse_server: listening on %s:%u/mcp (legacy: /sse)\n", url,
+                 static_cast<unsigned>(transport.local_port()));
+    io.run();
+    return 0;
+}
+
 int main(int argc, char** argv) {
     mcpsse::SseTransportOptions options;
+    std::string tls_cert, tls_key;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--host" && i + 1 < argc) options.host = argv[++i];
         else if (arg == "--port" && i + 1 < argc) options.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+        else if (arg == "--tls-cert" && i + 1 < argc) tls_cert = argv[++i];
+        else if (arg == "--tls-key" && i + 1 < argc) tls_key = argv[++i];
         else {
-            std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT]\n");
+            std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT] [--tls-cert FILE --tls-key FILE]\n");
             return arg == "--help" ? 0 : 2;
         }
+    }
+    if (tls_cert.empty() != tls_key.empty()) {
+        std::fprintf(stderr, "sse_server: --tls-cert and --tls-key go together\n");
+        return 2;
     }
 
     mcpsse::DispatcherOptions rpc_options;
@@ -119,11 +141,19 @@ int main(int argc, char** argv) {
     rpc.on_request("tools/call", call_tool);
 
     asio::io_context io;
+    const std::string url = (tls_cert.empty() ? "http://" : "https://") + options.host;
+    if (!tls_cert.empty()) {
+#if MCPSSE_EXAMPLE_TLS
+        mcpsse::TlsOptions tls;
+        tls.certificate_chain_file = tls_cert;
+        tls.private_key_file = tls_key;
+        mcpsse::TlsSseTransport<asio::any_io_executor> transport{io.get_executor(), options, mcpsse::Tls{tls}};
+        return run(io, transport, rpc, url.c_str());
+#else
+        std::fprintf(stderr, "sse_server: built without TLS (OpenSSL was not found)\n");
+        return 2;
+#endif
+    }
     mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), options};
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code, int) { transport.stop(); });
-    transport.async_run(rpc, [&](std::exception_ptr) { signals.cancel(); });
-    std::fprintf(stderr, "sse_server: listening on http://%s:%u/mcp (legacy: /sse)\n", options.host.c_str(),
-                 static_cast<unsigned>(transport.local_port()));
-    io.run();
+    return run(io, transport, rpc, url.c_str());
 }

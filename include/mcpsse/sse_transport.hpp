@@ -5,6 +5,7 @@
 #include <mcpsse/error.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/json_rpc.hpp>
+#include <mcpsse/plain_tcp.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/transport_observer.hpp>
@@ -96,14 +97,16 @@ namespace mcpsse {
 /// connection's thread, so requests of one session run concurrently. No thread per
 /// connection.
 ///
-/// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`.
-/// The transport, its dispatcher and its store must outlive the run. `stop()` is safe
+/// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`;
+/// `Security` is `PlainTcp` (HTTP) or `Tls` (HTTPS, `<mcpsse/tls.hpp>`; see
+/// `TlsSseTransport`): over TLS every limit and deadline applies as over plain TCP, plus
+/// the handshake's. The transport, its dispatcher and its store must outlive the run. `stop()` is safe
 /// from any thread; other members from the thread that created the transport, except
 /// where noted. Models `Transport`.
-template <class Executor = asio::any_io_executor, class Store = InMemoryEventStore>
+template <class Executor = asio::any_io_executor, class Store = InMemoryEventStore, class Security = PlainTcp>
 class SseTransport {
     static_assert(EventStore<Store>, "Store must model mcpsse::EventStore");
-    using Stream = asio::ip::tcp::socket;
+    using Stream = typename Security::stream_type;
     using Conn = detail::SseConnection<Stream>;
 
 public:
@@ -113,8 +116,15 @@ public:
     /// Creates the transport and binds its listening socket (so port 0 is resolved and
     /// address errors surface here). Throws `std::system_error` when the address cannot
     /// be bound, and `std::invalid_argument` for an unparsable `allowed_origins` entry.
-    explicit SseTransport(const executor_type& executor, SseTransportOptions options = {}, Store store = Store{})
-        : SseTransport(std::vector<executor_type>{executor}, false, std::move(options), std::move(store)) {}
+    explicit SseTransport(const executor_type& executor, SseTransportOptions options = {}, Store store = Store{},
+                          Security security = Security{})
+        : SseTransport(std::vector<executor_type>{executor}, false, std::move(options),
+                       Parts{std::move(store), std::move(security)}) {}
+
+    /// As above, over `security` (e.g. a `Tls`) with a default store.
+    SseTransport(const executor_type& executor, SseTransportOptions options, Security security)
+        : SseTransport(std::vector<executor_type>{executor}, false, std::move(options),
+                       Parts{Store{}, std::move(security)}) {}
 
     /// Share-nothing mode: creates the transport over `executors`, one per thread, each
     /// of whose execution contexts exactly one thread runs (e.g. one `asio::io_context`
@@ -130,8 +140,9 @@ public:
     /// stops, the others wait). `options.single_threaded` is implied (and `options()`
     /// reports it). Throws `std::invalid_argument` when `executors` is empty, else as the
     /// one-executor constructor.
-    SseTransport(const std::vector<executor_type>& executors, SseTransportOptions options = {}, Store store = Store{})
-        : SseTransport(non_empty(executors), true, std::move(options), std::move(store)) {}
+    SseTransport(const std::vector<executor_type>& executors, SseTransportOptions options = {}, Store store = Store{},
+                 Security security = Security{})
+        : SseTransport(non_empty(executors), true, std::move(options), Parts{std::move(store), std::move(security)}) {}
 
 private:
     static const std::vector<executor_type>& non_empty(const std::vector<executor_type>& executors) {
@@ -139,12 +150,18 @@ private:
         return executors;
     }
 
+    struct Parts {
+        Store store;
+        Security security;
+    };
+
     SseTransport(const std::vector<executor_type>& executors, bool share_nothing, SseTransportOptions options,
-                 Store store)
+                 Parts parts)
         : executor_(executors.front()),
           options_(implied(std::move(options), share_nothing)),
-          store_(std::move(store)),
-          listener_(asio::any_io_executor(executor_), endpoint_of(options_), listener_settings()),
+          store_(std::move(parts.store)),
+          security_(std::move(parts.security)),
+          listener_(asio::any_io_executor(executor_), endpoint_of(options_), listener_settings(), security_),
           pipeline_(pipeline_parts()),
           era_(options_, asio::any_io_executor(executor_), share_nothing, registry_settings(), store_),
           router_(era_),
@@ -175,6 +192,9 @@ public:
 
     /// The event store (e.g. to inspect it in tests).
     [[nodiscard]] Store& event_store() noexcept { return store_; }
+
+    /// The connection security (e.g. a `Tls`, to reload its certificate).
+    [[nodiscard]] Security& security() noexcept { return security_; }
 
     /// Serves MCP with `dispatcher` until `stop()`. Completion signature
     /// `void(std::exception_ptr)`; null after a clean stop. Start it at most once. In
@@ -238,8 +258,8 @@ private:
         return {asio::ip::make_address(options.host), options.port};
     }
 
-    typename detail::Listener<Conn>::Settings listener_settings() {
-        typename detail::Listener<Conn>::Settings s;
+    typename detail::Listener<Conn, Security>::Settings listener_settings() {
+        typename detail::Listener<Conn, Security>::Settings s;
         s.connection.http_limits = options_.http_limits;
         s.connection.request_timeout = options_.request_timeout;
         s.connection.idle_timeout = options_.idle_timeout;
@@ -579,9 +599,10 @@ private:
     executor_type executor_;
     SseTransportOptions options_;
     Store store_;
+    Security security_;
     std::atomic<bool> stopping_{false};
     detail::Observers observers_{options_.observers};
-    detail::Listener<Conn> listener_;
+    detail::Listener<Conn, Security> listener_;
     detail::Pipeline pipeline_;
     detail::EraContext<Conn, Store> era_;
     detail::Router<Conn, Store> router_;

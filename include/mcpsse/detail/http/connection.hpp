@@ -5,6 +5,7 @@
 #include <mcpsse/detail/http/read_buffer.hpp>
 #include <mcpsse/detail/http/request_parser.hpp>
 
+#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 namespace mcpsse::detail {
 
@@ -38,6 +40,11 @@ template <class Stream>
 struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     using clock = std::chrono::steady_clock;
     using stream_type = Stream;
+    /// A plain socket may be written synchronously while non-blocking (what a write
+    /// cannot send now is left for an asynchronous write). A TLS stream may not: a
+    /// partial synchronous write would lose encrypted bytes, so it is always written
+    /// asynchronously.
+    static constexpr bool direct_writes = std::is_same_v<Stream, asio::ip::tcp::socket>;
 
     Connection(Stream s, const ConnectionSettings& connection_settings)
         : stream(std::move(s)), watchdog(stream.get_executor()), wake(stream.get_executor()),

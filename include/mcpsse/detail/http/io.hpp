@@ -85,16 +85,20 @@ asio::awaitable<std::optional<HttpRequest>> async_read_request(const std::shared
 
 /// Writes `first` then `second`; false when the write failed (the peer is then marked
 /// gone). Every response goes out here (the interim 100 Continue and the SSE layer's
-/// direct writes are the exceptions). The socket is non-blocking, so it sends at once
-/// and waits for the peer only when its window is full (saves a reactor round trip per
-/// response); that wait lasts `send_timeout` at most (0: unbounded).
+/// direct writes are the exceptions). A plain socket is non-blocking, so it sends at
+/// once and waits for the peer only when its window is full (saves a reactor round trip
+/// per response); a TLS stream is written asynchronously. A wait for the peer lasts
+/// `send_timeout` at most (0: unbounded).
 template <class Conn>
 asio::awaitable<bool> async_send_pair(Conn& c, std::string_view first, std::string_view second) {
     const std::chrono::milliseconds send_timeout = c.settings->send_timeout;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(first), asio::buffer(second)};
     std::error_code ec;
-    const std::size_t sent = c.stream.write_some(buffers, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    std::size_t sent = 0;
+    if constexpr (Conn::direct_writes) {
+        sent = c.stream.write_some(buffers, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    }
     if (!ec && sent < first.size() + second.size()) {
         if (sent < first.size()) buffers[0] = asio::buffer(first) + sent;
         else buffers = {asio::const_buffer{}, asio::buffer(second) + (sent - first.size())};

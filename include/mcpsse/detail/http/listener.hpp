@@ -15,28 +15,34 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace mcpsse::detail {
 
 /// Accepts TCP connections, keeps the table of open ones and runs each one's life:
-/// counting it, refusing it over `max_connections` (503), handing it to the layer
-/// above, then a lingering close when the last response asked for one, shutdown and
-/// close. `Conn` derives from `Connection<Stream>` and is constructed from
-/// `(Stream, const ConnectionSettings&)`. Knows nothing of what the connection serves.
+/// counting it, the TLS handshake when `Security` is secure (bounded by its
+/// `handshake_timeout`; a failure is reported to observers and closes the connection,
+/// and a plain-HTTP request on the TLS port gets a plain 400 at once), refusing it over
+/// `max_connections` (503), handing it to the layer above, then a lingering close when
+/// the last response asked for one, the TLS close_notify, shutdown and close. `Conn`
+/// derives from `Connection<Security::stream_type>` and is constructed from
+/// `(stream_type, const ConnectionSettings&)`. Knows nothing of what the connection serves.
 ///
 /// Threads: the accept loop and `close` run on the acceptor's strand; the connection
 /// table is guarded by a mutex, so `for_each_connection` and `count` are safe from any
 /// thread.
-template <class Conn>
+template <class Conn, class Security>
 class Listener {
 public:
     using tcp = asio::ip::tcp;
@@ -50,8 +56,10 @@ public:
     };
 
     /// Binds and listens on `endpoint` (throws `std::system_error` when it cannot).
-    Listener(const asio::any_io_executor& executor, const tcp::endpoint& endpoint, Settings settings)
-        : settings_(std::move(settings)), acceptor_(asio::make_strand(executor)) {
+    /// `security` must outlive the listener.
+    Listener(const asio::any_io_executor& executor, const tcp::endpoint& endpoint, Settings settings,
+             Security& security)
+        : settings_(std::move(settings)), security_(security), acceptor_(asio::make_strand(executor)) {
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(asio::socket_base::reuse_address(true));
         acceptor_.bind(endpoint);
@@ -83,8 +91,9 @@ public:
                 co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                 continue;
             }
-            auto connection = std::make_shared<Conn>(std::move(socket), settings_.connection);
+            auto connection = std::make_shared<Conn>(security_.wrap(std::move(socket)), settings_.connection);
             connection->connection_info.id = ++accepted_;
+            connection->connection_info.secure = Security::secure;
             const auto executor = connection->socket().get_executor();
             asio::co_spawn(executor, run_connection(std::move(connection), serve), asio::detached);
         }
@@ -127,7 +136,11 @@ private:
         std::error_code ec;
         c->socket().set_option(tcp::no_delay(true), ec);
         c->socket().non_blocking(true, ec);  // a peer-close detector's read_some must never block
-        if (count > settings_.max_connections) {
+        bool secured = true;
+        if constexpr (Security::secure) secured = co_await handshake(c);
+        if (!secured) {
+            // Reported and answered in handshake().
+        } else if (count > settings_.max_connections) {
             if (!observers.empty())
                 observers.each([&](TransportObserver& o) { o.on_limit({"max_connections", {}, &c->info()}); });
             co_await async_write_simple(*c, 503, settings_.over_capacity_body, "Retry-After: 1\r\nConnection: close\r\n");
@@ -136,6 +149,14 @@ private:
                 co_await serve(c);
             } catch (const std::exception&) {
                 // A failure in one connection must not take the server down.
+            }
+        }
+        if constexpr (Security::secure) {
+            if (secured && !c->closing) {
+                // close_notify, and the peer's, for as long as a lingering close may take.
+                c->arm(std::max(settings_.connection.lingering_close_timeout, std::chrono::milliseconds(100)));
+                co_await security_.async_shutdown(c->stream);
+                c->disarm();
             }
         }
         if (c->linger && !c->closing && settings_.connection.lingering_close_timeout.count() > 0)
@@ -153,7 +174,29 @@ private:
         count_.fetch_sub(1);
     }
 
+    // The TLS handshake under its deadline; false (reported, connection to be closed) on failure.
+    asio::awaitable<bool> handshake(const std::shared_ptr<Conn>& c) {
+        c->arm(security_.handshake_timeout());
+        const std::error_code ec = co_await security_.async_handshake(c->stream);
+        c->disarm();
+        if (!ec) co_return true;
+        const Observers& observers = settings_.observers;
+        if (!observers.empty()) observers.each([&](TransportObserver& o) { o.on_handshake_failed(c->info(), ec); });
+        if (security_.is_plain_http(ec)) {
+            // A plain-HTTP request on the TLS port: say so in plain HTTP, then close.
+            c->linger = true;
+            std::error_code ignored;
+            asio::write(c->socket(), asio::buffer(plain_http_refusal), ignored);
+        }
+        co_return false;
+    }
+
+    static constexpr std::string_view plain_http_refusal =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 34\r\n"
+        "Connection: close\r\n\r\nThis port serves HTTPS, not HTTP.\n";
+
     Settings settings_;
+    Security& security_;
     asio::basic_socket_acceptor<tcp, asio::strand<asio::any_io_executor>> acceptor_;
     bool closed_ = false;            // on the acceptor's strand
     std::uint64_t accepted_ = 0;     // on the acceptor's strand

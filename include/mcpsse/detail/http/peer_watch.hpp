@@ -34,7 +34,8 @@ asio::awaitable<bool> async_wait_for_wake(const std::shared_ptr<Conn>& c,
 /// wake) and keeps pipelined bytes for the next request, up to one header section
 /// (`max_header_bytes`; more counts as the peer leaving: a stream is no place to upload
 /// a body). Plain completion handlers rather than a coroutine: an idle stream parks one
-/// small wait, and waits for readability first, so it holds no read buffer.
+/// small wait; over plain TCP it waits for readability first, so it holds no read
+/// buffer (over TLS it holds a 512-byte one).
 template <class Conn>
 class PeerWatch {
 public:
@@ -62,7 +63,19 @@ private:
             c->peer_closed = true;
             return done(c);
         }
-        c->socket().async_wait(asio::socket_base::wait_read, [c](std::error_code ec) { on_ready(c, ec); });
+        if constexpr (Conn::direct_writes) {
+            c->socket().async_wait(asio::socket_base::wait_read, [c](std::error_code ec) { on_ready(c, ec); });
+        } else {
+            // TLS: only the stream can tell a closing peer (close_notify, or end of input)
+            // from pipelined bytes; it reads them decrypted, alongside the pump's writes.
+            char* room = c->in.prepare(512);
+            c->stream.async_read_some(asio::buffer(room, 512), [c](std::error_code ec, std::size_t n) {
+                c->in.commit(ec ? 0 : n);
+                if (!ec) return wait(c);
+                if (!c->detector_stop || ec != asio::error::operation_aborted) c->peer_closed = true;
+                done(c);
+            });
+        }
     }
 
     static void on_ready(const std::shared_ptr<Conn>& c, std::error_code ec) {

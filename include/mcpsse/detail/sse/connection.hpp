@@ -39,6 +39,7 @@ struct SseConnection : Connection<Stream> {
 /// events, CRLF); only a remainder is copied, into `unsent`.
 template <class Stream>
 bool write_directly(SseConnection<Stream>& c) {
+    if constexpr (!SseConnection<Stream>::direct_writes) return false;  // the pump writes TLS
     if (!c.parked || c.closing || c.peer_closed || !c.unsent.empty()) return false;
     std::string events;
     if (!c.parked_stream->take_events(c.parked_generation, events)) return false;
