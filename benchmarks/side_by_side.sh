@@ -33,6 +33,9 @@
 #   --replay-events N       events of the replay run (default 1000; mcpsse's in-memory event
 #                           store keeps 1,024 events per session by default)
 #   --out-dir DIR           raw results and logs (default <build-dir>/bench-results)
+#   --no-publish            a full run that writes its results to --out-dir only, not to
+#                           benchmarks/results.md and README.md (e.g. a partial run with
+#                           --skip-* options)
 #   --rounds N              rounds of each throughput/latency run (default 3)
 #   --duration S            measured seconds per run (default 10)
 #   --warmup S              warm-up seconds per run (default 2)
@@ -103,6 +106,7 @@ skip_nginx=0
 skip_mcpsse=0
 skip_mcpsse_1t=0
 skip_tls=0
+publish=1
 require_tls=0
 tls_version="1.3"
 tls_cipher="TLS_AES_128_GCM_SHA256"
@@ -140,6 +144,7 @@ while [[ $# -gt 0 ]]; do
     --skip-mcpsse) skip_mcpsse=1 ;;
     --skip-mcpsse-1t) skip_mcpsse_1t=1 ;;
     --skip-tls) skip_tls=1 ;;
+    --no-publish) publish=0 ;;
     --require-tls) require_tls=1 ;;
     --tls-version) tls_version="$2"; shift ;;
     --tls-cipher) tls_cipher="$2"; shift ;;
@@ -623,7 +628,7 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "nginx=$( ((skip_nginx)) || "$nginx_bin" -v 2>&1 | sed 's/.*: //')"
   --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
   --meta "baseline=$baseline_server")
-if ((!smoke)) && [[ -z "$baseline_server" ]]; then
+if ((!smoke && publish)) && [[ -z "$baseline_server" ]]; then
   summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
 fi
 python3 "$here/summarize.py" "${summary_args[@]}"
