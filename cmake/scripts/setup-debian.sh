@@ -21,7 +21,9 @@ packages=(
   catch2                       # Catch2 v2 (tests/support/catch.hpp bridges v2/v3)
   libbenchmark-dev             # benchmarks/
   nginx-light                  # benchmarks: the HTTP ceiling
-  curl                         # cmake/scripts/run.sh: the first client exchange
+  curl                         # cmake/scripts/run.sh and quick_start_smoke.sh: client exchanges
+  libssl-dev openssl           # TLS (mcpsse::tls, tests/unit/tls_transport.cpp makes certificates)
+  python3                      # quick_start_smoke.sh: a free port
 )
 
 missing=()

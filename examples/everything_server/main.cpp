@@ -683,10 +683,10 @@ int serve(const std::vector<asio::io_context*>& runners, Transport& transport, m
     asio::signal_set signals(*runners.front(), SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int) {
         if (ec) return;
-        server.close_listeners();
-        transport.stop();
+        mcpsse::stop_serving(server, transport);
     });
-    transport.async_run(dispatcher, [&](std::exception_ptr error) {
+    // Installs the server on the dispatcher and delivers its change notifications.
+    mcpsse::async_serve(server, dispatcher, transport, [&](std::exception_ptr error) {
         report(error, status);
         signals.cancel();
     });
@@ -721,7 +721,6 @@ int main(int argc, char** argv) {
     add_task_tools(server);
     add_resources(server);
     add_prompts(server);
-    server.install(dispatcher);
 
     // Threads and contexts: one context run by every thread (strands serialize each
     // connection and session), or with --share-nothing one context per thread.
@@ -745,20 +744,8 @@ int main(int argc, char** argv) {
         http.port = settings->port;
         http.stateless = settings->stateless;
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
-        // Subscriptions end with their session.
-        http.on_session_close = [&server](mcpsse::SseSession& s) { server.forget_session(s.id()); };
-        // Serves on `transport` (HTTP or HTTPS): change notifications for session-based
-        // clients go to their standalone streams.
+        // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {
-            server.on_change([&transport, &server](const std::string& method, const json& params) {
-                if (method == "notifications/resources/updated") {
-                    const std::string uri = params.value("uri", std::string());
-                    transport.broadcast(method, params,
-                                        [&](const mcpsse::SseSession& s) { return server.is_subscribed(s.id(), uri); });
-                } else {
-                    transport.broadcast(method, params);
-                }
-            });
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
                          static_cast<unsigned>(transport.local_port()));
             return serve(runners, transport, dispatcher, server);

@@ -1,16 +1,20 @@
-// mcpsse: the umbrella header. One include gives the whole public API.
+// mcpsse: the umbrella header. One include gives the whole public API (HTTPS: <mcpsse/tls.hpp>).
 #pragma once
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_store.hpp>
+#include <mcpsse/http_route.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
+#include <mcpsse/request_stage.hpp>
 #include <mcpsse/server.hpp>
+#include <mcpsse/serve.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/stdio_transport.hpp>
 #include <mcpsse/transport.hpp>
+#include <mcpsse/transport_observer.hpp>

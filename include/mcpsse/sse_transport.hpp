@@ -193,6 +193,10 @@ public:
     /// The event store (e.g. to inspect it in tests).
     [[nodiscard]] Store& event_store() noexcept { return store_; }
 
+    /// Adds an observer (as `options.observers` does). Not thread-safe: call it before
+    /// `async_run`.
+    void add_observer(std::shared_ptr<TransportObserver> observer) { observers_.add(std::move(observer)); }
+
     /// The connection security (e.g. a `Tls`, to reload its certificate).
     [[nodiscard]] Security& security() noexcept { return security_; }
 
@@ -268,7 +272,7 @@ private:
         s.connection.stopping = &stopping_;
         s.max_connections = options_.max_connections;
         s.over_capacity_body = detail::error_body(error_code::internal_error, "Service Unavailable: too many connections");
-        s.observers = detail::Observers(options_.observers);
+        s.observers = &observers_;
         return s;
     }
 
@@ -285,7 +289,7 @@ private:
         s.idle_timeout = options_.session_idle_timeout;
         s.on_open = options_.on_session_open;
         s.on_close = options_.on_session_close;
-        s.observers = detail::Observers(options_.observers);
+        s.observers = &observers_;
         return s;
     }
 

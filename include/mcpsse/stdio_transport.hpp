@@ -104,6 +104,16 @@ public:
         return asio::co_spawn(strand_, run(dispatcher), std::forward<CompletionToken>(token));
     }
 
+    /// Sends a notification unrelated to any request (e.g.
+    /// `notifications/tools/list_changed`) to the client. Safe from any thread (the send
+    /// runs on the transport's strand); dropped once the output has failed. Counts
+    /// toward `max_pending_output_bytes` like any output.
+    void notify(const std::string& method, const nlohmann::json& params = nullptr) {
+        asio::post(strand_, [out = output_, message = json_rpc::serialize(Notification{method, params})]() mutable {
+            out->send(std::move(message));
+        });
+    }
+
     /// Graceful stop from any thread: reading stops at once; the run completes after
     /// running handlers finish and their output is written (as at end of input).
     void stop() {

@@ -52,7 +52,7 @@ public:
         ConnectionSettings connection;
         std::size_t max_connections = 16'384;
         std::string over_capacity_body;  // the 503's body (a JSON-RPC error)
-        Observers observers;
+        const Observers* observers = nullptr;  // the owner's, which outlives the listener
     };
 
     /// Binds and listens on `endpoint` (throws `std::system_error` when it cannot).
@@ -131,7 +131,7 @@ private:
             std::lock_guard lock(mutex_);
             table_.emplace(c.get(), c);
         }
-        const Observers& observers = settings_.observers;
+        const Observers& observers = *settings_.observers;
         if (!observers.empty()) observers.each([&](TransportObserver& o) { o.on_connection_open(c->info()); });
         std::error_code ec;
         c->socket().set_option(tcp::no_delay(true), ec);
@@ -180,7 +180,7 @@ private:
         const std::error_code ec = co_await security_.async_handshake(c->stream);
         c->disarm();
         if (!ec) co_return true;
-        const Observers& observers = settings_.observers;
+        const Observers& observers = *settings_.observers;
         if (!observers.empty()) observers.each([&](TransportObserver& o) { o.on_handshake_failed(c->info(), ec); });
         if (security_.is_plain_http(ec)) {
             // A plain-HTTP request on the TLS port: say so in plain HTTP, then close.

@@ -9,13 +9,18 @@
 
 namespace mcpsse::detail {
 
-/// The observers of one transport; empty costs one branch per event. Immutable after
-/// construction: safe from any thread.
+/// The observers of one transport; empty costs one branch per event. Filled before the
+/// transport runs (`add`), then read-only: safe from any thread.
 class Observers {
 public:
     Observers() = default;
     explicit Observers(std::vector<std::shared_ptr<TransportObserver>> list) : list_(std::move(list)) {
         std::erase(list_, nullptr);
+    }
+
+    /// Adds one (null is ignored). Not thread-safe: before the transport runs.
+    void add(std::shared_ptr<TransportObserver> observer) {
+        if (observer) list_.push_back(std::move(observer));
     }
 
     /// True when nobody observes (events need not even be built).

@@ -62,7 +62,7 @@ public:
         std::chrono::milliseconds idle_timeout{30 * 60'000};
         std::function<void(SseSession&)> on_open;
         std::function<void(SseSession&)> on_close;
-        Observers observers;
+        const Observers* observers = nullptr;  // the owner's, which outlives the registry
     };
 
     SessionRegistry(Store& store, Settings settings) : store_(store), settings_(std::move(settings)) {}
@@ -121,9 +121,9 @@ public:
             sessions_.emplace(session->id(), session);
         }
         if (settings_.on_open) settings_.on_open(*session);
-        if (!settings_.observers.empty()) {
+        if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
-            settings_.observers.each([&](TransportObserver& o) { o.on_session_open(info); });
+            settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
         }
         return true;
     }
@@ -151,9 +151,9 @@ public:
         if (!session->end()) return;
         store_.erase(session->id());
         if (settings_.on_close) settings_.on_close(*session);
-        if (!settings_.observers.empty()) {
+        if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
-            settings_.observers.each([&](TransportObserver& o) { o.on_session_close(info, reason); });
+            settings_.observers->each([&](TransportObserver& o) { o.on_session_close(info, reason); });
         }
     }
 
