@@ -16,13 +16,13 @@ packages=(
   cmake ninja-build
   libasio-dev                  # standalone Asio (no CMake config; cmake/Findasio.cmake)
   nlohmann-json3-dev
-  libssl-dev                   # OpenSSL: the mcpsse::tls component, mcpsse_loadgen --tls
-  openssl                      # tests/interop/tls.sh, benchmarks: throwaway certificates
   catch2                       # Catch2 v2 (tests/support/catch.hpp bridges v2/v3)
   libbenchmark-dev             # benchmarks/
   nginx-light                  # benchmarks: the HTTP ceiling
   curl                         # cmake/scripts/run.sh and quick_start_smoke.sh: client exchanges
-  libssl-dev openssl           # TLS (mcpsse::tls, tests/unit/tls_transport.cpp makes certificates)
+  libssl-dev openssl           # TLS (mcpsse::tls, mcpsse_loadgen --tls; the openssl command makes the
+                               # certificates of tests/unit/tls_transport.cpp, tests/interop/tls.sh
+                               # and the benchmarks' TLS row)
   python3                      # quick_start_smoke.sh: a free port
 )
 
