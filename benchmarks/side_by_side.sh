@@ -33,6 +33,9 @@
 #   --replay-events N       events of the replay run (default 1000; mcpsse's in-memory event
 #                           store keeps 1,024 events per session by default)
 #   --out-dir DIR           raw results and logs (default <build-dir>/bench-results)
+#   --no-publish            a full run that writes its results to --out-dir only, not to
+#                           benchmarks/results.md and README.md (e.g. a partial run with
+#                           --skip-* options)
 #   --rounds N              rounds of each throughput/latency run (default 3)
 #   --duration S            measured seconds per run (default 10)
 #   --warmup S              warm-up seconds per run (default 2)
@@ -50,6 +53,17 @@
 #   --skip-ts, --skip-nginx, --skip-mcpsse   leave a server out
 #   --skip-mcpsse-1t        leave out the extra one-thread everything_server of the
 #                           throughput and latency rounds (shown for comparison)
+#   --skip-tls              leave out the TLS row (tools/call over TLS, everything_server
+#                           and nginx alternating, after the plain throughput rounds;
+#                           same certificate, TLS version and cipher for both)
+#   --tls-version V         TLS version of the TLS row (default 1.3)
+#   --tls-cipher NAME       the one cipher the load generator offers in the TLS row
+#                           (default TLS_AES_128_GCM_SHA256; a TLS 1.2 name with
+#                           --tls-version 1.2, e.g. ECDHE-ECDSA-AES128-GCM-SHA256)
+#   --require-tls           fail when the TLS row cannot run (a load generator or an
+#                           everything_server built without TLS); otherwise it is skipped
+#                           with a note (bench.smoke passes it when the build has
+#                           mcpsse::tls)
 #
 # Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
 # and, unless --smoke, benchmarks/results.md and the table in benchmarks/README.md.
@@ -91,6 +105,11 @@ skip_ts=0
 skip_nginx=0
 skip_mcpsse=0
 skip_mcpsse_1t=0
+skip_tls=0
+publish=1
+require_tls=0
+tls_version="1.3"
+tls_cipher="TLS_AES_128_GCM_SHA256"
 wait_idle_s=600
 
 die() { echo "side_by_side: $*" >&2; exit 2; }
@@ -124,6 +143,11 @@ while [[ $# -gt 0 ]]; do
     --skip-nginx) skip_nginx=1 ;;
     --skip-mcpsse) skip_mcpsse=1 ;;
     --skip-mcpsse-1t) skip_mcpsse_1t=1 ;;
+    --skip-tls) skip_tls=1 ;;
+    --no-publish) publish=0 ;;
+    --require-tls) require_tls=1 ;;
+    --tls-version) tls_version="$2"; shift ;;
+    --tls-cipher) tls_cipher="$2"; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -131,6 +155,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 [[ "$server_sched" == batch || "$server_sched" == other ]] || die "--server-sched takes batch or other"
+[[ "$tls_version" == 1.2 || "$tls_version" == 1.3 ]] || die "--tls-version takes 1.2 or 1.3"
+((!(skip_tls && require_tls))) || die "--skip-tls and --require-tls contradict each other"
 [[ -z "$baseline_server" || -x "$baseline_server" ]] || die "--baseline-server: $baseline_server is not an executable"
 
 if ((smoke)); then
@@ -307,7 +333,8 @@ stop_server() {
   server_pids=("${keep[@]+"${keep[@]}"}")
 }
 
-# Starts server $1 (mcpsse | ts | ts-sse | ts-stateless | nginx) on a fresh port;
+# Starts server $1 (mcpsse | mcpsse-1t | mcpsse-base | mcpsse-sse | mcpsse-tls | ts | ts-sse |
+# ts-stateless | nginx | nginx-tls) on a fresh port;
 # sets PORT and SERVER_PID. Tries three ports (one may be taken meanwhile).
 launch() {
   local attempt
@@ -335,11 +362,20 @@ launch_once() {
     ts) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" ;;
     ts-sse) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" --sse ;;
     ts-stateless) start_server "$which" "$PORT" "$node" "$ts_dir/server.mjs" --host 127.0.0.1 --port "$PORT" --stateless ;;
-    nginx)
-      local prefix="$build_dir/bench-nginx"
+    mcpsse-tls)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
+        --tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key" ;;
+    nginx | nginx-tls)
+      local prefix="$build_dir/bench-$which" listen_tls="" tls=""
+      if [[ "$which" == nginx-tls ]]; then
+        listen_tls=" ssl"
+        tls="ssl_certificate $tls_dir/server.pem; ssl_certificate_key $tls_dir/server.key; ssl_protocols TLSv1.2 TLSv1.3;"
+      fi
       mkdir -p "$prefix/tmp"
       sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$PORT|g" -e "s|@WORKERS@|$nginx_workers|g" \
           -e "s|@NOFILE@|$nofile|g" -e "s|@CONNECTIONS@|$((nofile / 2))|g" \
+          -e "s|@LISTEN_TLS@|$listen_tls|g" -e "s|@TLS@|$tls|g" \
           "$here/nginx/nginx.conf.in" >"$prefix/nginx.conf"
       start_server "$which" "$PORT" "$nginx_bin" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" ;;
     *) die "unknown server $which" ;;
@@ -454,6 +490,68 @@ for s in "${servers[@]}"; do
 done
 
 # ---------------------------------------------------------------------------
+# 1b. TLS: tools/call over TLS (keep-alive: one handshake per connection, in the
+#     warm-up), everything_server and nginx alternating; same certificate, TLS
+#     version and the one cipher the load generator offers
+# ---------------------------------------------------------------------------
+tls_servers=()
+tls_dir="$build_dir/bench-tls"
+if ((!skip_tls)); then
+  tls_missing=""
+  # (Help texts read whole: grep -q in a pipeline could end the writer with SIGPIPE.)
+  help_text="$("$loadgen" --help 2>&1 || true)"
+  if [[ "$help_text" != *"--tls CA_FILE"* ]]; then
+    tls_missing="mcpsse_loadgen was built without TLS (OpenSSL not found when configured)"
+  else
+    if ((!skip_mcpsse)); then
+      help_text="$("$mcpsse_server" --help 2>&1 || true)"
+      if [[ "$help_text" == *"--tls-cert"* ]]; then
+        tls_servers+=(mcpsse-tls)
+      else
+        tls_missing="everything_server has no --tls-cert (built without mcpsse::tls?)"
+      fi
+    fi
+    ((skip_nginx)) || tls_servers+=(nginx-tls)
+  fi
+  if [[ -n "$tls_missing" ]]; then
+    if ((require_tls)); then
+      log "TLS row: $tls_missing"
+      failures=$((failures + 1))
+    else
+      log "TLS row skipped: $tls_missing"
+    fi
+  fi
+  if ((${#tls_servers[@]} > 0)); then
+    if ! bash "$repo/tests/interop/make_certs.sh" "$tls_dir" >"$logs/make_certs.log" 2>&1; then
+      cat "$logs/make_certs.log" >&2
+      log "TLS row: could not make the certificates"
+      failures=$((failures + 1))
+      tls_servers=()
+    fi
+  fi
+fi
+declare -A tls_port_of tls_pid_of
+for s in "${tls_servers[@]}"; do
+  launch "$s" || { failures=$((failures + 1)); continue; }
+  tls_port_of[$s]="$PORT"
+  tls_pid_of[$s]="$SERVER_PID"
+done
+for ((r = 1; r <= rounds && ${#tls_servers[@]} > 0; r++)); do
+  for s in "${tls_servers[@]}"; do
+    [[ -n "${tls_port_of[$s]:-}" ]] || continue
+    variant="--mode json"
+    [[ "$s" != nginx-tls ]] || variant="--raw-post"
+    # shellcheck disable=SC2086
+    lg "${s%-tls}/tls/$r" call --url "https://127.0.0.1:${tls_port_of[$s]}/mcp" --tls "$tls_dir/ca.pem" \
+      --tls-version "$tls_version" --tls-cipher "$tls_cipher" --connections "$connections" \
+      --duration "$duration" --warmup "$warmup" --server-pid "${tls_pid_of[$s]}" $variant
+  done
+done
+for s in "${tls_servers[@]}"; do
+  if [[ -n "${tls_pid_of[$s]:-}" ]]; then stop_server "${tls_pid_of[$s]}"; fi
+done
+
+# ---------------------------------------------------------------------------
 # 2. Other response modes and transports (one round each)
 # ---------------------------------------------------------------------------
 if ((!skip_ts)); then
@@ -523,13 +621,14 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "connections=$connections" --meta "latency_connections=$latency_connections"
   --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers" --meta "mcpsse_args=$mcpsse_args"
   --meta "server_cpus=${server_cpus:-all}" --meta "server_sched=$server_sched" --meta "loadgen_cpus=${loadgen_cpus:-all}"
+  --meta "tls_version=$tls_version" --meta "tls_cipher=$tls_cipher"
   --meta "smoke=$smoke" --meta "cxx=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"
   --meta "nginx=$( ((skip_nginx)) || "$nginx_bin" -v 2>&1 | sed 's/.*: //')"
   --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
   --meta "baseline=$baseline_server")
-if ((!smoke)) && [[ -z "$baseline_server" ]]; then
+if ((!smoke && publish)) && [[ -z "$baseline_server" ]]; then
   summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
 fi
 python3 "$here/summarize.py" "${summary_args[@]}"

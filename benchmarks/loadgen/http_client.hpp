@@ -1,5 +1,6 @@
 // mcpsse_loadgen: a minimal HTTP/1.1 client on raw Asio sockets (keep-alive,
-// Content-Length, chunked and close-delimited bodies) and an incremental
+// Content-Length, chunked and close-delimited bodies), optionally over TLS
+// (asio::ssl on OpenSSL, when built with MCPSSE_LOADGEN_TLS=1), and an incremental
 // text/event-stream reader. Written for the load generator only: it measures servers
 // from the outside and shares no code with the library under test.
 #pragma once
@@ -12,12 +13,26 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#if MCPSSE_LOADGEN_TLS
+#include <asio/ip/address.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/host_name_verification.hpp>
+#include <asio/ssl/stream.hpp>
+
+#include <openssl/ssl.h>
+#endif
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,21 +85,31 @@ inline bool icontains(std::string_view haystack, std::string_view needle) {
     return false;
 }
 
-/// `http://host:port/path?query` split for the client.
+/// `http://host:port/path?query` (or `https://`) split for the client.
 struct Url {
     std::string host;
     std::string port = "80";
     std::string target = "/";
     /// The Host header value (host[:port]).
     std::string authority;
+    /// https: the connections speak TLS (see TlsClient).
+    bool tls = false;
 };
 
 inline std::optional<Url> parse_url(std::string_view text) {
-    constexpr std::string_view scheme = "http://";
-    if (text.substr(0, scheme.size()) != scheme) return std::nullopt;
-    text.remove_prefix(scheme.size());
-    const std::size_t slash = text.find('/');
+    constexpr std::string_view http = "http://";
+    constexpr std::string_view https = "https://";
     Url url;
+    if (text.substr(0, https.size()) == https) {
+        text.remove_prefix(https.size());
+        url.tls = true;
+        url.port = "443";
+    } else if (text.substr(0, http.size()) == http) {
+        text.remove_prefix(http.size());
+    } else {
+        return std::nullopt;
+    }
+    const std::size_t slash = text.find('/');
     url.authority = std::string(text.substr(0, slash));
     url.target = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
     const std::string_view auth = url.authority;
@@ -118,7 +143,52 @@ struct ResponseHead {
     [[nodiscard]] bool is_json() const { return icontains(content_type, "application/json"); }
 };
 
-/// One HTTP/1.1 connection with a read buffer; one request at a time.
+/// TLS for every connection of the process: set once, before the first connect, by
+/// the command line (`--tls CA_FILE`). Without a context connections are plain TCP.
+/// Counts the handshakes and what they negotiated, for the result line.
+struct TlsClient {
+#if MCPSSE_LOADGEN_TLS
+    asio::ssl::context* context = nullptr;
+#endif
+    /// The name the server's certificate must match (a DNS name or an IP address);
+    /// also sent as SNI when it is a DNS name.
+    std::string server_name;
+    std::atomic<std::uint64_t> handshakes{0};
+    std::atomic<std::uint64_t> handshake_ns{0};
+
+    [[nodiscard]] bool enabled() const {
+#if MCPSSE_LOADGEN_TLS
+        return context != nullptr;
+#else
+        return false;
+#endif
+    }
+
+    /// "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=http/1.1" -> handshakes that negotiated it.
+    std::map<std::string, std::uint64_t> negotiated() {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return negotiated_;
+    }
+    void note(std::string what, std::uint64_t ns) {
+        handshakes.fetch_add(1, std::memory_order_relaxed);
+        handshake_ns.fetch_add(ns, std::memory_order_relaxed);
+        const std::lock_guard<std::mutex> lock(mutex_);
+        ++negotiated_[std::move(what)];
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::uint64_t> negotiated_;
+};
+
+inline TlsClient& tls_client() {
+    static TlsClient client;
+    return client;
+}
+
+/// One HTTP/1.1 connection with a read buffer; one request at a time. Over TLS when
+/// tls_client() has a context: the TLS stream wraps socket_, which stays the object
+/// to cancel or close (closing it ends pending TLS operations too).
 class Connection {
 public:
     explicit Connection(const asio::any_io_executor& executor) : socket_(executor) {}
@@ -134,6 +204,12 @@ public:
             socket_.set_option(tcp::no_delay(true), ec);
             ec = {};
         }
+#if MCPSSE_LOADGEN_TLS
+        if (!ec && tls_client().enabled()) {
+            ec = co_await handshake();
+            if (ec) close();
+        }
+#endif
         co_return ec;
     }
 
@@ -152,6 +228,13 @@ public:
     /// request, as a client written against epoll directly would.
     asio::awaitable<std::error_code> write(std::string_view data) {
         std::error_code ec;
+#if MCPSSE_LOADGEN_TLS
+        if (tls_) {
+            co_await asio::async_write(*tls_, asio::buffer(data.data(), data.size()),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            co_return ec;
+        }
+#endif
         if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
         std::size_t sent = ec ? 0 : socket_.write_some(asio::buffer(data.data(), data.size()), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
@@ -296,11 +379,51 @@ private:
         }
         if (buf_.size() - wpos_ < 1024) buf_.resize(std::max<std::size_t>(buf_.size() * 2, 4096));
         std::error_code ec;
-        const std::size_t n = co_await socket_.async_read_some(
-            asio::buffer(buf_.data() + wpos_, buf_.size() - wpos_), asio::redirect_error(asio::use_awaitable, ec));
+        const auto space = asio::buffer(buf_.data() + wpos_, buf_.size() - wpos_);
+#if MCPSSE_LOADGEN_TLS
+        if (tls_) {
+            const std::size_t n = co_await tls_->async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
+            wpos_ += n;
+            // A peer that closes without close_notify ends the stream like a TCP EOF.
+            if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+            co_return ec;
+        }
+#endif
+        const std::size_t n = co_await socket_.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
         wpos_ += n;
         co_return ec;
     }
+
+#if MCPSSE_LOADGEN_TLS
+    /// Client handshake on the freshly connected socket_, verifying the certificate
+    /// against tls_client().server_name. A new TLS stream per TCP connection (the old
+    /// one has no pending operation: connect() runs on the coroutine that used it).
+    asio::awaitable<std::error_code> handshake() {
+        TlsClient& settings = tls_client();
+        tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *settings.context);
+        std::error_code ec;
+        asio::ip::make_address(settings.server_name, ec);
+        if (ec) {  // SNI carries DNS names only (RFC 6066)
+            if (SSL_set_tlsext_host_name(tls_->native_handle(), settings.server_name.c_str()) != 1)
+                co_return std::make_error_code(std::errc::invalid_argument);
+        }
+        ec = {};
+        tls_->set_verify_mode(asio::ssl::verify_peer);
+        tls_->set_verify_callback(asio::ssl::host_name_verification(settings.server_name));
+        const auto t0 = std::chrono::steady_clock::now();
+        co_await tls_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return ec;
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+        SSL* ssl = tls_->native_handle();
+        const unsigned char* alpn = nullptr;
+        unsigned int alpn_len = 0;
+        SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+        std::string what = std::string(SSL_get_version(ssl)) + " " + SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)) +
+                           " alpn=" + (alpn_len ? std::string(reinterpret_cast<const char*>(alpn), alpn_len) : "none");
+        settings.note(std::move(what), static_cast<std::uint64_t>(ns.count()));
+        co_return ec;
+    }
+#endif
 
     /// Decodes buffered body bytes into `out`.
     std::error_code decode(std::string& out, bool& done) {
@@ -382,6 +505,9 @@ private:
     }
 
     tcp::socket socket_;
+#if MCPSSE_LOADGEN_TLS
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+#endif
     std::vector<char> buf_ = std::vector<char>(4096);
     std::size_t rpos_ = 0;
     std::size_t wpos_ = 0;

@@ -7,6 +7,7 @@
 //   mcpsse_loadgen sessions --url ... --sessions 10000 [--server-pid PID]
 //   mcpsse_loadgen fanout   --url ... --sessions 10000 [--trigger-tool broadcast] [--rounds 5]
 //   mcpsse_loadgen replay   --url ... --events 10000 [--emit-tool emit_events]
+//   any of them over TLS:   --url https://localhost:PORT/... --tls CA_FILE
 //
 // Progress goes to stderr; exactly one JSON result line goes to stdout per run.
 // `mcpsse_loadgen --help` lists every option.
@@ -90,19 +91,39 @@ struct Options {
     std::string emit_tool = "test_trigger_tool_change";
     std::string emit_args = "{}";
     bool quiet = false;
+    // TLS (https:// URLs)
+    std::string tls_ca_file;
+    std::string tls_version;  // "", "1.2" or "1.3"
+    std::string tls_cipher;
 };
 
 void usage(std::FILE* out) {
     std::fputs(
-        "usage: mcpsse_loadgen <call|legacy|sessions|fanout|replay> --url http://HOST:PORT/PATH [options]\n"
+        "usage: mcpsse_loadgen <call|legacy|sessions|fanout|replay> --url http[s]://HOST:PORT/PATH [options]\n"
         "\n"
         "common:\n"
-        "  --url URL             endpoint (Streamable HTTP endpoint; legacy: the SSE endpoint)\n"
+        "  --url URL             endpoint (Streamable HTTP endpoint; legacy: the SSE endpoint);\n"
+        "                        https:// needs --tls\n"
         "  --threads N           client threads, each with its own io_context (default 1)\n"
         "  --timeout S           per-request timeout in seconds (default 10); a timeout is an error\n"
         "  --protocol-version V  protocol revision sent in initialize (default 2025-06-18)\n"
         "  --label TEXT          copied into the result line\n"
-        "  --quiet               no progress on stderr\n"
+        "  --quiet               no progress on stderr\n",
+        out);
+#if MCPSSE_LOADGEN_TLS
+    std::fputs(
+        "TLS (https:// URLs; each connection does one full handshake, then keeps alive):\n"
+        "  --tls CA_FILE         trust the CA certificates in CA_FILE (PEM); the server's\n"
+        "                        certificate must match the URL's host (DNS name or IP)\n"
+        "  --tls-version V       only TLS V (1.2 or 1.3; default: either, 1.3 preferred)\n"
+        "  --tls-cipher NAME     offer only NAME: a TLS 1.3 suite (TLS_AES_128_GCM_SHA256) or\n"
+        "                        an OpenSSL cipher list for TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256);\n"
+        "                        the result line's \"tls\" names what each handshake negotiated\n",
+        out);
+#else
+    std::fputs("TLS: not built in (OpenSSL was not found when mcpsse_loadgen was configured)\n", out);
+#endif
+    std::fputs(
         "call / legacy:\n"
         "  --connections N       concurrent connections, each in a closed loop (default 32)\n"
         "  --duration S          measured seconds (default 10)\n"
@@ -177,6 +198,9 @@ bool parse_options(int argc, char** argv, Options& o) {
         else if (a == "--emit-tool") o.emit_tool = value();
         else if (a == "--emit-args") o.emit_args = value();
         else if (a == "--quiet") o.quiet = true;
+        else if (a == "--tls") o.tls_ca_file = value();
+        else if (a == "--tls-version") o.tls_version = value();
+        else if (a == "--tls-cipher") o.tls_cipher = value();
         else if (a == "--help" || a == "-h") {
             usage(stdout);
             std::exit(0);
@@ -187,10 +211,29 @@ bool parse_options(int argc, char** argv, Options& o) {
     }
     const auto url = parse_url(o.url_text);
     if (!url) {
-        std::fprintf(stderr, "mcpsse_loadgen: --url must be http://HOST:PORT/PATH\n");
+        std::fprintf(stderr, "mcpsse_loadgen: --url must be http://HOST:PORT/PATH or https://HOST:PORT/PATH\n");
         return false;
     }
     o.url = *url;
+    if (o.url.tls != !o.tls_ca_file.empty()) {
+        std::fprintf(stderr, "mcpsse_loadgen: %s\n", o.url.tls ? "an https:// URL needs --tls CA_FILE"
+                                                                : "--tls needs an https:// URL");
+        return false;
+    }
+    if (!o.tls_version.empty() && o.tls_version != "1.2" && o.tls_version != "1.3") {
+        std::fprintf(stderr, "mcpsse_loadgen: --tls-version must be 1.2 or 1.3\n");
+        return false;
+    }
+    if ((!o.tls_version.empty() || !o.tls_cipher.empty()) && !o.url.tls) {
+        std::fprintf(stderr, "mcpsse_loadgen: --tls-version and --tls-cipher need an https:// URL\n");
+        return false;
+    }
+#if !MCPSSE_LOADGEN_TLS
+    if (o.url.tls) {
+        std::fprintf(stderr, "mcpsse_loadgen: built without TLS (OpenSSL was not found when it was configured)\n");
+        return false;
+    }
+#endif
     if (o.mode != "json" && o.mode != "sse") {
         std::fprintf(stderr, "mcpsse_loadgen: --mode must be json or sse\n");
         return false;
@@ -205,6 +248,62 @@ bool parse_options(int argc, char** argv, Options& o) {
     o.connections = std::max(1, o.connections);
     o.concurrency = std::max(1, o.concurrency);
     return true;
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------
+#if MCPSSE_LOADGEN_TLS
+/// Sets up tls_client() for an https:// URL: a client context trusting only
+/// --tls CA_FILE, offering ALPN http/1.1, with --tls-version/--tls-cipher applied.
+/// Returns false (with a message) when OpenSSL refuses a setting.
+bool setup_tls(const Options& o) {
+    if (!o.url.tls) return true;
+    static asio::ssl::context context(asio::ssl::context::tls_client);
+    std::error_code ec;
+    context.load_verify_file(o.tls_ca_file, ec);
+    if (ec) {
+        std::fprintf(stderr, "mcpsse_loadgen: --tls %s: %s\n", o.tls_ca_file.c_str(), ec.message().c_str());
+        return false;
+    }
+    context.set_verify_mode(asio::ssl::verify_peer, ec);
+    SSL_CTX* ctx = context.native_handle();
+    int min_version = TLS1_2_VERSION;
+    int max_version = TLS1_3_VERSION;
+    if (o.tls_version == "1.2") max_version = TLS1_2_VERSION;
+    if (o.tls_version == "1.3") min_version = TLS1_3_VERSION;
+    bool ok = SSL_CTX_set_min_proto_version(ctx, min_version) == 1 && SSL_CTX_set_max_proto_version(ctx, max_version) == 1;
+    static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    ok = ok && SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) == 0;  // 0 is success here
+    if (ok && !o.tls_cipher.empty()) {
+        ok = o.tls_cipher.rfind("TLS_", 0) == 0 ? SSL_CTX_set_ciphersuites(ctx, o.tls_cipher.c_str()) == 1
+                                                : SSL_CTX_set_cipher_list(ctx, o.tls_cipher.c_str()) == 1;
+    }
+    if (!ok) {
+        std::fprintf(stderr, "mcpsse_loadgen: OpenSSL refused the TLS settings (version %s, cipher %s)\n",
+                     o.tls_version.empty() ? "any" : o.tls_version.c_str(),
+                     o.tls_cipher.empty() ? "default" : o.tls_cipher.c_str());
+        return false;
+    }
+    tls_client().context = &context;
+    tls_client().server_name = o.url.host;
+    return true;
+}
+#else
+bool setup_tls(const Options&) { return true; }
+#endif
+
+/// Prints a result line; over TLS it names what the handshakes negotiated and their
+/// mean duration.
+void emit_result(nlohmann::json& out) {
+    TlsClient& tls = tls_client();
+    if (tls.enabled()) {
+        const std::uint64_t n = tls.handshakes.load();
+        out["tls"] = {{"handshakes", n},
+                      {"negotiated", tls.negotiated()},
+                      {"handshake_us_mean", n ? static_cast<double>(tls.handshake_ns.load()) / 1e3 / static_cast<double>(n) : 0.0}};
+    }
+    std::cout << out.dump() << std::endl;
 }
 
 // ---------------------------------------------------------------------------
@@ -683,7 +782,7 @@ int run_call(const Options& o) {
         if (!err.empty()) {
             std::fprintf(stderr, "mcpsse_loadgen: %s\n", err.c_str());
             json out{{"bench", "call"}, {"label", o.label}, {"url", o.url_text}, {"errors", 1}, {"error_kinds", {{err, 1}}}};
-            std::cout << out.dump() << std::endl;
+            emit_result(out);
             return 1;
         }
         if (!o.quiet) std::fprintf(stderr, "[call] session %s, protocol %s\n", plan.session.id.c_str(),
@@ -809,7 +908,7 @@ int run_call(const Options& o) {
         const bool mismatch = (o.mode == "json" && sse_replies > 0) || (o.mode == "sse" && json_replies > 0);
         out["mode_mismatch"] = mismatch;
     }
-    std::cout << out.dump() << std::endl;
+    emit_result(out);
     return errors.total == 0 ? 0 : 1;
 }
 
@@ -1016,7 +1115,7 @@ int run_legacy(const Options& o) {
     out["latency_us"] = latency_json(s.st.latency);
     out["errors"] = s.st.errors.total;
     out["error_kinds"] = s.st.errors.to_json();
-    std::cout << out.dump() << std::endl;
+    emit_result(out);
     return s.st.errors.total == 0 ? 0 : 1;
 }
 
@@ -1231,7 +1330,7 @@ int run_sessions(const Options& o, bool fanout) {
     }
     out["errors"] = f.errors.total;
     out["error_kinds"] = f.errors.to_json();
-    std::cout << out.dump() << std::endl;
+    emit_result(out);
     return f.errors.total == 0 ? 0 : 1;
 }
 
@@ -1363,7 +1462,7 @@ int run_replay(const Options& o) {
     out["events_per_s"] = replay_s > 0 ? replayed / replay_s : 0.0;
     out["errors"] = errors.total;
     out["error_kinds"] = errors.to_json();
-    std::cout << out.dump() << std::endl;
+    emit_result(out);
     return errors.total == 0 ? 0 : 1;
 }
 
@@ -1380,6 +1479,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (!loadgen::setup_tls(o)) return 2;
         if (o.command == "call") return loadgen::run_call(o);
         if (o.command == "legacy") return loadgen::run_legacy(o);
         if (o.command == "sessions") return loadgen::run_sessions(o, false);
@@ -1388,7 +1488,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mcpsse_loadgen: %s\n", e.what());
         nlohmann::json out{{"bench", o.command}, {"label", o.label}, {"errors", 1}, {"error_kinds", {{e.what(), 1}}}};
-        std::cout << out.dump() << std::endl;
+        loadgen::emit_result(out);
         return 1;
     }
     std::fprintf(stderr, "mcpsse_loadgen: unknown command %s\n", o.command.c_str());

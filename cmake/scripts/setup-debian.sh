@@ -20,7 +20,9 @@ packages=(
   libbenchmark-dev             # benchmarks/
   nginx-light                  # benchmarks: the HTTP ceiling
   curl                         # cmake/scripts/run.sh and quick_start_smoke.sh: client exchanges
-  libssl-dev openssl           # TLS (mcpsse::tls, tests/unit/tls_transport.cpp makes certificates)
+  libssl-dev openssl           # TLS (mcpsse::tls, mcpsse_loadgen --tls; the openssl command makes the
+                               # certificates of tests/unit/tls_transport.cpp, tests/interop/tls.sh
+                               # and the benchmarks' TLS row)
   python3                      # quick_start_smoke.sh: a free port
 )
 

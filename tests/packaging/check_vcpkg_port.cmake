@@ -1,7 +1,8 @@
 # packaging.vcpkg_port: keep cmake/vcpkg/ports/mcpsse in step with the build.
 #   cmake -DPORT_DIR=... -DVERSION=... -DCMAKEDIR=... -P check_vcpkg_port.cmake
-# Checks vcpkg.json's name/version/dependencies and that the portfile fixes up
-# the directory the project really installs its package files to.
+# Checks vcpkg.json's name/version/dependencies, its feature tls (openssl, mapped
+# to MCPSSE_TLS by the portfile) and that the portfile fixes up the directory the
+# project really installs its package files to.
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -33,14 +34,45 @@ foreach(_required asio nlohmann-json vcpkg-cmake vcpkg-cmake-config)
   endif()
 endforeach()
 
+# Feature tls: depends on openssl, and the portfile maps it to MCPSSE_TLS.
+string(JSON _tls_type ERROR_VARIABLE _tls_error TYPE "${_json}" features tls)
+if(NOT _tls_type STREQUAL "OBJECT")
+  message(FATAL_ERROR "vcpkg.json: no feature 'tls' (${_tls_error})")
+endif()
+string(JSON _tls_count ERROR_VARIABLE _tls_error LENGTH "${_json}" features tls dependencies)
+set(_tls_deps "")
+if(_tls_count GREATER 0)
+  math(EXPR _last "${_tls_count} - 1")
+  foreach(_i RANGE ${_last})
+    string(JSON _type TYPE "${_json}" features tls dependencies ${_i})
+    if(_type STREQUAL "STRING")
+      string(JSON _dep GET "${_json}" features tls dependencies ${_i})
+    else()
+      string(JSON _dep GET "${_json}" features tls dependencies ${_i} name)
+    endif()
+    list(APPEND _tls_deps "${_dep}")
+  endforeach()
+endif()
+if(NOT "openssl" IN_LIST _tls_deps)
+  message(FATAL_ERROR "vcpkg.json: feature 'tls' must depend on openssl (has: ${_tls_deps})")
+endif()
+if("openssl" IN_LIST _deps)
+  message(FATAL_ERROR "vcpkg.json: openssl belongs to the feature 'tls', not the core dependencies")
+endif()
+
 file(READ "${PORT_DIR}/portfile.cmake" _portfile)
 string(FIND "${_portfile}" "CONFIG_PATH ${CMAKEDIR}" _at)
 if(_at EQUAL -1)
   message(FATAL_ERROR "portfile.cmake does not fix up CONFIG_PATH ${CMAKEDIR}")
+endif()
+if(NOT _portfile MATCHES "vcpkg_check_features\\([^)]*FEATURES[ \t\r\n]+tls[ \t\r\n]+MCPSSE_TLS[ \t\r\n)]"
+   OR NOT _portfile MATCHES "\\$\\{FEATURE_OPTIONS\\}")
+  message(FATAL_ERROR "portfile.cmake must map the feature tls to MCPSSE_TLS with vcpkg_check_features "
+                      "and pass \${FEATURE_OPTIONS} to vcpkg_cmake_configure")
 endif()
 foreach(_file usage portfile.cmake)
   if(NOT EXISTS "${PORT_DIR}/${_file}")
     message(FATAL_ERROR "vcpkg port lacks ${_file}")
   endif()
 endforeach()
-message(STATUS "vcpkg port: mcpsse ${_version}, deps ${_deps}, config path ${CMAKEDIR}")
+message(STATUS "vcpkg port: mcpsse ${_version}, deps ${_deps}, feature tls (${_tls_deps}), config path ${CMAKEDIR}")

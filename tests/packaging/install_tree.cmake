@@ -1,8 +1,11 @@
 # Fixture for packaging.find_package: install the mcpsse build tree BUILD_DIR
 # into a fresh PREFIX and check the package files landed where consumers
 # look.  Also wipes CLEAN (the consumer's build dir) so every run is clean.
+# TLS tells whether the build has mcpsse::tls: its export file must then be
+# installed, and otherwise must not be.
 #
-#   cmake -DBUILD_DIR=... -DPREFIX=... [-DCONFIG=...] [-DCLEAN=...] -P install_tree.cmake
+#   cmake -DBUILD_DIR=... -DPREFIX=... [-DCONFIG=...] [-DCLEAN=...] [-DTLS=ON|OFF]
+#         -P install_tree.cmake
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -42,8 +45,28 @@ foreach(_file IN LISTS _expected)
     list(APPEND _missing "${_file}")
   endif()
 endforeach()
+set(_tls_targets share/cmake/mcpsse/mcpsseTlsTargets.cmake)
+if(TLS)
+  if(NOT EXISTS "${PREFIX}/${_tls_targets}")
+    list(APPEND _missing "${_tls_targets}")
+  endif()
+elseif(EXISTS "${PREFIX}/${_tls_targets}")
+  message(FATAL_ERROR "build without mcpsse::tls installed ${_tls_targets}")
+endif()
 if(_missing)
   message(FATAL_ERROR "installed tree under ${PREFIX} lacks: ${_missing}")
+endif()
+
+# The core targets must not mention OpenSSL: only the tls component links it.
+file(READ "${PREFIX}/share/cmake/mcpsse/mcpsseTargets.cmake" _core_targets)
+if(_core_targets MATCHES "OpenSSL")
+  message(FATAL_ERROR "mcpsseTargets.cmake refers to OpenSSL; only mcpsseTlsTargets.cmake may")
+endif()
+if(TLS)
+  file(READ "${PREFIX}/${_tls_targets}" _tls_text)
+  if(NOT _tls_text MATCHES "OpenSSL::SSL" OR NOT _tls_text MATCHES "mcpsse::mcpsse")
+    message(FATAL_ERROR "${_tls_targets} does not link mcpsse::mcpsse and OpenSSL::SSL")
+  endif()
 endif()
 
 # Header-only and architecture independent: nothing may land in lib/ or bin/.

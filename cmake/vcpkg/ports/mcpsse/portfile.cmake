@@ -25,9 +25,17 @@ if(NOT EXISTS "${SOURCE_PATH}/include/mcpsse/mcpsse.hpp")
   message(FATAL_ERROR "mcpsse sources not found at ${SOURCE_PATH}")
 endif()
 
+# Feature tls: the mcpsse::tls component (OpenSSL).  Without it the build is
+# told MCPSSE_TLS=OFF, so it never looks for an OpenSSL outside vcpkg.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
+    FEATURES
+        tls MCPSSE_TLS
+)
+
 vcpkg_cmake_configure(
     SOURCE_PATH "${SOURCE_PATH}"
     OPTIONS
+        ${FEATURE_OPTIONS}
         -DMCPSSE_BUILD_TESTS=OFF
         -DMCPSSE_BUILD_EXAMPLES=OFF
         -DMCPSSE_BUILD_BENCHMARKS=OFF
