@@ -4,6 +4,7 @@
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/error.hpp>
+#include <mcpsse/http_limits.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
