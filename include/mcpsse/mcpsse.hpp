@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/dispatcher.hpp>
+#include <mcpsse/event_id.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/http_limits.hpp>
