@@ -1,7 +1,7 @@
 // mcpsse: where resumable SSE events are kept for replay after Last-Event-ID.
 #pragma once
 
-#include <mcpsse/detail/sse/event_id.hpp>
+#include <mcpsse/event_id.hpp>
 
 #include <concepts>
 #include <algorithm>
@@ -18,11 +18,6 @@
 #include <utility>
 
 namespace mcpsse {
-
-/// The id of one event on a resumable stream: which stream of the session it belongs to
-/// and its position there, written `<stream>-<sequence>` (MCP Streamable HTTP,
-/// resumability: R1 unique per session, R2 encodes its stream).
-using EventId = detail::EventId;
 
 /// A store of sent SSE events, so that a client reconnecting with `Last-Event-ID` gets
 /// exactly the events of that stream it missed (MCP Streamable HTTP R3, R4).

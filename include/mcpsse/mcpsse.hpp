@@ -2,9 +2,11 @@
 #pragma once
 
 #include <mcpsse/dispatcher.hpp>
+#include <mcpsse/event_id.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/http_route.hpp>
 #include <mcpsse/error.hpp>
+#include <mcpsse/http_limits.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>

@@ -1,11 +1,11 @@
 // mcpsse: the settings of an SseTransport, with every limit and its default.
 #pragma once
 
+#include <mcpsse/http_limits.hpp>
 #include <mcpsse/http_route.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/request_stage.hpp>
 #include <mcpsse/transport_observer.hpp>
-#include <mcpsse/detail/http/request_parser.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -65,8 +65,9 @@ struct SseTransportOptions {
 
     /// Byte and count limits of one HTTP request: header section (default 16 KiB ->
     /// 431), body (default 4 MiB -> 413, refused before the body is read), header
-    /// fields (100 -> 431), request-target (8 KiB -> 414).
-    detail::HttpLimits http_limits{};
+    /// fields (100 -> 431), request-target (8 KiB -> 414), chunk extensions (4 KiB ->
+    /// 400). See `HttpLimits`.
+    HttpLimits http_limits{};
     /// Nesting depth (default 64 levels), value count (default 100,000) and batch size
     /// (default 1,024 messages) of one POST body's JSON, on `mcp_path` and
     /// `messages_path`: over the first two, 400 with `parse_error` (-32700,

@@ -1,10 +1,13 @@
 // mcpsse internal: incremental, strict HTTP/1.x request parser (RFC 9112) with limits.
 #pragma once
 
+#include "mcpsse/http_limits.hpp"
 #include "mcpsse/detail/http/chars.hpp"
+#include "mcpsse/detail/http/chunked_body.hpp"
 #include "mcpsse/detail/http/error.hpp"
-#include "mcpsse/detail/http/request.hpp"
 #include "mcpsse/detail/http/origin.hpp"
+#include "mcpsse/detail/http/parse_result.hpp"
+#include "mcpsse/detail/http/request.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -17,58 +20,8 @@
 
 namespace mcpsse::detail {
 
-/// Resource limits of one request; all sizes are in bytes. Every violation fails the
-/// request with one distinct `HttpError`.
-struct HttpLimits {
-    /// Maximum size of the header section: any leading empty lines, the request line and
-    /// all field lines including the final empty line (CRLFCRLF). A head of exactly this
-    /// size is accepted; one byte more fails with `HttpError::header_too_large` (431).
-    /// The same bound applies separately to the trailer section of a chunked body.
-    std::size_t max_header_bytes = 16 * 1024;
-    /// Maximum decoded body size. A Content-Length above it fails with
-    /// `HttpError::body_too_large` (413) as soon as the header section is parsed, before
-    /// any body byte is read; a chunked body fails as soon as a chunk-size would exceed it.
-    std::size_t max_body_bytes = 4 * 1024 * 1024;
-    /// Maximum number of header field lines; more fails with
-    /// `HttpError::too_many_header_fields` (431).
-    std::size_t max_header_fields = 100;
-    /// Maximum length of the request-target; longer fails with `HttpError::uri_too_long`
-    /// (414), detected while the request line is still arriving.
-    std::size_t max_target_bytes = 8 * 1024;
-    /// Maximum total size of all chunk extensions (the bytes between a chunk-size and
-    /// its CRLF) in one chunked body; more fails with
-    /// `HttpError::chunk_extension_too_large` (400).
-    std::size_t max_chunk_extension_bytes = 4 * 1024;
-};
-
-/// What `HttpRequestParser::parse` reached.
-enum class ParseStatus {
-    /// More bytes are needed; keep the unconsumed bytes and call again when more arrive.
-    need_more,
-    /// The header section is parsed and a body follows (Content-Length > 0 or chunked):
-    /// `request()` has method, target and fields. The transport may now answer early
-    /// (e.g. send `100 Continue` when `request().expects_continue()`), then call `parse`
-    /// again with the remaining bytes to read the body.
-    headers_complete,
-    /// The whole request, body included, is parsed; `request()` (or `release()`) has it.
-    /// Bytes after `consumed` belong to the next (pipelined) request.
-    complete,
-    /// The request is invalid; `ParseResult::error` tells why and `status_for` which
-    /// status to answer. The connection must be closed after answering, since the
-    /// framing of what follows is unknown.
-    error,
-};
-
-/// The outcome of one `HttpRequestParser::parse` call.
-struct ParseResult {
-    /// How far parsing got.
-    ParseStatus status = ParseStatus::need_more;
-    /// Bytes of the input consumed by this call, in bytes; the caller must discard
-    /// exactly these from the front of its buffer before the next call.
-    std::size_t consumed = 0;
-    /// The failure when `status == ParseStatus::error` (an `HttpError`), else empty.
-    std::error_code error;
-};
+/// The limits of one request (public as `mcpsse::HttpLimits`, `SseTransportOptions::http_limits`).
+using HttpLimits = mcpsse::HttpLimits;
 
 /// Incremental, allocation-light parser of one HTTP/1.0 or HTTP/1.1 request at a time
 /// (RFC 9112), socket-free.
@@ -171,12 +124,7 @@ public:
         line_phase_ = 0;
         target_bytes_ = 0;
         body_remaining_ = 0;
-        chunk_state_ = ChunkState::size;
-        chunk_remaining_ = 0;
-        size_digits_ = 0;
-        extension_bytes_ = 0;
-        extension_started_ = false;
-        trailer_bytes_ = 0;
+        chunked_.reset();
     }
 
     /// The error the parser stopped with, or an empty code.
@@ -192,10 +140,6 @@ public:
 
 private:
     enum class Phase { head, body_length, body_chunked, complete, error };
-    enum class ChunkState {
-        size, extension, size_lf, data, data_cr, data_lf,
-        trailer_start, trailer_name, trailer_value, trailer_lf, last_lf
-    };
 
     ParseResult fail(HttpError e, std::size_t consumed = 0) {
         phase_ = Phase::error;
@@ -501,141 +445,16 @@ private:
         return {ParseStatus::need_more, take, {}};
     }
 
-    /// Decodes chunked framing (RFC 9112 §7.1) byte by byte; chunk data in bulk.
+    /// Decodes chunked framing (RFC 9112 §7.1) with `chunked_`.
     ParseResult parse_body_chunked(std::string_view data) {
-        std::size_t i = 0;
-        while (i < data.size()) {
-            const char c = data[i];
-            switch (chunk_state_) {
-            case ChunkState::size: {
-                const int digit = hex_value(c);
-                if (digit >= 0) {
-                    if (++size_digits_ > 16) {
-                        return fail(HttpError::invalid_chunked_encoding, i);  // would overflow 64 bits
-                    }
-                    chunk_remaining_ = chunk_remaining_ * 16 + static_cast<std::uint64_t>(digit);
-                    if (chunk_remaining_ > limits_.max_body_bytes - request_.body.size()) {
-                        return fail(HttpError::body_too_large, i);
-                    }
-                    ++i;
-                } else if (size_digits_ > 0 && (c == ';' || is_ows(c))) {
-                    chunk_state_ = ChunkState::extension;
-                    extension_started_ = false;
-                } else if (size_digits_ > 0 && c == '\r') {
-                    chunk_state_ = ChunkState::size_lf;
-                    ++i;
-                } else {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                }
-                break;
-            }
-            case ChunkState::extension:
-                // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ): skipped,
-                // but it must start with ";" and hold no control bytes.
-                if (c == '\r') {
-                    if (!extension_started_) {
-                        return fail(HttpError::invalid_chunked_encoding, i);
-                    }
-                    chunk_state_ = ChunkState::size_lf;
-                } else if (!is_field_value_char(static_cast<unsigned char>(c)) ||
-                           (!extension_started_ && c != ';' && !is_ows(c))) {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                } else if (++extension_bytes_ > limits_.max_chunk_extension_bytes) {
-                    return fail(HttpError::chunk_extension_too_large, i);
-                } else if (c == ';') {
-                    extension_started_ = true;
-                }
-                ++i;
-                break;
-            case ChunkState::size_lf:
-                if (c != '\n') {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                }
-                ++i;
-                size_digits_ = 0;
-                chunk_state_ = chunk_remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
-                break;
-            case ChunkState::data: {
-                const auto take = static_cast<std::size_t>(
-                    std::min<std::uint64_t>(chunk_remaining_, data.size() - i));
-                request_.body.append(data.data() + i, take);
-                i += take;
-                chunk_remaining_ -= take;
-                if (chunk_remaining_ == 0) {
-                    chunk_state_ = ChunkState::data_cr;
-                }
-                break;
-            }
-            case ChunkState::data_cr:
-                if (c != '\r') {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                }
-                ++i;
-                chunk_state_ = ChunkState::data_lf;
-                break;
-            case ChunkState::data_lf:
-                if (c != '\n') {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                }
-                ++i;
-                chunk_state_ = ChunkState::size;
-                break;
-            case ChunkState::trailer_start:
-            case ChunkState::trailer_name:
-            case ChunkState::trailer_value:
-            case ChunkState::trailer_lf:
-            case ChunkState::last_lf:
-                if (++trailer_bytes_ > limits_.max_header_bytes) {
-                    return fail(HttpError::header_too_large, i);
-                }
-                if (!step_trailer(c)) {
-                    return fail(HttpError::invalid_chunked_encoding, i);
-                }
-                ++i;
-                if (phase_ == Phase::complete) {
-                    return {ParseStatus::complete, i, {}};
-                }
-                break;
-            }
-        }
-        return {ParseStatus::need_more, i, {}};
-    }
-
-    /// Advances the trailer-section state machine (RFC 9112 §7.1.2) by one byte;
-    /// false on a malformed trailer field.
-    bool step_trailer(char c) noexcept {
-        switch (chunk_state_) {
-        case ChunkState::trailer_start:
-            if (c == '\r') {
-                chunk_state_ = ChunkState::last_lf;
-                return true;
-            }
-            chunk_state_ = ChunkState::trailer_name;
-            return is_tchar(static_cast<unsigned char>(c));  // also rejects obs-fold
-        case ChunkState::trailer_name:
-            if (c == ':') {
-                chunk_state_ = ChunkState::trailer_value;
-                return true;
-            }
-            return is_tchar(static_cast<unsigned char>(c));
-        case ChunkState::trailer_value:
-            if (c == '\r') {
-                chunk_state_ = ChunkState::trailer_lf;
-                return true;
-            }
-            return is_field_value_char(static_cast<unsigned char>(c));
-        case ChunkState::trailer_lf:
-            chunk_state_ = ChunkState::trailer_start;
-            return c == '\n';
-        case ChunkState::last_lf:
-            if (c != '\n') {
-                return false;
-            }
+        const ParseResult result = chunked_.decode(data, request_.body, limits_);
+        if (result.status == ParseStatus::error) {
+            phase_ = Phase::error;
+            error_ = result.error;
+        } else if (result.status == ParseStatus::complete) {
             phase_ = Phase::complete;
-            return true;
-        default:
-            return false;
         }
+        return result;
     }
 
     HttpLimits limits_;
@@ -651,12 +470,7 @@ private:
     std::size_t target_bytes_ = 0;
     // Body state.
     std::size_t body_remaining_ = 0;
-    ChunkState chunk_state_ = ChunkState::size;
-    std::uint64_t chunk_remaining_ = 0;
-    std::size_t size_digits_ = 0;
-    std::size_t extension_bytes_ = 0;
-    bool extension_started_ = false;
-    std::size_t trailer_bytes_ = 0;
+    ChunkedBodyDecoder chunked_;
 };
 
 }  // namespace mcpsse::detail

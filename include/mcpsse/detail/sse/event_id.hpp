@@ -1,6 +1,8 @@
 // mcpsse internal: SSE event ids that name the stream they belong to, for resumption.
 #pragma once
 
+#include <mcpsse/event_id.hpp>
+
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -10,19 +12,8 @@
 
 namespace mcpsse::detail {
 
-/// The id of one event on a resumable SSE stream: the stream it was sent on and its
-/// position in that stream. Serialized as `<stream>-<sequence>` in decimal, so that a
-/// `Last-Event-ID` tells the server which stream to replay (MCP Streamable HTTP,
-/// "Resumability and Redelivery").
-struct EventId {
-    /// Server-assigned stream number.
-    std::uint64_t stream = 0;
-    /// Position of the event within the stream.
-    std::uint64_t sequence = 0;
-
-    /// Equal when both numbers are equal.
-    friend constexpr bool operator==(const EventId&, const EventId&) noexcept = default;
-};
+/// The public `mcpsse::EventId`; the helpers below write and read it.
+using EventId = mcpsse::EventId;
 
 /// Maximum length in bytes of a serialized `EventId`: two 20-digit numbers and `-`.
 inline constexpr std::size_t max_event_id_length = 41;
