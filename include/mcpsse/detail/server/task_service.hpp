@@ -58,7 +58,7 @@ public:
         TaskRun run{table_, task, std::move(entry), std::move(call), context, max_input_rounds_, stateless(context)};
         asio::co_spawn(executor, run_task(std::move(run)),
                        // The completion owns the task, whose signal the slot belongs to: the
-                       // signal must outlive the spawn (see RpcSession::RethrowFailure).
+                       // signal must outlive the spawn (see detail::RethrowFailure in detail/rpc/handler_run.hpp).
                        asio::bind_cancellation_slot(task->signal.slot(), [owner = task](const std::exception_ptr&) {}));
         co_return created;
     }
