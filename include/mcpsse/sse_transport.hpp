@@ -13,6 +13,7 @@
 #include <mcpsse/detail/http/io.hpp>
 #include <mcpsse/detail/http/listener.hpp>
 #include <mcpsse/detail/http/pipeline.hpp>
+#include <mcpsse/detail/http/pipeline_io.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/http/request_parser.hpp>
 #include <mcpsse/detail/http/response.hpp>
@@ -454,7 +455,7 @@ private:
                                              std::string(decision.message));
         case Kind::preflight: return send_owned(*c, detail::CorsPolicy::preflight(req, decision.allow, c->response_headers), 204);
         case Kind::wrong_method: return detail::async_reply_405(*c, req, decision.allow);
-        case Kind::route: return answer_route(c, req, *decision.route);
+        case Kind::route: return detail::async_answer_route(c, req, *decision.route);
         case Kind::answered:
         case Kind::stages: return ready(decision.keep);
         }
@@ -497,52 +498,19 @@ private:
 
     // ---- the pipeline's suspending parts, and 100 Continue ------------------------------
 
-    HttpRequestHead head_of(Conn& c, const detail::HttpRequest& req) {
-        const ConnectionInfo& info = c.info();
-        return HttpRequestHead({req.method, req.target, req.version_minor, req.fields, req.body, info.remote_endpoint,
-                                info.secure});
-    }
-
     // Runs the host's stages into `decision`: the first answer is written (`answered`),
     // else the decision about routes. (The result goes through a reference, so that
     // connection_loop's frame holds no second decision.)
     asio::awaitable<void> run_stages(const std::shared_ptr<Conn>& c, const detail::HttpRequest& req,
                                      detail::PipelineDecision& decision) {
-        std::optional<HttpResponse> response = co_await check_stages(c, req);
+        std::optional<HttpResponse> response = co_await detail::async_check_stages(c, pipeline_, req);
         if (!response) {
             decision = pipeline_.decide_route(req);
             co_return;
         }
         decision = {};
         decision.kind = detail::PipelineDecision::Kind::answered;
-        c->response_status = response->status;
-        decision.keep = co_await detail::async_send_pair(*c, detail::Pipeline::serialize(*response, c->response_headers), {});
-    }
-
-    asio::awaitable<std::optional<HttpResponse>> check_stages(const std::shared_ptr<Conn>& c,
-                                                              const detail::HttpRequest& req) {
-        c->stages_done = true;
-        const HttpRequestHead head = head_of(*c, req);
-        for (const auto& stage : pipeline_.stages()) {
-            // No co_await inside a conditional expression: GCC 12 miscompiles it.
-            std::optional<HttpResponse> response;
-            if (stage->suspends(head)) response = co_await stage->async_check(head);
-            else response = stage->check(head);
-            if (response) co_return response;
-        }
-        co_return std::nullopt;
-    }
-
-    asio::awaitable<bool> answer_route(const std::shared_ptr<Conn>& c, detail::HttpRequest& req, const HttpRoute& route) {
-        std::optional<HttpResponse> response;
-        try {
-            response = co_await route.handler(head_of(*c, req));
-        } catch (const std::exception&) {
-            response = HttpResponse{500, "application/json",
-                                    detail::error_body(error_code::internal_error, "Internal Server Error"), {}};
-        }
-        c->response_status = response->status;
-        co_return co_await detail::async_send_pair(*c, detail::Pipeline::serialize(*response, c->response_headers), {});
+        decision.keep = co_await detail::async_send_response(*c, *response);
     }
 
     // A request waiting for 100 Continue: every check that can refuse it from its head
@@ -553,11 +521,10 @@ private:
         detail::PipelineDecision decision = pipeline_.decide(head, c->response_headers, false);
         std::optional<detail::HeadRefusal> refusal;
         if (decision.kind == Kind::stages) {
-            if (auto response = co_await check_stages(c, head)) {
+            if (auto response = co_await detail::async_check_stages(c, pipeline_, head)) {
                 c->linger = true;
                 response->headers.emplace_back("Connection", "close");
-                c->response_status = response->status;
-                co_await detail::async_send_pair(*c, detail::Pipeline::serialize(*response, c->response_headers), {});
+                co_await detail::async_send_response(*c, *response);
                 co_return false;
             }
             decision = pipeline_.decide_route(head);
