@@ -3,7 +3,7 @@
 # nlohmann/json 3.11.3+), from a folder of their unmodified sources, without any
 # network access.  Debian 12 ships older ones (Asio 1.22, Catch2 2.13, json 3.11.2).
 #
-# Used by cmake/scripts/test.sh's `deps` and `deps-asan` configurations through
+# Used by cmake/scripts/test.sh's `deps` configuration (and the optional `deps-asan`) through
 #   -DCMAKE_PROJECT_TOP_LEVEL_INCLUDES=<repo>/cmake/testing/current_deps.cmake
 #   -DMCPSSE_CURRENT_DEPS_DIR=<folder>
 # where <folder> holds:
