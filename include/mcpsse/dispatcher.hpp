@@ -96,17 +96,36 @@ public:
         notifications_.insert_or_assign(std::move(method), std::move(handler));
     }
 
-    /// The handler for requests named `method`, or nullptr.
+    /// Sets the handler for requests whose method has no handler of its own (`on_request`),
+    /// `initialize` and `logging/setLevel` included, which mcpsse otherwise answers
+    /// itself: message-level access for a proxy or bridge, which reads the method from
+    /// `RequestContext::method()` and forwards the request (see `Session`). What it
+    /// returns is the `result`; an `RpcError` it throws reaches the client with its code,
+    /// message and data. An empty function removes it (unknown methods are then answered
+    /// with `method_not_found`, -32601). Not thread-safe, like `on_request`.
+    void set_request_fallback(RequestHandler handler) { request_fallback_ = std::move(handler); }
+
+    /// Sets the handler for notifications whose method has no handler of its own
+    /// (`on_notification`); mcpsse still acts on `notifications/cancelled` and
+    /// `notifications/initialized` before calling it. An empty function removes it.
+    /// Not thread-safe, like `on_notification`.
+    void set_notification_fallback(NotificationHandler handler) { notification_fallback_ = std::move(handler); }
+
+    /// The handler for requests named `method` (the fallback when none is registered),
+    /// or nullptr.
     [[nodiscard]] const RequestHandler* find_request_handler(std::string_view method) const {
         const auto it = requests_.find(method);
-        return it == requests_.end() ? nullptr : &it->second;
+        if (it != requests_.end()) return &it->second;
+        return request_fallback_ ? &request_fallback_ : nullptr;
     }
 
-    /// The handler for notifications named `method`, or nullptr.
+    /// The handler for notifications named `method` (the fallback when none is
+    /// registered), or nullptr.
     [[nodiscard]] const NotificationHandler* find_notification_handler(
         std::string_view method) const {
         const auto it = notifications_.find(method);
-        return it == notifications_.end() ? nullptr : &it->second;
+        if (it != notifications_.end()) return &it->second;
+        return notification_fallback_ ? &notification_fallback_ : nullptr;
     }
 
     /// The names of all registered request methods (unordered).
@@ -136,6 +155,8 @@ private:
     DispatcherOptions options_;
     Table<RequestHandler> requests_;
     Table<NotificationHandler> notifications_;
+    RequestHandler request_fallback_;
+    NotificationHandler notification_fallback_;
 };
 
 }  // namespace mcpsse

@@ -31,7 +31,7 @@ private:
 // (resources/updated only to sessions subscribed to that resource).
 template <class T>
 concept BroadcastingTransport = requires(T& t, const std::string& method, const nlohmann::json& params) {
-    t.broadcast(method, params, [](const SseSession&) { return true; });
+    t.broadcast(method, params, [](const SseSession<>&) { return true; });
     t.add_observer(std::shared_ptr<TransportObserver>{});
 };
 
@@ -66,7 +66,7 @@ auto async_serve(Server& server, Dispatcher& dispatcher, T& transport, Completio
             if (method == "notifications/resources/updated") {
                 const std::string uri = params.value("uri", std::string());
                 transport.broadcast(method, params,
-                                    [&](const SseSession& session) { return server.is_subscribed(session.id(), uri); });
+                                    [&](const SseSession<>& session) { return server.is_subscribed(session.id(), uri); });
             } else {
                 transport.broadcast(method, params);
             }

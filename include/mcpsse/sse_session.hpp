@@ -1,245 +1,133 @@
-// mcpsse: one MCP session served over HTTP (Streamable HTTP or legacy HTTP+SSE).
+// mcpsse: a host's handle to one MCP session served over HTTP (Streamable HTTP or
+// legacy HTTP+SSE).
 #pragma once
 
-#include <mcpsse/detail/rpc/session.hpp>
-#include <mcpsse/detail/sse/stream.hpp>
+#include <mcpsse/error.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
 
-#include <asio/post.hpp>
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
 namespace mcpsse {
 
-/// One MCP session of an `SseTransport`: its id, its JSON-RPC state, its streams
-/// (one per POST that streams, the standalone GET stream, or the legacy stream) and
-/// their event ids. Created by the transport on `initialize` (Streamable HTTP, MCP N1)
-/// or on a legacy `GET`; ended by DELETE (N5), the idle timeout, the end of a legacy
-/// stream, or `SseTransport::stop`.
-///
-/// Hosts meet it in `SseTransportOptions::on_session_open`/`on_session_close` and
-/// through `SseTransport::for_each_session`.
-///
-/// Thread-safety: `id()`, `legacy()`, `notify()` and `send_serialized()` are safe from
-/// any thread, as are the stream, activity and `end` members the transport uses
-/// (`set_rpc` and `set_protocol_version` are called once, before the session is
-/// shared); handlers reach the JSON-RPC state through their `RequestContext`.
-class SseSession : public std::enable_shared_from_this<SseSession> {
-public:
-    /// Creates a session; used by `SseTransport`.
-    SseSession(std::string id, bool legacy, std::shared_ptr<detail::EventLog> log)
-        : id_(std::move(id)), legacy_(legacy), log_(std::move(log)) {
-        touch();
-    }
+namespace detail {
+struct SseSessionAccess;
+}  // namespace detail
 
-    /// The session id (`Mcp-Session-Id`, or the legacy `sessionId` parameter).
-    [[nodiscard]] const std::string& id() const noexcept { return id_; }
+/// A host's handle to one MCP session of an `SseTransport`: a session created by
+/// `initialize` (Streamable HTTP, 2025-03-26 to 2025-11-25; checklist N1) or by a legacy
+/// `GET /sse` (2024-11-05), until DELETE (N5), the idle timeout, the end of a legacy
+/// stream or `SseTransport::stop` ends it. Models `Session`: the message-level access a
+/// proxy or bridge builds on (server-to-client notifications and requests unrelated to
+/// any client request; requests and notifications from the client reach the
+/// `Dispatcher`, its fallback handlers included).
+///
+/// Hosts receive it in `SseTransportOptions::on_session_open`/`on_session_close` and
+/// through `SseTransport::for_each_session`, and may keep copies: a copy refers to the
+/// same session, and keeps its small state alive (not its streams) after it ended, when
+/// its operations fail or drop as documented.
+///
+/// `Executor` is `executor_type`, the type `get_executor()` returns; it must be
+/// constructible from `asio::any_io_executor`, which the default is. `SseTransport`
+/// hands out `SseSession<>` whatever its own executor type: in its share-nothing mode
+/// sessions live on strands of several `io_context`s.
+///
+/// Thread-safety: every member is safe from any thread; copies may be used on different
+/// threads at once.
+template <class Executor = asio::any_io_executor>
+class SseSession {
+public:
+    /// The executor type `get_executor()` returns.
+    using executor_type = Executor;
+
+    /// The session id (`Mcp-Session-Id`, or the legacy `sessionId` query parameter).
+    [[nodiscard]] const std::string& id() const noexcept { return state_->id(); }
 
     /// True for a legacy HTTP+SSE (2024-11-05) session.
-    [[nodiscard]] bool legacy() const noexcept { return legacy_; }
+    [[nodiscard]] bool legacy() const noexcept { return state_->legacy(); }
+
+    /// The protocol revision `initialize` negotiated (`2024-11-05` for a legacy session).
+    [[nodiscard]] const std::string& protocol_version() const noexcept { return state_->protocol_version(); }
+
+    /// The executor that serializes the session's own work (its strand): server-to-client
+    /// requests of `async_request` run there.
+    [[nodiscard]] executor_type get_executor() const { return executor_type(state_->rpc()->get_executor()); }
+
+    /// True once the session has ended.
+    [[nodiscard]] bool ended() const { return state_->ended(); }
 
     /// Sends a notification unrelated to any request (e.g.
-    /// `notifications/resources/list_changed`) on the session's standalone stream
-    /// (the GET stream, or the legacy stream), never on two streams (MCP M1). Safe
-    /// from any thread: the send happens on the session's executor. When no standalone
-    /// stream was ever opened the notification is dropped; when it is disconnected,
-    /// the event is kept for replay.
-    void notify(std::string method, nlohmann::json params = nullptr) {
-        auto rpc = rpc_;
-        if (!rpc) return;
-        asio::post(rpc->get_executor(), [rpc, method = std::move(method), params = std::move(params)]() mutable {
-            rpc->notify(std::move(method), std::move(params));
-        });
+    /// `notifications/resources/list_changed`) on the session's standalone stream (the
+    /// GET stream, or the legacy stream), never on two streams (MCP M1). The send
+    /// happens on the session's executor. Dropped when no standalone stream was ever
+    /// opened or the session ended; kept for replay while a resumable stream is
+    /// disconnected.
+    void notify(std::string method, nlohmann::json params = nullptr) const {
+        state_->notify(std::move(method), std::move(params));
     }
 
-    /// Sends an already serialized JSON-RPC notification on the standalone stream, like
-    /// `notify` but without a hop to the session's strand (the stream is thread-safe).
-    /// Returns false when the session has no standalone stream. Safe from any thread.
-    bool send_serialized(std::string message) {
-        auto stream = existing_standalone_stream();
-        return stream && stream->send(std::move(message));
+    /// Sends an already serialized JSON-RPC message (one object, no trailing newline) on
+    /// the standalone stream, without a hop to the session's executor. Returns false
+    /// when the session has no standalone stream.
+    bool send_serialized(std::string message) const { return state_->send_serialized(std::move(message)); }
+
+    /// Sends a server-to-client request unrelated to any client request (e.g.
+    /// `roots/list`, `sampling/createMessage`) on the standalone stream and waits for
+    /// the client's answer (a POST carrying the JSON-RPC response), for at most
+    /// `timeout` (ms). Completion signature `void(std::exception_ptr, nlohmann::json)`:
+    /// the `result` member, or an exception: `RpcError` with the client's error code and
+    /// data, `connection_closed` (-32000) when the session has no standalone stream, has
+    /// ended or the stream cannot carry requests, `request_timeout` (-32001) on expiry.
+    /// On expiry, or when the operation is cancelled (Asio per-operation cancellation,
+    /// then `std::system_error` with `asio::error::operation_aborted`), the client gets
+    /// `notifications/cancelled` (MCP basic/utilities/cancellation). The request runs on
+    /// `get_executor()`.
+    template <class CompletionToken>
+    auto async_request(std::string method, nlohmann::json params, std::chrono::milliseconds timeout,
+                       CompletionToken&& token) const {
+        auto rpc = state_->rpc();
+        auto executor = rpc->get_executor();
+        return asio::co_spawn(std::move(executor), request(std::move(rpc), std::move(method), std::move(params), timeout),
+                              std::forward<CompletionToken>(token));
     }
 
-    // ---- used by SseTransport -------------------------------------------------------
-
-    /// The session's JSON-RPC state.
-    [[nodiscard]] const std::shared_ptr<detail::RpcSession>& rpc() const noexcept { return rpc_; }
-    /// Sets the JSON-RPC state (once, at creation).
-    void set_rpc(std::shared_ptr<detail::RpcSession> rpc) { rpc_ = std::move(rpc); }
-    /// The negotiated protocol revision; set once, before the transport registers the
-    /// session, and immutable afterwards (so reading it needs no strand hop).
-    [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
-    /// Records the negotiated revision (once, before registration).
-    void set_protocol_version(std::string version) { protocol_version_ = std::move(version); }
-
-    /// The session's event log (null for legacy sessions).
-    [[nodiscard]] const std::shared_ptr<detail::EventLog>& event_log() const noexcept { return log_; }
-
-    /// Creates a stream with the next stream number. A standalone stream is registered
-    /// for resumption at once; a lazy (POST) stream by `register_stream` once its SSE head
-    /// is written, so a POST answered as plain JSON takes no lock of the session.
-    /// Thread-safe.
-    std::shared_ptr<detail::SseStream> open_stream(detail::SseStreamConfig config) {
-        config.number = legacy_ || !log_ ? 0 : next_stream_.fetch_add(1, std::memory_order_relaxed) + 1;
-        auto stream = std::make_shared<detail::SseStream>(config, legacy_ ? nullptr : log_);
-        if (config.number != 0 && !config.lazy) register_stream(stream);
-        return stream;
-    }
-
-    /// Makes `stream` (one of this session's `open_stream`s) resumable: a `Last-Event-ID`
-    /// into it can take it over while it runs (MCP Streamable HTTP, resumability and
-    /// redelivery; checklist R3/R4). A session that has ended closes the stream instead.
-    /// Thread-safe.
-    void register_stream(const std::shared_ptr<detail::SseStream>& stream) {
-        if (stream->number() == 0) return;
-        {
-            std::lock_guard lock(mutex_);
-            if (!ended_) {
-                streams_[stream->number()] = stream;
-                prune_locked();
-                return;
-            }
-        }
-        stream->close();
-    }
-
-    /// Ends a POST exchange begun with `begin_activity` on `stream` (one of this
-    /// session's `open_stream`s). When the stream was registered and has finished it
-    /// also leaves the resumption table, so its memory (allocated together with the
-    /// table's weak reference) is freed now rather than at the next prune: a
-    /// `Last-Event-ID` into it is then answered from the event log alone, which holds
-    /// all of its events (R3/R4). A stream still running (its connection left) stays
-    /// resumable. Thread-safe; throws nothing but `std::system_error` from the mutex.
-    void end_exchange(const detail::SseStream& stream) {
-        if (stream.number() != 0 && stream.opened() && stream.finished()) {
-            std::lock_guard lock(mutex_);
-            streams_.erase(stream.number());
-        }
-        end_activity();
-    }
-
-    /// The live stream with `number`, or null (finished or unknown).
-    std::shared_ptr<detail::SseStream> find_stream(std::uint64_t number) {
-        std::lock_guard lock(mutex_);
-        const auto it = streams_.find(number);
-        if (it == streams_.end()) return nullptr;
-        auto stream = it->second.lock();
-        if (!stream) streams_.erase(it);
-        return stream;
-    }
-
-    /// The standalone stream (GET or legacy), created on first use.
-    std::shared_ptr<detail::SseStream> standalone_stream(std::size_t max_queue_bytes) {
-        {
-            std::lock_guard lock(mutex_);
-            if (standalone_) return standalone_;
-        }
-        detail::SseStreamConfig config;
-        config.legacy = legacy_;
-        config.max_queue_bytes = max_queue_bytes;
-        auto stream = open_stream(config);
-        std::lock_guard lock(mutex_);
-        if (!standalone_) standalone_ = std::move(stream);
-        return standalone_;
-    }
-
-    /// The standalone stream if it exists.
-    std::shared_ptr<detail::SseStream> existing_standalone_stream() {
-        std::lock_guard lock(mutex_);
-        return standalone_;
-    }
-
-    /// Records activity now (requests, streams), for the idle timeout.
-    void touch() noexcept {
-        last_activity_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    }
-
-    /// Time since the last activity.
-    [[nodiscard]] std::chrono::steady_clock::duration idle_for() const noexcept {
-        const auto last = std::chrono::steady_clock::duration(last_activity_.load(std::memory_order_relaxed));
-        return std::chrono::steady_clock::now().time_since_epoch() - last;
-    }
-
-    /// Counts exchanges (POSTs, attached streams) in progress.
-    void begin_activity() noexcept { active_.fetch_add(1, std::memory_order_relaxed); }
-    /// Ends one exchange.
-    void end_activity() noexcept {
-        active_.fetch_sub(1, std::memory_order_relaxed);
-        touch();
-    }
-    /// Exchanges in progress.
-    [[nodiscard]] int activity() const noexcept { return active_.load(std::memory_order_relaxed); }
-
-    /// Marks the session ended and ends its streams (the standalone stream and POST
-    /// streams that turned SSE; a POST still waiting to answer as JSON ends when its
-    /// handler, cancelled through the JSON-RPC state, does); returns false if it already
-    /// was. Thread-safe.
-    bool end() {
-        std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams;
-        std::shared_ptr<detail::SseStream> standalone;
-        {
-            std::lock_guard lock(mutex_);
-            if (ended_) return false;
-            ended_ = true;
-            streams.swap(streams_);
-            standalone = std::move(standalone_);
-        }
-        for (auto& entry : streams)
-            if (auto s = entry.second.lock()) s->close();
-        if (standalone) standalone->close();
-        if (auto rpc = rpc_)
-            asio::post(rpc->get_executor(), [rpc] {
-                rpc->close();
-                rpc->cancel_all();
-                rpc->set_default_sink(nullptr);
-            });
-        return true;
-    }
-
-    /// Runs `f()` under the session's lock unless the session has ended; the
-    /// transport stores events through it, so that none reach the event store after
-    /// `end()` (it erases the session's events once, afterwards). `f` must not call back
-    /// into this session. Thread-safe.
-    template <class F>
-    void if_live(F&& f) {
-        std::lock_guard lock(mutex_);
-        if (!ended_) std::forward<F>(f)();
-    }
-
-    /// True once `end()` ran.
-    [[nodiscard]] bool ended() const {
-        std::lock_guard lock(mutex_);
-        return ended_;
-    }
+    /// True when both handles refer to the same session.
+    friend bool operator==(const SseSession& a, const SseSession& b) noexcept { return a.state_ == b.state_; }
 
 private:
-    // Drops expired entries once the map has grown (amortized; end_exchange handles
-    // the common case of a POST whose exchange has ended).
-    void prune_locked() {
-        if (streams_.size() < 64) return;
-        for (auto it = streams_.begin(); it != streams_.end();)
-            it = it->second.expired() ? streams_.erase(it) : std::next(it);
+    friend struct detail::SseSessionAccess;
+
+    explicit SseSession(std::shared_ptr<detail::SseSessionState> state) : state_(std::move(state)) {}
+
+    static asio::awaitable<nlohmann::json> request(std::shared_ptr<detail::RpcSession> rpc, std::string method,
+                                                   nlohmann::json params, std::chrono::milliseconds timeout) {
+        co_return co_await rpc->async_request(std::move(method), std::move(params), timeout, rpc->default_sink());
     }
 
-    const std::string id_;
-    const bool legacy_;
-    std::shared_ptr<detail::EventLog> log_;
-    std::shared_ptr<detail::RpcSession> rpc_;
-    std::string protocol_version_;
-    mutable std::mutex mutex_;
-    std::map<std::uint64_t, std::weak_ptr<detail::SseStream>> streams_;
-    std::shared_ptr<detail::SseStream> standalone_;
-    std::atomic<std::uint64_t> next_stream_{0};
-    std::atomic<std::int64_t> last_activity_{0};
-    std::atomic<int> active_{0};
-    bool ended_ = false;
+    std::shared_ptr<detail::SseSessionState> state_;
 };
 
+namespace detail {
+
+/// Creates the handles `SseTransport` gives hosts, and reaches the state behind one
+/// (for mcpsse's own tests).
+struct SseSessionAccess {
+    template <class Executor = asio::any_io_executor>
+    static SseSession<Executor> handle(std::shared_ptr<SseSessionState> state) {
+        return SseSession<Executor>(std::move(state));
+    }
+    template <class Executor>
+    static const std::shared_ptr<SseSessionState>& state(const SseSession<Executor>& session) noexcept {
+        return session.state_;
+    }
+};
+
+}  // namespace detail
 }  // namespace mcpsse

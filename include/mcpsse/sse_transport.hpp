@@ -103,7 +103,7 @@ namespace mcpsse {
 /// `TlsSseTransport`): over TLS every limit and deadline applies as over plain TCP, plus
 /// the handshake's. The transport, its dispatcher and its store must outlive the run. `stop()` is safe
 /// from any thread; other members from the thread that created the transport, except
-/// where noted. Models `Transport`.
+/// where noted. Models `Transport`; its sessions (`session_type`) model `Session`.
 template <class Executor = asio::any_io_executor, class Store = InMemoryEventStore, class Security = PlainTcp>
 class SseTransport {
     static_assert(EventStore<Store>, "Store must model mcpsse::EventStore");
@@ -113,6 +113,9 @@ class SseTransport {
 public:
     /// The executor type given at construction.
     using executor_type = Executor;
+    /// The handle to one of its sessions (models `Session`); see `for_each_session`
+    /// and `SseTransportOptions::on_session_open`.
+    using session_type = SseSession<>;
 
     /// Creates the transport and binds its listening socket (so port 0 is resolved and
     /// address errors surface here). Throws `std::system_error` when the address cannot
@@ -231,7 +234,11 @@ public:
 
     /// Calls `visit` for each open session. Thread-safe; `visit` must not block or call
     /// back into the transport.
-    void for_each_session(const std::function<void(SseSession&)>& visit) { era_.sessions.for_each(visit); }
+    void for_each_session(const std::function<void(const SseSession<>&)>& visit) {
+        era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& state) {
+            visit(detail::SseSessionAccess::handle(state));
+        });
+    }
 
     /// Sends one notification to the standalone stream (GET or legacy) of every session
     /// for which `filter` returns true (all when empty); returns how many sessions it
@@ -240,11 +247,11 @@ public:
     /// to each stream directly. Thread-safe; `filter` and the sends run outside the
     /// session table's lock (as for `for_each_session`), so `filter` may call the transport.
     std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
-                          const std::function<bool(const SseSession&)>& filter = {}) {
+                          const std::function<bool(const SseSession<>&)>& filter = {}) {
         const std::string message = json_rpc::serialize(Notification{method, params});
         std::size_t count = 0;
-        for_each_session([&](SseSession& session) {
-            if ((!filter || filter(session)) && session.send_serialized(message)) ++count;
+        era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& state) {
+            if ((!filter || filter(detail::SseSessionAccess::handle(state))) && state->send_serialized(message)) ++count;
         });
         return count;
     }
@@ -284,12 +291,21 @@ private:
                 detail::Router<Conn, Store>::resources(options_)};
     }
 
+    // A host's session callback, given handles (null stays null).
+    static std::function<void(const std::shared_ptr<detail::SseSessionState>&)> handle_callback(
+        std::function<void(const SseSession<>&)> callback) {
+        if (!callback) return {};
+        return [callback = std::move(callback)](const std::shared_ptr<detail::SseSessionState>& state) {
+            callback(detail::SseSessionAccess::handle(state));
+        };
+    }
+
     typename detail::SessionRegistry<Store>::Settings registry_settings() {
         typename detail::SessionRegistry<Store>::Settings s;
         s.max_sessions = options_.max_sessions;
         s.idle_timeout = options_.session_idle_timeout;
-        s.on_open = options_.on_session_open;
-        s.on_close = options_.on_session_close;
+        s.on_open = handle_callback(options_.on_session_open);
+        s.on_close = handle_callback(options_.on_session_close);
         s.observers = &observers_;
         return s;
     }
@@ -322,13 +338,13 @@ private:
             });
         });
         // Standalone streams end now; running requests get until the deadline.
-        era_.sessions.for_each([](SseSession& s) {
-            if (auto standalone = s.existing_standalone_stream()) standalone->close();
+        era_.sessions.for_each([](const std::shared_ptr<detail::SseSessionState>& s) {
+            if (auto standalone = s->existing_standalone_stream()) standalone->close();
         });
         stop_timer_.expires_after(options_.stop_timeout);
         stop_timer_.async_wait([this](std::error_code ec) {
             if (ec) return;
-            era_.sessions.for_each([](SseSession& s) { s.end(); });
+            era_.sessions.for_each([](const std::shared_ptr<detail::SseSessionState>& s) { s->end(); });
             listener_.for_each_connection([](const std::shared_ptr<Conn>& c) {
                 asio::post(c->socket().get_executor(), [c] {
                     std::error_code ignored_ec;

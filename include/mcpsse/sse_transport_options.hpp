@@ -5,6 +5,7 @@
 #include <mcpsse/http_route.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/request_stage.hpp>
+#include <mcpsse/sse_session.hpp>
 #include <mcpsse/transport_observer.hpp>
 
 #include <chrono>
@@ -17,8 +18,6 @@
 #include <vector>
 
 namespace mcpsse {
-
-class SseSession;
 
 /// How a POST carrying a request is answered (MCP Streamable HTTP P4).
 enum class ResponseMode {
@@ -140,11 +139,11 @@ struct SseTransportOptions {
     /// closing every connection.
     std::chrono::milliseconds stop_timeout{5'000};
 
-    /// Called when a session opens (after `initialize`, or a legacy GET). Runs on an
-    /// I/O thread; must not block.
-    std::function<void(SseSession&)> on_session_open{};
+    /// Called when a session opens (after `initialize`, or a legacy GET) with a handle
+    /// the host may keep (see `SseSession`). Runs on an I/O thread; must not block.
+    std::function<void(const SseSession<>&)> on_session_open{};
     /// Called when a session ends (DELETE, idle timeout, legacy stream closed, stop).
-    std::function<void(SseSession&)> on_session_close{};
+    std::function<void(const SseSession<>&)> on_session_close{};
 
     /// The host's request-pipeline stages, run in this order on every request after the
     /// Host/Origin guard and CORS and before the routes and the MCP endpoints (see

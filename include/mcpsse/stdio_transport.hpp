@@ -3,6 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
+#include <mcpsse/stdio_session.hpp>
 #include <mcpsse/detail/util/posix_descriptor.hpp>
 #include <mcpsse/detail/rpc/message_sink.hpp>
 #include <mcpsse/detail/rpc/session.hpp>
@@ -75,12 +76,15 @@ struct StdioOptions {
 /// killing the process.
 ///
 /// Thread-safety: `stop()` may be called from any thread; other members from one thread.
-/// The transport and the dispatcher must outlive the run. Models `Transport`.
+/// The transport and the dispatcher must outlive the run. Models `Transport`; its
+/// session (`session()`) models `Session`.
 template <class Executor = asio::any_io_executor>
 class StdioTransport {
 public:
     /// The executor type given at construction.
     using executor_type = Executor;
+    /// The handle to its session (models `Session`); see `session()`.
+    using session_type = StdioSession<>;
 
     /// Creates the transport on `executor`. Throws `std::system_error` when a descriptor
     /// cannot be duplicated.
@@ -90,7 +94,8 @@ public:
           options_(options),
           output_(std::make_shared<Output>(strand_, options.output_fd)),
           input_(strand_, detail::duplicate_descriptor(options.input_fd)),
-          idle_(strand_) {}
+          idle_(strand_),
+          shared_(std::make_shared<detail::StdioSessionState>(strand_, output_)) {}
 
     /// The executor given at construction.
     [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
@@ -104,15 +109,17 @@ public:
         return asio::co_spawn(strand_, run(dispatcher), std::forward<CompletionToken>(token));
     }
 
+    /// The handle to the transport's one session (models `Session`): notifications and
+    /// server-to-client requests unrelated to any client request. Valid for the
+    /// transport's lifetime; its requests fail outside a run. Safe from any thread.
+    [[nodiscard]] StdioSession<> session() const { return StdioSession<>(shared_); }
+
     /// Sends a notification unrelated to any request (e.g.
-    /// `notifications/tools/list_changed`) to the client. Safe from any thread (the send
-    /// runs on the transport's strand); dropped once the output has failed. Counts
-    /// toward `max_pending_output_bytes` like any output.
-    void notify(const std::string& method, const nlohmann::json& params = nullptr) {
-        asio::post(strand_, [out = output_, message = json_rpc::serialize(Notification{method, params})]() mutable {
-            out->send(std::move(message));
-        });
-    }
+    /// `notifications/tools/list_changed`) to the client: `session().notify(method,
+    /// params)`. Safe from any thread (the send runs on the transport's strand); dropped
+    /// once the output has failed. Counts toward `max_pending_output_bytes` like any
+    /// output.
+    void notify(const std::string& method, const nlohmann::json& params = nullptr) { session().notify(method, params); }
 
     /// Graceful stop from any thread: reading stops at once; the run completes after
     /// running handlers finish and their output is written (as at end of input).
@@ -198,6 +205,7 @@ private:
         detail::ignore_sigpipe_if_default();
         auto session = std::make_shared<detail::RpcSession>(strand_, dispatcher, output_);
         session->set_limits({options_.max_requests_in_flight, options_.request_handler_timeout});
+        shared_->set_rpc(session);
         std::vector<char> chunk(64 * 1024);
         std::string line;
         bool discarding = false;
@@ -244,6 +252,7 @@ private:
             co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
         co_await output_->wait_until([this] { return output_->idle(); });
+        shared_->set_rpc(nullptr);
     }
 
     void handle_line(const std::shared_ptr<detail::RpcSession>& session, std::string& line) {
@@ -282,6 +291,7 @@ private:
     asio::steady_timer idle_;
     std::size_t active_ = 0;
     bool stopping_ = false;
+    std::shared_ptr<detail::StdioSessionState> shared_;
 };
 
 }  // namespace mcpsse

@@ -133,8 +133,8 @@ struct TestServer {
         // set) without them on one thread, or share-nothing on two.
         if (thread_count == 1 && std::getenv("MCPSSE_TEST_SINGLE_THREADED") != nullptr) options.single_threaded = true;
         const bool share_nothing = thread_count == 1 && std::getenv("MCPSSE_TEST_SHARE_NOTHING") != nullptr;
-        if (!options.on_session_open) options.on_session_open = [this](mcpsse::SseSession&) { ++probe.opened; };
-        if (!options.on_session_close) options.on_session_close = [this](mcpsse::SseSession&) { ++probe.closed; };
+        if (!options.on_session_open) options.on_session_open = [this](const mcpsse::SseSession<>&) { ++probe.opened; };
+        if (!options.on_session_close) options.on_session_close = [this](const mcpsse::SseSession<>&) { ++probe.closed; };
         if (share_nothing) {
             const std::vector<asio::any_io_executor> executors{io.get_executor(), io2.get_executor()};
             transport.emplace(executors, std::move(options), std::move(store));
@@ -246,7 +246,7 @@ inline LegacySession open_legacy_session(const TestServer& server) {
 
 /// Sends `notifications/message` with `data: n` to session `sid`'s standalone stream.
 inline void notify_session(TestServer& server, const std::string& sid, int n) {
-    server.transport->for_each_session([&](mcpsse::SseSession& session) {
+    server.transport->for_each_session([&](const mcpsse::SseSession<>& session) {
         if (session.id() == sid) session.notify("notifications/message", {{"level", "info"}, {"data", n}});
     });
 }

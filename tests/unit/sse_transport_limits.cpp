@@ -403,8 +403,8 @@ TEST_CASE("L3: resuming a POST stream whose events were evicted answers the requ
     // The handler (1.8 s of steps) was cancelled: it leaves at once and never completes.
     auto in_flight = [&] {
         std::size_t n = 0;
-        s.transport->for_each_session([&](mcpsse::SseSession& x) {
-            if (x.id() == sid) n = x.rpc()->in_flight_count();
+        s.transport->for_each_session([&](const mcpsse::SseSession<>& x) {
+            if (x.id() == sid) n = mcpsse::detail::SseSessionAccess::state(x)->rpc()->in_flight_count();
         });
         return n;
     };

@@ -132,7 +132,7 @@ TEST_CASE("sessions N1 N2: initialize issues a visible-ASCII Mcp-Session-Id, dis
     CHECK(s.transport->session_count() == 20);
     CHECK(s.probe.opened.load() == 20);
     std::size_t visited = 0;
-    s.transport->for_each_session([&](mcpsse::SseSession& session) {
+    s.transport->for_each_session([&](const mcpsse::SseSession<>& session) {
         CHECK(ids.count(session.id()) == 1);
         CHECK(!session.legacy());
         ++visited;
@@ -260,7 +260,7 @@ TEST_CASE("sessions G1 G2 M1: the GET stream receives notify() and broadcast(); 
     CHECK(priming->id);
     CHECK(priming->data.empty());
 
-    s.transport->for_each_session([&](mcpsse::SseSession& session) {
+    s.transport->for_each_session([&](const mcpsse::SseSession<>& session) {
         if (session.id() == sid) session.notify("notifications/resources/list_changed");
     });
     auto e = g.next_event();
@@ -276,7 +276,7 @@ TEST_CASE("sessions G1 G2 M1: the GET stream receives notify() and broadcast(); 
 
     const std::size_t filtered =
         s.transport->broadcast("notifications/prompts/list_changed", nullptr,
-                               [&](const mcpsse::SseSession& session) { return session.id() == sid; });
+                               [&](const mcpsse::SseSession<>& session) { return session.id() == sid; });
     CHECK(filtered == 1);
     e = g.next_event();
     REQUIRE(e);
@@ -285,7 +285,7 @@ TEST_CASE("sessions G1 G2 M1: the GET stream receives notify() and broadcast(); 
     // The filter may call back into the transport: the session table is not locked.
     std::size_t seen = 0;
     CHECK(s.transport->broadcast("notifications/resources/list_changed", nullptr,
-                                 [&](const mcpsse::SseSession& session) {
+                                 [&](const mcpsse::SseSession<>& session) {
                                      seen = s.transport->session_count();
                                      return session.id() == sid;
                                  }) == 1);

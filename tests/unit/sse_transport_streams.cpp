@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -133,7 +134,7 @@ TEST_CASE("R3: the GET stream resumes after a drop with the notifications sent m
     const std::string sid = open_session(c);
     REQUIRE(!sid.empty());
     auto notify = [&](int n) {
-        s.transport->for_each_session([&](mcpsse::SseSession& session) {
+        s.transport->for_each_session([&](const mcpsse::SseSession<>& session) {
             if (session.id() == sid) session.notify("notifications/message", {{"level", "info"}, {"data", n}});
         });
     };
@@ -178,9 +179,9 @@ TEST_CASE("slow consumer: a GET stream that is not read is disconnected; the ser
     const std::string sid = open_session(c);
     REQUIRE(!sid.empty());
     auto session = [&] {
-        std::shared_ptr<mcpsse::SseSession> found;
-        s.transport->for_each_session([&](mcpsse::SseSession& x) {
-            if (x.id() == sid) found = x.shared_from_this();
+        std::optional<mcpsse::SseSession<>> found;
+        s.transport->for_each_session([&](const mcpsse::SseSession<>& x) {
+            if (x.id() == sid) found = x;
         });
         return found;
     }();
@@ -203,12 +204,12 @@ TEST_CASE("slow consumer: a GET stream that is not read is disconnected; the ser
         // Paced by the session's strand, so that its backlog of posted notifications stays
         // short (under sanitizers it is slower than this thread).
         std::promise<void> drained;
-        asio::post(session->rpc()->get_executor(), [&drained] { drained.set_value(); });
+        asio::post(session->get_executor(), [&drained] { drained.set_value(); });
         REQUIRE(drained.get_future().wait_for(10s) == std::future_status::ready);
     }
     INFO("notifications sent: " << sent);
-    INFO("standalone overflowed: " << session->existing_standalone_stream()->overflowed()
-                                   << ", attached: " << session->existing_standalone_stream()->attached());
+    const auto standalone = mcpsse::detail::SseSessionAccess::state(*session)->existing_standalone_stream();
+    INFO("standalone overflowed: " << standalone->overflowed() << ", attached: " << standalone->attached());
     // The flooded connection is gone, `c` remains.
     REQUIRE(eventually([&] { return s.transport->connection_count() == 1; }, 20s));
 
@@ -452,9 +453,9 @@ TEST_CASE("SSE hygiene: keep-alive comments never split an event written in part
     HttpClient c = s.client();
     const std::string sid = open_session(c);
     REQUIRE(!sid.empty());
-    std::shared_ptr<mcpsse::SseSession> session;
-    s.transport->for_each_session([&](mcpsse::SseSession& x) {
-        if (x.id() == sid) session = x.shared_from_this();
+    std::optional<mcpsse::SseSession<>> session;
+    s.transport->for_each_session([&](const mcpsse::SseSession<>& x) {
+        if (x.id() == sid) session = x;
     });
     REQUIRE(session);
     HttpClient g(s.port(), 10s, 4096);  // a small receive buffer: writes stop part-way

@@ -3,7 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
-#include <mcpsse/sse_session.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/mcp/session_registry.hpp>
@@ -32,7 +32,7 @@ namespace mcpsse::detail {
 struct ExchangeSpec {
     std::shared_ptr<RpcSession> rpc;
     std::shared_ptr<SseStream> stream;
-    SseSession* session = nullptr;  // its stream becomes resumable there (null: none)
+    SseSessionState* session = nullptr;  // its stream becomes resumable there (null: none)
     bool priming = false;           // start the SSE stream with a priming event
     bool cancel_on_peer_close = false;  // the peer closing the response cancels the request
     int (*error_status)(std::string_view reply) = nullptr;  // an error reply's HTTP status (null: 200)
@@ -86,7 +86,7 @@ public:
     }
 
     /// A new session created on connection `c`.
-    std::shared_ptr<SseSession> create_session(Conn& c, bool legacy) {
+    std::shared_ptr<SseSessionState> create_session(Conn& c, bool legacy) {
         return sessions.create(legacy, [&](std::string id) { return new_rpc(c, std::move(id)); });
     }
 
@@ -176,7 +176,7 @@ private:
     }
 
     static void register_with_session(void* session, const std::shared_ptr<SseStream>& stream) {
-        static_cast<SseSession*>(session)->register_stream(stream);
+        static_cast<SseSessionState*>(session)->register_stream(stream);
     }
 
     asio::any_io_executor executor_;

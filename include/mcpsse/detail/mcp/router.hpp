@@ -4,7 +4,7 @@
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
-#include <mcpsse/sse_session.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/media_type.hpp>
 #include <mcpsse/detail/http/pipeline.hpp>
@@ -49,7 +49,7 @@ struct PostRoute {
     mcpsse::ParseResult parsed;
     std::optional<std::string> meta_version;          // stateless: _meta's revision
     std::optional<std::string_view> header_version;   // MCP-Protocol-Version
-    std::shared_ptr<SseSession> session;               // session: the one it names
+    std::shared_ptr<SseSessionState> session;               // session: the one it names
 };
 
 /// The MCP endpoints' router: `options.mcp_path` (Streamable HTTP, every revision from

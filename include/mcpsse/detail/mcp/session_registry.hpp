@@ -3,7 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_store.hpp>
-#include <mcpsse/sse_session.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/transport_observer.hpp>
 #include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/http/request.hpp>
@@ -26,14 +26,14 @@
 namespace mcpsse::detail {
 
 /// A session's view of the event store. Appends stop once the session has ended: its
-/// events are erased once, after `SseSession::end()`, and a handler still running (a POST
+/// events are erased once, after `SseSessionState::end()`, and a handler still running (a POST
 /// stream that has not opened is not closed by end()) must not put them back. (It keeps
 /// no copy of the session id: the session, while it exists, has it.)
 template <class Store>
 class StoreLog final : public EventLog {
 public:
     explicit StoreLog(Store& store) : store_(store) {}
-    void set_session(const std::shared_ptr<SseSession>& session) { session_ = session; }
+    void set_session(const std::shared_ptr<SseSessionState>& session) { session_ = session; }
     void append(EventId id, std::string message) override {
         if (const auto session = session_.lock())
             session->if_live([&] { store_.append(session->id(), id, std::move(message)); });
@@ -45,7 +45,7 @@ public:
 
 private:
     Store& store_;
-    std::weak_ptr<SseSession> session_;
+    std::weak_ptr<SseSessionState> session_;
 };
 
 /// The sessions of one transport (Streamable HTTP and legacy HTTP+SSE), keyed by id:
@@ -60,8 +60,8 @@ public:
     struct Settings {
         std::size_t max_sessions = 10'000;
         std::chrono::milliseconds idle_timeout{30 * 60'000};
-        std::function<void(SseSession&)> on_open;
-        std::function<void(SseSession&)> on_close;
+        std::function<void(const std::shared_ptr<SseSessionState>&)> on_open;
+        std::function<void(const std::shared_ptr<SseSessionState>&)> on_close;
         const Observers* observers = nullptr;  // the owner's, which outlives the registry
     };
 
@@ -74,7 +74,7 @@ public:
     }
 
     /// The session with `id`, or null.
-    [[nodiscard]] std::shared_ptr<SseSession> find(std::string_view id) const {
+    [[nodiscard]] std::shared_ptr<SseSessionState> find(std::string_view id) const {
         std::lock_guard lock(mutex_);
         const auto it = sessions_.find(id);
         return it == sessions_.end() ? nullptr : it->second;
@@ -84,7 +84,7 @@ public:
     /// -> 400 (MCP N3), unknown or ended -> 404 (N4), an unsupported
     /// `MCP-Protocol-Version` -> 400 (V3; a missing one is fine, V2).
     struct Lookup {
-        std::shared_ptr<SseSession> session;
+        std::shared_ptr<SseSessionState> session;
         int status = 0;
         const char* message = "";
     };
@@ -102,10 +102,10 @@ public:
     /// A new session (not yet registered) whose JSON-RPC state `make_rpc(id)` makes; a
     /// Streamable HTTP session keeps its events in the store, a legacy one keeps none.
     template <class MakeRpc>
-    std::shared_ptr<SseSession> create(bool legacy, MakeRpc&& make_rpc) {
+    std::shared_ptr<SseSessionState> create(bool legacy, MakeRpc&& make_rpc) {
         auto id = make_session_id();
         auto log = legacy ? nullptr : std::make_shared<StoreLog<Store>>(store_);
-        auto session = std::make_shared<SseSession>(id, legacy, log);
+        auto session = std::make_shared<SseSessionState>(id, legacy, log);
         if (log) log->set_session(session);
         session->set_rpc(make_rpc(std::move(id)));
         return session;
@@ -113,14 +113,14 @@ public:
 
     /// Adds a session unless the cap is reached. `reserved`: it holds a slot from
     /// `reserve` (then it always fits).
-    bool add(const std::shared_ptr<SseSession>& session, bool reserved = false) {
+    bool add(const std::shared_ptr<SseSessionState>& session, bool reserved = false) {
         {
             std::lock_guard lock(mutex_);
             if (reserved) --reserved_;
             else if (sessions_.size() + reserved_ >= settings_.max_sessions) return false;
             sessions_.emplace(session->id(), session);
         }
-        if (settings_.on_open) settings_.on_open(*session);
+        if (settings_.on_open) settings_.on_open(session);
         if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
@@ -143,14 +143,14 @@ public:
     }
 
     /// Removes and ends `session` (once: a second call does nothing), erases its events.
-    void end(const std::shared_ptr<SseSession>& session, SessionEndReason reason) {
+    void end(const std::shared_ptr<SseSessionState>& session, SessionEndReason reason) {
         {
             std::lock_guard lock(mutex_);
             sessions_.erase(session->id());
         }
         if (!session->end()) return;
         store_.erase(session->id());
-        if (settings_.on_close) settings_.on_close(*session);
+        if (settings_.on_close) settings_.on_close(session);
         if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_close(info, reason); });
@@ -158,13 +158,13 @@ public:
     }
 
     /// Calls `visit` for each session, outside the table's lock.
-    void for_each(const std::function<void(SseSession&)>& visit) const {
-        for (auto& session : snapshot()) visit(*session);
+    void for_each(const std::function<void(const std::shared_ptr<SseSessionState>&)>& visit) const {
+        for (auto& session : snapshot()) visit(session);
     }
 
     /// Every session now.
-    [[nodiscard]] std::vector<std::shared_ptr<SseSession>> snapshot() const {
-        std::vector<std::shared_ptr<SseSession>> all;
+    [[nodiscard]] std::vector<std::shared_ptr<SseSessionState>> snapshot() const {
+        std::vector<std::shared_ptr<SseSessionState>> all;
         std::lock_guard lock(mutex_);
         all.reserve(sessions_.size());
         for (auto& entry : sessions_) all.push_back(entry.second);
@@ -173,7 +173,7 @@ public:
 
     /// Ends the sessions idle (no request, no stream) for longer than `idle_timeout`.
     void reap() {
-        std::vector<std::shared_ptr<SseSession>> expired;
+        std::vector<std::shared_ptr<SseSessionState>> expired;
         {
             std::lock_guard lock(mutex_);
             for (auto& entry : sessions_) {
@@ -196,7 +196,7 @@ private:
     mutable std::mutex mutex_;
     std::size_t reserved_ = 0;  // initializes running
     // Keys view the id of the session their entry holds (no second copy of each id).
-    std::unordered_map<std::string_view, std::shared_ptr<SseSession>, StringHash, std::equal_to<>> sessions_;
+    std::unordered_map<std::string_view, std::shared_ptr<SseSessionState>, StringHash, std::equal_to<>> sessions_;
 };
 
 }  // namespace mcpsse::detail

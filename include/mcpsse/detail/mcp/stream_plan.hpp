@@ -1,7 +1,7 @@
 // mcpsse: a long-lived stream an era handler asks the connection to serve.
 #pragma once
 
-#include <mcpsse/sse_session.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/detail/sse/event_id.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
 
@@ -21,7 +21,7 @@ struct StreamPlan {
     bool priming = false;
     bool legacy = false;                  // the connection and the session end with the stream
     std::string prefix;                   // bytes sent before the stream's events
-    std::shared_ptr<SseSession> session;  // its activity ends with the stream
+    std::shared_ptr<SseSessionState> session;  // its activity ends with the stream
 };
 
 /// What a GET handler did: answered (true: the connection may go on), or a stream to serve.

@@ -44,7 +44,7 @@ public:
     /// stream, and the exchange counts as session activity; without one (sessionless
     /// mode) the stream cannot carry server-to-client requests.
     asio::awaitable<bool> answer_post(const std::shared_ptr<Conn>& c, HttpRequest& req, std::shared_ptr<RpcSession> rpc,
-                                      std::shared_ptr<SseSession> session, mcpsse::ParseResult parsed) {
+                                      std::shared_ptr<SseSessionState> session, mcpsse::ParseResult parsed) {
         const auto& traits = protocol_version::traits(session ? session->protocol_version() : rpc->protocol_version());
         if (parsed.batch) {
             if (!traits.batches)
@@ -204,7 +204,7 @@ public:
     /// with -32051 (and the handler cancelled): the client stops waiting instead of
     /// missing part of the exchange. The standalone stream's GET gets 410, so the client
     /// re-syncs.
-    asio::awaitable<bool> refuse_gap(Conn& c, const HttpRequest& req, SseSession& session, const SseStream& stream) {
+    asio::awaitable<bool> refuse_gap(Conn& c, const HttpRequest& req, SseSessionState& session, const SseStream& stream) {
         if (const auto& id = stream.request_id()) {
             session.rpc()->cancel_request(*id);
             std::string events;
