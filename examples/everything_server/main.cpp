@@ -1,7 +1,7 @@
 // everything_server: every MCP server feature the conformance suite exercises, written
 // only against mcpsse's public API (Dispatcher, RequestContext, Server, transports).
 //
-//   everything_server [--host 127.0.0.1] [--port 3000] [--stateless] [--stdio]
+//   everything_server [--host 127.0.0.1] [--port 3000] [--sessionless] [--stdio]
 //                     [--tls-cert FILE --tls-key FILE] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
@@ -606,7 +606,7 @@ void add_prompts(mcpsse::Server& server) {
 struct Settings {
     std::string host = "127.0.0.1";
     unsigned short port = 3000;
-    bool stateless = false;
+    bool sessionless = false;
     bool stdio = false;
     unsigned threads = 1;
     bool share_nothing = false;
@@ -615,13 +615,13 @@ struct Settings {
 };
 
 void usage(std::FILE* out) {
-    std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N [--share-nothing]] [--stateless]\n"
+    std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N [--share-nothing]] [--sessionless]\n"
                "                         [--stdio] [--help]\n"
                "  --host ADDR   address to bind (default 127.0.0.1)\n"
                "  --port N      TCP port (default 3000; 0 picks a free one)\n"
                "  --threads N   threads running the server (default 1, at most 64)\n"
                "  --share-nothing  one io_context per thread; requests run on their connection's thread\n"
-               "  --stateless   serve the session-based revisions without sessions\n"
+               "  --sessionless serve the session-based revisions without sessions (--stateless: the same)\n"
                "  --stdio       serve MCP on standard input/output instead of HTTP\n"
                "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate chain and key\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
@@ -648,8 +648,8 @@ std::optional<Settings> parse(int argc, char** argv) {
             settings.threads = static_cast<unsigned>(threads);
         } else if (arg == "--share-nothing") {
             settings.share_nothing = true;
-        } else if (arg == "--stateless") {
-            settings.stateless = true;
+        } else if (arg == "--sessionless" || arg == "--stateless") {  // --stateless: the older name
+            settings.sessionless = true;
         } else if (arg == "--stdio") {
             settings.stdio = true;
         } else if (arg == "--tls-cert" && has_value) {
@@ -742,7 +742,7 @@ int main(int argc, char** argv) {
         mcpsse::SseTransportOptions http;
         http.host = settings->host;
         http.port = settings->port;
-        http.stateless = settings->stateless;
+        http.sessionless = settings->sessionless;
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
         // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {

@@ -96,7 +96,7 @@ namespace mcpsse {
 /// missing or differs from `params.taskId` -> -32020. `tasks/result` and `tasks/list`
 /// do not exist (-32601). Every `tasks/*` result and `CreateTaskResult` carries
 /// `resultType` in any revision (the extension defines it). Tasks live in memory, per
-/// `Server`, until `TaskOptions::ttl_ms` after their creation; a task coroutine holds
+/// `Server`, until `TaskOptions::ttl` after their creation; a task coroutine holds
 /// what it needs (not the `Server`) and ends with its `io_context`.
 ///
 /// Multi-round-trip requests: a tool, prompt or resource handler may return

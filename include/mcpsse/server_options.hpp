@@ -3,6 +3,7 @@
 
 #include <mcpsse/tasks.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,9 +16,9 @@ struct ServerOptions {
     /// and `prompts/list` (MCP server/utilities/pagination); a page ends with
     /// `nextCursor` when more follow. Zero means "everything on one page".
     std::size_t page_size = 100;
-    /// `ttlMs` caching hint, in ms, put on list results, `resources/read` and
-    /// `server/discover` under 2026-07-28 (SEP-2549): how long a client may reuse them.
-    std::int64_t cache_ttl_ms = 0;
+    /// `ttlMs` caching hint put on list results, `resources/read` and `server/discover`
+    /// under 2026-07-28 (SEP-2549): how long a client may reuse them (sent in ms).
+    std::chrono::milliseconds cache_ttl{0};
     /// `cacheScope` caching hint: "private" (this client only) or "public".
     std::string cache_scope = "private";
     /// Rounds of input a handler may request on one call under session-based

@@ -47,8 +47,9 @@ struct SseTransportOptions {
     /// Serve the session-based revisions (2024-11-05 to 2025-11-25 on `mcp_path`)
     /// without sessions, e.g. behind a load balancer: `initialize` is answered but no
     /// `Mcp-Session-Id` is issued, every request runs in a fresh context, GET and DELETE
-    /// answer 405. 2026-07-28 requests are stateless in any case.
-    bool stateless = false;
+    /// answer 405 (what other SDKs call stateless mode). 2026-07-28 requests are
+    /// stateless in any case.
+    bool sessionless = false;
     /// Declares that exactly one thread runs the executor's execution context (e.g.
     /// `asio::io_context ctx{1}` with a single `ctx.run()`). The transport then skips the
     /// strand it gives each connection and each session: one thread already serializes
@@ -96,9 +97,10 @@ struct SseTransportOptions {
     /// Interval of `: keep-alive` comments on idle SSE streams, in ms (proxies and
     /// clients drop silent connections); zero disables them.
     std::chrono::milliseconds keep_alive_interval{15'000};
-    /// `retry:` (ms) sent with the priming event of resumable streams (MCP P5, P6): how
-    /// long clients wait before reconnecting. Empty: no `retry:` field.
-    std::optional<std::chrono::milliseconds> retry{};
+    /// The SSE `retry:` field (reconnection time, sent in ms) of the priming event of
+    /// resumable streams (MCP P5, P6): how long clients wait before reconnecting. Empty:
+    /// no `retry:` field.
+    std::optional<std::chrono::milliseconds> sse_retry{};
     /// Bytes queued for one SSE stream above which the consumer counts as too slow: the
     /// connection is closed and the missed events stay replayable (resumable streams).
     std::size_t max_stream_queue_bytes = 4 * 1024 * 1024;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -84,12 +85,12 @@ struct TaskOptions {
     /// answer `tasks/get`, `tasks/update` and `tasks/cancel`, and run task-supporting
     /// tools as tasks. When false, every tool runs synchronously.
     bool enabled = true;
-    /// How long a task stays retrievable after its creation, in ms, sent as `ttlMs`;
+    /// How long a task stays retrievable after its creation, sent as `ttlMs` (in ms);
     /// afterwards it is discarded (a task still running then is cancelled). Zero means
     /// unlimited (`ttlMs: null`).
-    std::int64_t ttl_ms = 3'600'000;
-    /// Suggested polling interval, in ms, sent as `pollIntervalMs`; zero omits it.
-    std::int64_t poll_interval_ms = 500;
+    std::chrono::milliseconds ttl{3'600'000};
+    /// Suggested polling interval, sent as `pollIntervalMs` (in ms); zero omits it.
+    std::chrono::milliseconds poll_interval{500};
     /// Most tasks kept at once. When full, expired and then the oldest terminal tasks
     /// are discarded; when all are still running, creating another fails with -32603.
     std::size_t max_tasks = 10'000;

@@ -379,7 +379,7 @@ TEST_CASE("2026-07-28: InputRequiredResult goes to the client; the retry carries
 
 TEST_CASE("2026-07-28: results carry resultType; cacheable ones carry ttlMs and cacheScope") {
     mcpsse::ServerOptions options;
-    options.cache_ttl_ms = 5000;
+    options.cache_ttl = std::chrono::milliseconds(5000);
     options.cache_scope = "public";
     Harness h(options, "2026-07-28");
     h.server.add_tool(tool_named("t"), ok_tool);
@@ -803,8 +803,8 @@ TEST_CASE("tasks: a handler asking for a task where none may start is -32603") {
 
 TEST_CASE("tasks: expired tasks are discarded; max_tasks bounds the table") {
     mcpsse::ServerOptions options;
-    options.tasks.ttl_ms = 30;
-    options.tasks.poll_interval_ms = 0;
+    options.tasks.ttl = std::chrono::milliseconds(30);
+    options.tasks.poll_interval = std::chrono::milliseconds(0);
     options.tasks.max_tasks = 2;
     Harness h(options, "2026-07-28", tasks_client());
     h.server.add_tool(task_tool("quick", mcpsse::TaskSupport::optional), sleepy_tool);

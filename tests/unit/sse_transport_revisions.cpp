@@ -1,5 +1,5 @@
 // Socket-level tests of SseTransport: each protocol revision over real loopback sockets
-// (legacy HTTP+SSE, Streamable HTTP with sessions, stateless 2026-07-28, options.stateless).
+// (legacy HTTP+SSE, Streamable HTTP with sessions, stateless 2026-07-28, options.sessionless).
 #include <mcpsse/sse_transport.hpp>
 
 #include "support/catch.hpp"
@@ -456,9 +456,9 @@ TEST_CASE("stateless 2026-07-28: GET and DELETE -> 405 Allow: POST") {
     CHECK(s.transport->session_count() == 1);
 }
 
-TEST_CASE("options.stateless: initialize answered without a session id; GET/DELETE 405; every request fresh") {
+TEST_CASE("options.sessionless: initialize answered without a session id; GET/DELETE 405; every request fresh") {
     mcpsse::SseTransportOptions o;
-    o.stateless = true;
+    o.sessionless = true;
     TestServer s;
     s.start(o);
     HttpClient c = s.client();

@@ -423,7 +423,7 @@ TEST_CASE("SSE hygiene: the priming event carries retry:, idle streams get : kee
     TestServer s;
     mcpsse::SseTransportOptions options;
     options.keep_alive_interval = std::chrono::milliseconds(40);
-    options.retry = std::chrono::milliseconds(1500);
+    options.sse_retry = std::chrono::milliseconds(1500);
     s.start(options);
     HttpClient c = s.client();
     const std::string sid = open_session(c, "2025-11-25");

@@ -52,7 +52,7 @@ public:
         : options(options), sessions(store, std::move(registry)), executor_(std::move(executor)),
           share_nothing_(share_nothing) {
         pump.keep_alive_interval = options.keep_alive_interval;
-        pump.retry = options.retry;
+        pump.retry = options.sse_retry;
     }
 
     const SseTransportOptions& options;

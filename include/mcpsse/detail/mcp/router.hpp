@@ -80,7 +80,7 @@ public:
             if (method == "POST") return {Route::Kind::post, {}};
             if (method == "GET") return {Route::Kind::get, {}};
             if (method == "DELETE") return {Route::Kind::remove, {}};
-            return {Route::Kind::method_not_allowed, o.stateless ? "POST" : "GET, POST, DELETE"};
+            return {Route::Kind::method_not_allowed, o.sessionless ? "POST" : "GET, POST, DELETE"};
         }
         if (!o.sse_path.empty() && path == o.sse_path) {
             if (method == "GET") return {Route::Kind::legacy_stream, {}};
@@ -121,7 +121,7 @@ public:
                 return r;
             }
         }
-        if (ctx_.options.stateless) {
+        if (ctx_.options.sessionless) {
             r.kind = PostRoute::Kind::sessionless;
             return r;
         }
@@ -151,7 +151,7 @@ public:
         default: return std::nullopt;  // GET, DELETE: decided when routed
         }
         if (auto refusal = refuse_media_types(req)) return refusal;
-        if (!ctx_.options.stateless && req.find("mcp-session-id")) {
+        if (!ctx_.options.sessionless && req.find("mcp-session-id")) {
             const auto header_version = req.find("mcp-protocol-version");
             if (!header_version || !protocol_version::is_stateless(*header_version)) {
                 auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);

@@ -26,7 +26,7 @@
 namespace mcpsse::detail {
 
 /// The rules of session-based Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25) and
-/// of its sessionless mode (`options.stateless`). `initialize` creates a session
+/// of its sessionless mode (`options.sessionless`). `initialize` creates a session
 /// (`Mcp-Session-Id`, MCP N1-N6); a POST is answered as JSON or as an SSE stream (P1-P9);
 /// GET opens the standalone stream (G1-G4, one per session, else 409) or resumes a
 /// stream after `Last-Event-ID` (R1-R4); DELETE ends the session. What a revision
@@ -139,7 +139,7 @@ public:
     /// of a finished stream's stored events, else 410 when those were evicted.
     asio::awaitable<GetOutcome> open_get(const std::shared_ptr<Conn>& c, HttpRequest& req) {
         const auto header_version = req.find("mcp-protocol-version");
-        if (ctx_.options.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+        if (ctx_.options.sessionless || (header_version && protocol_version::is_stateless(*header_version)))
             co_return co_await async_reply_405(*c, req, "POST");
         const auto accept = req.find("accept");
         if (!accept || !accepts(*accept, "text/event-stream"))
@@ -190,7 +190,7 @@ public:
     /// DELETE: ends the session (MCP N5); 405 in sessionless mode and for 2026-07-28.
     asio::awaitable<bool> remove(Conn& c, HttpRequest& req) {
         const auto header_version = req.find("mcp-protocol-version");
-        if (ctx_.options.stateless || (header_version && protocol_version::is_stateless(*header_version)))
+        if (ctx_.options.sessionless || (header_version && protocol_version::is_stateless(*header_version)))
             co_return co_await async_reply_405(c, req, "POST");
         const auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
         if (!found.session)

@@ -27,14 +27,14 @@ inline void finish_result(nlohmann::json& result, const RequestContext& context)
 
 /// `finish_result`, plus the caching hints of a cacheable result (lists,
 /// `resources/read`, `server/discover`): a complete result gets `ttlMs`
-/// (`options.cache_ttl_ms`, in ms) and `cacheScope` (`options.cache_scope`) unless it
+/// (`options.cache_ttl`, sent in ms) and `cacheScope` (`options.cache_scope`) unless it
 /// has them. Thread-safety: the caller must own `result`; `options` is only read.
 inline void finish_cacheable_result(nlohmann::json& result, const RequestContext& context,
                                     const ServerOptions& options) {
     if (!stateless(context) || !result.is_object()) return;
     if (!result.contains("resultType")) result["resultType"] = "complete";
     if (result["resultType"] == "complete") {
-        if (!result.contains("ttlMs")) result["ttlMs"] = options.cache_ttl_ms;
+        if (!result.contains("ttlMs")) result["ttlMs"] = options.cache_ttl.count();
         if (!result.contains("cacheScope")) result["cacheScope"] = options.cache_scope;
     }
 }

@@ -42,7 +42,7 @@ struct TaskOutcome {
     bool aborted = false;
 };
 
-/// The tasks of one `Server`, by id, until `TaskOptions::ttl_ms` after their creation
+/// The tasks of one `Server`, by id, until `TaskOptions::ttl` after their creation
 /// (expired tasks are dropped, and cancelled if still running, whenever a task is added
 /// or looked up). Shared (`shared_ptr`) between the server and the task coroutines, which
 /// therefore never touch the `Server`.
@@ -62,9 +62,9 @@ public:
     /// `executor`, with this table's `ttlMs` and expiry. Not yet in the table.
     [[nodiscard]] std::shared_ptr<TaskRecord> make_task(asio::any_io_executor executor) const {
         auto task = std::make_shared<TaskRecord>(random_task_id(), std::move(executor));
-        if (options_.ttl_ms > 0) {
-            task->ttl_ms = options_.ttl_ms;
-            task->expires_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.ttl_ms);
+        if (options_.ttl.count() > 0) {
+            task->ttl_ms = options_.ttl.count();
+            task->expires_at = std::chrono::steady_clock::now() + options_.ttl;
         }
         return task;
     }
@@ -238,7 +238,7 @@ private:
         out["createdAt"] = iso8601_utc(task.created_at);
         out["lastUpdatedAt"] = iso8601_utc(task.updated_at);
         out["ttlMs"] = task.ttl_ms;
-        if (options_.poll_interval_ms > 0) out["pollIntervalMs"] = options_.poll_interval_ms;
+        if (options_.poll_interval.count() > 0) out["pollIntervalMs"] = options_.poll_interval.count();
         if (detailed) {
             if (task.status == TaskStatus::completed) out["result"] = task.result;
             if (task.status == TaskStatus::failed) out["error"] = task.error;
