@@ -1,6 +1,7 @@
 // mcpsse: the umbrella header. One include gives the whole public API (HTTPS: <mcpsse/tls.hpp>).
 #pragma once
 
+#include <mcpsse/async_event_store.hpp>
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_id.hpp>
 #include <mcpsse/event_store.hpp>

@@ -1,6 +1,7 @@
 // mcpsse: MCP over HTTP/1.1 with Server-Sent Events: every HTTP transport revision real clients speak.
 #pragma once
 
+#include <mcpsse/async_event_store.hpp>
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/event_store.hpp>
@@ -98,7 +99,8 @@ namespace mcpsse {
 /// connection's thread, so requests of one session run concurrently. No thread per
 /// connection.
 ///
-/// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore`;
+/// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore` or
+/// `AsyncEventStore` (a store whose operations may suspend);
 /// `Security` is `PlainTcp` (HTTP) or `Tls` (HTTPS, `<mcpsse/tls.hpp>`; see
 /// `TlsSseTransport`): over TLS every limit and deadline applies as over plain TCP, plus
 /// the handshake's. The transport, its dispatcher and its store must outlive the run. `stop()` is safe
@@ -106,7 +108,8 @@ namespace mcpsse {
 /// where noted. Models `Transport`; its sessions (`session_type`) model `Session`.
 template <class Executor = asio::any_io_executor, class Store = InMemoryEventStore, class Security = PlainTcp>
 class SseTransport {
-    static_assert(EventStore<Store>, "Store must model mcpsse::EventStore");
+    static_assert(EventStore<Store> || AsyncEventStore<Store>,
+                  "Store must model mcpsse::EventStore or mcpsse::AsyncEventStore");
     using Stream = typename Security::stream_type;
     using Conn = detail::SseConnection<Stream>;
 
@@ -436,6 +439,9 @@ private:
     // straight into the pump's frame); `plan` lives in connection_loop's frame.
     asio::awaitable<bool> serve_stream(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
                                        detail::StreamPlan& plan) {
+        if constexpr (AsyncEventStore<Store>) {
+            if (plan.resume_after && plan.session->event_log()) return serve_resumed(c, req, plan);
+        }
         const bool resume = plan.resume_after.has_value();
         bool replayed = true;
         const std::uint64_t generation =
@@ -456,6 +462,29 @@ private:
         job.priming = plan.priming && !resume;
         job.prefix = std::move(plan.prefix);
         return detail::async_pump(c, req, era_.pump, std::move(job));
+    }
+
+    // serve_stream's resumption of a live stream when the store may suspend: the new
+    // consumer is held while the store replays, then gets the replay before what came
+    // meanwhile (a gap refuses the resumption, as in serve_stream).
+    asio::awaitable<bool> serve_resumed(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
+                                        detail::StreamPlan& plan) {
+        const EventId after = *plan.resume_after;
+        const auto held = plan.stream->attach_held(detail::make_waker(c, plan.stream));
+        ReplayResult replayed = std::vector<StoredEvent>{};
+        if (held.up_to > after.sequence) replayed = co_await plan.session->event_log()->async_replay_after(after);
+        if (!plan.stream->release_held(held.generation, after, held.up_to, replayed)) {
+            plan.stream->detach(held.generation);
+            co_return co_await streamable_.refuse_gap(*c, req, *plan.session, *plan.stream);
+        }
+        detail::PumpJob job;
+        job.stream = plan.stream;
+        job.generation = held.generation;
+        job.ends_on_stop = true;
+        job.closes_connection = plan.legacy;
+        job.priming = false;
+        job.prefix = std::move(plan.prefix);
+        co_return co_await detail::async_pump(c, req, era_.pump, std::move(job));
     }
 
     // Everything but a GET stream, by the pipeline's decision and the route. A plain

@@ -8,6 +8,7 @@
 #include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/mcp/session_id.hpp>
+#include <mcpsse/detail/mcp/store_log.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
 #include <mcpsse/detail/util/string_hash.hpp>
 
@@ -19,34 +20,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace mcpsse::detail {
-
-/// A session's view of the event store. Appends stop once the session has ended: its
-/// events are erased once, after `SseSessionState::end()`, and a handler still running (a POST
-/// stream that has not opened is not closed by end()) must not put them back. (It keeps
-/// no copy of the session id: the session, while it exists, has it.)
-template <class Store>
-class StoreLog final : public EventLog {
-public:
-    explicit StoreLog(Store& store) : store_(store) {}
-    void set_session(const std::shared_ptr<SseSessionState>& session) { session_ = session; }
-    void append(EventId id, std::string message) override {
-        if (const auto session = session_.lock())
-            session->if_live([&] { store_.append(session->id(), id, std::move(message)); });
-    }
-    bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) override {
-        const auto session = session_.lock();
-        return session && store_.replay_after(session->id(), id, visit);
-    }
-
-private:
-    Store& store_;
-    std::weak_ptr<SseSessionState> session_;
-};
 
 /// The sessions of one transport (Streamable HTTP and legacy HTTP+SSE), keyed by id:
 /// creation, the `max_sessions` cap (counting `initialize` requests still running), the
@@ -104,8 +84,9 @@ public:
     template <class MakeRpc>
     std::shared_ptr<SseSessionState> create(bool legacy, MakeRpc&& make_rpc) {
         auto id = make_session_id();
-        auto log = legacy ? nullptr : std::make_shared<StoreLog<Store>>(store_);
-        auto session = std::make_shared<SseSessionState>(id, legacy, log);
+        using Log = std::conditional_t<AsyncEventStore<Store>, AsyncStoreLog<Store>, StoreLog<Store>>;
+        auto log = legacy ? nullptr : std::make_shared<Log>(store_);
+        auto session = std::make_shared<SseSessionState>(id, legacy, log, stream_base_);
         if (log) log->set_session(session);
         session->set_rpc(make_rpc(std::move(id)));
         return session;
@@ -149,7 +130,10 @@ public:
             sessions_.erase(session->id());
         }
         if (!session->end()) return;
-        store_.erase(session->id());
+        if constexpr (AsyncEventStore<Store>)
+            store_.async_erase(session->id(), [](std::error_code) {});
+        else
+            store_.erase(session->id());
         if (settings_.on_close) settings_.on_close(session);
         if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
@@ -192,6 +176,7 @@ public:
 
 private:
     Store& store_;
+    const std::uint64_t stream_base_ = make_stream_base();  // this instance's stream numbers
     Settings settings_;
     mutable std::mutex mutex_;
     std::size_t reserved_ = 0;  // initializes running

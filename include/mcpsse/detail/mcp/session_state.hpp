@@ -32,8 +32,9 @@ namespace mcpsse::detail {
 class SseSessionState : public std::enable_shared_from_this<SseSessionState> {
 public:
     /// Creates a session; used by `SseTransport`.
-    SseSessionState(std::string id, bool legacy, std::shared_ptr<EventLog> log)
-        : id_(std::move(id)), legacy_(legacy), log_(std::move(log)) {
+    /// `stream_base`: the first stream number minus one (see `make_stream_base`).
+    SseSessionState(std::string id, bool legacy, std::shared_ptr<EventLog> log, std::uint64_t stream_base = 0)
+        : id_(std::move(id)), legacy_(legacy), log_(std::move(log)), next_stream_(stream_base) {
         touch();
     }
 

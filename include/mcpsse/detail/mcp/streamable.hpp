@@ -1,6 +1,7 @@
 // mcpsse: Streamable HTTP with sessions (MCP 2025-03-26 to 2025-11-25), and without them.
 #pragma once
 
+#include <mcpsse/async_event_store.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
@@ -10,6 +11,7 @@
 #include <mcpsse/detail/mcp/context.hpp>
 #include <mcpsse/detail/mcp/messages.hpp>
 #include <mcpsse/detail/mcp/replies.hpp>
+#include <mcpsse/detail/mcp/store_log.hpp>
 #include <mcpsse/detail/mcp/stream_plan.hpp>
 #include <mcpsse/detail/sse/event.hpp>
 #include <mcpsse/detail/sse/event_id.hpp>
@@ -163,11 +165,21 @@ public:
             }
             if (session->event_log()) {
                 std::string events;
-                const bool ok = session->event_log()->replay_after(*last, [&](EventId id, std::string_view m) {
+                auto format = [&](EventId id, std::string_view m) {
                     std::string id_text;
                     append_to(id_text, id);
                     append_sse_event(events, SseEvent{{}, id_text, m, std::nullopt});
-                });
+                };
+                bool ok = false;
+                if constexpr (AsyncEventStore<Store>) {
+                    // A store that may suspend: its answer is checked for gaps here.
+                    const ReplayResult stored = co_await session->event_log()->async_replay_after(*last);
+                    ok = stored && gapless_after(*stored, *last);
+                    if (ok)
+                        for (const auto& event : *stored) format(event.id, event.message);
+                } else {
+                    ok = session->event_log()->replay_after(*last, format);
+                }
                 if (ok) co_return co_await async_write_events(*c, req, events);
                 // A finished stream whose events are gone: a client holding one of its ids
                 // would miss what followed.

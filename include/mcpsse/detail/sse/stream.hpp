@@ -7,7 +7,10 @@
 #include <mcpsse/detail/http/chars.hpp>
 #include <mcpsse/detail/rpc/message_sink.hpp>
 #include <mcpsse/detail/sse/event.hpp>
+#include <mcpsse/async_event_store.hpp>
 #include <mcpsse/json_rpc.hpp>
+
+#include <asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -22,15 +25,21 @@
 
 namespace mcpsse::detail {
 
-/// A session's access to its event store (type-erased, so `SseSession` need not be a
-/// template). Thread-safe like the `EventStore` it wraps.
+/// A session's access to its event store (type-erased, so that a session's state need
+/// not be a template). Thread-safe like the `EventStore` or `AsyncEventStore` it wraps.
 class EventLog {
 public:
     virtual ~EventLog() = default;
-    /// Keeps `message` as event `id`.
+    /// Keeps `message` as event `id` (an asynchronous store: starts keeping it).
     virtual void append(EventId id, std::string message) = 0;
-    /// Visits the events of `id.stream` after `id`; false when that is impossible.
+    /// Visits the events of `id.stream` after `id`; false when that is impossible
+    /// (always, when the store is asynchronous: see `synchronous`).
     virtual bool replay_after(EventId id, const std::function<void(EventId, std::string_view)>& visit) = 0;
+    /// The events of `id.stream` after `id` in order, or nullopt when that is impossible;
+    /// may suspend (an `AsyncEventStore`). The caller checks the answer for gaps.
+    virtual asio::awaitable<ReplayResult> async_replay_after(EventId id) = 0;
+    /// True when `replay_after` answers (an `EventStore`); false for an `AsyncEventStore`.
+    [[nodiscard]] virtual bool synchronous() const noexcept { return true; }
 };
 
 /// How an `SseStream` frames and keeps its events.
@@ -165,6 +174,7 @@ public:
             wake_pending_ = false;
             waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
             queue_.clear();
+            held_ = false;
             if (replayed) *replayed = true;
             // Only when the stream produced events after `resume_after` is there anything
             // to replay; the store failing then means they were evicted (a gap).
@@ -180,12 +190,75 @@ public:
         return generation;
     }
 
+    /// What `attach_held` returns: the consumer's generation (0: refused) and the last
+    /// sequence the stream had produced, which the replay must cover.
+    struct Held {
+        std::uint64_t generation = 0;
+        std::uint64_t up_to = 0;
+    };
+
+    /// Attaches a consumer for a resumption whose events come from a store that may
+    /// suspend: like `attach` with `take_over`, but the consumer gets nothing (later
+    /// events are queued) until `release_held` puts the replayed events in front.
+    Held attach_held(std::function<void()> waker) {
+        std::shared_ptr<const std::function<void()>> old_waker;
+        Held held;
+        {
+            std::lock_guard lock(mutex_);
+            if (attached_) old_waker = std::move(waker_);
+            attached_ = true;
+            held.generation = ++generation_;
+            held.up_to = sequence_;
+            held_ = true;
+            overflowed_ = false;
+            wake_pending_ = false;
+            waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
+            queue_.clear();
+        }
+        if (old_waker) (*old_waker)();
+        return held;
+    }
+
+    /// Ends the hold of `attach_held`: queues `replayed` (the events after `after` up to
+    /// `up_to`, from the store) before what came meanwhile, and wakes the consumer.
+    /// Returns false, leaving the consumer held, when `replayed` is missing or has a gap
+    /// (the caller refuses the resumption and detaches); true when another consumer took
+    /// over meanwhile (its `take` reports it).
+    bool release_held(std::uint64_t generation, EventId after, std::uint64_t up_to, const ReplayResult& replayed) {
+        std::shared_ptr<const std::function<void()>> wake;
+        {
+            std::lock_guard lock(mutex_);
+            if (generation != generation_) return true;
+            std::string text;
+            std::uint64_t expected = after.sequence + 1;
+            if (up_to > after.sequence) {
+                if (!replayed) return false;
+                for (const auto& event : *replayed) {
+                    if (event.id.sequence > up_to) break;  // queued live meanwhile
+                    if (event.id.stream != config_.number || event.id.sequence != expected) return false;
+                    ++expected;
+                    std::string id_text;
+                    append_to(id_text, event.id);
+                    append_sse_event(text, SseEvent{{}, id_text, event.message, std::nullopt});
+                }
+                if (expected <= up_to) return false;
+            }
+            held_ = false;
+            queue_.insert(0, text);
+            wake_pending_ = false;
+            wake = take_waker_locked();
+        }
+        if (wake) (*wake)();
+        return true;
+    }
+
     /// Detaches the consumer of `generation` (its connection ended). Later events are
     /// only stored. No effect when another consumer took over meanwhile.
     void detach(std::uint64_t generation) {
         std::lock_guard lock(mutex_);
         if (generation != generation_) return;
         attached_ = false;
+        held_ = false;
         waker_ = nullptr;
         queue_.clear();
         queue_.shrink_to_fit();
@@ -200,6 +273,7 @@ public:
             batch.superseded = true;
             return batch;
         }
+        if (held_) return batch;  // the replay comes first (release_held)
         batch.bytes.swap(queue_);
         batch.finished = finished_;
         batch.overflowed = overflowed_;
@@ -217,7 +291,7 @@ public:
     /// drop (those are left for `take`). Returns whether it took them.
     bool take_events(std::uint64_t generation, std::string& out) {
         std::lock_guard lock(mutex_);
-        if (generation != generation_ || finished_ || overflowed_ || drop_ || !opened_) return false;
+        if (generation != generation_ || held_ || finished_ || overflowed_ || drop_ || !opened_) return false;
         if (out.empty()) {
             out.swap(queue_);  // no copy: the stream refills the caller's (empty) buffer
         } else {
@@ -331,6 +405,7 @@ private:
     bool attached_ = false;
     bool overflowed_ = false;
     bool wake_pending_ = false;
+    bool held_ = false;  // attach_held: the replay has not been queued yet
     bool drop_ = false;
     std::optional<std::chrono::milliseconds> drop_retry_;
 };
