@@ -281,6 +281,7 @@ private:
         s.connection.send_timeout = options_.send_timeout;
         s.connection.lingering_close_timeout = options_.lingering_close_timeout;
         s.connection.stopping = &stopping_;
+        s.connection.observers = &observers_;
         s.max_connections = options_.max_connections;
         s.over_capacity_body = detail::error_body(error_code::internal_error, "Service Unavailable: too many connections");
         s.observers = &observers_;
@@ -617,9 +618,7 @@ private:
     }
 
     void report_limit(Conn& c, std::string_view limit, std::string_view detail_text) {
-        if (!observed()) return;
-        const LimitEvent event{limit, detail_text, &c.info()};
-        observers_.each([&](TransportObserver& o) { o.on_limit(event); });
+        c.report_limit(limit, detail_text);
     }
 
     executor_type executor_;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace mcpsse_test;
@@ -260,6 +261,55 @@ TEST_CASE("observers: connections, requests, sessions and limits are reported") 
         CHECK(eventually([&] { return recorder->has("limit http_limits"); }));
     }
     CHECK(s.stop_and_join());
+}
+
+TEST_CASE("observers: max_sessions, max_requests_in_flight, a slow consumer and send_timeout are reported") {
+    SECTION("max_sessions and max_requests_in_flight") {
+        auto recorder = std::make_shared<Recorder>();
+        mcpsse::SseTransportOptions o;
+        o.observers.push_back(recorder);
+        o.max_sessions = 1;
+        o.max_requests_in_flight = 1;
+        TestServer s;
+        s.start(o);
+        HttpClient c = s.client();
+        const std::string id = open_session(c);
+        REQUIRE(!id.empty());
+        HttpClient other = s.client();
+        CHECK(other.request("POST", "/mcp", post_headers(), initialize_request("2025-11-25").dump()).status == 503);
+        CHECK(eventually([&] { return recorder->has("limit max_sessions"); }));
+        // One handler runs (it blocks); the next call is over the limit.
+        REQUIRE(c.send_request("POST", "/mcp", post_headers(id), rpc_request(2, "block").dump()));
+        REQUIRE(eventually([&] { return s.probe.started.load() == 1; }));
+        CHECK(other.request("POST", "/mcp", post_headers(id), rpc_request(3, "ping").dump()).status == 429);
+        CHECK(eventually([&] { return recorder->has("limit max_requests_in_flight"); }));
+    }
+    SECTION("a consumer too slow for max_stream_queue_bytes, a write blocked past send_timeout") {
+        const bool queue_limit = GENERATE(true, false);
+        auto recorder = std::make_shared<Recorder>();
+        mcpsse::SseTransportOptions o;
+        o.observers.push_back(recorder);
+        o.max_stream_queue_bytes = queue_limit ? 256 * 1024 : 256 * 1024 * 1024;
+        o.send_timeout = queue_limit ? std::chrono::milliseconds(30'000) : std::chrono::milliseconds(200);
+        TestServer s;
+        s.start(o);
+        HttpClient c = s.client();
+        const std::string id = open_session(c);
+        REQUIRE(!id.empty());
+        HttpClient g(s.port(), 5s, 4096);  // reads nothing after the head: the peer stops reading
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(id)));
+        REQUIRE(g.read_head().status == 200);
+        const std::string limit = queue_limit ? "limit max_stream_queue_bytes" : "limit send_timeout";
+        INFO(limit);
+        const std::string payload(32 * 1024, 'x');
+        for (int i = 0; i < 400 && !recorder->has(limit); ++i) {
+            s.transport->for_each_session([&](const mcpsse::SseSession<>& session) {
+                session.notify("notifications/message", {{"level", "info"}, {"data", payload}});
+            });
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        CHECK(eventually([&] { return recorder->has(limit); }));
+    }
 }
 
 TEST_CASE("http_header: every POST's handler sees its own request's headers (sessions, batches, legacy, stateless)") {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/transport_observer.hpp>
+#include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/http/read_buffer.hpp>
 #include <mcpsse/detail/http/request_parser.hpp>
 
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 
@@ -26,6 +28,7 @@ struct ConnectionSettings {
     std::chrono::milliseconds send_timeout{30'000};     // a write blocked on a peer that stopped reading
     std::chrono::milliseconds lingering_close_timeout{2'000};
     const std::atomic<bool>* stopping = nullptr;  // the server is stopping: idle reads end
+    const Observers* observers = nullptr;         // told of limits hit (send_timeout); may be null
 };
 
 /// One accepted connection over `Stream` (an Asio stream: `asio::ip::tcp::socket`, or a
@@ -114,6 +117,13 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     /// Clears the deadline.
     void disarm() noexcept { deadline = clock::time_point::max(); }
 
+    /// Tells the observers that this connection hit `limit` (an option's name).
+    void report_limit(std::string_view limit, std::string_view detail = {}) {
+        if (!settings || !settings->observers || settings->observers->empty()) return;
+        const LimitEvent event{limit, detail, &info()};
+        settings->observers->each([&](TransportObserver& o) { o.on_limit(event); });
+    }
+
 private:
     void on_watchdog(std::error_code ec) {
         if (closing) {
@@ -133,6 +143,7 @@ private:
             if (writing) {
                 // send_timeout: the peer stopped reading. Closing (not just cancelling) also
                 // ends a write between two of its steps; the failed write ends the exchange.
+                report_limit("send_timeout");
                 closing = true;
                 socket().close(ignored);
             } else {

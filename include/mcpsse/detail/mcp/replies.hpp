@@ -36,6 +36,7 @@ asio::awaitable<bool> async_reply_405(Conn& c, const HttpRequest& req, std::stri
 /// `max_requests_in_flight` (-32050, MCP L2 in tests/CHECKLIST.md).
 template <class Conn>
 asio::awaitable<bool> async_reply_busy(Conn& c, const HttpRequest& req, const RpcSession& rpc, const Message& message) {
+    c.report_limit("max_requests_in_flight");
     co_return co_await async_write_json(c, req, 429, json_rpc::serialize(rpc.too_many_requests(request_id_of(message))),
                                         "Retry-After: 1\r\n");
 }

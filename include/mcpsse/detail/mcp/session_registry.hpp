@@ -95,12 +95,14 @@ public:
     /// Adds a session unless the cap is reached. `reserved`: it holds a slot from
     /// `reserve` (then it always fits).
     bool add(const std::shared_ptr<SseSessionState>& session, bool reserved = false) {
+        bool full = false;
         {
             std::lock_guard lock(mutex_);
             if (reserved) --reserved_;
-            else if (sessions_.size() + reserved_ >= settings_.max_sessions) return false;
-            sessions_.emplace(session->id(), session);
+            else if (sessions_.size() + reserved_ >= settings_.max_sessions) full = true;
+            if (!full) sessions_.emplace(session->id(), session);
         }
+        if (full) return report_full();
         if (settings_.on_open) settings_.on_open(session);
         if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
@@ -111,10 +113,14 @@ public:
 
     /// Holds a place for an `initialize` still running (false: full).
     bool reserve() {
-        std::lock_guard lock(mutex_);
-        if (sessions_.size() + reserved_ >= settings_.max_sessions) return false;
-        ++reserved_;
-        return true;
+        {
+            std::lock_guard lock(mutex_);
+            if (sessions_.size() + reserved_ < settings_.max_sessions) {
+                ++reserved_;
+                return true;
+            }
+        }
+        return report_full();
     }
 
     /// Gives back a place `reserve` held.
@@ -175,6 +181,15 @@ public:
     }
 
 private:
+    // Tells the observers that `max_sessions` refused a session; returns false.
+    bool report_full() const {
+        if (!settings_.observers->empty()) {
+            const LimitEvent event{"max_sessions", {}, nullptr};
+            settings_.observers->each([&](TransportObserver& o) { o.on_limit(event); });
+        }
+        return false;
+    }
+
     Store& store_;
     const std::uint64_t stream_base_ = make_stream_base();  // this instance's stream numbers
     Settings settings_;

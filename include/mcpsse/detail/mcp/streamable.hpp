@@ -166,9 +166,8 @@ public:
             if (session->event_log()) {
                 std::string events;
                 auto format = [&](EventId id, std::string_view m) {
-                    std::string id_text;
-                    append_to(id_text, id);
-                    append_sse_event(events, SseEvent{{}, id_text, m, std::nullopt});
+                    const EventIdText id_text(id);
+                    append_sse_event(events, SseEvent{{}, id_text.view(), m, std::nullopt});
                 };
                 bool ok = false;
                 if constexpr (AsyncEventStore<Store>) {

@@ -78,6 +78,7 @@ std::function<void()> make_waker(const std::shared_ptr<SseConnection<Stream>>& c
         asio::dispatch(executor, [conn = std::move(conn), weak_stream] {
             if (auto s = weak_stream.lock(); s && s->overflowed()) {
                 std::error_code ignored;
+                if (!conn->closing) conn->report_limit("max_stream_queue_bytes");  // a slow consumer: dropped
                 conn->closing = true;
                 conn->socket().close(ignored);
             } else if (write_directly(*conn)) {

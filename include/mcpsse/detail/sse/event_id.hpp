@@ -28,6 +28,24 @@ inline void append_to(std::string& out, EventId id) {
     out.append(digits, static_cast<std::size_t>(r.ptr - digits));
 }
 
+/// `<stream>-<sequence>` in a buffer of its own (no allocation: with the instance tag in
+/// the stream number an id is longer than a `std::string`'s inline buffer).
+class EventIdText {
+public:
+    explicit EventIdText(EventId id) noexcept {
+        auto r = std::to_chars(data_, data_ + 20, id.stream);
+        *r.ptr = '-';
+        r = std::to_chars(r.ptr + 1, data_ + sizeof data_, id.sequence);
+        size_ = static_cast<std::size_t>(r.ptr - data_);
+    }
+    /// The text.
+    [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
+
+private:
+    char data_[max_event_id_length];
+    std::size_t size_ = 0;
+};
+
 /// `<stream>-<sequence>` (see `append_to`).
 [[nodiscard]] inline std::string to_string(EventId id) {
     std::string s;

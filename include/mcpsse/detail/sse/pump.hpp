@@ -132,9 +132,8 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             c->response_status = 200;
             std::string body = std::move(job.prefix);
             if (job.priming && stream.number() != 0) {
-                std::string id_text;
-                append_to(id_text, EventId{stream.number(), 0});
-                append_sse_event(body, SseEvent{{}, id_text, {}, settings.retry});
+                const EventIdText id_text(EventId{stream.number(), 0});
+                append_sse_event(body, SseEvent{{}, id_text.view(), {}, settings.retry});
             }
             body += held;
             std::string{}.swap(held);
@@ -155,6 +154,7 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             if (!co_await async_send_pair(*c, out, {})) break;
         }
         if (batch.overflowed) {
+            if (!c->closing) c->report_limit("max_stream_queue_bytes");  // else the waker reported it
             keep = false;
             break;
         }

@@ -237,9 +237,8 @@ public:
                     if (event.id.sequence > up_to) break;  // queued live meanwhile
                     if (event.id.stream != config_.number || event.id.sequence != expected) return false;
                     ++expected;
-                    std::string id_text;
-                    append_to(id_text, event.id);
-                    append_sse_event(text, SseEvent{{}, id_text, event.message, std::nullopt});
+                    const EventIdText id_text(event.id);
+                    append_sse_event(text, SseEvent{{}, id_text.view(), event.message, std::nullopt});
                 }
                 if (expected <= up_to) return false;
             }
@@ -373,9 +372,9 @@ private:
     }
 
     void format_locked(EventId id, std::string_view message) {
-        std::string id_text;  // "<stream>-<sequence>" fits the small-string buffer
-        if (id.sequence != 0) append_to(id_text, id);
-        append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id_text, message, std::nullopt});
+        const EventIdText id_text(id);
+        append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id.sequence != 0 ? id_text.view() : std::string_view(),
+                                          message, std::nullopt});
     }
 
     // The waker to call, if any. A wake already pending is not repeated, except when the
