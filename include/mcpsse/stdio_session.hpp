@@ -29,9 +29,8 @@ class StdioTransport;
 /// constructible from `asio::any_io_executor`, which the default is.
 ///
 /// Thread-safety: `notify`, `async_request`, `id` and `get_executor` are safe from any
-/// thread; `protocol_version` reads what `initialize` wrote, so call it on
-/// `get_executor()` (where handlers run) or once `initialize` has been answered. A
-/// handle must not outlive its transport.
+/// thread, and so is `protocol_version` (it copies the revision under the session's
+/// lock). A handle must not outlive its transport.
 template <class Executor = asio::any_io_executor>
 class StdioSession {
 public:
@@ -50,7 +49,7 @@ public:
     /// The protocol revision `initialize` negotiated; empty before it, or outside a run.
     [[nodiscard]] std::string protocol_version() const {
         auto rpc = state_->rpc();
-        return rpc ? rpc->protocol_version() : std::string();
+        return rpc ? rpc->protocol_version_copy() : std::string();
     }
 
     /// Writes a notification unrelated to any request (e.g.

@@ -21,15 +21,26 @@ namespace mcpsse::detail {
 /// settings, see `RpcSession`; it hands the outcome to `adopt_initialize`.)
 ///
 /// Thread-safety: the log level is guarded by a mutex and `client_initialized` is
-/// atomic, both safe from any thread. The rest is not guarded: it is written by
-/// `initialize`, or by the transport, before the session is shared with other threads,
-/// and only read afterwards.
+/// atomic, both safe from any thread. The protocol revision is written under the same
+/// mutex, so `protocol_version_copy` is safe from any thread; `protocol_version` reads
+/// it unlocked and belongs to the session's own strand. The rest is not guarded: it is
+/// written by `initialize`, or by the transport, before the session is shared with
+/// other threads, and only read afterwards.
 class SessionLifecycle {
 public:
     /// The negotiated (or per-request) protocol revision; empty before `initialize`.
     [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
+    /// The protocol revision, copied under the lock: for readers outside the session's
+    /// strand (a host thread holding a session handle).
+    [[nodiscard]] std::string protocol_version_copy() const {
+        std::lock_guard lock(mutex_);
+        return protocol_version_;
+    }
     /// Sets the protocol revision (transports do this for stateless requests).
-    void set_protocol_version(std::string version) { protocol_version_ = std::move(version); }
+    void set_protocol_version(std::string version) {
+        std::lock_guard lock(mutex_);
+        protocol_version_ = std::move(version);
+    }
     /// True once an `initialize` request has been answered successfully.
     [[nodiscard]] bool initialized() const noexcept { return initialized_; }
     /// True once the client sent `notifications/initialized`.
@@ -64,7 +75,7 @@ public:
     void adopt_initialize(const nlohmann::json& params, const nlohmann::json& result) {
         if (result.is_object())
             if (const auto v = result.find("protocolVersion"); v != result.end() && v->is_string())
-                protocol_version_ = v->get<std::string>();
+                set_protocol_version(v->get<std::string>());
         if (params.is_object()) {
             if (const auto c = params.find("capabilities"); c != params.end()) set_client_capabilities(*c);
             if (const auto i = params.find("clientInfo"); i != params.end()) client_info_ = *i;
@@ -90,7 +101,7 @@ private:
     nlohmann::json client_capabilities_ = nlohmann::json::object();
     nlohmann::json client_info_;
     std::atomic<bool> client_initialized_{false};
-    mutable std::mutex mutex_;  // guards log_level_
+    mutable std::mutex mutex_;  // guards log_level_ and writes of protocol_version_
     std::optional<LoggingLevel> log_level_ = LoggingLevel::debug;
 };
 

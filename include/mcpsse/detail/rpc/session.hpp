@@ -89,6 +89,8 @@ public:
 
     /// The negotiated (or per-request) protocol revision; empty before `initialize`.
     [[nodiscard]] const std::string& protocol_version() const noexcept { return lifecycle_.protocol_version(); }
+    /// The protocol revision copied under the lifecycle's lock: safe from any thread.
+    [[nodiscard]] std::string protocol_version_copy() const { return lifecycle_.protocol_version_copy(); }
     /// Sets the protocol revision (transports do this for stateless requests).
     void set_protocol_version(std::string version) { lifecycle_.set_protocol_version(std::move(version)); }
     /// True once an `initialize` request has been answered successfully.
