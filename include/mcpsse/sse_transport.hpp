@@ -7,6 +7,7 @@
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/plain_tcp.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/transport_observer.hpp>
@@ -100,7 +101,8 @@ namespace mcpsse {
 /// connection.
 ///
 /// `Executor` is the executor type of `get_executor()`; `Store` models `EventStore` or
-/// `AsyncEventStore` (a store whose operations may suspend);
+/// `AsyncEventStore` (a store whose operations may suspend), and when it also models
+/// `SessionStore` the transport shares its Streamable HTTP sessions through it;
 /// `Security` is `PlainTcp` (HTTP) or `Tls` (HTTPS, `<mcpsse/tls.hpp>`; see
 /// `TlsSseTransport`): over TLS every limit and deadline applies as over plain TCP, plus
 /// the handshake's. The transport, its dispatcher and its store must outlive the run. `stop()` is safe
@@ -528,7 +530,10 @@ private:
             return streamable_.initialize(c, req, std::move(r.parsed.messages.front()));
         case detail::PostRoute::Kind::session:
             return streamable_.answer_post(c, req, r.session->rpc(), r.session, std::move(r.parsed));
-        case detail::PostRoute::Kind::error: break;
+        case detail::PostRoute::Kind::error:
+            if constexpr (SessionStore<Store>)
+                if (r.unknown_session) return streamable_.answer_restored(c, req, std::move(r.parsed), r.header_version);
+            break;
         }
         return detail::async_reply_error(*c, req, r.status, std::move(r.error_id), r.rpc_code, std::move(r.error_message),
                                          std::move(r.error_data));

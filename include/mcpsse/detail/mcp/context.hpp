@@ -3,6 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/request.hpp>
@@ -18,6 +19,7 @@
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -38,6 +40,7 @@ struct ExchangeSpec {
     int (*error_status)(std::string_view reply) = nullptr;  // an error reply's HTTP status (null: 200)
     bool hold_until_finished = false;  // write nothing before the reply (initialize)
     const std::function<std::string(bool)>* headers = nullptr;
+    const std::function<asio::awaitable<void>(bool)>* before_head = nullptr;  // awaited first
 };
 
 /// The state the era handlers share, owned by the transport: its options, the session
@@ -90,6 +93,29 @@ public:
         return sessions.create(legacy, [&](std::string id) { return new_rpc(c, std::move(id)); });
     }
 
+    /// The session a request names that this transport does not hold, restored from
+    /// the record a `SessionStore` keeps (MCP N4 when there is none: 404), under the
+    /// `max_sessions` cap (503 when full); 400 for an unsupported `MCP-Protocol-Version`
+    /// (V3). Only for stores that model `SessionStore`.
+    asio::awaitable<typename SessionRegistry<Store>::Lookup> async_restore(Conn& c, std::string id,
+                                                                           std::optional<std::string_view> header_version)
+        requires SessionStore<Store>
+    {
+        std::error_code ec;
+        SessionLookup record = co_await sessions.store().async_load_session(id, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || !record || record->id != id) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
+        if (header_version && !dispatcher->supports_protocol_version(*header_version))
+            co_return typename SessionRegistry<Store>::Lookup{nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
+        auto session = sessions.create(false, [&](std::string sid) { return new_rpc(c, std::move(sid)); }, std::move(id));
+        session->rpc()->restore(record->protocol_version, std::move(record->client_capabilities),
+                                std::move(record->client_info));
+        session->set_protocol_version(std::move(record->protocol_version));
+        auto held = sessions.adopt(session);
+        if (!held) co_return typename SessionRegistry<Store>::Lookup{nullptr, 503, "Service Unavailable: too many sessions"};
+        if (held != session) session->end();
+        co_return typename SessionRegistry<Store>::Lookup{std::move(held)};
+    }
+
     /// A message that would start a handler: a request, or a notification the host
     /// handles (cancellations never count: a client must always be able to cancel).
     [[nodiscard]] bool is_call(const Message& message) const {
@@ -118,6 +144,7 @@ public:
         job.hold_until_finished = spec.hold_until_finished;
         job.priming = spec.priming;
         job.headers = spec.headers;
+        job.before_head = spec.before_head;
         if (spec.session) job.on_visible = {&register_with_session, spec.session};
         return async_pump(c, req, pump, std::move(job));
     }

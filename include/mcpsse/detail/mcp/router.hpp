@@ -4,6 +4,7 @@
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/media_type.hpp>
@@ -50,6 +51,7 @@ struct PostRoute {
     std::optional<std::string> meta_version;          // stateless: _meta's revision
     std::optional<std::string_view> header_version;   // MCP-Protocol-Version
     std::shared_ptr<SseSessionState> session;               // session: the one it names
+    bool unknown_session = false;  // error 404: the session it names is not held here
 };
 
 /// The MCP endpoints' router: `options.mcp_path` (Streamable HTTP, every revision from
@@ -130,6 +132,7 @@ public:
             return r;
         }
         auto found = ctx_.sessions.lookup(req, r.header_version, *ctx_.dispatcher);
+        r.unknown_session = found.status == 404;
         if (!found.session) return fail(found.status, found.message);
         r.session = std::move(found.session);
         // No touch() here: the exchange ends with one (end_activity), and a notification
@@ -155,7 +158,9 @@ public:
             const auto header_version = req.find("mcp-protocol-version");
             if (!header_version || !protocol_version::is_stateless(*header_version)) {
                 auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
-                if (!found.session) return HeadRefusal{found.status, found.message};
+                // A session held elsewhere is restored once the body is read.
+                const bool restorable = SessionStore<Store> && found.status == 404;
+                if (!found.session && !restorable) return HeadRefusal{found.status, found.message};
             }
         }
         return std::nullopt;

@@ -3,6 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_store.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/transport_observer.hpp>
 #include <mcpsse/detail/http/observers.hpp>
@@ -30,9 +31,10 @@ namespace mcpsse::detail {
 
 /// The sessions of one transport (Streamable HTTP and legacy HTTP+SSE), keyed by id:
 /// creation, the `max_sessions` cap (counting `initialize` requests still running), the
-/// lookup a request's `Mcp-Session-Id` makes, ending (erasing its events from the store),
-/// and idle expiry. Thread-safe: one mutex guards the table; callbacks and observers run
-/// outside it.
+/// lookup a request's `Mcp-Session-Id` makes, sessions restored from a shared
+/// `SessionStore` record, ending (erasing its events from the store, and its record when
+/// the client deleted it), and idle expiry. Thread-safe: one mutex guards the table;
+/// callbacks and observers run outside it.
 template <class Store>
 class SessionRegistry {
 public:
@@ -79,11 +81,16 @@ public:
         return {std::move(session)};
     }
 
+    /// The store the registry's sessions keep their events (and, where it models
+    /// `SessionStore`, their records) in.
+    [[nodiscard]] Store& store() noexcept { return store_; }
+
     /// A new session (not yet registered) whose JSON-RPC state `make_rpc(id)` makes; a
     /// Streamable HTTP session keeps its events in the store, a legacy one keeps none.
+    /// `id`: a stored session's id (empty: a fresh random one).
     template <class MakeRpc>
-    std::shared_ptr<SseSessionState> create(bool legacy, MakeRpc&& make_rpc) {
-        auto id = make_session_id();
+    std::shared_ptr<SseSessionState> create(bool legacy, MakeRpc&& make_rpc, std::string id = {}) {
+        if (id.empty()) id = make_session_id();
         using Log = std::conditional_t<AsyncEventStore<Store>, AsyncStoreLog<Store>, StoreLog<Store>>;
         auto log = legacy ? nullptr : std::make_shared<Log>(store_);
         auto session = std::make_shared<SseSessionState>(id, legacy, log, stream_base_);
@@ -103,12 +110,26 @@ public:
             if (!full) sessions_.emplace(session->id(), session);
         }
         if (full) return report_full();
-        if (settings_.on_open) settings_.on_open(session);
-        if (!settings_.observers->empty()) {
-            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
-            settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
-        }
+        opened(session);
         return true;
+    }
+
+    /// Adds a session restored from its stored record, unless the cap is reached (null)
+    /// or another request restored it first (that one is returned, this one dropped).
+    std::shared_ptr<SseSessionState> adopt(const std::shared_ptr<SseSessionState>& session) {
+        bool full = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (const auto it = sessions_.find(session->id()); it != sessions_.end()) return it->second;
+            if (sessions_.size() + reserved_ >= settings_.max_sessions) full = true;
+            else sessions_.emplace(session->id(), session);
+        }
+        if (full) {
+            report_full();
+            return nullptr;
+        }
+        opened(session);
+        return session;
     }
 
     /// Holds a place for an `initialize` still running (false: full).
@@ -140,6 +161,9 @@ public:
             store_.async_erase(session->id(), [](std::error_code) {});
         else
             store_.erase(session->id());
+        if constexpr (SessionStore<Store>)
+            if (reason == SessionEndReason::deleted && !session->legacy())
+                store_.async_erase_session(session->id(), [](std::error_code) {});
         if (settings_.on_close) settings_.on_close(session);
         if (!settings_.observers->empty()) {
             const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
@@ -181,6 +205,15 @@ public:
     }
 
 private:
+    // A session entered the table: the host's callback, then the observers.
+    void opened(const std::shared_ptr<SseSessionState>& session) {
+        if (settings_.on_open) settings_.on_open(session);
+        if (!settings_.observers->empty()) {
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
+            settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
+        }
+    }
+
     // Tells the observers that `max_sessions` refused a session; returns false.
     bool report_full() const {
         if (!settings_.observers->empty()) {

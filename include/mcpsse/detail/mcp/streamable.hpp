@@ -5,6 +5,7 @@
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/http/media_type.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/http/writer.hpp>
@@ -18,6 +19,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <functional>
@@ -114,6 +116,12 @@ public:
         ExchangeSpec spec{session->rpc(), stream, session.get()};
         spec.hold_until_finished = true;
         spec.headers = &session_header;
+        // A shared store gets the session's record before its id goes out.
+        std::function<asio::awaitable<void>(bool)> save_record;
+        if constexpr (SessionStore<Store>) {
+            save_record = [this, &session](bool ok) { return async_save_record(ok, session); };
+            spec.before_head = &save_record;
+        }
         const bool keep = co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
         session->end_exchange(*stream);
         if (!registered) {
@@ -121,6 +129,21 @@ public:
             session->end();
         }
         co_return keep;
+    }
+
+    /// A POST naming a session this transport does not hold, with a `SessionStore`: the
+    /// session restored from its record (404, 400, 503 as `EraContext::async_restore`
+    /// says), then answered as any session's POST.
+    asio::awaitable<bool> answer_restored(const std::shared_ptr<Conn>& c, HttpRequest& req, mcpsse::ParseResult parsed,
+                                          std::optional<std::string_view> header_version)
+        requires SessionStore<Store>
+    {
+        auto found = co_await ctx_.async_restore(*c, std::string(req.find("mcp-session-id").value_or("")), header_version);
+        if (!found.session)
+            co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
+                                                 found.message);
+        auto rpc = found.session->rpc();
+        co_return co_await answer_post(c, req, std::move(rpc), std::move(found.session), std::move(parsed));
     }
 
     /// Sessionless mode: a JSON-RPC state of this request's own at the revision the
@@ -148,6 +171,9 @@ public:
             co_return co_await async_reply_error(*c, req, 406, std::nullopt, error_code::invalid_request,
                                                  "Not Acceptable: Accept must list text/event-stream");
         auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
+        if constexpr (SessionStore<Store>)
+            if (found.status == 404)
+                found = co_await ctx_.async_restore(*c, std::string(*req.find("mcp-session-id")), header_version);
         if (!found.session)
             co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
                                                  found.message);
@@ -203,7 +229,10 @@ public:
         const auto header_version = req.find("mcp-protocol-version");
         if (ctx_.options.sessionless || (header_version && protocol_version::is_stateless(*header_version)))
             co_return co_await async_reply_405(c, req, "POST");
-        const auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
+        auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
+        if constexpr (SessionStore<Store>)
+            if (found.status == 404)
+                found = co_await ctx_.async_restore(c, std::string(*req.find("mcp-session-id")), header_version);
         if (!found.session)
             co_return co_await async_reply_error(c, req, found.status, std::nullopt, error_code::invalid_request,
                                                  found.message);
@@ -231,6 +260,20 @@ public:
     }
 
 private:
+    // Saves a new session's record in the shared store once its `initialize` succeeded
+    // (`ok`); the reply waits for it. The handler has finished, so its writes are seen
+    // (as by `initialize`'s header callback). A failed save leaves the session to this
+    // transport alone.
+    asio::awaitable<void> async_save_record(bool ok, const std::shared_ptr<SseSessionState>& session)
+        requires SessionStore<Store>
+    {
+        if (!ok) co_return;
+        const auto& rpc = session->rpc();
+        SessionRecord record{session->id(), rpc->protocol_version(), rpc->client_capabilities(), rpc->client_info()};
+        std::error_code ec;
+        co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
+    }
+
     EraContext<Conn, Store>& ctx_;
 };
 

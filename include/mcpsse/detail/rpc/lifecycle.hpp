@@ -83,6 +83,16 @@ public:
         initialized_ = true;
     }
 
+    /// Takes over a session initialized elsewhere (a stored record): its revision, the
+    /// client's capabilities and `clientInfo`; the handshake counts as complete.
+    void restore(std::string version, nlohmann::json capabilities, nlohmann::json info) {
+        set_protocol_version(std::move(version));
+        set_client_capabilities(std::move(capabilities));
+        client_info_ = std::move(info);
+        initialized_ = true;
+        client_initialized_.store(true);
+    }
+
     /// The built-in `logging/setLevel`: sets the minimum log level and answers `{}`.
     /// Throws `RpcError` (`invalid_params`) for a missing or unknown level.
     nlohmann::json set_level(const nlohmann::json& params) {

@@ -105,6 +105,11 @@ public:
     }
     /// The client's `clientInfo`, or null.
     [[nodiscard]] const nlohmann::json& client_info() const noexcept { return lifecycle_.client_info(); }
+    /// Takes over a session initialized elsewhere (see `SessionLifecycle::restore`);
+    /// before the session is shared with other threads.
+    void restore(std::string version, nlohmann::json capabilities, nlohmann::json info) {
+        lifecycle_.restore(std::move(version), std::move(capabilities), std::move(info));
+    }
     /// Sets the client's `clientInfo`.
     void set_client_info(nlohmann::json info) { lifecycle_.set_client_info(std::move(info)); }
     /// The minimum level of log messages the client wants (`logging/setLevel`, or the

@@ -50,6 +50,9 @@ struct PumpJob {
     std::string prefix;                // bytes sent before the stream's events
     // Extra response headers once the reply's success is known (empty: none).
     const std::function<std::string(bool)>* headers = nullptr;
+    // Awaited once before the head is written, with the same success flag as `headers`
+    // (e.g. to store a new session's record before its id goes out); null: none.
+    const std::function<asio::awaitable<void>(bool)>* before_head = nullptr;
     // When the stream ends as plain JSON: the HTTP status of an error reply (null: 200).
     int (*error_status)(std::string_view reply) = nullptr;
     std::function<void()> on_peer_closed;  // the peer left before the stream finished
@@ -115,18 +118,22 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
                 }
                 const bool ok = is_success_reply(*batch.json_reply);
                 const int status = job.error_status && !ok ? job.error_status(*batch.json_reply) : 200;
+                if (job.before_head) co_await (*job.before_head)(ok);
                 out.clear();
                 if (job.headers) out = (*job.headers)(ok);
                 co_return co_await async_write_json(*c, req, status, *batch.json_reply, out);
             }
+            held += batch.bytes;
+            // (Only the hooks need it: unhooked streams skip the scan.)
+            const bool ok = !(job.headers || job.before_head) || !batch.finished || is_success_events(held);
+            if (job.before_head) co_await (*job.before_head)(ok);
             out.clear();
             append_status_line(out, 200, req.version_minor);
             out += "Content-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\n"
                    "X-Accel-Buffering: no\r\n";
             if (chunked) out += "Transfer-Encoding: chunked\r\n";
             else keep = false, out += "Connection: close\r\n";
-            held += batch.bytes;
-            if (job.headers) out += (*job.headers)(!batch.finished || is_success_events(held));
+            if (job.headers) out += (*job.headers)(ok);
             out += c->response_headers;
             end_head(out);
             c->response_status = 200;
