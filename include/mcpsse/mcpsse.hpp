@@ -16,10 +16,12 @@
 #include <mcpsse/server.hpp>
 #include <mcpsse/serve.hpp>
 #include <mcpsse/session.hpp>
+#include <mcpsse/session_store.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/stdio_session.hpp>
 #include <mcpsse/stdio_transport.hpp>
+#include <mcpsse/task_store.hpp>
 #include <mcpsse/transport.hpp>
 #include <mcpsse/transport_observer.hpp>

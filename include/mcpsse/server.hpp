@@ -97,7 +97,9 @@ namespace mcpsse {
 /// do not exist (-32601). Every `tasks/*` result and `CreateTaskResult` carries
 /// `resultType` in any revision (the extension defines it). Tasks live in memory, per
 /// `Server`, until `TaskOptions::ttl` after their creation; a task coroutine holds
-/// what it needs (not the `Server`) and ends with its `io_context`.
+/// what it needs (not the `Server`) and ends with its `io_context`. With
+/// `TaskOptions::store` their states are also shared with other instances (see
+/// `TaskStore`).
 ///
 /// Multi-round-trip requests: a tool, prompt or resource handler may return
 /// `input_required_result(...)`. Under 2026-07-28 it goes to the client, which retries

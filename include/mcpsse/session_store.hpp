@@ -45,9 +45,10 @@ using SessionLookup = std::optional<SessionRecord>;
 ///   endpoint) by loading the record and serving the session from it, under the same
 ///   `max_sessions` cap as its own sessions (503 when full); an unknown id is 404 as
 ///   before (MCP Streamable HTTP, "Session Management");
-/// - erases the record when the client ends the session with DELETE. A session that
-///   idles out at one transport, or ends when it stops, leaves the record to the
-///   others; a store drops records on its own schedule (e.g. an expiry).
+/// - erases the record (and the session's events) when the client ends the session
+///   with DELETE. A session that idles out at one transport, or ends when it stops,
+///   leaves its record and its events to the others; a store drops them on its own
+///   schedule (e.g. an expiry).
 ///
 /// A model `S` provides, all callable concurrently from several threads, each taking an
 /// Asio completion token (completion signatures below):

@@ -27,6 +27,7 @@
 #include <mcpsse/detail/mcp/router.hpp>
 #include <mcpsse/detail/mcp/stateless.hpp>
 #include <mcpsse/detail/mcp/stream_plan.hpp>
+#include <mcpsse/detail/mcp/stream_server.hpp>
 #include <mcpsse/detail/mcp/streamable.hpp>
 #include <mcpsse/detail/sse/connection.hpp>
 #include <mcpsse/detail/sse/pump.hpp>
@@ -410,7 +411,7 @@ private:
                     // A GET stream: served here, so no routing frames stay parked for its life.
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
                     compact(*request);
-                    keep = co_await serve_stream(c, *request, *plan);
+                    keep = co_await streams_.serve(c, *request, *plan);
                     plan->session->end_activity();
                     if (plan->legacy) era_.sessions.end(plan->session, SessionEndReason::stream_closed);
                 } else {
@@ -435,59 +436,6 @@ private:
                                                     detail::Route::Kind kind) {
         if (kind == detail::Route::Kind::get) return streamable_.open_get(c, req);
         return legacy_.open_stream(c, req);
-    }
-
-    // Attaches a GET's stream and pumps it: 409 when another consumer holds it, the gap
-    // refusal when a resumption's events were evicted. A plain function (the PumpJob goes
-    // straight into the pump's frame); `plan` lives in connection_loop's frame.
-    asio::awaitable<bool> serve_stream(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
-                                       detail::StreamPlan& plan) {
-        if constexpr (AsyncEventStore<Store>) {
-            if (plan.resume_after && plan.session->event_log()) return serve_resumed(c, req, plan);
-        }
-        const bool resume = plan.resume_after.has_value();
-        bool replayed = true;
-        const std::uint64_t generation =
-            plan.stream->attach(detail::make_waker(c, plan.stream), plan.resume_after, &replayed, resume);
-        if (generation == 0)
-            return detail::async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
-                                             "Conflict: this stream is already being received");
-        if (!replayed) {
-            // Events after Last-Event-ID were evicted: never resume with a gap.
-            plan.stream->detach(generation);
-            return streamable_.refuse_gap(*c, req, *plan.session, *plan.stream);
-        }
-        detail::PumpJob job;
-        job.stream = plan.stream;
-        job.generation = generation;
-        job.ends_on_stop = true;
-        job.closes_connection = plan.legacy;
-        job.priming = plan.priming && !resume;
-        job.prefix = std::move(plan.prefix);
-        return detail::async_pump(c, req, era_.pump, std::move(job));
-    }
-
-    // serve_stream's resumption of a live stream when the store may suspend: the new
-    // consumer is held while the store replays, then gets the replay before what came
-    // meanwhile (a gap refuses the resumption, as in serve_stream).
-    asio::awaitable<bool> serve_resumed(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
-                                        detail::StreamPlan& plan) {
-        const EventId after = *plan.resume_after;
-        const auto held = plan.stream->attach_held(detail::make_waker(c, plan.stream));
-        ReplayResult replayed = std::vector<StoredEvent>{};
-        if (held.up_to > after.sequence) replayed = co_await plan.session->event_log()->async_replay_after(after);
-        if (!plan.stream->release_held(held.generation, after, held.up_to, replayed)) {
-            plan.stream->detach(held.generation);
-            co_return co_await streamable_.refuse_gap(*c, req, *plan.session, *plan.stream);
-        }
-        detail::PumpJob job;
-        job.stream = plan.stream;
-        job.generation = held.generation;
-        job.ends_on_stop = true;
-        job.closes_connection = plan.legacy;
-        job.priming = false;
-        job.prefix = std::move(plan.prefix);
-        co_return co_await detail::async_pump(c, req, era_.pump, std::move(job));
     }
 
     // Everything but a GET stream, by the pipeline's decision and the route. A plain
@@ -639,6 +587,7 @@ private:
     detail::StreamableHttp<Conn, Store> streamable_;
     detail::StatelessHttp<Conn, Store> stateless_;
     detail::LegacyHttpSse<Conn, Store> legacy_;
+    detail::StreamServer<Conn, Store> streams_{era_};
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     std::vector<asio::any_io_executor> connection_executors_;  // share-nothing mode only

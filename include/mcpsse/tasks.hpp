@@ -3,12 +3,14 @@
 #pragma once
 
 #include <mcpsse/error.hpp>
+#include <mcpsse/task_store.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,6 +96,9 @@ struct TaskOptions {
     /// Most tasks kept at once. When full, expired and then the oldest terminal tasks
     /// are discarded; when all are still running, creating another fails with -32603.
     std::size_t max_tasks = 10'000;
+    /// Where tasks' states are shared with other server instances (see `TaskStore`);
+    /// null: each `Server` knows only its own tasks.
+    std::shared_ptr<TaskStore> store;
 };
 
 /// The result a `TaskStart::on_request` tool handler returns to continue the call as a

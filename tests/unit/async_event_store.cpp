@@ -14,6 +14,8 @@
 #include <asio/io_context.hpp>
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -98,19 +100,34 @@ std::vector<int> range(int from, int to) {
     return all;
 }
 
+// A session of `s` with its standalone GET stream open and read past the priming
+// event; `c` (the connection that initialized it) stays open.
+struct StandaloneStream {
+    HttpClient c;
+    std::string sid;
+    HttpClient g;
+    std::optional<SseEvent> priming;
+};
+
+StandaloneStream open_standalone(AsyncServer& s) {
+    StandaloneStream out;
+    out.c = s.client();
+    out.sid = open_session(out.c);
+    REQUIRE(!out.sid.empty());
+    out.g = s.client();
+    REQUIRE(out.g.send_request("GET", "/mcp", get_headers(out.sid)));
+    REQUIRE(out.g.read_head().status == 200);
+    out.priming = out.g.next_event();
+    REQUIRE(out.priming);
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("async store R3/R4: a resumed GET stream replays from the store, nothing lost or twice while events go on") {
     AsyncServer s;
-    HttpClient c = s.client();
-    const std::string sid = open_session(c);
-    REQUIRE(!sid.empty());
+    auto [c, sid, g, priming] = open_standalone(s);
     auto session = s.session(sid);
-
-    HttpClient g = s.client();
-    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-    REQUIRE(g.read_head().status == 200);
-    REQUIRE(g.next_event());  // priming
     notify_range(session, 1, 10);
     std::vector<std::string> ids;
     REQUIRE(read_until(g, 5, &ids) == range(1, 5));
@@ -187,14 +204,8 @@ TEST_CASE("async store L3: evicted events refuse the resumption with 410, never 
     mcpsse::InMemoryEventStoreLimits limits;
     limits.max_events = 3;
     AsyncServer s(limits);
-    HttpClient c = s.client();
-    const std::string sid = open_session(c);
-    REQUIRE(!sid.empty());
+    auto [c, sid, g, priming] = open_standalone(s);
     auto session = s.session(sid);
-    HttpClient g = s.client();
-    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-    REQUIRE(g.read_head().status == 200);
-    REQUIRE(g.next_event());  // priming
     notify_range(session, 1, 2);
     std::vector<std::string> ids;
     REQUIRE(read_until(g, 1, &ids) == range(1, 1));
@@ -214,16 +225,9 @@ TEST_CASE("event ids: two transport instances number their streams apart (unique
     AsyncServer b;
     std::vector<std::uint64_t> streams;
     for (AsyncServer* s : {&a, &b}) {
-        HttpClient c = s->client();
-        const std::string sid = open_session(c);
-        REQUIRE(!sid.empty());
-        HttpClient g = s->client();
-        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-        REQUIRE(g.read_head().status == 200);
-        const auto priming = g.next_event();
-        REQUIRE(priming);
-        REQUIRE(priming->id);
-        const auto id = mcpsse::detail::parse_event_id(*priming->id);
+        const auto opened = open_standalone(*s);
+        REQUIRE(opened.priming->id);
+        const auto id = mcpsse::detail::parse_event_id(*opened.priming->id);
         REQUIRE(id);
         streams.push_back(id->stream);
     }
@@ -231,4 +235,41 @@ TEST_CASE("event ids: two transport instances number their streams apart (unique
     CHECK((streams[0] >> 32) != 0);
     CHECK((streams[0] >> 32) != (streams[1] >> 32));
     CHECK((streams[0] & 0xffffffffu) == (streams[1] & 0xffffffffu));
+}
+
+TEST_CASE("async store R4: a Last-Event-ID past the stream's end or malformed replays nothing; a stream not live is asked of the store") {
+    AsyncServer s;
+    auto [c, sid, g, priming] = open_standalone(s);
+    REQUIRE(priming->id);
+    const auto first = mcpsse::detail::parse_event_id(*priming->id);
+    REQUIRE(first);
+    auto session = s.session(sid);
+    notify_range(session, 1, 3);
+    REQUIRE(read_until(g, 3) == range(1, 3));
+    g.close();
+    REQUIRE(eventually([&] { return s.transport->connection_count() == 1; }));
+    const std::string stream = std::to_string(first->stream);
+    const std::string past_end = stream + "-" + std::to_string(std::numeric_limits<std::uint64_t>::max());
+    for (const std::string& last : {past_end, stream + "-1000", std::string("999999999999999999999999-1"),
+                                    std::string("not-an-id"), std::string("-"), std::string("1-")}) {
+        INFO(last);
+        HttpClient r = s.client();
+        REQUIRE(r.send_request("GET", "/mcp", get_headers(sid, last)));
+        const auto head = r.read_head();
+        REQUIRE(head.status == 200);
+        // Nothing replayed: what arrives next is live, in order.
+        notify_range(session, 100, 101);
+        CHECK(read_until(r, 101) == range(100, 101));
+        r.close();
+        REQUIRE(eventually([&] { return s.transport->connection_count() == 1; }));
+    }
+    // The store was never asked to replay from an id the stream did not produce.
+    CHECK(s.transport->event_store().replays() == 0);
+    // A stream that is not live: the store is asked, has nothing after the id, and the
+    // answer is that nothing: an event stream that ends at once.
+    HttpClient r = s.client();
+    const auto unknown = r.request("GET", "/mcp", get_headers(sid, std::to_string(first->stream + 1) + "-1"));
+    CHECK(unknown.status == 200);
+    CHECK(unknown.body.find("data:") == std::string::npos);
+    CHECK(s.transport->event_store().replays() == 1);
 }

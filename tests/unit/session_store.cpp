@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 using nlohmann::json;
 using namespace mcpsse_test;
@@ -164,17 +165,39 @@ TEST_CASE("session store N5: DELETE at another transport erases the record; a ne
     CHECK(cc.request("POST", "/mcp", post_headers(sid), rpc_request(3, "whoami").dump()).status == 404);
 }
 
-TEST_CASE("session store: a session that idles out or whose transport stops keeps its record for the others") {
+TEST_CASE("session store: a stopped transport leaves record and events; another resumes the stream (R3)") {
     Fixture f;
     std::string sid;
+    std::string last_seen;
     {
         Instance a(f.store);
         HttpClient ca = a.client();
         sid = open_session(ca);
         REQUIRE(!sid.empty());
-    }  // a stops: its sessions end there
+        HttpClient g = a.client();
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+        REQUIRE(g.read_head().status == 200);
+        const auto priming = g.next_event();
+        REQUIRE(priming);
+        for (int n = 1; n <= 4; ++n) CHECK(a.transport->broadcast("notifications/message", {{"level", "info"}, {"data", n}}) == 1);
+        const auto first = g.next_event(5s);
+        REQUIRE(first);
+        REQUIRE(first->id);
+        CHECK(first->json()["params"]["data"] == 1);
+        last_seen = *first->id;
+    }  // a stops: its copy of the session ends there, the record and the events stay
     REQUIRE(f.store.record(sid));
     Instance b(f.store);
+    HttpClient r = b.client();
+    REQUIRE(r.send_request("GET", "/mcp", get_headers(sid, last_seen)));
+    REQUIRE(r.read_head().status == 200);
+    std::vector<int> replayed;
+    while (auto e = r.next_event(3s)) {
+        if (e->data.empty()) continue;
+        replayed.push_back(e->json()["params"]["data"].get<int>());
+        if (replayed.back() == 4) break;
+    }
+    CHECK(replayed == std::vector<int>{2, 3, 4});
     HttpClient cb = b.client();
     const auto who = cb.request("POST", "/mcp", post_headers(sid), rpc_request(2, "whoami").dump());
     REQUIRE(who.status == 200);

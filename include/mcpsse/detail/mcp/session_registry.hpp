@@ -157,10 +157,15 @@ public:
             sessions_.erase(session->id());
         }
         if (!session->end()) return;
-        if constexpr (AsyncEventStore<Store>)
-            store_.async_erase(session->id(), [](std::error_code) {});
-        else
-            store_.erase(session->id());
+        // A shared store (one that models SessionStore) outlives this copy of the
+        // session: only the client's DELETE ends it everywhere.
+        const bool ended_everywhere = !SessionStore<Store> || reason == SessionEndReason::deleted;
+        if (ended_everywhere) {
+            if constexpr (AsyncEventStore<Store>)
+                store_.async_erase(session->id(), [](std::error_code) {});
+            else
+                store_.erase(session->id());
+        }
         if constexpr (SessionStore<Store>)
             if (reason == SessionEndReason::deleted && !session->legacy())
                 store_.async_erase_session(session->id(), [](std::error_code) {});

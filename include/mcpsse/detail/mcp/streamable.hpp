@@ -240,25 +240,6 @@ public:
         co_return co_await async_write_simple(c, 200, {}, c.response_headers);
     }
 
-    /// A resumption whose events were evicted. A POST's stream gets its request answered
-    /// with -32051 (and the handler cancelled): the client stops waiting instead of
-    /// missing part of the exchange. The standalone stream's GET gets 410, so the client
-    /// re-syncs.
-    asio::awaitable<bool> refuse_gap(Conn& c, const HttpRequest& req, SseSessionState& session, const SseStream& stream) {
-        if (const auto& id = stream.request_id()) {
-            session.rpc()->cancel_request(*id);
-            std::string events;
-            append_sse_event(events, SseEvent{{}, {},
-                                              json_rpc::serialize(ErrorResponse{
-                                                  *id, error_code::events_evicted,
-                                                  "Events after Last-Event-ID were evicted; the request cannot be resumed",
-                                                  nullptr}),
-                                              std::nullopt});
-            co_return co_await async_write_events(c, req, events);
-        }
-        co_return co_await async_reply_evicted(c, req);
-    }
-
 private:
     // Saves a new session's record in the shared store once its `initialize` succeeded
     // (`ok`); the reply waits for it. The handler has finished, so its writes are seen

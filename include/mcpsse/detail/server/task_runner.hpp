@@ -55,7 +55,7 @@ struct TaskRun {
 /// executor (its timer is woken there by `TaskTable::deliver`).
 inline asio::awaitable<RetryInput> await_task_input(std::shared_ptr<TaskTable> table, std::shared_ptr<TaskRecord> task,
                                                     nlohmann::json required) {
-    table->open_round(*task, required);
+    table->open_round(task, required);
     for (;;) {
         if (std::optional<RetryInput> ready = table->take_round(*task)) co_return std::move(*ready);
         task->timer.expires_after(std::chrono::hours(24));
@@ -103,7 +103,7 @@ inline asio::awaitable<void> run_task(TaskRun run) {
     run.task->running = false;
     if (run.result_type && outcome.result.is_object() && !outcome.result.contains("resultType"))
         outcome.result["resultType"] = "complete";
-    run.table->finish(*run.task, std::move(outcome));
+    run.table->finish(run.task, std::move(outcome));
 }
 
 }  // namespace mcpsse::detail

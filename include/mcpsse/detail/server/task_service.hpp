@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,11 +32,15 @@ namespace mcpsse::detail {
 /// Runs tool calls as tasks and answers the `tasks/*` methods from a `TaskTable` it
 /// shares with the task coroutines.
 ///
+/// With a `TaskOptions::store`, tasks held by other instances are answered from their
+/// stored state (see `TaskStore`).
+///
 /// Errors (`RpcError`): `tasks/get` and `tasks/cancel` of an unknown or expired task ->
 /// -32602; a `tasks/*` request from a client that did not declare the extension ->
 /// -32021; over Streamable HTTP, an `Mcp-Name` header missing or differing from
-/// `params.taskId` -> -32020; a full table -> -32603. Thread-safety: all member
-/// functions are thread-safe (see `TaskTable`).
+/// `params.taskId` -> -32020; a full table -> -32603; `tasks/update` or `tasks/cancel`
+/// of a task running at another instance, or a store that failed to load -> -32603.
+/// Thread-safety: all member functions are thread-safe (see `TaskTable`).
 class TaskService {
 public:
     /// No tasks yet; `options` as in `ServerOptions::tasks`; a task's handler may ask for
@@ -52,6 +57,8 @@ public:
         auto task = table_->make_task(executor);
         nlohmann::json created = table_->add(task);
         created["resultType"] = "task";
+        // Stored before its id goes out, so any instance sharing the store finds it.
+        co_await table_->async_save(task);
         call.task_id = task->id;
         call.may_start_task = false;
         task->running = true;
@@ -63,10 +70,17 @@ public:
         co_return created;
     }
 
-    /// `tasks/get`: the `DetailedTask`.
+    /// `tasks/get`: the `DetailedTask` (a task held elsewhere: its stored state).
     asio::awaitable<nlohmann::json> get(nlohmann::json params, RequestContext& context) {
-        const auto task = lookup(params, context, true);
-        nlohmann::json result = table_->detailed(*task);
+        const std::string task_id = checked_task_id(params, context);
+        nlohmann::json result;
+        if (const auto task = table_->find(task_id)) {
+            result = table_->detailed(*task);
+        } else {
+            std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            if (!stored) throw task_not_found(task_id);
+            result = std::move(*stored);
+        }
         result["resultType"] = "complete";
         co_return result;
     }
@@ -74,21 +88,32 @@ public:
     /// `tasks/update`: delivers `inputResponses` (an object of objects, else -32602) to
     /// an `input_required` task; unknown tasks and keys are ignored. An empty result.
     asio::awaitable<nlohmann::json> update(nlohmann::json params, RequestContext& context) {
-        const auto task = lookup(params, context, false);
+        const std::string task_id = checked_task_id(params, context);
         const auto responses = params.find("inputResponses");
         if (responses == params.end() || !responses->is_object())
             throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
         for (auto r = responses->begin(); r != responses->end(); ++r)
             if (!r->is_object())
                 throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
-        if (task) table_->deliver(task, *responses);
+        if (const auto task = table_->find(task_id)) {
+            table_->deliver(task, *responses);
+        } else {
+            const std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            if (stored && !stored_terminal(*stored)) throw runs_elsewhere(task_id);
+        }
         co_return complete_ack();
     }
 
     /// `tasks/cancel`: cancels a task that has not finished. An empty result either way.
     asio::awaitable<nlohmann::json> cancel(nlohmann::json params, RequestContext& context) {
-        const auto task = lookup(params, context, true);
-        table_->cancel(task);
+        const std::string task_id = checked_task_id(params, context);
+        if (const auto task = table_->find(task_id)) {
+            table_->cancel(task);
+        } else {
+            const std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            if (!stored) throw task_not_found(task_id);
+            if (!stored_terminal(*stored)) throw runs_elsewhere(task_id);
+        }
         co_return complete_ack();
     }
 
@@ -102,9 +127,42 @@ private:
         return ack;
     }
 
-    // Common part of tasks/*: Mcp-Name routing header, extension gate, task lookup
-    // (null when absent and not `must_exist`).
-    std::shared_ptr<TaskRecord> lookup(const nlohmann::json& params, const RequestContext& context, bool must_exist) {
+    static RpcError task_not_found(const std::string& task_id) {
+        return RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
+    }
+
+    static RpcError runs_elsewhere(const std::string& task_id) {
+        return RpcError(error_code::internal_error, "Internal error: the task runs at another server instance",
+                        {{"taskId", task_id}});
+    }
+
+    // True when a stored task's status is terminal.
+    static bool stored_terminal(const nlohmann::json& stored) {
+        const auto status = stored.find("status");
+        if (status == stored.end() || !status->is_string()) return false;
+        const auto& s = status->get_ref<const std::string&>();
+        return s == to_string(TaskStatus::completed) || s == to_string(TaskStatus::failed) ||
+               s == to_string(TaskStatus::cancelled);
+    }
+
+    // A task's stored state (nullopt: none, or no store); a failing store -> -32603.
+    asio::awaitable<std::optional<nlohmann::json>> load_stored(std::string task_id) {
+        const auto& store = table_->store();
+        if (!store) co_return std::nullopt;
+        std::optional<nlohmann::json> stored;
+        bool failed = false;
+        try {
+            stored = co_await store->async_load_task(std::move(task_id));
+        } catch (const std::exception&) {
+            failed = true;
+        }
+        if (failed) throw RpcError(error_code::internal_error, "Internal error: the task store failed");
+        if (stored && !stored->is_object()) stored.reset();
+        co_return stored;
+    }
+
+    // Common part of tasks/*: Mcp-Name routing header, extension gate, the task id.
+    std::string checked_task_id(const nlohmann::json& params, const RequestContext& context) {
         std::string task_id;
         if (const auto it = params.find("taskId"); it != params.end() && it->is_string()) task_id = it->get<std::string>();
         if (context.http_header("mcp-method")) {  // Streamable HTTP: Mcp-Name must carry the task id
@@ -116,9 +174,7 @@ private:
         }
         if (!declares_tasks_extension(context.client_capabilities())) throw tasks_extension_required_error();
         if (task_id.empty()) throw RpcError(error_code::invalid_params, "Invalid params: taskId must be a non-empty string");
-        auto task = table_->find(task_id);
-        if (!task && must_exist) throw RpcError(error_code::invalid_params, "Task not found", {{"taskId", task_id}});
-        return task;
+        return task_id;
     }
 
     // Shared with running task coroutines, which never touch the Server or this object.

@@ -11,6 +11,8 @@
 #include <mcpsse/detail/util/iso8601.hpp>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
@@ -18,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <cstddef>
 #include <limits>
 #include <map>
@@ -53,7 +56,11 @@ struct TaskOutcome {
 /// are thread-safe; one mutex guards the map and the guarded members of every record
 /// (see `TaskRecord`), and is never held while cancelling or waking a coroutine (that is
 /// posted to the task's executor).
-class TaskTable {
+///
+/// With a `TaskOptions::store`, every change of a task's status or input requests is
+/// saved there (`publish`): a save is started on the task's executor and takes the
+/// task's state when it starts, so later saves never carry older states.
+class TaskTable : public std::enable_shared_from_this<TaskTable> {
 public:
     /// An empty table with the settings `options`.
     explicit TaskTable(const TaskOptions& options) : options_(options) {}
@@ -135,7 +142,10 @@ public:
                 }
             }
         }
-        if (wake) asio::post(task->executor, [task] { task->timer.cancel(); });
+        if (wake) {
+            asio::post(task->executor, [task] { task->timer.cancel(); });
+            publish(task);
+        }
         return wake;
     }
 
@@ -151,8 +161,12 @@ public:
             task->touch();
         }
         signal_cancel(task);
+        publish(task);
         return true;
     }
+
+    /// The store tasks are shared through (null: none).
+    [[nodiscard]] const std::shared_ptr<TaskStore>& store() const noexcept { return options_.store; }
 
     /// Number of tasks kept (running, waiting for input, or finished and not expired).
     [[nodiscard]] std::size_t size() const {
@@ -166,26 +180,9 @@ public:
     /// `InputRequiredResult`), renaming keys already issued to the task (`key-2`, ...) so
     /// each key is unique over its life, and keeps `required.requestState` for the round.
     /// Errors: `std::system_error(operation_aborted)` when the task is terminal.
-    void open_round(TaskRecord& task, const nlohmann::json& required) {
-        std::lock_guard lock(mutex_);
-        if (is_terminal(task.status)) throw std::system_error(asio::error::operation_aborted);
-        task.round_keys.clear();
-        task.answers = nlohmann::json::object();
-        task.input_requests = nlohmann::json::object();
-        const auto& requests = required["inputRequests"];
-        for (auto r = requests.begin(); r != requests.end(); ++r) {
-            std::string wire = r.key();
-            for (int n = 2; task.issued_keys.contains(wire); ++n) wire = r.key() + "-" + std::to_string(n);
-            task.issued_keys.insert(wire);
-            task.round_keys[wire] = r.key();
-            task.input_requests[wire] = *r;
-        }
-        task.request_state.reset();
-        if (const auto s = required.find("requestState"); s != required.end() && s->is_string())
-            task.request_state = s->get<std::string>();
-        task.status = TaskStatus::input_required;
-        task.status_message = "Waiting for input";
-        task.touch();
+    void open_round(const std::shared_ptr<TaskRecord>& shared, const nlohmann::json& required) {
+        open_round_locked(*shared, required);
+        publish(shared);
     }
 
     /// The round's answers under the handler's own keys, with its `requestState`, once
@@ -208,9 +205,70 @@ public:
 
     /// Records how `task`'s handler ended: cancelled, failed or completed. Dropped when
     /// the task became terminal meanwhile (`tasks/cancel`, expiry).
-    void finish(TaskRecord& task, TaskOutcome outcome) {
+    void finish(const std::shared_ptr<TaskRecord>& shared, TaskOutcome outcome) {
+        if (finish_locked(*shared, std::move(outcome))) publish(shared);
+    }
+
+    /// Saves `task`'s state in the store now (its creation: the caller waits, so that
+    /// other instances find the task before its id goes out). A failed save is dropped.
+    asio::awaitable<void> async_save(std::shared_ptr<TaskRecord> task) {
+        if (options_.store) co_await save_latest(shared_from_this(), std::move(task));
+    }
+
+    /// Starts saving `task`'s state in the store on the task's executor (nothing without
+    /// a store).
+    void publish(const std::shared_ptr<TaskRecord>& task) {
+        if (!options_.store) return;
+        asio::co_spawn(task->executor, save_latest(shared_from_this(), task), [](const std::exception_ptr&) {});
+    }
+
+private:
+    // Saves the task's state as it is when this starts; errors are dropped (the other
+    // instances keep the last saved state).
+    static asio::awaitable<void> save_latest(std::shared_ptr<TaskTable> self, std::shared_ptr<TaskRecord> task) {
+        nlohmann::json snapshot = self->detailed(*task);
+        const std::chrono::milliseconds ttl = self->remaining_ttl(*task);
+        try {
+            co_await self->options_.store->async_save_task(task->id, std::move(snapshot), ttl);
+        } catch (const std::exception&) {
+        }
+    }
+
+    // The time `task` has left (ms; zero: unlimited).
+    [[nodiscard]] std::chrono::milliseconds remaining_ttl(const TaskRecord& task) const {
+        if (options_.ttl.count() <= 0) return std::chrono::milliseconds(0);
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(task.expires_at - std::chrono::steady_clock::now());
+        return std::max(left, std::chrono::milliseconds(1));
+    }
+
+    // open_round's change, under the lock.
+    void open_round_locked(TaskRecord& task, const nlohmann::json& required) {
         std::lock_guard lock(mutex_);
-        if (is_terminal(task.status)) return;
+        if (is_terminal(task.status)) throw std::system_error(asio::error::operation_aborted);
+        task.round_keys.clear();
+        task.answers = nlohmann::json::object();
+        task.input_requests = nlohmann::json::object();
+        const auto& requests = required["inputRequests"];
+        for (auto r = requests.begin(); r != requests.end(); ++r) {
+            std::string wire = r.key();
+            for (int n = 2; task.issued_keys.contains(wire); ++n) wire = r.key() + "-" + std::to_string(n);
+            task.issued_keys.insert(wire);
+            task.round_keys[wire] = r.key();
+            task.input_requests[wire] = *r;
+        }
+        task.request_state.reset();
+        if (const auto s = required.find("requestState"); s != required.end() && s->is_string())
+            task.request_state = s->get<std::string>();
+        task.status = TaskStatus::input_required;
+        task.status_message = "Waiting for input";
+        task.touch();
+    }
+
+    // finish's change, under the lock; false when the task was terminal already.
+    bool finish_locked(TaskRecord& task, TaskOutcome outcome) {
+        std::lock_guard lock(mutex_);
+        if (is_terminal(task.status)) return false;
         task.input_requests = nlohmann::json::object();
         task.touch();
         if (outcome.aborted) {
@@ -225,9 +283,9 @@ public:
             task.status_message.clear();
             task.result = std::move(outcome.result);
         }
+        return true;
     }
 
-private:
     // The Task object: base members, plus result/error/inputRequests when `detailed`.
     // The caller holds mutex_.
     nlohmann::json to_json(const TaskRecord& task, bool detailed) const {
