@@ -73,6 +73,18 @@ struct Fixture {
     ~Fixture() { store.join(); }
 };
 
+// Two transports over one store, and a session initialized at the first.
+struct SharedPair : Fixture {
+    Instance a{store};
+    Instance b{store};
+    std::string sid;
+    SharedPair() {
+        HttpClient ca = a.client();
+        sid = open_session(ca);
+        REQUIRE(!sid.empty());
+    }
+};
+
 json initialize_with_roots(const std::string& version) {
     json init = initialize_request(version);
     init["params"]["capabilities"] = {{"roots", {{"listChanged", true}}}};
@@ -150,16 +162,12 @@ TEST_CASE("session store N4: an id the store does not know is 404 at every trans
 }
 
 TEST_CASE("session store N5: DELETE at another transport erases the record; a new transport then answers 404") {
-    Fixture f;
-    Instance a(f.store);
-    Instance b(f.store);
-    HttpClient ca = a.client();
-    const std::string sid = open_session(ca);
-    REQUIRE(!sid.empty());
-    HttpClient cb = b.client();
+    SharedPair f;
+    const std::string& sid = f.sid;
+    HttpClient cb = f.b.client();
     CHECK(cb.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}}).status == 200);
     REQUIRE(eventually([&] { return !f.store.record(sid); }));
-    CHECK(b.transport->session_count() == 0);
+    CHECK(f.b.transport->session_count() == 0);
     Instance c(f.store);
     HttpClient cc = c.client();
     CHECK(cc.request("POST", "/mcp", post_headers(sid), rpc_request(3, "whoami").dump()).status == 404);
@@ -233,13 +241,9 @@ TEST_CASE("session store: restoring counts toward max_sessions (503 when full); 
 }
 
 TEST_CASE("session store: a request waiting for 100 Continue is not refused for a session held elsewhere") {
-    Fixture f;
-    Instance a(f.store);
-    Instance b(f.store);
-    HttpClient ca = a.client();
-    const std::string sid = open_session(ca);
-    REQUIRE(!sid.empty());
-    HttpClient cb = b.client();
+    SharedPair f;
+    const std::string& sid = f.sid;
+    HttpClient cb = f.b.client();
     const std::string body = rpc_request(5, "whoami").dump();
     Headers headers = post_headers(sid);
     headers.emplace_back("Expect", "100-continue");
