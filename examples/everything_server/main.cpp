@@ -2,15 +2,20 @@
 // only against mcpsse's public API (Dispatcher, RequestContext, Server, transports).
 //
 //   everything_server [--host 127.0.0.1] [--port 3000] [--sessionless] [--stdio]
-//                     [--tls-cert FILE --tls-key FILE] [--help]
+//                     [--tls-cert FILE --tls-key FILE] [--resource URL --auth-issuer URL
+//                     --auth-jwks FILE --auth-token TOKEN --auth-scope S] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
 #include <mcpsse/mcpsse.hpp>
 #include <mcpsse/server.hpp>
 #include <mcpsse/sse_transport.hpp>
+#include <mcpsse/static_token_verifier.hpp>
 #if MCPSSE_EXAMPLE_TLS
 #include <mcpsse/tls.hpp>
+#endif
+#if MCPSSE_EXAMPLE_JWT
+#include <mcpsse/jwt.hpp>
 #endif
 
 #include <asio/io_context.hpp>
@@ -612,7 +617,55 @@ struct Settings {
     bool share_nothing = false;
     std::string tls_cert;  // PEM certificate chain: serve HTTPS
     std::string tls_key;   // PEM private key
+    // Authorization (on when --resource is given).
+    std::string resource;                  // the resource identifier, e.g. https://host/mcp
+    std::string auth_issuer;               // accepted JWT issuer, listed in the metadata
+    std::string auth_jwks;                 // JWKS file with the issuer's keys
+    std::vector<std::string> auth_tokens;  // static tokens (every scope)
+    std::vector<std::string> auth_scopes;  // scopes every request needs
 };
+
+// Static tokens first (compared in constant time), then JWT access tokens when an issuer
+// and its keys were given.
+class ExampleVerifier {
+public:
+    std::shared_ptr<mcpsse::StaticTokenVerifier> statics = std::make_shared<mcpsse::StaticTokenVerifier>();
+#if MCPSSE_EXAMPLE_JWT
+    std::shared_ptr<mcpsse::JwtVerifier> jwt;
+#endif
+
+    asio::awaitable<mcpsse::TokenVerdict> async_verify(std::string token) {
+        mcpsse::TokenVerdict verdict = statics->verify(token);
+#if MCPSSE_EXAMPLE_JWT
+        if (!verdict && jwt) verdict = jwt->verify(token);
+#endif
+        co_return verdict;
+    }
+};
+
+// The authorization settings of `settings`, or nullopt when it has none.
+std::optional<mcpsse::AuthorizationOptions> authorization_of(const Settings& settings) {
+    if (settings.resource.empty()) return std::nullopt;
+    auto verifier = std::make_shared<ExampleVerifier>();
+    for (const auto& token : settings.auth_tokens) verifier->statics->add(token, settings.auth_scopes);
+    mcpsse::AuthorizationOptions auth;
+    auth.resource = settings.resource;
+    auth.required_scopes = settings.auth_scopes;
+    auth.scopes_supported = settings.auth_scopes;
+    if (!settings.auth_issuer.empty()) auth.authorization_servers = {settings.auth_issuer};
+    if (!settings.auth_jwks.empty()) {
+#if MCPSSE_EXAMPLE_JWT
+        mcpsse::JwtVerifierOptions jwt;
+        jwt.issuer = settings.auth_issuer;
+        jwt.audience = settings.resource;
+        verifier->jwt = std::make_shared<mcpsse::JwtVerifier>(jwt, mcpsse::JwtVerifier::load_jwks_file(settings.auth_jwks));
+#else
+        throw std::runtime_error("built without JWT support (OpenSSL was not found): --auth-jwks is unavailable");
+#endif
+    }
+    auth.verifier = verifier;
+    return auth;
+}
 
 void usage(std::FILE* out) {
     std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N [--share-nothing]] [--sessionless]\n"
@@ -624,6 +677,12 @@ void usage(std::FILE* out) {
                "  --sessionless serve the session-based revisions without sessions (--stateless: the same)\n"
                "  --stdio       serve MCP on standard input/output instead of HTTP\n"
                "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate chain and key\n"
+               "  --resource URL     require OAuth bearer tokens; URL is the resource identifier (e.g.\n"
+               "                     https://host/mcp), served as the protected resource metadata's resource\n"
+               "  --auth-issuer URL  accept JWT access tokens from this issuer (listed in authorization_servers)\n"
+               "  --auth-jwks FILE   the issuer's public keys (a JWKS JSON file)\n"
+               "  --auth-token T     accept static bearer token T with every scope (repeatable)\n"
+               "  --auth-scope S     scope every request needs (repeatable; none by default)\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
                out);
 }
@@ -656,11 +715,26 @@ std::optional<Settings> parse(int argc, char** argv) {
             settings.tls_cert = argv[++i];
         } else if (arg == "--tls-key" && has_value) {
             settings.tls_key = argv[++i];
+        } else if (arg == "--resource" && has_value) {
+            settings.resource = argv[++i];
+        } else if (arg == "--auth-issuer" && has_value) {
+            settings.auth_issuer = argv[++i];
+        } else if (arg == "--auth-jwks" && has_value) {
+            settings.auth_jwks = argv[++i];
+        } else if (arg == "--auth-token" && has_value) {
+            settings.auth_tokens.emplace_back(argv[++i]);
+        } else if (arg == "--auth-scope" && has_value) {
+            settings.auth_scopes.emplace_back(argv[++i]);
         } else {
             return std::nullopt;
         }
     }
     if (settings.tls_cert.empty() != settings.tls_key.empty()) return std::nullopt;
+    // The authorization flags need --resource; JWT needs both an issuer and its keys.
+    const bool auth_flags = !settings.auth_issuer.empty() || !settings.auth_jwks.empty() ||
+                            !settings.auth_tokens.empty() || !settings.auth_scopes.empty();
+    if (auth_flags && settings.resource.empty()) return std::nullopt;
+    if (settings.auth_issuer.empty() != settings.auth_jwks.empty()) return std::nullopt;
     return settings;
 }
 
@@ -744,6 +818,7 @@ int main(int argc, char** argv) {
         http.port = settings->port;
         http.sessionless = settings->sessionless;
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
+        http.authorization = authorization_of(*settings);
         // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),

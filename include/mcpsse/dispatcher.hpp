@@ -128,6 +128,21 @@ public:
         return notification_fallback_ ? &notification_fallback_ : nullptr;
     }
 
+    /// The scopes (OAuth, RFC 6749 section 3.3) a request needs, from its method and
+    /// `params`; an empty list when it needs none beyond the transport's own
+    /// (`AuthorizationOptions::required_scopes`).
+    using ScopeRule = std::function<std::vector<std::string>(std::string_view method, const nlohmann::json& params)>;
+
+    /// Sets the rule an authorizing `SseTransport` applies to every request before
+    /// dispatching it: a principal lacking a scope it returns gets 403 with
+    /// `error="insufficient_scope"` (nothing of the POST is dispatched). `mcpsse::Server`
+    /// sets it from the scopes of its tools, resources and prompts. Not thread-safe,
+    /// like `on_request`; the rule itself runs concurrently on the transport's threads.
+    void set_scope_rule(ScopeRule rule) { scope_rule_ = std::move(rule); }
+
+    /// The rule set by `set_scope_rule` (empty when none).
+    [[nodiscard]] const ScopeRule& scope_rule() const noexcept { return scope_rule_; }
+
     /// The names of all registered request methods (unordered).
     [[nodiscard]] std::vector<std::string> request_methods() const {
         std::vector<std::string> names;
@@ -157,6 +172,7 @@ private:
     Table<NotificationHandler> notifications_;
     RequestHandler request_fallback_;
     NotificationHandler notification_fallback_;
+    ScopeRule scope_rule_;
 };
 
 }  // namespace mcpsse

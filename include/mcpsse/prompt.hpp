@@ -36,6 +36,11 @@ struct Prompt {
     std::vector<PromptArgument> arguments;
     /// Further members merged verbatim into the listing; an object or null.
     nlohmann::json extra;
+    /// OAuth scopes a principal needs to see it listed and to use it, when the transport
+    /// authorizes requests (`SseTransportOptions::authorization`): a client without them
+    /// does not see it, and using it gets 403 `insufficient_scope` naming them (MCP
+    /// 2025-11-25 step-up). Ignored without authorization. Empty: no scope needed.
+    std::vector<std::string> required_scopes;
 };
 
 /// One `prompts/get`: the prompt's name, its string arguments and retry input.

@@ -3,6 +3,7 @@
 
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/logging_level.hpp>
+#include <mcpsse/principal.hpp>
 
 #include <asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -70,6 +71,12 @@ public:
     /// Streamable HTTP POST, with or without a session, batches included, and legacy
     /// HTTP+SSE POSTs); nullopt on stdio, or when the header is absent.
     [[nodiscard]] std::optional<std::string_view> http_header(std::string_view name) const;
+
+    /// Who sent this request: the principal of its bearer token when the transport
+    /// authorizes requests (`SseTransportOptions::authorization`); null otherwise (no
+    /// authorization, stdio). Valid as long as this context; copy the `Principal` (or its
+    /// `subject`) to keep it longer.
+    [[nodiscard]] const Principal* principal() const noexcept;
 
     /// Ends the HTTP connection that carries this request's SSE stream without ending
     /// the stream (MCP 2025-11-25, SSE polling): the client reconnects after `retry` ms

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace mcpsse {
 
@@ -29,6 +30,11 @@ struct Resource {
     /// Further members merged verbatim into the listing (`size`, `annotations`,
     /// `icons`, `_meta`); must be an object or null.
     nlohmann::json extra;
+    /// OAuth scopes a principal needs to see it listed and to use it, when the transport
+    /// authorizes requests (`SseTransportOptions::authorization`): a client without them
+    /// does not see it, and using it gets 403 `insufficient_scope` naming them (MCP
+    /// 2025-11-25 step-up). Ignored without authorization. Empty: no scope needed.
+    std::vector<std::string> required_scopes;
 };
 
 /// A parameterised resource, listed by `resources/templates/list` and matched against
@@ -47,6 +53,11 @@ struct ResourceTemplate {
     std::string mime_type;
     /// Further members merged verbatim into the listing; an object or null.
     nlohmann::json extra;
+    /// OAuth scopes a principal needs to see it listed and to read the URIs it matches, when the transport
+    /// authorizes requests (`SseTransportOptions::authorization`): a client without them
+    /// does not see it, and using it gets 403 `insufficient_scope` naming them (MCP
+    /// 2025-11-25 step-up). Ignored without authorization. Empty: no scope needed.
+    std::vector<std::string> required_scopes;
 };
 
 /// One `resources/read`: the URI, the template variables it matched and retry input.

@@ -27,6 +27,7 @@
 #include <mcpsse/server_options.hpp>
 #include <mcpsse/tasks.hpp>
 #include <mcpsse/tool.hpp>
+#include <mcpsse/detail/server/capability_scopes.hpp>
 #include <mcpsse/detail/server/catalog.hpp>
 #include <mcpsse/detail/server/change_notifier.hpp>
 #include <mcpsse/detail/server/completion.hpp>
@@ -200,6 +201,7 @@ public:
     void install(Dispatcher& dispatcher) {
         dispatcher_ = &dispatcher;
         detail::merge_capabilities(dispatcher.options().capabilities, options_);
+        dispatcher.set_scope_rule(detail::CapabilityScopes(catalog_));
         dispatcher.on_request("tools/list", serve(listing_, &detail::Listing::tools));
         dispatcher.on_request("resources/list", serve(listing_, &detail::Listing::resources));
         dispatcher.on_request("resources/templates/list", serve(listing_, &detail::Listing::templates));

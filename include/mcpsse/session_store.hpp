@@ -27,6 +27,9 @@ struct SessionRecord {
     nlohmann::json client_capabilities = nlohmann::json::object();
     /// The client's `clientInfo` from `initialize` (null when it sent none).
     nlohmann::json client_info;
+    /// The subject of the principal that opened the session (`Principal::subject`; empty
+    /// without authorization): only requests from that subject may use it elsewhere.
+    std::string subject;
     /// Equal when every member is.
     friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mcpsse/error.hpp>
+#include <mcpsse/principal.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -55,6 +56,12 @@ public:
 
     /// The protocol revision `initialize` negotiated (`2024-11-05` for a legacy session).
     [[nodiscard]] const std::string& protocol_version() const noexcept { return state_->protocol_version(); }
+
+    /// The principal whose token opened the session (`SseTransportOptions::authorization`;
+    /// every request of the session comes from the same subject), e.g. for a `broadcast`
+    /// filter selecting by subject or scope; null without authorization. Immutable once
+    /// the session is shared: safe from any thread.
+    [[nodiscard]] const Principal* principal() const noexcept { return state_->principal().get(); }
 
     /// The executor that serializes the session's own work (its strand): server-to-client
     /// requests of `async_request` run there.

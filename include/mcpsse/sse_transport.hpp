@@ -11,6 +11,7 @@
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/transport_observer.hpp>
+#include <mcpsse/detail/auth/request_authorization.hpp>
 #include <mcpsse/detail/http/error.hpp>
 #include <mcpsse/detail/http/io.hpp>
 #include <mcpsse/detail/http/listener.hpp>
@@ -181,6 +182,8 @@ private:
           stop_timer_(listener_.get_executor()),
           reap_timer_(listener_.get_executor()) {
         era_.pump.stopping = &stopping_;
+        era_.authorizer = auth_.authorizer();
+        era_.limiter = &limiter_;
         if (share_nothing)
             for (const auto& executor : executors) connection_executors_.emplace_back(executor);
     }
@@ -294,8 +297,15 @@ private:
     detail::Pipeline::Parts pipeline_parts() {
         const bool loopback = asio::ip::make_address(options_.host).is_loopback();
         return {detail::HostGuard(loopback, options_.allowed_hosts, options_.allowed_origins),
-                detail::CorsPolicy(options_.cors_origins), options_.stages, options_.routes,
+                detail::CorsPolicy(options_.cors_origins), options_.stages, routes(),
                 detail::Router<Conn, Store>::resources(options_)};
+    }
+
+    // The host's routes, and the protected resource metadata's when authorization is on.
+    std::vector<HttpRoute> routes() const {
+        std::vector<HttpRoute> all = options_.routes;
+        if (auto metadata = auth_.metadata_route()) all.push_back(std::move(*metadata));
+        return all;
     }
 
     // A host's session callback, given handles (null stays null).
@@ -383,6 +393,8 @@ private:
     // ---- one connection ----------------------------------------------------------------
 
     asio::awaitable<void> connection_loop(const std::shared_ptr<Conn>& c) {
+        detail::ClientSlot connection_slot;  // ClientLimits::max_connections, held for the connection's life
+        if (!admit_connection(*c, connection_slot)) co_return co_await refuse_connection(c);
         detail::HttpRequestParser parser(options_.http_limits);
         detail::ReadState state;
         while (!c->closing && !stopping_) {
@@ -399,6 +411,8 @@ private:
             c->response_status = 0;
             c->bytes_sent = 0;
             detail::PipelineDecision decision = pipeline_.decide(*request, c->response_headers, c->stages_done);
+            if (auth_.covers(*request, decision) && !auth_.admit_now(*request)) co_await authorize(c, *request, decision);
+            if (limiter_.limits_rate() && rate_limited(*c, *request, decision)) co_await refuse_rate(c, *request, decision);
             if (decision.kind == detail::PipelineDecision::Kind::stages) co_await run_stages(c, *request, decision);
             const detail::Route route = decision.kind == detail::PipelineDecision::Kind::pass ? router_.route(*request)
                                                                                               : detail::Route{};
@@ -406,7 +420,10 @@ private:
             if (decision.kind == detail::PipelineDecision::Kind::pass &&
                 (route.kind == detail::Route::Kind::get || route.kind == detail::Route::Kind::legacy_stream)) {
                 // One co_await (a frame slot for one result), no conditional expression in it (GCC 12).
-                detail::GetOutcome opened = co_await open_stream(c, *request, route.kind);
+                detail::ClientRefusal refused;
+                std::optional<detail::ClientSlot> stream_slot =
+                    era_.client_slot(*c, *request, detail::ClientResource::stream, refused);
+                detail::GetOutcome opened = co_await open_stream(c, *request, route.kind, stream_slot.has_value(), refused);
                 if (auto* plan = std::get_if<detail::StreamPlan>(&opened)) {
                     // A GET stream: served here, so no routing frames stay parked for its life.
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
@@ -431,9 +448,11 @@ private:
     // a coroutine: the temporary copy takes no room in connection_loop's frame.
     static void compact(detail::HttpRequest& request) { request = detail::HttpRequest(std::as_const(request)); }
 
-    // The GET handler of `kind` (a plain function returning its awaitable).
+    // The GET handler of `kind`, or the 429 of a client at `max_streams` (`admitted`
+    // false). A plain function returning its awaitable.
     asio::awaitable<detail::GetOutcome> open_stream(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
-                                                    detail::Route::Kind kind) {
+                                                    detail::Route::Kind kind, bool admitted, detail::ClientRefusal& refused) {
+        if (!admitted) return refuse_client(c, std::move(refused));
         if (kind == detail::Route::Kind::get) return streamable_.open_get(c, req);
         return legacy_.open_stream(c, req);
     }
@@ -469,6 +488,7 @@ private:
     // callee needs from `r` is moved into its frame.
     asio::awaitable<bool> answer_post(const std::shared_ptr<Conn>& c, detail::HttpRequest& req) {
         detail::PostRoute r = router_.route_post(req);
+        if (auto refusal = era_.scope_refusal(req, r.parsed.messages)) return send_response(c, std::move(*refusal));
         switch (r.kind) {
         case detail::PostRoute::Kind::stateless:
             return stateless_.answer(c, req, std::move(r.parsed.messages.front()), std::move(r.meta_version));
@@ -489,6 +509,11 @@ private:
 
     static asio::awaitable<bool> ready(bool keep) { co_return keep; }
 
+    // Sends a response this frame owns.
+    static asio::awaitable<bool> send_response(std::shared_ptr<Conn> c, HttpResponse response) {
+        co_return co_await detail::async_send_response(*c, response);
+    }
+
     // Sends bytes this frame owns.
     static asio::awaitable<bool> send_owned(Conn& c, std::string bytes, int status) {
         c.response_status = status;
@@ -496,6 +521,73 @@ private:
     }
 
     // ---- the pipeline's suspending parts, and 100 Continue ------------------------------
+
+    // ---- per-client limits (ClientLimits) ----------------------------------------------
+
+    // Counts the connection under its peer's address; false when that address is at
+    // `max_connections`.
+    bool admit_connection(Conn& c, detail::ClientSlot& slot) {
+        if (limiter_.table().limit_of(detail::ClientResource::connection) == 0) return true;
+        std::error_code ec;
+        const auto peer = c.socket().remote_endpoint(ec);
+        if (ec) return true;  // the peer already left: the loop ends on its own
+        detail::ClientRefusal refusal;
+        auto held = limiter_.acquire(detail::ClientResource::connection, limiter_.connection_key(peer.address()), refusal);
+        if (!held) {
+            c.report_limit(refusal.limit, refusal.key);
+            return false;
+        }
+        slot = std::move(*held);
+        return true;
+    }
+
+    // 429 to a connection over its address's `max_connections`, then close.
+    static asio::awaitable<void> refuse_connection(std::shared_ptr<Conn> c) {
+        c->linger = true;
+        const HttpResponse answer =
+            detail::ClientLimiter::too_many_requests({"client_limits.max_connections", std::chrono::seconds(5), {}});
+        std::string extra = "Retry-After: 5\r\nConnection: close\r\n";
+        co_await detail::async_write_simple(*c, 429, answer.body, extra);
+    }
+
+    // True when `req` goes to an MCP endpoint and its client's request bucket is empty.
+    bool rate_limited(Conn& c, const detail::HttpRequest& req, const detail::PipelineDecision& decision) {
+        using Kind = detail::PipelineDecision::Kind;
+        if (decision.kind != Kind::pass && decision.kind != Kind::stages) return false;
+        if (!detail::Router<Conn, Store>::serves(options_, req.path())) return false;
+        const std::string key = era_.client_key(c, req);
+        return !key.empty() && limiter_.take_request(key).has_value();
+    }
+
+    // The 429 of a rate-limited request; `decision` becomes `answered`.
+    asio::awaitable<void> refuse_rate(const std::shared_ptr<Conn>& c, const detail::HttpRequest& req,
+                                      detail::PipelineDecision& decision) {
+        const std::string key = era_.client_key(*c, req);
+        std::optional<detail::ClientRefusal> refusal = limiter_.take_request(key);
+        if (!refusal) refusal = detail::ClientRefusal{"client_limits.requests_per_second", std::chrono::seconds(1), key};
+        c->report_limit(refusal->limit, refusal->key);
+        const HttpResponse answer = detail::ClientLimiter::too_many_requests(*refusal);
+        decision = {};
+        decision.kind = detail::PipelineDecision::Kind::answered;
+        decision.keep = co_await detail::async_send_response(*c, answer);
+    }
+
+    // The 429 of a request over one of its client's limits, as a GET's outcome.
+    static asio::awaitable<detail::GetOutcome> refuse_client(std::shared_ptr<Conn> c, detail::ClientRefusal refusal) {
+        const HttpResponse answer = detail::ClientLimiter::too_many_requests(refusal);
+        co_return co_await detail::async_send_response(*c, answer);
+    }
+
+    // Authorization that suspends (a token to verify) or refuses: the refusal is written
+    // and `decision` becomes `answered`; else the request's principal is set.
+    asio::awaitable<void> authorize(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
+                                    detail::PipelineDecision& decision) {
+        bool keep = true;
+        if (co_await auth_.async_admit(c, req, req.principal, false, keep)) co_return;
+        decision = {};
+        decision.kind = detail::PipelineDecision::Kind::answered;
+        decision.keep = keep;
+    }
 
     // Runs the host's stages into `decision`: the first answer is written (`answered`),
     // else the decision about routes. (The result goes through a reference, so that
@@ -519,6 +611,11 @@ private:
         using Kind = detail::PipelineDecision::Kind;
         detail::PipelineDecision decision = pipeline_.decide(head, c->response_headers, false);
         std::optional<detail::HeadRefusal> refusal;
+        if (auth_.covers(head, decision)) {
+            std::shared_ptr<const Principal> principal;  // checked again once the body is in
+            bool keep = false;
+            if (!co_await auth_.async_admit(c, head, principal, true, keep)) co_return false;
+        }
         if (decision.kind == Kind::stages) {
             if (auto response = co_await detail::async_check_stages(c, pipeline_, head)) {
                 c->linger = true;
@@ -566,7 +663,9 @@ private:
     bool observed() const noexcept { return !observers_.empty(); }
 
     void report_request(Conn& c, const detail::HttpRequest& req, clock::time_point started) {
-        const RequestInfo info{c.info(), req.method, req.path(), c.response_status, c.bytes_sent, clock::now() - started};
+        const std::string_view subject = req.principal ? std::string_view(req.principal->subject) : std::string_view();
+        const RequestInfo info{c.info(), req.method, req.path(), c.response_status, c.bytes_sent, clock::now() - started,
+                               subject};
         observers_.each([&](TransportObserver& o) { o.on_request(info); });
     }
 
@@ -580,6 +679,8 @@ private:
     Security security_;
     std::atomic<bool> stopping_{false};
     detail::Observers observers_{options_.observers};
+    detail::RequestAuthorization<Conn> auth_{options_};  // before the listener: bad settings throw before binding
+    detail::ClientLimiter limiter_{options_.client_limits};
     detail::Listener<Conn, Security> listener_;
     detail::Pipeline pipeline_;
     detail::EraContext<Conn, Store> era_;

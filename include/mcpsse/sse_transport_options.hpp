@@ -1,6 +1,8 @@
 // mcpsse: the settings of an SseTransport, with every limit and its default.
 #pragma once
 
+#include <mcpsse/authorization.hpp>
+#include <mcpsse/client_limits.hpp>
 #include <mcpsse/http_limits.hpp>
 #include <mcpsse/http_route.hpp>
 #include <mcpsse/json_rpc.hpp>
@@ -136,6 +138,18 @@ struct SseTransportOptions {
     /// every origin that also passes the Origin check. Preflights are answered and
     /// `Mcp-Session-Id` is exposed.
     std::vector<std::string> cors_origins{};
+
+    /// Makes the transport an OAuth 2.1 resource server: every request to the MCP
+    /// endpoints needs a bearer token its verifier accepts (401, 403 or 503 otherwise),
+    /// and the protected resource metadata is served (see `AuthorizationOptions`). Empty
+    /// (the default): no authorization; expose the transport beyond loopback only behind
+    /// a proxy that authenticates.
+    std::optional<AuthorizationOptions> authorization{};
+    /// Limits per client (token subject, or address): request rate (default 50 per second,
+    /// bursts of 100), sessions (1,000), SSE streams (1,000) and connections (256 per
+    /// address); 429 with `Retry-After` over them. Loopback addresses are exempt by
+    /// default. See `ClientLimits`.
+    ClientLimits client_limits{};
 
     /// Time `stop()` lets running requests finish, in ms, before cancelling them and
     /// closing every connection.

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mcpsse {
 
@@ -38,6 +39,11 @@ struct Tool {
     TaskSupport task_support = TaskSupport::forbidden;
     /// When the task of a task-supporting call is created (see `TaskStart`).
     TaskStart task_start = TaskStart::immediately;
+    /// OAuth scopes a principal needs to see it listed and to use it, when the transport
+    /// authorizes requests (`SseTransportOptions::authorization`): a client without them
+    /// does not see it, and using it gets 403 `insufficient_scope` naming them (MCP
+    /// 2025-11-25 step-up). Ignored without authorization. Empty: no scope needed.
+    std::vector<std::string> required_scopes;
 };
 
 /// One `tools/call`: the tool's name, its `arguments` (an object), retry input and,

@@ -32,6 +32,9 @@ struct RequestInfo {
     std::uint64_t bytes_sent = 0;
     /// From the request's complete arrival to its response's end.
     std::chrono::steady_clock::duration duration{};
+    /// The subject of the request's bearer token (`Principal::subject`); empty without
+    /// authorization or when the request was refused before its token was accepted.
+    std::string_view subject{};
 };
 
 /// Why a session ended.
@@ -48,6 +51,25 @@ struct SessionInfo {
     /// The negotiated protocol revision, e.g. "2025-11-25" ("2024-11-05" for legacy).
     std::string_view protocol_version;
     bool legacy = false;
+    /// The subject the session is bound to; empty without authorization.
+    std::string_view subject{};
+};
+
+/// An authorization decision about one request (`AuthorizationOptions`): a refusal
+/// (401, 403, 503), or a token accepted by the verifier (reported when it is verified,
+/// not on later requests that find it cached). Tokens are never reported.
+struct AuthorizationEvent {
+    /// The connection the request came on.
+    const ConnectionInfo& connection;
+    std::string_view method;
+    std::string_view path;
+    /// 0 when the token was accepted, else the status sent: 401, 403 or 503.
+    int status = 0;
+    /// The token's subject when it was verified (also for a 403); empty otherwise.
+    std::string_view subject;
+    /// Why it was refused: "missing_token", "malformed", "insufficient_scope", or a
+    /// `TokenError` description (e.g. "token expired"); empty when accepted.
+    std::string_view reason;
 };
 
 /// A configured limit refused or ended something. `limit` names the option, e.g.
@@ -88,6 +110,9 @@ public:
     }
     /// A limit was hit.
     virtual void on_limit(const LimitEvent& event) { (void)event; }
+    /// A request was refused by authorization, or a new token was accepted (an audit
+    /// trail of who came and who was turned away).
+    virtual void on_authorization(const AuthorizationEvent& event) { (void)event; }
 };
 
 }  // namespace mcpsse

@@ -33,7 +33,7 @@ public:
             if (o == "*" || same_origin(o, *origin)) allowed = true;
         if (!allowed) return {};
         return "Access-Control-Allow-Origin: " + std::string(*origin) +
-               "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version\r\n";
+               "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate\r\n";
     }
 
     /// The whole 204 answer to an `OPTIONS` request for a resource allowing `allow`

@@ -3,9 +3,14 @@
 
 #include <mcpsse/detail/http/chars.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace mcpsse {
+struct Principal;
+}  // namespace mcpsse
 
 namespace mcpsse::detail {
 
@@ -16,8 +21,9 @@ namespace mcpsse::detail {
 class HeaderBlock {
 public:
     HeaderBlock() = default;
-    /// Copies `head` (`HttpRequest::head()`).
-    explicit HeaderBlock(std::string_view head) : raw_(head) {}
+    /// Copies `head` (`HttpRequest::head()`) and shares the request's `principal`.
+    explicit HeaderBlock(std::string_view head, std::shared_ptr<const Principal> principal = nullptr)
+        : raw_(head), principal_(std::move(principal)) {}
 
     /// The value of the first field named `name` (ASCII case-insensitive), without
     /// surrounding whitespace; nullopt when absent.
@@ -42,8 +48,12 @@ public:
     /// True when nothing was copied.
     [[nodiscard]] bool empty() const noexcept { return raw_.empty(); }
 
+    /// Who sent the request (null without authorization).
+    [[nodiscard]] const std::shared_ptr<const Principal>& principal() const noexcept { return principal_; }
+
 private:
     std::string raw_;
+    std::shared_ptr<const Principal> principal_;
 };
 
 }  // namespace mcpsse::detail

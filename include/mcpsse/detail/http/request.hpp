@@ -17,6 +17,10 @@
 #include <utility>
 #include <vector>
 
+namespace mcpsse {
+struct Principal;
+}  // namespace mcpsse
+
 namespace mcpsse::detail {
 
 class HttpRequestParser;
@@ -47,13 +51,16 @@ struct HttpRequest {
     bool chunked = false;
     /// The decoded body; empty for a request without body framing (RFC 9112 §6.3 item 6).
     std::string body;
+    /// Who sent the request, once authorization accepted its bearer token; null without
+    /// authorization. Set by the transport, not by the parser.
+    std::shared_ptr<const Principal> principal;
 
     HttpRequest() = default;
     /// Moves; `other` is left empty (no header block), ready for reuse.
     HttpRequest(HttpRequest&& other) noexcept
         : method(other.method), target(other.target), version_minor(other.version_minor),
           fields(std::move(other.fields)), content_length(other.content_length), chunked(other.chunked),
-          body(std::move(other.body)), head_(std::move(other.head_)),
+          body(std::move(other.body)), principal(std::move(other.principal)), head_(std::move(other.head_)),
           head_size_(std::exchange(other.head_size_, 0)), head_capacity_(std::exchange(other.head_capacity_, 0)) {
         other.method = {};
         other.target = {};
@@ -68,6 +75,7 @@ struct HttpRequest {
             content_length = other.content_length;
             chunked = other.chunked;
             body = std::move(other.body);
+            principal = std::move(other.principal);
             head_ = std::move(other.head_);
             head_size_ = std::exchange(other.head_size_, 0);
             head_capacity_ = std::exchange(other.head_capacity_, 0);
@@ -79,7 +87,7 @@ struct HttpRequest {
     /// Deep copy: copies the header block and rebases every view onto the copy.
     HttpRequest(const HttpRequest& other)
         : version_minor(other.version_minor), fields(other.fields), content_length(other.content_length),
-          chunked(other.chunked), body(other.body), head_size_(other.head_size_) {
+          chunked(other.chunked), body(other.body), principal(other.principal), head_size_(other.head_size_) {
         if (other.head_) {
             head_ = std::make_unique_for_overwrite<char[]>(head_size_);
             head_capacity_ = head_size_;
@@ -210,6 +218,7 @@ private:
         if (fields.capacity() * sizeof(HttpField) > max_kept) std::vector<HttpField>{}.swap(fields);
         body.clear();
         if (body.capacity() > max_kept) std::string{}.swap(body);
+        principal.reset();
         if (head_capacity_ > max_kept) {
             head_.reset();
             head_capacity_ = 0;

@@ -4,6 +4,8 @@
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/session_store.hpp>
+#include <mcpsse/detail/auth/authorizer.hpp>
+#include <mcpsse/detail/limits/client_limiter.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/request.hpp>
@@ -62,6 +64,38 @@ public:
     PumpSettings pump;
     SessionRegistry<Store> sessions;
     Dispatcher* dispatcher = nullptr;
+    Authorizer* authorizer = nullptr;  // set by the transport when authorization is on
+    ClientLimiter* limiter = nullptr;  // set by the transport
+
+    /// The key `ClientLimits` counts `req` on `c` under (empty: not limited).
+    [[nodiscard]] std::string client_key(Conn& c, const HttpRequest& req) const {
+        return limiter ? limiter->key(req, c.info().remote_endpoint.address()) : std::string();
+    }
+
+    /// A slot of `what` for the client of `req` on `c`; nullopt at the client's limit,
+    /// with `refusal` set and the observers told.
+    [[nodiscard]] std::optional<ClientSlot> client_slot(Conn& c, const HttpRequest& req, ClientResource what,
+                                                        ClientRefusal& refusal) const {
+        if (!limiter) return ClientSlot{};
+        auto slot = limiter->acquire(what, client_key(c, req), refusal);
+        if (!slot) c.report_limit(refusal.limit, refusal.key);
+        return slot;
+    }
+
+    /// The 403 answer when a request among `messages` needs scopes (the dispatcher's
+    /// `scope_rule`) that `req`'s principal lacks; nullopt when every request may run.
+    /// Runs before dispatch: a response that has started streaming cannot become a 403.
+    [[nodiscard]] std::optional<HttpResponse> scope_refusal(const HttpRequest& req, const std::vector<Message>& messages) const {
+        if (!authorizer || !req.principal || !dispatcher->scope_rule()) return std::nullopt;
+        for (const auto& message : messages) {
+            const auto* request = std::get_if<Request>(&message);
+            if (!request) continue;
+            const std::vector<std::string> needed = dispatcher->scope_rule()(request->method, request->params);
+            if (!needed.empty() && !req.principal->has_scopes(needed))
+                return authorizer->response(authorizer->insufficient_scope(*req.principal, needed));
+        }
+        return std::nullopt;
+    }
 
     /// An executor that serializes one connection's or one session's work: a new strand,
     /// or the plain executor when one thread runs the context (`single_threaded`). Over
@@ -88,28 +122,41 @@ public:
         return rpc;
     }
 
-    /// A new session created on connection `c`.
-    std::shared_ptr<SseSessionState> create_session(Conn& c, bool legacy) {
-        return sessions.create(legacy, [&](std::string id) { return new_rpc(c, std::move(id)); });
+    /// A new session created on connection `c`, bound to `principal` (the request's; null
+    /// without authorization).
+    std::shared_ptr<SseSessionState> create_session(Conn& c, bool legacy, std::shared_ptr<const Principal> principal) {
+        auto session = sessions.create(legacy, [&](std::string id) { return new_rpc(c, std::move(id)); });
+        session->set_principal(std::move(principal));
+        return session;
     }
 
     /// The session a request names that this transport does not hold, restored from
     /// the record a `SessionStore` keeps (MCP N4 when there is none: 404), under the
-    /// `max_sessions` cap (503 when full); 400 for an unsupported `MCP-Protocol-Version`
-    /// (V3). Only for stores that model `SessionStore`.
+    /// `max_sessions` cap (503 when full) and the client's `ClientLimits::max_sessions`
+    /// (429); 400 for an unsupported `MCP-Protocol-Version` (V3); 404 as well when the
+    /// record's subject is not the subject of `req`'s token. Only for stores that model
+    /// `SessionStore`.
     asio::awaitable<typename SessionRegistry<Store>::Lookup> async_restore(Conn& c, std::string id,
-                                                                           std::optional<std::string_view> header_version)
+                                                                           std::optional<std::string_view> header_version,
+                                                                           const HttpRequest& req)
         requires SessionStore<Store>
     {
+        std::shared_ptr<const Principal> principal = req.principal;
         std::error_code ec;
         SessionLookup record = co_await sessions.store().async_load_session(id, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || !record || record->id != id) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
+        const std::string_view subject = principal ? std::string_view(principal->subject) : std::string_view();
+        if (ec || !record || record->id != id || record->subject != subject) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
         if (header_version && !dispatcher->supports_protocol_version(*header_version))
             co_return typename SessionRegistry<Store>::Lookup{nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
+        ClientRefusal refusal;
+        std::optional<ClientSlot> slot = client_slot(c, req, ClientResource::session, refusal);
+        if (!slot) co_return typename SessionRegistry<Store>::Lookup{nullptr, 429, "Too Many Requests: per-client limit reached"};
         auto session = sessions.create(false, [&](std::string sid) { return new_rpc(c, std::move(sid)); }, std::move(id));
+        session->hold(std::move(*slot));
         session->rpc()->restore(record->protocol_version, std::move(record->client_capabilities),
                                 std::move(record->client_info));
         session->set_protocol_version(std::move(record->protocol_version));
+        session->set_principal(std::move(principal));
         auto held = sessions.adopt(session);
         if (!held) co_return typename SessionRegistry<Store>::Lookup{nullptr, 503, "Service Unavailable: too many sessions"};
         if (held != session) session->end();
@@ -132,7 +179,7 @@ public:
     asio::awaitable<bool> exchange(const std::shared_ptr<Conn>& c, HttpRequest& req, Request request, ExchangeSpec spec) {
         const RequestId id = request.id;
         spec.stream->set_request_id(id);
-        spec.stream->set_request_headers(HeaderBlock(req.head()));
+        spec.stream->set_request_headers(HeaderBlock(req.head(), req.principal));
         if (options.response_mode == ResponseMode::sse) spec.stream->open();
         PumpJob job;
         job.generation = spec.stream->attach(make_waker(c, spec.stream));
@@ -152,7 +199,7 @@ public:
     /// The channel a handler of a message from `req` gets when its replies go to a shared
     /// `inner` channel (or nowhere): `inner`, with `req`'s headers for `http_header`.
     static std::shared_ptr<MessageSink> scoped_sink(std::shared_ptr<MessageSink> inner, const HttpRequest& req) {
-        return std::make_shared<RequestScopedSink>(std::move(inner), HeaderBlock(req.head()));
+        return std::make_shared<RequestScopedSink>(std::move(inner), HeaderBlock(req.head(), req.principal));
     }
 
     /// Handles a notification from `req` on a state of its own and waits for its handler.

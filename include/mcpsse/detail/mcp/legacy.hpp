@@ -5,6 +5,7 @@
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/detail/http/media_type.hpp>
+#include <mcpsse/detail/http/pipeline_io.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/http/uri.hpp>
 #include <mcpsse/detail/http/writer.hpp>
@@ -33,7 +34,14 @@ public:
 
     /// GET: a new session and its stream (served by the connection loop), or 503.
     asio::awaitable<GetOutcome> open_stream(const std::shared_ptr<Conn>& c, HttpRequest& req) {
-        auto session = ctx_.create_session(*c, true);
+        ClientRefusal refusal;
+        std::optional<ClientSlot> slot = ctx_.client_slot(*c, req, ClientResource::session, refusal);
+        if (!slot) {
+            const HttpResponse answer = ClientLimiter::too_many_requests(refusal);
+            co_return co_await async_send_response(*c, answer);
+        }
+        auto session = ctx_.create_session(*c, true, req.principal);
+        session->hold(std::move(*slot));
         auto stream = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         const auto& rpc = session->rpc();
         // Before registration: no other thread can reach the session yet.
@@ -59,7 +67,7 @@ public:
             co_return co_await async_reply_error(c, req, 400, std::nullopt, error_code::invalid_request,
                                                  "Bad Request: sessionId query parameter is required");
         auto session = ctx_.sessions.find(*alt_id);
-        if (!session || !session->legacy())
+        if (!session || !session->legacy() || !session->admits(req.principal.get()))
             co_return co_await async_reply_error(c, req, 404, std::nullopt, error_code::invalid_request,
                                                  "Not Found: unknown or ended session");
         const auto content_type = req.find("content-type");
@@ -72,6 +80,7 @@ public:
             const auto& e = parsed.errors.front();
             co_return co_await async_reply_error(c, req, 400, e.id, e.code, e.message, e.data);
         }
+        if (auto refusal = ctx_.scope_refusal(req, parsed.messages)) co_return co_await async_send_response(c, *refusal);
         if (ctx_.is_call(parsed.messages.front()) && rpc->at_capacity())
             co_return co_await async_reply_busy(c, req, *rpc, parsed.messages.front());
         session->touch();

@@ -73,6 +73,12 @@ public:
         return out;
     }
 
+    /// True when `path` is one of the MCP endpoints (`mcp_path`, and with legacy HTTP+SSE
+    /// `sse_path` and `messages_path`).
+    [[nodiscard]] static bool serves(const SseTransportOptions& o, std::string_view path) noexcept {
+        return path == o.mcp_path || (!o.sse_path.empty() && (path == o.sse_path || path == o.messages_path));
+    }
+
     /// The endpoint a request goes to by path and method.
     [[nodiscard]] Route route(const HttpRequest& req) const {
         const auto& o = ctx_.options;
@@ -182,7 +188,7 @@ private:
         const auto id = query_id ? query_id : query_param(req.query(), "session_id");
         if (!id || id->empty()) return HeadRefusal{400, "Bad Request: sessionId query parameter is required"};
         const auto session = ctx_.sessions.find(*id);
-        if (!session || !session->legacy()) return HeadRefusal{404, "Not Found: unknown or ended session"};
+        if (!session || !session->legacy() || !session->admits(req.principal.get())) return HeadRefusal{404, "Not Found: unknown or ended session"};
         const auto content_type = req.find("content-type");
         if (!content_type || !is_media_type(*content_type, "application/json"))
             return HeadRefusal{415, "Unsupported Media Type: Content-Type must be application/json"};

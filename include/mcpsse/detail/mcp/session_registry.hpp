@@ -76,6 +76,7 @@ public:
         if (!id) return {nullptr, 400, "Bad Request: Mcp-Session-Id header is required"};
         auto session = find(*id);
         if (!session) return {nullptr, 404, "Not Found: unknown or ended session"};
+        if (!session->admits(req.principal.get())) return {nullptr, 404, "Not Found: unknown or ended session"};
         if (header_version && !dispatcher.supports_protocol_version(*header_version))
             return {nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
         return {std::move(session)};
@@ -171,7 +172,7 @@ public:
                 store_.async_erase_session(session->id(), [](std::error_code) {});
         if (settings_.on_close) settings_.on_close(session);
         if (!settings_.observers->empty()) {
-            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_close(info, reason); });
         }
     }
@@ -214,7 +215,7 @@ private:
     void opened(const std::shared_ptr<SseSessionState>& session) {
         if (settings_.on_open) settings_.on_open(session);
         if (!settings_.observers->empty()) {
-            const SessionInfo info{session->id(), session->protocol_version(), session->legacy()};
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
         }
     }

@@ -2,6 +2,8 @@
 // legacy HTTP+SSE); hosts hold it through `mcpsse::SseSession`.
 #pragma once
 
+#include <mcpsse/principal.hpp>
+#include <mcpsse/detail/limits/client_limiter.hpp>
 #include <mcpsse/detail/rpc/session.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
 
@@ -15,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace mcpsse::detail {
@@ -77,6 +80,23 @@ public:
     [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
     /// Records the negotiated revision (once, before registration).
     void set_protocol_version(std::string version) { protocol_version_ = std::move(version); }
+
+    /// Binds the session to the principal that opened it (null without authorization);
+    /// called once, before the session is shared.
+    void set_principal(std::shared_ptr<const Principal> principal) { principal_ = std::move(principal); }
+    /// The principal that opened the session; null without authorization.
+    [[nodiscard]] const std::shared_ptr<const Principal>& principal() const noexcept { return principal_; }
+    /// Holds the client's session slot (`ClientLimits::max_sessions`) until the session
+    /// ends; called once, before the session is shared.
+    void hold(ClientSlot slot) { client_slot_ = std::move(slot); }
+
+    /// The subject the session is bound to (empty without authorization).
+    [[nodiscard]] std::string_view subject() const noexcept { return principal_ ? std::string_view(principal_->subject) : std::string_view(); }
+    /// True when a request from `principal` may use this session: the same subject (MCP
+    /// basic/security: sessions are bound to the user, and are no authentication).
+    [[nodiscard]] bool admits(const Principal* principal) const noexcept {
+        return subject() == (principal ? std::string_view(principal->subject) : std::string_view());
+    }
 
     /// The session's event log (null for legacy sessions).
     [[nodiscard]] const std::shared_ptr<EventLog>& event_log() const noexcept { return log_; }
@@ -193,6 +213,7 @@ public:
         for (auto& entry : streams)
             if (auto s = entry.second.lock()) s->close();
         if (standalone) standalone->close();
+        client_slot_.release();  // only the first end() gets here
         if (auto rpc = rpc_)
             asio::post(rpc->get_executor(), [rpc] {
                 rpc->close();
@@ -232,6 +253,8 @@ private:
     std::shared_ptr<EventLog> log_;
     std::shared_ptr<RpcSession> rpc_;
     std::string protocol_version_;
+    std::shared_ptr<const Principal> principal_;
+    ClientSlot client_slot_;  // given back by end()
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::weak_ptr<SseStream>> streams_;
     std::shared_ptr<SseStream> standalone_;

@@ -7,6 +7,7 @@
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/http/media_type.hpp>
+#include <mcpsse/detail/http/pipeline_io.hpp>
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/http/writer.hpp>
 #include <mcpsse/detail/mcp/context.hpp>
@@ -97,7 +98,15 @@ public:
     /// when the handler succeeded; 503 when the session table is full.
     asio::awaitable<bool> initialize(const std::shared_ptr<Conn>& c, HttpRequest& req, Message message) {
         if (!ctx_.sessions.reserve()) co_return co_await async_reply_no_session_room(*c, req);
-        auto session = ctx_.create_session(*c, false);
+        ClientRefusal refusal;
+        std::optional<ClientSlot> slot = ctx_.client_slot(*c, req, ClientResource::session, refusal);
+        if (!slot) {
+            ctx_.sessions.release();
+            const HttpResponse answer = ClientLimiter::too_many_requests(refusal);
+            co_return co_await async_send_response(*c, answer);
+        }
+        auto session = ctx_.create_session(*c, false, req.principal);
+        session->hold(std::move(*slot));
         SseStreamConfig config;
         config.lazy = true;
         config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
@@ -138,7 +147,7 @@ public:
                                           std::optional<std::string_view> header_version)
         requires SessionStore<Store>
     {
-        auto found = co_await ctx_.async_restore(*c, std::string(req.find("mcp-session-id").value_or("")), header_version);
+        auto found = co_await ctx_.async_restore(*c, std::string(req.find("mcp-session-id").value_or("")), header_version, req);
         if (!found.session)
             co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
                                                  found.message);
@@ -173,7 +182,7 @@ public:
         auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
         if constexpr (SessionStore<Store>)
             if (found.status == 404)
-                found = co_await ctx_.async_restore(*c, std::string(*req.find("mcp-session-id")), header_version);
+                found = co_await ctx_.async_restore(*c, std::string(*req.find("mcp-session-id")), header_version, req);
         if (!found.session)
             co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
                                                  found.message);
@@ -232,7 +241,7 @@ public:
         auto found = ctx_.sessions.lookup(req, header_version, *ctx_.dispatcher);
         if constexpr (SessionStore<Store>)
             if (found.status == 404)
-                found = co_await ctx_.async_restore(c, std::string(*req.find("mcp-session-id")), header_version);
+                found = co_await ctx_.async_restore(c, std::string(*req.find("mcp-session-id")), header_version, req);
         if (!found.session)
             co_return co_await async_reply_error(c, req, found.status, std::nullopt, error_code::invalid_request,
                                                  found.message);
@@ -250,7 +259,8 @@ private:
     {
         if (!ok) co_return;
         const auto& rpc = session->rpc();
-        SessionRecord record{session->id(), rpc->protocol_version(), rpc->client_capabilities(), rpc->client_info()};
+        SessionRecord record{session->id(), rpc->protocol_version(), rpc->client_capabilities(), rpc->client_info(),
+                             std::string(session->subject())};
         std::error_code ec;
         co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+namespace mcpsse {
+struct Principal;
+}  // namespace mcpsse
+
 namespace mcpsse::detail {
 
 /// One outbound channel of a session: the stdio output, an SSE stream of a POST, the
@@ -38,6 +42,10 @@ public:
     /// A header of the HTTP request this channel answers (name case-insensitive), or
     /// nullopt (not HTTP, or no such header).
     [[nodiscard]] virtual std::optional<std::string_view> request_header(std::string_view) const { return std::nullopt; }
+
+    /// Who sent the HTTP request this channel answers, or null (not HTTP, or no
+    /// authorization).
+    [[nodiscard]] virtual const Principal* principal() const noexcept { return nullptr; }
 };
 
 }  // namespace mcpsse::detail

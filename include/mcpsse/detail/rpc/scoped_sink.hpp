@@ -27,6 +27,7 @@ public:
     [[nodiscard]] std::optional<std::string_view> request_header(std::string_view name) const override {
         return headers_.find(name);
     }
+    [[nodiscard]] const Principal* principal() const noexcept override { return headers_.principal().get(); }
 
 private:
     std::shared_ptr<MessageSink> inner_;

@@ -6,6 +6,7 @@
 #include <mcpsse/request_context.hpp>
 #include <mcpsse/server_options.hpp>
 #include <mcpsse/tasks.hpp>
+#include <mcpsse/detail/server/capability_scopes.hpp>
 #include <mcpsse/detail/server/catalog.hpp>
 #include <mcpsse/detail/server/pagination.hpp>
 #include <mcpsse/detail/server/result_members.hpp>
@@ -88,7 +89,7 @@ public:
     asio::awaitable<nlohmann::json> tools(nlohmann::json params, RequestContext& context) const {
         const bool with_task_support =
             options_.tasks.enabled && (stateless(context) || declares_tasks_extension(context.client_capabilities()));
-        nlohmann::json result = page(catalog_.tools.snapshot(), params, "tools", options_.page_size,
+        nlohmann::json result = page(visible_to(catalog_.tools.snapshot(), context), params, "tools", options_.page_size,
                                      [with_task_support](const ToolEntry& e) { return describe(e, with_task_support); });
         finish_cacheable_result(result, context, options_);
         co_return result;
@@ -114,7 +115,7 @@ private:
     nlohmann::json listed(const Registry<Entry>& registry, const nlohmann::json& params, const char* key,
                           const RequestContext& context) const {
         nlohmann::json result =
-            page(registry.snapshot(), params, key, options_.page_size, [](const Entry& e) { return describe(e); });
+            page(visible_to(registry.snapshot(), context), params, key, options_.page_size, [](const Entry& e) { return describe(e); });
         finish_cacheable_result(result, context, options_);
         return result;
     }

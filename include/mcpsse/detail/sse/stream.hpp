@@ -327,6 +327,9 @@ public:
         return headers_.find(name);
     }
 
+    /// Who sent the POST this stream answers (null without authorization).
+    [[nodiscard]] const Principal* principal() const noexcept override { return headers_.principal().get(); }
+
     /// Records the id of the request this (POST) stream answers. Call before the handler starts.
     void set_request_id(RequestId id) { request_id_ = std::move(id); }
     /// The id of the request this stream answers; empty for standalone and legacy streams.

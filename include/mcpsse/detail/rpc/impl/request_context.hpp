@@ -41,6 +41,8 @@ inline std::optional<std::string_view> RequestContext::http_header(std::string_v
     return sink_ ? sink_->request_header(name) : std::nullopt;
 }
 
+inline const Principal* RequestContext::principal() const noexcept { return sink_ ? sink_->principal() : nullptr; }
+
 inline asio::awaitable<bool> RequestContext::async_progress(double progress, std::optional<double> total,
                                                             std::string message) {
     const auto& token = progress_token();
