@@ -1,4 +1,6 @@
-// Builds against the jwt component of mcpsse (target mcpsse::jwt): <mcpsse/jwt.hpp>
+// Builds against the jwt component of mcpsse, installed (find_package(mcpsse
+// COMPONENTS jwt)) or pulled in with add_subdirectory() (MCPSSE_JWT=ON; the
+// add_subdirectory consumer builds this file too), target mcpsse::jwt: <mcpsse/jwt.hpp>
 // compiles, and the program links against OpenSSL's libcrypto through the component
 // alone.
 #include <mcpsse/jwt.hpp>

@@ -15,31 +15,24 @@ namespace base64_detail {
 
 inline constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Reverse alphabet: the 6-bit value of each byte, or -1.
-inline constexpr std::array<std::int8_t, 256> reverse = [] {
-    std::array<std::int8_t, 256> t{};
-    for (auto& v : t) {
-        v = -1;
-    }
-    for (std::size_t i = 0; i < alphabet.size(); ++i) {
-        t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
-    }
-    return t;
-}();
-
 inline constexpr std::string_view url_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// Reverse URL-safe alphabet: the 6-bit value of each byte, or -1.
-inline constexpr std::array<std::int8_t, 256> url_reverse = [] {
+/// The reverse of the 64-character alphabet `a`: the 6-bit value of each byte, or -1.
+constexpr std::array<std::int8_t, 256> reverse_of(std::string_view a) {
     std::array<std::int8_t, 256> t{};
     for (auto& v : t) {
         v = -1;
     }
-    for (std::size_t i = 0; i < url_alphabet.size(); ++i) {
-        t[static_cast<unsigned char>(url_alphabet[i])] = static_cast<std::int8_t>(i);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        t[static_cast<unsigned char>(a[i])] = static_cast<std::int8_t>(i);
     }
     return t;
-}();
+}
+
+/// Reverse standard alphabet.
+inline constexpr std::array<std::int8_t, 256> reverse = reverse_of(alphabet);
+/// Reverse URL-safe alphabet.
+inline constexpr std::array<std::int8_t, 256> url_reverse = reverse_of(url_alphabet);
 
 }  // namespace base64_detail
 
