@@ -71,3 +71,41 @@ macro(mcpsse_apply_project_defaults)
     unset(_mcpsse_san_flags)
   endif()
 endmacro()
+
+# mcpsse_openssl_component(<name> <option> <min-version> <openssl-target>)
+#     An optional component target mcpsse_<name> (alias mcpsse::<name>, EXPORT_NAME
+#     <name>) = mcpsse + OpenSSL::<openssl-target>, governed by the cache variable
+#     <option> (AUTO, ON or OFF):
+#       AUTO  built when OpenSSL >= <min-version> is found, a status message otherwise
+#       ON    built; configuring fails when OpenSSL >= <min-version> is missing
+#       OFF   not built, OpenSSL is not looked for
+#     Sets MCPSSE_HAS_<NAME> (ON/OFF) in the caller's scope.  Used for tls (OpenSSL::SSL)
+#     and jwt (OpenSSL::Crypto); only these targets ever link OpenSSL.
+function(mcpsse_openssl_component name option min_version openssl_target)
+  string(TOUPPER "${name}" _upper)
+  string(TOUPPER "${${option}}" _mode)
+  set(MCPSSE_HAS_${_upper} OFF PARENT_SCOPE)
+  if(NOT _mode STREQUAL "AUTO" AND NOT ${option})
+    return()  # OFF: OpenSSL is not looked for.
+  endif()
+  if(_mode STREQUAL "AUTO")
+    find_package(OpenSSL ${min_version} QUIET)
+    if(NOT OPENSSL_FOUND)
+      message(STATUS "mcpsse: OpenSSL >= ${min_version} not found; mcpsse::${name} is not built "
+                     "(install libssl-dev, or set OPENSSL_ROOT_DIR; ${option}=OFF silences this)")
+      return()
+    endif()
+  else()
+    find_package(OpenSSL ${min_version})
+    if(NOT OPENSSL_FOUND)
+      message(FATAL_ERROR "${option}=${${option}} needs OpenSSL >= ${min_version} (Debian: libssl-dev; "
+                          "or set OPENSSL_ROOT_DIR), or configure with -D${option}=OFF")
+    endif()
+  endif()
+  add_library(mcpsse_${name} INTERFACE)
+  add_library(mcpsse::${name} ALIAS mcpsse_${name})
+  set_target_properties(mcpsse_${name} PROPERTIES EXPORT_NAME ${name})
+  target_link_libraries(mcpsse_${name} INTERFACE mcpsse OpenSSL::${openssl_target})
+  set(MCPSSE_HAS_${_upper} ON PARENT_SCOPE)
+  message(STATUS "mcpsse: mcpsse::${name} with OpenSSL ${OPENSSL_VERSION}")
+endfunction()

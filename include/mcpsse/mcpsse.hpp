@@ -1,4 +1,5 @@
-// mcpsse: the umbrella header. One include gives the whole public API (HTTPS: <mcpsse/tls.hpp>).
+// mcpsse: the umbrella header. One include gives the whole public API (HTTPS: <mcpsse/tls.hpp>;
+// JWT access tokens: <mcpsse/jwt.hpp>).
 #pragma once
 
 #include <mcpsse/async_event_store.hpp>

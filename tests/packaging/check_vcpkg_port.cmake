@@ -1,8 +1,8 @@
 # packaging.vcpkg_port: keep cmake/vcpkg/ports/mcpsse in step with the build.
 #   cmake -DPORT_DIR=... -DVERSION=... -DCMAKEDIR=... -P check_vcpkg_port.cmake
-# Checks vcpkg.json's name/version/dependencies, its feature tls (openssl, mapped
-# to MCPSSE_TLS by the portfile) and that the portfile fixes up the directory the
-# project really installs its package files to.
+# Checks vcpkg.json's name/version/dependencies, its features tls and jwt (openssl,
+# mapped to MCPSSE_TLS and MCPSSE_JWT by the portfile) and that the portfile fixes
+# up the directory the project really installs its package files to.
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -34,30 +34,34 @@ foreach(_required asio nlohmann-json vcpkg-cmake vcpkg-cmake-config)
   endif()
 endforeach()
 
-# Feature tls: depends on openssl, and the portfile maps it to MCPSSE_TLS.
-string(JSON _tls_type ERROR_VARIABLE _tls_error TYPE "${_json}" features tls)
-if(NOT _tls_type STREQUAL "OBJECT")
-  message(FATAL_ERROR "vcpkg.json: no feature 'tls' (${_tls_error})")
-endif()
-string(JSON _tls_count ERROR_VARIABLE _tls_error LENGTH "${_json}" features tls dependencies)
-set(_tls_deps "")
-if(_tls_count GREATER 0)
-  math(EXPR _last "${_tls_count} - 1")
-  foreach(_i RANGE ${_last})
-    string(JSON _type TYPE "${_json}" features tls dependencies ${_i})
-    if(_type STREQUAL "STRING")
-      string(JSON _dep GET "${_json}" features tls dependencies ${_i})
-    else()
-      string(JSON _dep GET "${_json}" features tls dependencies ${_i} name)
-    endif()
-    list(APPEND _tls_deps "${_dep}")
-  endforeach()
-endif()
-if(NOT "openssl" IN_LIST _tls_deps)
-  message(FATAL_ERROR "vcpkg.json: feature 'tls' must depend on openssl (has: ${_tls_deps})")
-endif()
+# Features tls and jwt: each depends on openssl, and the portfile maps it to
+# MCPSSE_TLS / MCPSSE_JWT.
+foreach(_feature IN ITEMS tls jwt)
+  string(JSON _feature_type ERROR_VARIABLE _feature_error TYPE "${_json}" features ${_feature})
+  if(NOT _feature_type STREQUAL "OBJECT")
+    message(FATAL_ERROR "vcpkg.json: no feature '${_feature}' (${_feature_error})")
+  endif()
+  string(JSON _feature_count ERROR_VARIABLE _feature_error LENGTH "${_json}" features ${_feature} dependencies)
+  set(_feature_deps "")
+  if(_feature_count GREATER 0)
+    math(EXPR _last "${_feature_count} - 1")
+    foreach(_i RANGE ${_last})
+      string(JSON _type TYPE "${_json}" features ${_feature} dependencies ${_i})
+      if(_type STREQUAL "STRING")
+        string(JSON _dep GET "${_json}" features ${_feature} dependencies ${_i})
+      else()
+        string(JSON _dep GET "${_json}" features ${_feature} dependencies ${_i} name)
+      endif()
+      list(APPEND _feature_deps "${_dep}")
+    endforeach()
+  endif()
+  if(NOT "openssl" IN_LIST _feature_deps)
+    message(FATAL_ERROR "vcpkg.json: feature '${_feature}' must depend on openssl (has: ${_feature_deps})")
+  endif()
+  set(_${_feature}_deps "${_feature_deps}")
+endforeach()
 if("openssl" IN_LIST _deps)
-  message(FATAL_ERROR "vcpkg.json: openssl belongs to the feature 'tls', not the core dependencies")
+  message(FATAL_ERROR "vcpkg.json: openssl belongs to the features tls and jwt, not the core dependencies")
 endif()
 
 file(READ "${PORT_DIR}/portfile.cmake" _portfile)
@@ -66,13 +70,14 @@ if(_at EQUAL -1)
   message(FATAL_ERROR "portfile.cmake does not fix up CONFIG_PATH ${CMAKEDIR}")
 endif()
 if(NOT _portfile MATCHES "vcpkg_check_features\\([^)]*FEATURES[ \t\r\n]+tls[ \t\r\n]+MCPSSE_TLS[ \t\r\n)]"
+   OR NOT _portfile MATCHES "vcpkg_check_features\\([^)]*FEATURES[^)]*[ \t\r\n]jwt[ \t\r\n]+MCPSSE_JWT[ \t\r\n)]"
    OR NOT _portfile MATCHES "\\$\\{FEATURE_OPTIONS\\}")
-  message(FATAL_ERROR "portfile.cmake must map the feature tls to MCPSSE_TLS with vcpkg_check_features "
-                      "and pass \${FEATURE_OPTIONS} to vcpkg_cmake_configure")
+  message(FATAL_ERROR "portfile.cmake must map the features tls and jwt to MCPSSE_TLS and MCPSSE_JWT "
+                      "with vcpkg_check_features and pass \${FEATURE_OPTIONS} to vcpkg_cmake_configure")
 endif()
 foreach(_file usage portfile.cmake)
   if(NOT EXISTS "${PORT_DIR}/${_file}")
     message(FATAL_ERROR "vcpkg port lacks ${_file}")
   endif()
 endforeach()
-message(STATUS "vcpkg port: mcpsse ${_version}, deps ${_deps}, feature tls (${_tls_deps}), config path ${CMAKEDIR}")
+message(STATUS "vcpkg port: mcpsse ${_version}, deps ${_deps}, features tls (${_tls_deps}) and jwt (${_jwt_deps}), config path ${CMAKEDIR}")

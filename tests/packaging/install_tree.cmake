@@ -2,9 +2,10 @@
 # into a fresh PREFIX and check the package files landed where consumers
 # look.  Also wipes CLEAN (the consumer's build dir) so every run is clean.
 # TLS tells whether the build has mcpsse::tls: its export file must then be
-# installed, and otherwise must not be.
+# installed, and otherwise must not be.  JWT does the same for mcpsse::jwt.
 #
 #   cmake -DBUILD_DIR=... -DPREFIX=... [-DCONFIG=...] [-DCLEAN=...] [-DTLS=ON|OFF]
+#         [-DJWT=ON|OFF]
 #         -P install_tree.cmake
 
 cmake_minimum_required(VERSION 3.21)
@@ -45,14 +46,20 @@ foreach(_file IN LISTS _expected)
     list(APPEND _missing "${_file}")
   endif()
 endforeach()
+# Component export files: present exactly when the build has the component.
 set(_tls_targets share/cmake/mcpsse/mcpsseTlsTargets.cmake)
-if(TLS)
-  if(NOT EXISTS "${PREFIX}/${_tls_targets}")
-    list(APPEND _missing "${_tls_targets}")
+set(_jwt_targets share/cmake/mcpsse/mcpsseJwtTargets.cmake)
+foreach(_component IN ITEMS tls jwt)
+  string(TOUPPER "${_component}" _flag)
+  set(_file "${_${_component}_targets}")
+  if(${_flag})
+    if(NOT EXISTS "${PREFIX}/${_file}")
+      list(APPEND _missing "${_file}")
+    endif()
+  elseif(EXISTS "${PREFIX}/${_file}")
+    message(FATAL_ERROR "build without mcpsse::${_component} installed ${_file}")
   endif()
-elseif(EXISTS "${PREFIX}/${_tls_targets}")
-  message(FATAL_ERROR "build without mcpsse::tls installed ${_tls_targets}")
-endif()
+endforeach()
 if(_missing)
   message(FATAL_ERROR "installed tree under ${PREFIX} lacks: ${_missing}")
 endif()
@@ -60,12 +67,20 @@ endif()
 # The core targets must not mention OpenSSL: only the tls component links it.
 file(READ "${PREFIX}/share/cmake/mcpsse/mcpsseTargets.cmake" _core_targets)
 if(_core_targets MATCHES "OpenSSL")
-  message(FATAL_ERROR "mcpsseTargets.cmake refers to OpenSSL; only mcpsseTlsTargets.cmake may")
+  message(FATAL_ERROR "mcpsseTargets.cmake refers to OpenSSL; only the component targets may")
 endif()
 if(TLS)
   file(READ "${PREFIX}/${_tls_targets}" _tls_text)
   if(NOT _tls_text MATCHES "OpenSSL::SSL" OR NOT _tls_text MATCHES "mcpsse::mcpsse")
     message(FATAL_ERROR "${_tls_targets} does not link mcpsse::mcpsse and OpenSSL::SSL")
+  endif()
+endif()
+# mcpsse::jwt needs libcrypto only, never libssl.
+if(JWT)
+  file(READ "${PREFIX}/${_jwt_targets}" _jwt_text)
+  if(NOT _jwt_text MATCHES "OpenSSL::Crypto" OR NOT _jwt_text MATCHES "mcpsse::mcpsse"
+     OR _jwt_text MATCHES "OpenSSL::SSL")
+    message(FATAL_ERROR "${_jwt_targets} must link mcpsse::mcpsse and OpenSSL::Crypto (not OpenSSL::SSL)")
   endif()
 endif()
 

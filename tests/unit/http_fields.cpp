@@ -1,4 +1,5 @@
-// Unit tests of mcpsse::detail field helpers: media types, Origin/Host, URI query, base64.
+// Unit tests of mcpsse::detail field helpers: media types, Origin/Host, URI query, base64,
+// base64url.
 #include "support/catch.hpp"
 
 #include "mcpsse/detail/util/base64.hpp"
@@ -269,6 +270,33 @@ TEST_CASE("base64: round-trip of every byte value and length", "[http][base64]")
         const std::string enc = base64_encode(in);
         CHECK(enc.size() == (n + 2) / 3 * 4);
         CHECK(base64_decode(enc) == std::optional<std::string>(std::string(in)));
+    }
+}
+
+TEST_CASE("base64url: unpadded RFC 4648 section 5 as JOSE uses it, strict", "[base64][jose]") {
+    const std::vector<std::pair<std::string_view, std::string_view>> vectors = {
+        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"},
+        {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"},
+    };
+    for (const auto& [plain, encoded] : vectors) {
+        INFO(plain);
+        CHECK(base64url_encode(plain) == encoded);
+        CHECK(base64url_decode(encoded) == std::optional<std::string>(std::string(plain)));
+    }
+    // Padding, the standard alphabet, length 1 mod 4, non-zero unused bits, whitespace.
+    for (std::string_view bad : {"Zg==", "Zm8=", "+_8", "-/8", "Z", "Zm9vY", "Zh", "Zm9", "Zm9v Yg", "Zm9v\n"}) {
+        INFO(bad);
+        CHECK_FALSE(base64url_decode(bad).has_value());
+    }
+    std::string bytes;
+    for (int i = 0; i < 256; ++i) {
+        bytes.push_back(static_cast<char>(i));
+    }
+    for (std::size_t n = 0; n <= bytes.size(); n += 1 + n / 8) {
+        const std::string_view in = std::string_view(bytes).substr(bytes.size() - n);
+        const std::string enc = base64url_encode(in);
+        CHECK(enc.find_first_of("+/=") == std::string::npos);
+        CHECK(base64url_decode(enc) == std::optional<std::string>(std::string(in)));
     }
 }
 

@@ -1,5 +1,6 @@
-// Builds against the tls component of an installed mcpsse
-// (find_package(mcpsse COMPONENTS tls), target mcpsse::tls): <mcpsse/tls.hpp>
+// Builds against the tls component of mcpsse, installed (find_package(mcpsse
+// COMPONENTS tls)) or pulled in with add_subdirectory() (MCPSSE_TLS=ON; the
+// add_subdirectory consumer builds this file too), target mcpsse::tls: <mcpsse/tls.hpp>
 // compiles, and the program links against OpenSSL through the component alone.
 #include <mcpsse/tls.hpp>
 

@@ -25,11 +25,13 @@ if(NOT EXISTS "${SOURCE_PATH}/include/mcpsse/mcpsse.hpp")
   message(FATAL_ERROR "mcpsse sources not found at ${SOURCE_PATH}")
 endif()
 
-# Feature tls: the mcpsse::tls component (OpenSSL).  Without it the build is
-# told MCPSSE_TLS=OFF, so it never looks for an OpenSSL outside vcpkg.
+# Features tls and jwt: the mcpsse::tls and mcpsse::jwt components (OpenSSL).
+# Without one the build is told MCPSSE_TLS=OFF / MCPSSE_JWT=OFF, so it never looks
+# for an OpenSSL outside vcpkg.
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     FEATURES
         tls MCPSSE_TLS
+        jwt MCPSSE_JWT
 )
 
 vcpkg_cmake_configure(

@@ -1,4 +1,5 @@
-// mcpsse internal: strict base64 (RFC 4648 §4) and MCP header value encoding.
+// mcpsse internal: strict base64 (RFC 4648 §4), unpadded base64url (RFC 4648 §5, as JOSE
+// uses it) and MCP header value encoding.
 #pragma once
 
 #include <array>
@@ -14,17 +15,24 @@ namespace base64_detail {
 
 inline constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Reverse alphabet: the 6-bit value of each byte, or -1.
-inline constexpr std::array<std::int8_t, 256> reverse = [] {
+inline constexpr std::string_view url_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The reverse of the 64-character alphabet `a`: the 6-bit value of each byte, or -1.
+constexpr std::array<std::int8_t, 256> reverse_of(std::string_view a) {
     std::array<std::int8_t, 256> t{};
     for (auto& v : t) {
         v = -1;
     }
-    for (std::size_t i = 0; i < alphabet.size(); ++i) {
-        t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        t[static_cast<unsigned char>(a[i])] = static_cast<std::int8_t>(i);
     }
     return t;
-}();
+}
+
+/// Reverse standard alphabet.
+inline constexpr std::array<std::int8_t, 256> reverse = reverse_of(alphabet);
+/// Reverse URL-safe alphabet.
+inline constexpr std::array<std::int8_t, 256> url_reverse = reverse_of(url_alphabet);
 
 }  // namespace base64_detail
 
@@ -107,6 +115,50 @@ inline void base64_encode_append(std::string& out, std::string_view in) {
             out.push_back(static_cast<char>(v >> 8 & 0xFF));
             out.push_back(static_cast<char>(v & 0xFF));
         }
+    }
+    return out;
+}
+
+/// The unpadded base64url encoding (RFC 4648 §5 without `=`, as RFC 7515 §2 defines
+/// `BASE64URL`) of the bytes `in`.
+[[nodiscard]] inline std::string base64url_encode(std::string_view in) {
+    std::string out = base64_encode(in);
+    while (!out.empty() && out.back() == '=') {
+        out.pop_back();
+    }
+    for (char& c : out) {
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    return out;
+}
+
+/// Decodes unpadded base64url (RFC 7515 §2 and appendix C): only the alphabet
+/// `A-Za-z0-9-_`, no `=` padding, no whitespace, a length that is not 1 modulo 4, and
+/// zero unused trailing bits (so every input has exactly one encoding). Nullopt
+/// otherwise. The empty string decodes to no bytes.
+[[nodiscard]] inline std::optional<std::string> base64url_decode(std::string_view in) {
+    if (in.size() % 4 == 1) {
+        return std::nullopt;
+    }
+    const auto& rev = base64_detail::url_reverse;
+    std::string out;
+    out.reserve(in.size() / 4 * 3 + 2);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (const char c : in) {
+        const std::int8_t d = rev[static_cast<unsigned char>(c)];
+        if (d < 0) {
+            return std::nullopt;
+        }
+        acc = (acc << 6 | static_cast<std::uint32_t>(d)) & 0xFFFFFFu;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>(acc >> bits & 0xFF));
+        }
+    }
+    if ((acc & ((1u << bits) - 1)) != 0) {
+        return std::nullopt;  // non-zero unused bits
     }
     return out;
 }
