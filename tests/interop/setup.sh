@@ -6,8 +6,9 @@
 # <build-dir> is the CMake binary directory of tests/interop. This script
 #   - obtains a Node >= 22 binary (node22.sh, cached under <build-dir>/cache
 #     or $MCPSSE_INTEROP_CACHE),
-#   - copies package.json (1.x SDK) into <build-dir>/npm/, or with `v2`
-#     v2/package.json (the 2.x client packages) into <build-dir>/npm-v2/, and
+#   - copies package.json (the 1.x SDK, and oidc-provider for the auth test)
+#     into <build-dir>/npm/, or with `v2` v2/package.json (the 2.x client
+#     packages) into <build-dir>/npm-v2/, and
 #     runs `npm install --no-package-lock` there, only when a pinned
 #     dependency is missing or has a different version, or the package.json
 #     changed since the last install.
