@@ -45,8 +45,10 @@ public:
         if (it == headers.end()) return std::nullopt;
         return std::string_view(it->second);
     }
+    const mcpsse::Principal* principal() const noexcept override { return who.get(); }
     std::vector<json> sent;
     bool requests = true;
+    std::shared_ptr<const mcpsse::Principal> who;  // the request's principal, as if authorized
     std::map<std::string, std::string> headers;  // lowercase name -> value, as if the request came over HTTP
 };
 

@@ -723,3 +723,79 @@ TEST_CASE("tasks: ISO 8601 timestamps and unguessable ids") {
     CHECK(mcpsse::is_terminal(mcpsse::TaskStatus::cancelled));
     CHECK_FALSE(mcpsse::is_terminal(mcpsse::TaskStatus::working));
 }
+
+namespace {
+std::shared_ptr<const mcpsse::Principal> principal_named(std::string subject) {
+    mcpsse::Principal p;
+    p.subject = std::move(subject);
+    return std::make_shared<const mcpsse::Principal>(std::move(p));
+}
+}  // namespace
+
+TEST_CASE("principals: a task is found only by the subject that created it") {
+    Harness h({}, "2026-07-28", tasks_client());
+    h.server.add_tool(task_tool("maybe", mcpsse::TaskSupport::optional), sleepy_tool);
+    h.install();
+    h.sink->who = principal_named("alice");
+    const json created = h.call("tools/call", {{"name", "maybe"}, {"arguments", {{"ms", 200}}}, {"task", {{"ttl", 5}}}});
+    const std::string id = created["result"]["taskId"].get<std::string>();
+    h.sink->who = principal_named("bob");
+    CHECK(h.call("tasks/get", {{"taskId", id}}, 2)["error"]["code"] == error_code::invalid_params);
+    CHECK(h.call("tasks/cancel", {{"taskId", id}}, 3)["error"]["code"] == error_code::invalid_params);
+    h.sink->who = nullptr;  // no principal is not the creator either
+    CHECK(h.call("tasks/get", {{"taskId", id}}, 4)["error"]["code"] == error_code::invalid_params);
+    h.sink->who = principal_named("alice");
+    const json mine = h.call("tasks/get", {{"taskId", id}}, 5);
+    CHECK(mine["result"]["taskId"] == id);
+    CHECK_FALSE(mine["result"].contains("io.mcpsse/owner"));
+    CHECK(h.call("tasks/cancel", {{"taskId", id}}, 6)["result"]["resultType"] == "complete");
+}
+
+TEST_CASE("principals: a requestState goes out bound to the subject and is accepted only back from it") {
+    Harness h({}, "2026-07-28", {{"elicitation", json::object()}});
+    h.server.add_tool(tool_named("ask"), asking_tool);
+    h.install();
+    h.sink->who = principal_named("alice");
+    const json first = h.call("tools/call", {{"name", "ask"}});
+    const std::string state = first["result"]["requestState"].get<std::string>();
+    CHECK(state.starts_with("s1~"));
+    const json answers = {{"who", {{"action", "accept"}, {"content", {{"name", "Bo"}}}}}};
+    h.sink->who = principal_named("bob");
+    const json stolen = h.call("tools/call", {{"name", "ask"}, {"inputResponses", answers}, {"requestState", state}}, 2);
+    CHECK(stolen["error"]["code"] == error_code::invalid_params);
+    h.sink->who = principal_named("alice");
+    CHECK(h.call("tools/call", {{"name", "ask"}, {"inputResponses", answers}, {"requestState", "s1"}}, 3)["error"]["code"] ==
+          error_code::invalid_params);  // an unbound state from a principal
+    const json second = h.call("tools/call", {{"name", "ask"}, {"inputResponses", answers}, {"requestState", state}}, 4);
+    CHECK(second["result"]["content"][0]["text"] == "Hello, Bo (s1)");
+}
+
+TEST_CASE("principals: the scope rule names what tools, prompts, resources and listen streams need") {
+    Harness h;
+    auto tool = tool_named("reset");
+    tool.required_scopes = {"admin"};
+    h.server.add_tool(tool, ok_tool);
+    h.server.add_tool(tool_named("free"), ok_tool);
+    mcpsse::Resource secret{.uri = "file:///secret", .name = "secret"};
+    secret.required_scopes = {"secrets"};
+    h.server.add_resource(secret, [](mcpsse::ResourceRead, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_return json{{"contents", json::array()}};
+    });
+    mcpsse::ResourceTemplate logs{.uri_template = "logs://{day}", .name = "logs"};
+    logs.required_scopes = {"ops"};
+    h.server.add_resource_template(logs, [](mcpsse::ResourceRead, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        co_return json{{"contents", json::array()}};
+    });
+    h.install();
+    const auto& rule = h.dispatcher.scope_rule();
+    REQUIRE(rule);
+    using V = std::vector<std::string>;
+    CHECK(rule("tools/call", {{"name", "reset"}}) == V{"admin"});
+    CHECK(rule("tools/call", {{"name", "free"}}).empty());
+    CHECK(rule("tools/call", {{"name", "unknown"}}).empty());
+    CHECK(rule("resources/read", {{"uri", "file:///secret"}}) == V{"secrets"});
+    CHECK(rule("resources/subscribe", {{"uri", "logs://monday"}}) == V{"ops"});
+    CHECK(rule("subscriptions/listen", {{"notifications", {{"resourceSubscriptions", {"file:///secret", "logs://x"}}}}}) ==
+          V{"secrets", "ops"});
+    CHECK(rule("ping", json::object()).empty());
+}

@@ -5,6 +5,7 @@
 // record (MCP Streamable HTTP "Session Management": N1, N4, N5).
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/sse_transport.hpp>
+#include <mcpsse/static_token_verifier.hpp>
 
 #include "support/catch.hpp"
 #include "support/http_client.hpp"
@@ -43,7 +44,8 @@ struct Instance {
     std::promise<std::exception_ptr> done;
     std::thread thread;
 
-    Instance(const SharedSessionStore& store, std::size_t max_sessions = 100) {
+    Instance(const SharedSessionStore& store, std::size_t max_sessions = 100,
+             std::optional<mcpsse::AuthorizationOptions> authorization = std::nullopt) {
         dispatcher.on_request("whoami", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             co_return json{{"session", std::string(ctx.session_id())},
                            {"protocolVersion", std::string(ctx.protocol_version())},
@@ -53,6 +55,7 @@ struct Instance {
         mcpsse::SseTransportOptions options;
         options.port = 0;
         options.max_sessions = max_sessions;
+        options.authorization = std::move(authorization);
         transport.emplace(io.get_executor(), std::move(options), store);
         transport->async_run(dispatcher, [this](std::exception_ptr e) { done.set_value(e); });
         thread = std::thread([this] { io.run(); });
@@ -256,4 +259,32 @@ TEST_CASE("session store: a request waiting for 100 Continue is not refused for 
     const auto who = cb.read_response();
     REQUIRE(who.status == 200);
     CHECK(json::parse(who.body)["result"]["session"] == sid);
+}
+
+TEST_CASE("session store: the record names the session's subject; another subject's token gets 404 elsewhere") {
+    Fixture f;
+    auto tokens = std::make_shared<mcpsse::StaticTokenVerifier>();
+    tokens->add("alice-token");
+    tokens->add("bob-token");
+    mcpsse::AuthorizationOptions auth;
+    auth.resource = "http://127.0.0.1/mcp";
+    auth.verifier = tokens;
+    Instance a(f.store, 100, auth);
+    Instance b(f.store, 100, auth);
+    const auto as = [](Headers h, const char* token) {
+        h.emplace_back("Authorization", std::string("Bearer ") + token);
+        return h;
+    };
+    HttpClient ca = a.client();
+    const auto init = ca.request("POST", "/mcp", as(post_headers(), "alice-token"), initialize_request("2025-11-25").dump());
+    REQUIRE(init.status == 200);
+    const std::string sid = init.header("mcp-session-id").value_or("");
+    const auto record = f.store.record(sid);
+    REQUIRE(record);
+    CHECK(record->subject == mcpsse::StaticTokenVerifier::subject_of("alice-token"));
+    HttpClient cb = b.client();
+    const std::string ping = rpc_request(2, "ping").dump();
+    CHECK(cb.request("POST", "/mcp", as(post_headers(sid, "2025-11-25"), "bob-token"), ping).status == 404);
+    CHECK(cb.request("GET", "/mcp", as(get_headers(sid), "bob-token")).status == 404);
+    CHECK(cb.request("POST", "/mcp", as(post_headers(sid, "2025-11-25"), "alice-token"), ping).status == 200);
 }

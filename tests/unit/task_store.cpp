@@ -208,3 +208,27 @@ TEST_CASE("task store: a cancel at the running instance reaches the store; unkno
     // The instance holding the task does not need the store to answer.
     CHECK(p.a.call("tasks/get", {{"taskId", id}}, 8)["result"]["status"] == "cancelled");
 }
+
+TEST_CASE("task store: a stored task names its owner, is found elsewhere only by that subject, and never shows the owner") {
+    Pair p;
+    p.add_tool(task_tool("sleepy", mcpsse::TaskSupport::required), sleepy_tool);
+    p.install();
+    const auto as = [](std::string subject) {
+        mcpsse::Principal who;
+        who.subject = std::move(subject);
+        return std::make_shared<const mcpsse::Principal>(std::move(who));
+    };
+    p.a.sink->who = as("alice");
+    const json created = p.a.call("tools/call", {{"name", "sleepy"}, {"arguments", {{"ms", 40}}}});
+    const std::string id = created["result"]["taskId"];
+    const auto stored = p.store->stored(id);
+    REQUIRE(stored);
+    CHECK((*stored)["io.mcpsse/owner"] == "alice");
+    p.b.sink->who = as("bob");
+    CHECK(p.b.call("tasks/get", {{"taskId", id}}, 2)["error"]["code"] == mcpsse::error_code::invalid_params);
+    CHECK(p.b.call("tasks/cancel", {{"taskId", id}}, 3)["error"]["code"] == mcpsse::error_code::invalid_params);
+    p.b.sink->who = as("alice");
+    const json seen = p.b.call("tasks/get", {{"taskId", id}}, 4);
+    CHECK(seen["result"]["taskId"] == id);
+    CHECK_FALSE(seen["result"].contains("io.mcpsse/owner"));
+}

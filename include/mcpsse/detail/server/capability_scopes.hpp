@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,9 +36,11 @@ template <class Entry>
 
 /// The scope rule of a `Server` (`Dispatcher::set_scope_rule`): what `tools/call`,
 /// `resources/read`, `resources/subscribe` and `prompts/get` need, from the entry they
-/// name (for a URI no fixed resource has, the first template matching it). Unknown
-/// names need nothing here: their handlers answer the not-found error. Thread-safety:
-/// reads registry snapshots, safe from any thread.
+/// name (for a URI no fixed resource has, the first template matching it), and what a
+/// 2026-07-28 `subscriptions/listen` needs: the scopes of every resource in its
+/// `notifications.resourceSubscriptions`. Unknown names need nothing here: their
+/// handlers answer the not-found error. Thread-safety: reads registry snapshots, safe
+/// from any thread.
 class CapabilityScopes {
 public:
     explicit CapabilityScopes(const Catalog& catalog) : catalog_(catalog) {}
@@ -50,17 +53,34 @@ public:
         if (method == "resources/read" || method == "resources/subscribe") {
             const auto uri = params.find("uri");
             if (uri == params.end() || !uri->is_string()) return {};
-            const std::string& u = uri->get_ref<const std::string&>();
-            if (auto entry = catalog_.resources.find(u)) return scopes_of(*entry);
-            for (const auto& e : catalog_.templates.snapshot()) {
-                std::map<std::string, std::string> variables;
-                if (match_uri_template(e->resource_template.uri_template, u, variables)) return scopes_of(*e);
+            return of_uri(uri->get_ref<const std::string&>());
+        }
+        if (method == "subscriptions/listen") {
+            const auto n = params.find("notifications");
+            if (n == params.end() || !n->is_object()) return {};
+            const auto subs = n->find("resourceSubscriptions");
+            if (subs == n->end() || !subs->is_array()) return {};
+            std::vector<std::string> all;
+            for (const auto& uri : *subs) {
+                if (!uri.is_string()) continue;
+                for (auto& s : of_uri(uri.get_ref<const std::string&>()))
+                    if (std::find(all.begin(), all.end(), s) == all.end()) all.push_back(std::move(s));
             }
+            return all;
         }
         return {};
     }
 
 private:
+    std::vector<std::string> of_uri(const std::string& uri) const {
+        if (auto entry = catalog_.resources.find(uri)) return scopes_of(*entry);
+        for (const auto& e : catalog_.templates.snapshot()) {
+            std::map<std::string, std::string> variables;
+            if (match_uri_template(e->resource_template.uri_template, uri, variables)) return scopes_of(*e);
+        }
+        return {};
+    }
+
     template <class Registry>
     static std::vector<std::string> by_name(const Registry& registry, const nlohmann::json& params) {
         const auto name = params.find("name");

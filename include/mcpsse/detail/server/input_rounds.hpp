@@ -7,6 +7,7 @@
 #include <mcpsse/request_context.hpp>
 #include <mcpsse/result_builders.hpp>
 #include <mcpsse/retry_input.hpp>
+#include <mcpsse/detail/server/request_state.hpp>
 #include <mcpsse/detail/server/result_members.hpp>
 
 #include <asio/awaitable.hpp>
@@ -19,10 +20,13 @@
 namespace mcpsse::detail {
 
 /// Fills `input` from `params.inputResponses` and `params.requestState`, leaving what is
-/// absent as it was. Errors: throws `RpcError` -32602 when `inputResponses` is not an
-/// object of objects or `requestState` is not a string. Thread-safety: the caller must
-/// own `input`.
-inline void read_retry_input(const nlohmann::json& params, RetryInput& input) {
+/// absent as it was. With a principal (an authorizing transport), the `requestState`
+/// must be bound to its subject (`bind_state` under `key`, done by `run_rounds`) and is
+/// unbound here. Errors: throws `RpcError` -32602 when `inputResponses` is not an object
+/// of objects, `requestState` is not a string, or it was issued to another principal.
+/// Thread-safety: the caller must own `input`.
+inline void read_retry_input(const nlohmann::json& params, RetryInput& input, const RequestContext& context,
+                             std::string_view key) {
     if (const auto it = params.find("inputResponses"); it != params.end()) {
         if (!it->is_object())
             throw RpcError(error_code::invalid_params, "Invalid params: inputResponses must be an object");
@@ -34,13 +38,19 @@ inline void read_retry_input(const nlohmann::json& params, RetryInput& input) {
     if (const auto it = params.find("requestState"); it != params.end()) {
         if (!it->is_string()) throw RpcError(error_code::invalid_params, "Invalid params: requestState must be a string");
         input.request_state = it->get<std::string>();
+        if (const Principal* p = context.principal()) {
+            auto state = unbind_state(key, p->subject, *input.request_state);
+            if (!state) throw RpcError(error_code::invalid_params, "Invalid params: requestState was not issued to this client");
+            input.request_state = std::move(*state);
+        }
     }
 }
 
 /// The retry input of `params` (empty on a first attempt). Errors: as `read_retry_input`.
-[[nodiscard]] inline RetryInput retry_input(const nlohmann::json& params) {
+[[nodiscard]] inline RetryInput retry_input(const nlohmann::json& params, const RequestContext& context,
+                                            std::string_view key) {
     RetryInput input;
-    read_retry_input(params, input);
+    read_retry_input(params, input, context, key);
     return input;
 }
 
@@ -86,15 +96,23 @@ inline void check_input_requests(const nlohmann::json& result, const RequestCont
 /// `attempt(const RetryInput&)` returns the handler's awaitable itself rather than a
 /// coroutine of its own (one coroutine frame fewer per call). Errors: as
 /// `check_input_requests`; -32603 after `max_rounds` rounds of input on a session;
-/// whatever `attempt` or the client's answers throw. Thread-safety: runs on the
-/// request's executor; the caller must own `input` and `context` for its duration.
+/// whatever `attempt` or the client's answers throw. A `requestState` going back to a
+/// client with a principal is bound to its subject under `key` (see `read_retry_input`).
+/// Thread-safety: runs on the request's executor; the caller must own `input` and
+/// `context` for its duration.
 template <class Attempt>
-asio::awaitable<nlohmann::json> run_rounds(RetryInput& input, RequestContext& context, int max_rounds, Attempt attempt) {
+asio::awaitable<nlohmann::json> run_rounds(RetryInput& input, RequestContext& context, int max_rounds, std::string_view key,
+                                           Attempt attempt) {
     for (int round = 0;; ++round) {
         nlohmann::json result = co_await attempt(input);
         if (!is_input_required(result)) co_return result;
         check_input_requests(result, context);
-        if (stateless(context)) co_return result;
+        if (stateless(context)) {
+            const auto s = result.find("requestState");
+            if (const Principal* p = context.principal(); p && s != result.end() && s->is_string())
+                *s = bind_state(key, p->subject, s->get_ref<const std::string&>());
+            co_return result;
+        }
         if (round >= max_rounds) throw RpcError(error_code::internal_error, "Internal error: too many input rounds");
         RetryInput next;
         for (auto r = result["inputRequests"].begin(); r != result["inputRequests"].end(); ++r) {

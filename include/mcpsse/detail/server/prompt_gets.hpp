@@ -40,9 +40,9 @@ public:
         for (const auto& argument : entry->prompt.arguments)
             if (argument.required && !get.arguments.contains(argument.name))
                 throw RpcError(error_code::invalid_params, "Missing required argument: " + argument.name);
-        RetryInput input = retry_input(params);
+        RetryInput input = retry_input(params, context, options_.state_key);
         auto attempt = [&](const RetryInput& in) { return entry->handler(PromptGet{get.name, get.arguments, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, options_.max_input_rounds, attempt);
+        nlohmann::json result = co_await run_rounds(input, context, options_.max_input_rounds, options_.state_key, attempt);
         finish_result(result, context);
         co_return result;
     }

@@ -43,4 +43,29 @@ namespace mcpsse::detail {
     return std::string(payload);
 }
 
+/// `state` bound to the principal `subject`: `state`, `~` and the first 32 hex digits of
+/// the HMAC-SHA-256 under `key` of the subject and the state, so that a `requestState`
+/// issued to one principal is refused from another (MCP security: handles a client holds
+/// are bound to it). Thread-safety: a pure function.
+[[nodiscard]] inline std::string bind_state(std::string_view key, std::string_view subject, std::string_view state) {
+    std::string message = "requestState subject\n";
+    message.append(subject).append("\n").append(state);
+    return std::string(state) + "~" + hmac_sha256_hex(key, message).substr(0, 32);
+}
+
+/// The state `bind_state` bound to `subject`, or nullopt when `bound` was bound to
+/// another subject, altered, or never bound (compared in constant time).
+[[nodiscard]] inline std::optional<std::string> unbind_state(std::string_view key, std::string_view subject,
+                                                             std::string_view bound) {
+    const auto tilde = bound.rfind('~');
+    if (tilde == std::string_view::npos) return std::nullopt;
+    const std::string state(bound.substr(0, tilde));
+    const std::string expected = bind_state(key, subject, state);
+    if (expected.size() != bound.size()) return std::nullopt;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) diff |= static_cast<unsigned char>(expected[i] ^ bound[i]);
+    if (diff != 0) return std::nullopt;
+    return state;
+}
+
 }  // namespace mcpsse::detail

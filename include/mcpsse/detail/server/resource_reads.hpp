@@ -55,9 +55,9 @@ public:
                 }
             }
         if (!handler) throw not_found(read.uri, context);
-        RetryInput input = retry_input(params);
+        RetryInput input = retry_input(params, context, options_.state_key);
         auto attempt = [&](const RetryInput& in) { return handler(ResourceRead{read.uri, read.variables, in}, context); };
-        nlohmann::json result = co_await run_rounds(input, context, options_.max_input_rounds, attempt);
+        nlohmann::json result = co_await run_rounds(input, context, options_.max_input_rounds, options_.state_key, attempt);
         if (result.is_array()) result = nlohmann::json{{"contents", std::move(result)}};
         if (!is_input_required(result)) {
             const auto contents = result.find("contents");

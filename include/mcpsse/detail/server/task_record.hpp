@@ -35,6 +35,9 @@ struct TaskRecord {
     asio::cancellation_signal signal;
     /// True while the coroutine runs (the signal is only emitted then).
     bool running = false;
+    /// The subject of the principal that created the task (empty without
+    /// authorization): only requests from it find the task.
+    std::string owner;
 
     TaskStatus status = TaskStatus::working;
     std::string status_message;

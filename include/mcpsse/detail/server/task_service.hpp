@@ -55,6 +55,7 @@ public:
                                           RequestContext& context) {
         const auto executor = co_await asio::this_coro::executor;
         auto task = table_->make_task(executor);
+        task->owner = subject_of(context);
         nlohmann::json created = table_->add(task);
         created["resultType"] = "task";
         // Stored before its id goes out, so any instance sharing the store finds it.
@@ -74,10 +75,10 @@ public:
     asio::awaitable<nlohmann::json> get(nlohmann::json params, RequestContext& context) {
         const std::string task_id = checked_task_id(params, context);
         nlohmann::json result;
-        if (const auto task = table_->find(task_id)) {
+        if (const auto task = find(task_id, context)) {
             result = table_->detailed(*task);
         } else {
-            std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            std::optional<nlohmann::json> stored = co_await load_stored(task_id, context);
             if (!stored) throw task_not_found(task_id);
             result = std::move(*stored);
         }
@@ -95,10 +96,10 @@ public:
         for (auto r = responses->begin(); r != responses->end(); ++r)
             if (!r->is_object())
                 throw RpcError(error_code::invalid_params, "Invalid params: inputResponses." + r.key() + " must be an object");
-        if (const auto task = table_->find(task_id)) {
+        if (const auto task = find(task_id, context)) {
             table_->deliver(task, *responses);
         } else {
-            const std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            const std::optional<nlohmann::json> stored = co_await load_stored(task_id, context);
             if (stored && !stored_terminal(*stored)) throw runs_elsewhere(task_id);
         }
         co_return complete_ack();
@@ -107,10 +108,10 @@ public:
     /// `tasks/cancel`: cancels a task that has not finished. An empty result either way.
     asio::awaitable<nlohmann::json> cancel(nlohmann::json params, RequestContext& context) {
         const std::string task_id = checked_task_id(params, context);
-        if (const auto task = table_->find(task_id)) {
+        if (const auto task = find(task_id, context)) {
             table_->cancel(task);
         } else {
-            const std::optional<nlohmann::json> stored = co_await load_stored(task_id);
+            const std::optional<nlohmann::json> stored = co_await load_stored(task_id, context);
             if (!stored) throw task_not_found(task_id);
             if (!stored_terminal(*stored)) throw runs_elsewhere(task_id);
         }
@@ -145,8 +146,23 @@ private:
                s == to_string(TaskStatus::cancelled);
     }
 
-    // A task's stored state (nullopt: none, or no store); a failing store -> -32603.
-    asio::awaitable<std::optional<nlohmann::json>> load_stored(std::string task_id) {
+    // The subject of the request's principal (empty without authorization).
+    static std::string subject_of(const RequestContext& context) {
+        const Principal* p = context.principal();
+        return p ? p->subject : std::string();
+    }
+
+    // The task `task_id` held here, when the request's subject owns it (tasks are bound
+    // to their creator: another subject finds nothing, as for an unknown id).
+    [[nodiscard]] std::shared_ptr<TaskRecord> find(const std::string& task_id, const RequestContext& context) const {
+        auto task = table_->find(task_id);
+        if (task && task->owner != subject_of(context)) return nullptr;
+        return task;
+    }
+
+    // A task's stored state (nullopt: none, no store, or another subject's); a failing
+    // store -> -32603.
+    asio::awaitable<std::optional<nlohmann::json>> load_stored(std::string task_id, const RequestContext& context) {
         const auto& store = table_->store();
         if (!store) co_return std::nullopt;
         std::optional<nlohmann::json> stored;
@@ -158,6 +174,12 @@ private:
         }
         if (failed) throw RpcError(error_code::internal_error, "Internal error: the task store failed");
         if (stored && !stored->is_object()) stored.reset();
+        if (stored) {
+            const auto owner = stored->find(owner_member);
+            const std::string stored_owner = owner != stored->end() && owner->is_string() ? owner->get<std::string>() : "";
+            if (stored_owner != subject_of(context)) stored.reset();
+            else if (owner != stored->end()) stored->erase(owner);
+        }
         co_return stored;
     }
 

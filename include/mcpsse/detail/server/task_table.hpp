@@ -34,6 +34,10 @@
 
 namespace mcpsse::detail {
 
+/// The member of a stored `DetailedTask` naming the task's owner (`TaskRecord::owner`);
+/// never sent to clients.
+inline constexpr std::string_view owner_member = "io.mcpsse/owner";
+
 /// How a task's handler ended, for `TaskTable::finish`: `aborted` (its coroutine was
 /// cancelled), else `error` when not null (a JSON-RPC error object), else `result`.
 struct TaskOutcome {
@@ -227,6 +231,7 @@ private:
     // instances keep the last saved state).
     static asio::awaitable<void> save_latest(std::shared_ptr<TaskTable> self, std::shared_ptr<TaskRecord> task) {
         nlohmann::json snapshot = self->detailed(*task);
+        if (!task->owner.empty()) snapshot[std::string(owner_member)] = task->owner;  // removed again on load
         const std::chrono::milliseconds ttl = self->remaining_ttl(*task);
         try {
             co_await self->options_.store->async_save_task(task->id, std::move(snapshot), ttl);

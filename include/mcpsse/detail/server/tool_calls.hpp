@@ -52,7 +52,7 @@ public:
         std::shared_ptr<const ToolEntry> entry = tools_.find(call.name);
         if (!entry) throw RpcError(error_code::invalid_params, "Unknown tool: " + call.name, {{"name", call.name}});
         check_param_headers(entry->tool, call.arguments, context);
-        read_retry_input(params, call.input);
+        read_retry_input(params, call.input, context, options_.state_key);
         // Tasks (SEP-2663): server-directed, gated on the request's declared extension.
         bool as_task = false;
         if (options_.tasks.enabled && entry->tool.task_support != TaskSupport::forbidden) {
@@ -76,7 +76,7 @@ private:
             auto attempt = [&](const RetryInput& in) {
                 return entry->handler(ToolCall{call.name, call.arguments, in, call.task_id, call.may_start_task}, context);
             };
-            result = co_await run_rounds(input, context, options_.max_input_rounds, attempt);
+            result = co_await run_rounds(input, context, options_.max_input_rounds, options_.state_key, attempt);
         } catch (const RpcError&) {
             throw;
         } catch (const std::system_error& error) {
