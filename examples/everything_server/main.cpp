@@ -623,6 +623,11 @@ struct Settings {
     std::string auth_jwks;                 // JWKS file with the issuer's keys
     std::vector<std::string> auth_tokens;  // static tokens (every scope)
     std::vector<std::string> auth_scopes;  // scopes every request needs
+    // Per-client limits (ClientLimits); negative: the library's default.
+    double client_rate = -1;         // requests per second per client, 0: off
+    long client_burst = -1;          // bucket size
+    long client_sessions = -1;       // sessions per client, 0: off
+    std::vector<std::string> trusted_proxies;
 };
 
 // Static tokens first (compared in constant time), then JWT access tokens when an issuer
@@ -683,6 +688,10 @@ void usage(std::FILE* out) {
                "  --auth-jwks FILE   the issuer's public keys (a JWKS JSON file)\n"
                "  --auth-token T     accept static bearer token T with every scope (repeatable)\n"
                "  --auth-scope S     scope every request needs (repeatable; none by default)\n"
+               "  --client-rate R    requests per second per client (token subject or address; default 50, 0: off)\n"
+               "  --client-burst N   requests a client may send at once (default 100)\n"
+               "  --client-sessions N  sessions per client (default 1000, 0: off)\n"
+               "  --trusted-proxy A  believe Forwarded / X-Forwarded-For from this address or CIDR (repeatable)\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
                out);
 }
@@ -725,6 +734,17 @@ std::optional<Settings> parse(int argc, char** argv) {
             settings.auth_tokens.emplace_back(argv[++i]);
         } else if (arg == "--auth-scope" && has_value) {
             settings.auth_scopes.emplace_back(argv[++i]);
+        } else if (arg == "--client-rate" && has_value) {
+            settings.client_rate = std::strtod(argv[++i], nullptr);
+            if (settings.client_rate < 0) return std::nullopt;
+        } else if (arg == "--client-burst" && has_value) {
+            settings.client_burst = std::strtol(argv[++i], nullptr, 10);
+            if (settings.client_burst < 1) return std::nullopt;
+        } else if (arg == "--client-sessions" && has_value) {
+            settings.client_sessions = std::strtol(argv[++i], nullptr, 10);
+            if (settings.client_sessions < 0) return std::nullopt;
+        } else if (arg == "--trusted-proxy" && has_value) {
+            settings.trusted_proxies.emplace_back(argv[++i]);
         } else {
             return std::nullopt;
         }
@@ -819,6 +839,10 @@ int main(int argc, char** argv) {
         http.sessionless = settings->sessionless;
         http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
         http.authorization = authorization_of(*settings);
+        if (settings->client_rate >= 0) http.client_limits.requests_per_second = settings->client_rate;
+        if (settings->client_burst > 0) http.client_limits.request_burst = static_cast<std::size_t>(settings->client_burst);
+        if (settings->client_sessions >= 0) http.client_limits.max_sessions = static_cast<std::size_t>(settings->client_sessions);
+        http.client_limits.trusted_proxies = settings->trusted_proxies;
         // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
