@@ -488,7 +488,7 @@ private:
     // callee needs from `r` is moved into its frame.
     asio::awaitable<bool> answer_post(const std::shared_ptr<Conn>& c, detail::HttpRequest& req) {
         detail::PostRoute r = router_.route_post(req);
-        if (auto refusal = era_.scope_refusal(req, r.parsed.messages)) return send_response(c, std::move(*refusal));
+        if (auto refusal = era_.scope_refusal(*c, req, r.parsed.messages)) return send_response(c, std::move(*refusal));
         switch (r.kind) {
         case detail::PostRoute::Kind::stateless:
             return stateless_.answer(c, req, std::move(r.parsed.messages.front()), std::move(r.meta_version));

@@ -361,6 +361,8 @@ TEST_CASE("authorization: a Server's tool scopes hide the tool and refuse its ca
     auth.resource = resource;
     auth.verifier = a.verifier;
     o.authorization = std::move(auth);
+    auto audit = std::make_shared<AuditLog>();
+    o.observers.push_back(audit);
     s.start(std::move(o));
     HttpClient c = s.client();
     const std::string sid = open_session_as(c, "alice-token");
@@ -377,6 +379,7 @@ TEST_CASE("authorization: a Server's tool scopes hide the tool and refuse its ca
           std::string("Bearer error=\"insufficient_scope\", scope=\"mcp:read mcp:write mcp:admin\", resource_metadata=\"") +
               metadata_url + "\", error_description=\"additional scope required\"");
     check_rpc_error_body(call);
+    CHECK(audit->has("403 alice insufficient_scope"));
     // With the scope: listed and callable.
     HttpClient d = s.client();
     const std::string root = open_session_as(d, "admin-token");

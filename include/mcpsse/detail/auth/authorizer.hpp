@@ -6,6 +6,7 @@
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/principal.hpp>
 #include <mcpsse/token_verifier.hpp>
+#include <mcpsse/transport_observer.hpp>
 #include <mcpsse/detail/auth/bearer_token.hpp>
 #include <mcpsse/detail/auth/protected_resource.hpp>
 #include <mcpsse/detail/auth/token_cache.hpp>
@@ -32,6 +33,16 @@ struct AuthOutcome {
     std::string message;                         // the JSON-RPC error's message
     std::string reason;                          // for observers: "missing_token", a TokenError, "insufficient_scope"
 };
+
+/// Tells the observers of connection `c` about an authorization decision on `req`: a
+/// refusal (`out.status` set) or a newly verified token.
+template <class Conn>
+void report_authorization(Conn& c, const HttpRequest& req, const AuthOutcome& out) {
+    if (!c.settings || !c.settings->observers || c.settings->observers->empty()) return;
+    const std::string_view subject = out.principal ? std::string_view(out.principal->subject) : std::string_view();
+    const AuthorizationEvent event{c.info(), req.method, req.path(), out.status, subject, out.reason};
+    c.settings->observers->each([&](TransportObserver& o) { o.on_authorization(event); });
+}
 
 /// Checks bearer tokens against `AuthorizationOptions`: the token cache first (no
 /// suspension), then the verifier; builds the 401, 403 and 503 answers of RFC 6750

@@ -84,7 +84,7 @@ public:
         std::string_view token;
         const bool decided = authorizer_->decide(req, out, token);
         if (!decided) co_await authorizer_->async_verify(std::string(token), out);
-        if (!decided || out.status != 0) report(*c, req, out);
+        if (!decided || out.status != 0) report_authorization(*c, req, out);
         if (out.status == 0) {
             principal = std::move(out.principal);
             co_return true;
@@ -99,13 +99,6 @@ public:
     }
 
 private:
-    static void report(Conn& c, const HttpRequest& req, const AuthOutcome& out) {
-        if (!c.settings || !c.settings->observers || c.settings->observers->empty()) return;
-        const std::string_view subject = out.principal ? std::string_view(out.principal->subject) : std::string_view();
-        const AuthorizationEvent event{c.info(), req.method, req.path(), out.status, subject, out.reason};
-        c.settings->observers->each([&](TransportObserver& o) { o.on_authorization(event); });
-    }
-
     std::shared_ptr<Authorizer> authorizer_;
     std::vector<std::string> paths_;
     bool protect_routes_ = false;

@@ -83,16 +83,22 @@ public:
     }
 
     /// The 403 answer when a request among `messages` needs scopes (the dispatcher's
-    /// `scope_rule`) that `req`'s principal lacks; nullopt when every request may run.
-    /// Runs before dispatch: a response that has started streaming cannot become a 403.
-    [[nodiscard]] std::optional<HttpResponse> scope_refusal(const HttpRequest& req, const std::vector<Message>& messages) const {
+    /// `scope_rule`) that `req`'s principal lacks (reported to the observers of `c`);
+    /// nullopt when every request may run. Runs before dispatch: a response that has
+    /// started streaming cannot become a 403.
+    [[nodiscard]] std::optional<HttpResponse> scope_refusal(Conn& c, const HttpRequest& req,
+                                                            const std::vector<Message>& messages) const {
         if (!authorizer || !req.principal || !dispatcher->scope_rule()) return std::nullopt;
         for (const auto& message : messages) {
             const auto* request = std::get_if<Request>(&message);
             if (!request) continue;
             const std::vector<std::string> needed = dispatcher->scope_rule()(request->method, request->params);
-            if (!needed.empty() && !req.principal->has_scopes(needed))
-                return authorizer->response(authorizer->insufficient_scope(*req.principal, needed));
+            if (!needed.empty() && !req.principal->has_scopes(needed)) {
+                AuthOutcome refusal = authorizer->insufficient_scope(*req.principal, needed);
+                refusal.principal = req.principal;
+                report_authorization(c, req, refusal);
+                return authorizer->response(refusal);
+            }
         }
         return std::nullopt;
     }

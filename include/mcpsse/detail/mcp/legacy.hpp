@@ -80,7 +80,7 @@ public:
             const auto& e = parsed.errors.front();
             co_return co_await async_reply_error(c, req, 400, e.id, e.code, e.message, e.data);
         }
-        if (auto refusal = ctx_.scope_refusal(req, parsed.messages)) co_return co_await async_send_response(c, *refusal);
+        if (auto refusal = ctx_.scope_refusal(c, req, parsed.messages)) co_return co_await async_send_response(c, *refusal);
         if (ctx_.is_call(parsed.messages.front()) && rpc->at_capacity())
             co_return co_await async_reply_busy(c, req, *rpc, parsed.messages.front());
         session->touch();
