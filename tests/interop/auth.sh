@@ -35,8 +35,10 @@
 #      (i) restarted with --auth-scope mcp:tools --auth-scope mcp:admin: no
 #          token -> 401 whose challenge names scope="mcp:tools mcp:admin"; the
 #          oidc-provider token (scope "mcp:tools mcp:read") -> 403 with
-#          error="insufficient_scope"; the static token -> 200; exit 0 on
-#          SIGTERM;
+#          error="insufficient_scope" whose scope lists the granted and the
+#          required scopes; a new token for exactly that scope (the step-up the
+#          official client-credentials provider does not do) -> 200; the static
+#          token -> 200; exit 0 on SIGTERM;
 #   5. prints "N passed, N failed" and exits non-zero on any failure.
 # Both processes are always stopped (SIGTERM, SIGKILL after 5 s). Needs curl.
 # Environment: AUTH_TEST_WAIT_S (default 20) how long to wait for each process.
@@ -149,6 +151,7 @@ start_oidc() {
   rm -f "$work/jwks.json"
   bash "$here/run_client.sh" "$build_dir" auth_oidc_server.mjs --jwks-out "$work/jwks.json" \
     --resource "$resource" --resource "$other_resource" --client-id "$client_id" --client-secret "$client_secret" \
+    --scopes "mcp:tools mcp:read mcp:admin" \
     </dev/null >"$work/oidc.out" 2>"$work/oidc.err" &
   oidc_pid=$!
   issuer=""
@@ -304,12 +307,13 @@ else
 fi
 
 # ---- (d) a token fetched with curl -----------------------------------------------------
-# fetch_token NAME RESOURCE: client credentials token for RESOURCE into $token ("" on failure).
+# fetch_token NAME RESOURCE [SCOPE]: client credentials token for RESOURCE (scope SCOPE,
+# default "mcp:tools mcp:read") into $token ("" on failure).
 token_endpoint="$(curl -sS --max-time 10 "$issuer/.well-known/openid-configuration" 2>/dev/null |
   "$node" -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => { try { console.log(JSON.parse(s).token_endpoint ?? "") } catch { console.log("") } })')"
 fetch_token() {
   token="$(curl -sS --max-time 10 -u "$client_id:$client_secret" -d grant_type=client_credentials \
-    --data-urlencode 'scope=mcp:tools mcp:read' --data-urlencode "resource=$2" -o "$work/$1.out" -w '%{http_code}' \
+    --data-urlencode "scope=${3:-mcp:tools mcp:read}" --data-urlencode "resource=$2" -o "$work/$1.out" -w '%{http_code}' \
     "${token_endpoint:-$issuer/token}" 2>"$work/$1.err")"
   if [[ "$token" == 200 ]]; then
     token="$("$node" -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).access_token ?? ""' "$work/$1.out" 2>/dev/null)"
@@ -397,6 +401,15 @@ if start_server --auth-scope mcp:tools --auth-scope mcp:admin; then
   if [[ -n "$oidc_token" ]]; then
     init i-scope "$oidc_token"
     expect_refused i-scope 403 insufficient_scope "(i) the oidc-provider token (scope mcp:tools mcp:read)"
+    # Step-up (MCP 2025-11-25): a new token for the challenge's scope, then the retry.
+    step_up_scope="$(header i-scope www-authenticate | sed -n 's/.*[ ,]scope="\([^"]*\)".*/\1/p')"
+    fetch_token i-step-up-token "$resource" "$step_up_scope"
+    if [[ "$step_up_scope" == "mcp:tools mcp:read mcp:admin" && -n "$token" ]]; then
+      init i-step-up "$token"
+      expect_ok i-step-up "(i) step-up: a token for the 403's scope=\"$step_up_scope\" from the authorization server, then initialize"
+    else
+      not_ok "(i) step-up: a token for the 403's scope" "scope from the challenge: '${step_up_scope}', token: ${token:+obtained}"
+    fi
   fi
   init i-static "$static_token"
   expect_ok i-static "(i) initialize with the static token (every scope)"
