@@ -140,7 +140,7 @@ void check_rpc_error_body(const HttpResponse& r) {
 
 }  // namespace
 
-TEST_CASE("authorization: no token is answered 401 with resource_metadata, on every MCP endpoint") {
+TEST_CASE("authorization A2, A6: no token is answered 401 with resource_metadata, on every MCP endpoint") {
     AuthServer a({"mcp:read"});
     HttpClient c = a.server.client();
     const auto r = c.request("POST", "/mcp", post_headers(), initialize_request("2025-11-25").dump());
@@ -168,7 +168,7 @@ TEST_CASE("authorization: no token is answered 401 with resource_metadata, on ev
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: bad, expired, foreign and malformed tokens get 401 invalid_token") {
+TEST_CASE("authorization A2, A4: bad, expired, foreign and malformed tokens get 401 invalid_token") {
     AuthServer a;
     HttpClient c = a.server.client();
     const std::string body = initialize_request("2025-11-25").dump();
@@ -212,7 +212,7 @@ TEST_CASE("authorization: a verifier that cannot decide gets 503 with Retry-Afte
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: a token without the required scope gets 403 insufficient_scope naming granted and required") {
+TEST_CASE("authorization A5: a token without the required scope gets 403 insufficient_scope naming granted and required") {
     AuthServer a({"mcp:read", "mcp:write"});
     HttpClient c = a.server.client();
     const auto r = c.request("POST", "/mcp", with_token(post_headers(), "alice-token-2"), initialize_request("2025-11-25").dump());
@@ -227,7 +227,7 @@ TEST_CASE("authorization: a token without the required scope gets 403 insufficie
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: the metadata document is served without a token (RFC 9728)") {
+TEST_CASE("authorization A1: the metadata document is served without a token (RFC 9728)") {
     AuthServer a({}, [](mcpsse::SseTransportOptions& o) { o.cors_origins = {"*"}; });
     HttpClient c = a.server.client();
     const auto r = c.request("GET", "/.well-known/oauth-protected-resource/mcp", {{"Origin", "http://localhost:6274"}});
@@ -278,7 +278,7 @@ TEST_CASE("authorization: a token is verified once, then served from the cache")
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: a session answers only its subject; others get 404 as if it did not exist") {
+TEST_CASE("authorization N6: a session answers only its subject; others get 404 as if it did not exist") {
     AuthServer a;
     HttpClient c = a.server.client();
     const std::string sid = open_session_as(c, "alice-token");
@@ -301,7 +301,7 @@ TEST_CASE("authorization: a session answers only its subject; others get 404 as 
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: a legacy session's sessionId alone does not suffice") {
+TEST_CASE("authorization N6: a legacy session's sessionId alone does not suffice") {
     AuthServer a;
     HttpClient stream = a.server.client();
     REQUIRE(stream.send_request("GET", "/sse", with_token({{"Accept", "text/event-stream"}}, "alice-token")));
@@ -341,7 +341,7 @@ TEST_CASE("authorization: before 100 Continue, a request without a token is refu
     CHECK(a.server.stop_and_join());
 }
 
-TEST_CASE("authorization: a Server's tool scopes hide the tool and refuse its call with the step-up 403") {
+TEST_CASE("authorization A5: a Server's tool scopes hide the tool and refuse its call with the step-up 403") {
     mcpsse::Server server;
     mcpsse::Tool admin{.name = "reset", .description = "needs mcp:admin"};
     admin.required_scopes = {"mcp:admin"};
