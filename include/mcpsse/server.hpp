@@ -7,7 +7,10 @@
 //   listing.hpp, pagination.hpp      tools/list, resources/list, ... with cursors
 //   tool_calls.hpp, param_headers.hpp  tools/call and its Mcp-Param-* check
 //   resource_reads.hpp, prompt_gets.hpp, completion.hpp  the other catalog methods
-//   input_rounds.hpp, request_state.hpp  multi-round-trip requests, sealed state
+//   input_rounds.hpp, request_state.hpp  multi-round-trip requests, sealed state (bound to
+//                                    the principal under authorization)
+//   capability_scopes.hpp            OAuth scopes of tools, resources, prompts: listings and
+//                                    the scope rule an authorizing transport applies
 //   task_service.hpp, task_table.hpp, task_runner.hpp  the tasks extension
 //   subscriptions.hpp, change_notifier.hpp  resources/subscribe, subscriptions/listen
 //   discovery.hpp, result_members.hpp, params.hpp  capabilities, server/discover, helpers
