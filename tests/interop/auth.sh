@@ -61,28 +61,10 @@ client_id=mcpsse-interop
 client_secret=mcpsse-interop-secret
 static_token=static-dev-token
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-  failed=$((failed + 1))
-  echo "not ok - $1"
-  shift
-  local line
-  for line in "$@"; do printf '  # %s\n' "$line"; done
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  ((failed == 0 && passed > 0))
-  exit $?
-}
+# shellcheck source-path=SCRIPTDIR source=script_lib.sh
+source "$here/script_lib.sh"
 
-for tool in curl timeout; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    not_ok "tool $tool available" "install it (Debian: bash cmake/scripts/setup-debian.sh)"
-    finish
-  fi
-done
+require_tools curl timeout
 if [[ ! -x "$server_bin" ]]; then
   not_ok "server binary" "'$server_bin' not found or not executable"
   finish
@@ -99,23 +81,6 @@ rm -f "$work"/*.out "$work"/*.err "$work"/*.headers "$work"/*.log "$work"/jwks.j
 oidc_pid=""
 server_pid=""
 server_status=""
-# stop_pid PID NAME: SIGTERM, SIGKILL after 5 s; leaves the exit status in $stopped_status.
-stop_pid() {
-  local pid="$1" i
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "auth: $2 did not stop on SIGTERM within 5 s; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null
-    fi
-  fi
-  wait "$pid" 2>/dev/null
-  stopped_status=$?
-}
 stop_server() {
   [[ -n "$server_pid" ]] || return 0
   stop_pid "$server_pid" everything_server

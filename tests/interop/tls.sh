@@ -42,28 +42,10 @@ certs="$work/certs"
 log="$work/server.log"
 wait_s="${TLS_TEST_WAIT_S:-20}"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-  failed=$((failed + 1))
-  echo "not ok - $1"
-  shift
-  local line
-  for line in "$@"; do printf '  # %s\n' "$line"; done
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  ((failed == 0 && passed > 0))
-  exit $?
-}
+# shellcheck source-path=SCRIPTDIR source=script_lib.sh
+source "$here/script_lib.sh"
 
-for tool in curl openssl timeout; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    not_ok "tool $tool available" "install it (Debian: bash cmake/scripts/setup-debian.sh)"
-    finish
-  fi
-done
+require_tools curl openssl timeout
 if [[ ! -x "$server_bin" ]]; then
   not_ok "server binary" "'$server_bin' not found or not executable"
   finish
@@ -85,20 +67,8 @@ server_pid=""
 server_status=""
 stop_server() {
   [[ -n "$server_pid" ]] || return 0
-  if kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null
-    local i
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      echo "tls: server did not stop on SIGTERM within 5 s; sending SIGKILL" >&2
-      kill -KILL "$server_pid" 2>/dev/null
-    fi
-  fi
-  wait "$server_pid" 2>/dev/null
-  server_status=$?
+  stop_pid "$server_pid" server
+  server_status=$stopped_status
   server_pid=""
 }
 trap stop_server EXIT

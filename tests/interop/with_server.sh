@@ -42,21 +42,11 @@ wait_s="${WITH_SERVER_WAIT_S:-20}"
 server_pid=""
 client_pid=""
 
+# shellcheck source-path=SCRIPTDIR source=script_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/script_lib.sh"
 stop_server() {
   [[ -n "$server_pid" ]] || return 0
-  if kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null
-    local i
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      echo "with_server: server did not stop on SIGTERM within 5 s; sending SIGKILL" >&2
-      kill -KILL "$server_pid" 2>/dev/null
-    fi
-  fi
-  wait "$server_pid" 2>/dev/null
+  stop_pid "$server_pid" server
   server_pid=""
 }
 # shellcheck disable=SC2317  # called from the signal traps
