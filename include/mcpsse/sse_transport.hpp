@@ -607,14 +607,15 @@ private:
     // A request waiting for 100 Continue: every check that can refuse it from its head
     // runs first (the pipeline, then the route's), so the client gets the refusal without
     // sending its body (RFC 9110 section 10.1.1). False when the connection ends.
-    asio::awaitable<bool> answer_continue(const std::shared_ptr<Conn>& c, const detail::HttpRequest& head) {
+    asio::awaitable<bool> answer_continue(const std::shared_ptr<Conn>& c, detail::HttpRequest& head) {
         using Kind = detail::PipelineDecision::Kind;
         detail::PipelineDecision decision = pipeline_.decide(head, c->response_headers, false);
         std::optional<detail::HeadRefusal> refusal;
         if (auth_.covers(head, decision)) {
-            std::shared_ptr<const Principal> principal;  // checked again once the body is in
+            // The principal lets the route's checks below see whose session a request
+            // names; the token is checked again (from the cache) once the body is in.
             bool keep = false;
-            if (!co_await auth_.async_admit(c, head, principal, true, keep)) co_return false;
+            if (!co_await auth_.async_admit(c, head, head.principal, true, keep)) co_return false;
         }
         if (decision.kind == Kind::stages) {
             if (auto response = co_await detail::async_check_stages(c, pipeline_, head)) {

@@ -338,6 +338,21 @@ TEST_CASE("authorization: before 100 Continue, a request without a token is refu
     CHECK(d.read_head(true).status == 100);
     REQUIRE(d.send_raw(body));
     CHECK(d.read_response().status == 200);
+    // A session's owner gets 100 Continue for it; another subject gets 404 before the body.
+    HttpClient e = a.server.client();
+    const std::string sid = open_session_as(e, "alice-token");
+    REQUIRE(!sid.empty());
+    const std::string ping = rpc_request(9, "ping").dump();
+    Headers in_session = post_headers(sid, "2025-11-25");
+    in_session.emplace_back("Expect", "100-continue");
+    in_session.emplace_back("Content-Length", std::to_string(ping.size()));
+    REQUIRE(e.send_raw(e.format_request("POST", "/mcp", with_token(in_session, "alice-token"), "")));
+    CHECK(e.read_head(true).status == 100);
+    REQUIRE(e.send_raw(ping));
+    CHECK(e.read_response().status == 200);
+    HttpClient f = a.server.client();
+    REQUIRE(f.send_raw(f.format_request("POST", "/mcp", with_token(in_session, "bob-token"), "")));
+    CHECK(f.read_response().status == 404);
     CHECK(a.server.stop_and_join());
 }
 
