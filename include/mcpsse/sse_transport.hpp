@@ -411,7 +411,7 @@ private:
             c->response_status = 0;
             c->bytes_sent = 0;
             detail::PipelineDecision decision = pipeline_.decide(*request, c->response_headers, c->stages_done);
-            if (auth_.covers(*request, decision) && !auth_.admit_now(*request)) co_await authorize(c, *request, decision);
+            if (auth_.covers(*request, decision) && !auth_.admit_now(*c, *request)) co_await authorize(c, *request, decision);
             if (limiter_.limits_rate() && rate_limited(*c, *request, decision)) co_await refuse_rate(c, *request, decision);
             if (decision.kind == detail::PipelineDecision::Kind::stages) co_await run_stages(c, *request, decision);
             const detail::Route route = decision.kind == detail::PipelineDecision::Kind::pass ? router_.route(*request)
@@ -555,6 +555,10 @@ private:
         using Kind = detail::PipelineDecision::Kind;
         if (decision.kind != Kind::pass && decision.kind != Kind::stages) return false;
         if (!detail::Router<Conn, Store>::serves(options_, req.path())) return false;
+        if (req.principal && c.auth && c.auth->principal == req.principal) {  // the connection's usual client
+            if (c.auth->client_key.empty()) c.auth->client_key = era_.client_key(c, req);
+            return limiter_.take_request(c.auth->client_key).has_value();
+        }
         const std::string key = era_.client_key(c, req);
         return !key.empty() && limiter_.take_request(key).has_value();
     }

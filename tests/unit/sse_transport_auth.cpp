@@ -463,3 +463,23 @@ TEST_CASE("authorization: invalid settings throw before the port is bound") {
         CHECK_THROWS_AS(mcpsse::SseTransport<>(io.get_executor(), o), std::invalid_argument);
     }
 }
+
+TEST_CASE("authorization: one connection carrying several tokens gets each token's principal, never a neighbour's") {
+    AuthServer a;
+    a.verifier->accept("alice-token-x", "mallory", {"mcp:read"});  // same length as alice-token-2
+    HttpClient c = a.server.client();
+    const auto whoami = [&](const std::string& token, int id) {
+        const json body = json{{"jsonrpc", "2.0"}, {"id", id}, {"method", "whoami"}, {"params", {{"_meta", stateless_meta()}}}};
+        Headers h = with_token(stateless_headers("whoami"), token);
+        const auto r = c.request("POST", "/mcp", h, body.dump());
+        return r.status == 200 ? r.json()["result"].value("subject", "") : "status " + std::to_string(r.status);
+    };
+    CHECK(whoami("alice-token-2", 1) == "alice");
+    CHECK(whoami("alice-token-x", 2) == "mallory");       // differs from the remembered token in its last byte
+    CHECK(whoami("alice-token-2", 3) == "alice");
+    CHECK(whoami("alice-token-3", 4) == "status 401");    // unknown, though close to the remembered one
+    CHECK(whoami("bob-token", 5) == "bob");
+    CHECK(whoami("bob-token", 6) == "bob");
+    CHECK(a.verifier->calls.load() == 4);  // each distinct token verified once; repeats come from memory
+    CHECK(a.server.stop_and_join());
+}

@@ -103,6 +103,16 @@ public:
         admit(std::move(verdict.principal), out);
     }
 
+    /// Until when a verified `principal` may be admitted without asking the verifier
+    /// again: its expiry, or `cache_ttl` from now, whichever is first; `now` (never) when
+    /// caching is off (`cache_size` 0).
+    [[nodiscard]] std::chrono::system_clock::time_point remember_until(
+        const Principal& principal, std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const {
+        if (options_.cache_size == 0) return now;
+        const auto ttl_end = now + std::chrono::duration_cast<std::chrono::system_clock::duration>(options_.cache_ttl);
+        return principal.expires_at < ttl_end ? principal.expires_at : ttl_end;
+    }
+
     /// The 403 answer to `principal` lacking some of `required` (MCP 2025-11-25 step-up):
     /// `scope` lists the granted scopes, then the missing required ones.
     [[nodiscard]] AuthOutcome insufficient_scope(const Principal& principal, std::span<const std::string> required) const {

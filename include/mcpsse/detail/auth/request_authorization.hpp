@@ -64,12 +64,23 @@ public:
         return protect_routes_ && path != authorizer_->resource().metadata_path;
     }
 
-    /// Admits `req` without suspending when its token is cached and has the scopes every
-    /// request needs (sets `req.principal`). False: `async_admit` must decide.
-    [[nodiscard]] bool admit_now(HttpRequest& req) const {
+    /// Admits `req` without suspending when its token is the one last admitted on `c`
+    /// (one comparison), or is in the shared cache (a SHA-256 and a lookup), and has the
+    /// scopes every request needs; sets `req.principal`. False: `async_admit` must decide.
+    [[nodiscard]] bool admit_now(Conn& c, HttpRequest& req) const {
+        if (c.auth) {
+            const BearerToken bearer = bearer_token(req);
+            if (bearer.kind == BearerToken::Kind::token) {
+                if (const auto* principal = c.auth->find(bearer.value, std::chrono::system_clock::now())) {
+                    req.principal = *principal;
+                    return true;
+                }
+            }
+        }
         AuthOutcome out;
         std::string_view token;
         if (!authorizer_->decide(req, out, token) || out.status != 0) return false;
+        remember(c, token, out.principal);
         req.principal = std::move(out.principal);
         return true;
     }
@@ -86,6 +97,7 @@ public:
         if (!decided) co_await authorizer_->async_verify(std::string(token), out);
         if (!decided || out.status != 0) report_authorization(*c, req, out);
         if (out.status == 0) {
+            remember(*c, token, out.principal);
             principal = std::move(out.principal);
             co_return true;
         }
@@ -99,6 +111,14 @@ public:
     }
 
 private:
+    // Remembers `token` and its admitted principal on `c` (see `ConnectionAuth`).
+    void remember(Conn& c, std::string_view token, const std::shared_ptr<const Principal>& principal) const {
+        const auto until = authorizer_->remember_until(*principal);
+        if (until <= std::chrono::system_clock::now()) return;
+        if (!c.auth) c.auth = std::make_unique<ConnectionAuth>();
+        c.auth->remember(token, principal, until);
+    }
+
     std::shared_ptr<Authorizer> authorizer_;
     std::vector<std::string> paths_;
     bool protect_routes_ = false;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/transport_observer.hpp>
+#include <mcpsse/detail/auth/connection_auth.hpp>
 #include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/http/read_buffer.hpp>
 #include <mcpsse/detail/http/request_parser.hpp>
@@ -97,6 +98,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     std::unique_ptr<ConnectionInfo> connection_info;  // made by info(), when first asked for
     // Headers every response to the current request carries (CORS), set by the pipeline.
     std::string response_headers;
+    /// The last bearer token admitted here (authorization only; made on first use).
+    std::unique_ptr<ConnectionAuth> auth;
 
     /// Wakes a waiting response writer (on the connection's executor); never lost.
     void notify() {

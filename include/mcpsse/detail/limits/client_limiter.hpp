@@ -87,10 +87,11 @@ public:
     [[nodiscard]] bool limits_rate() const noexcept { return limits_.requests_per_second > 0; }
 
     /// Takes a request token for `key`; the refusal when its bucket is empty.
-    [[nodiscard]] std::optional<ClientRefusal> take_request(const std::string& key) {
+    [[nodiscard]] std::optional<ClientRefusal> take_request(std::string_view key) {
         if (key.empty()) return std::nullopt;
         if (const auto wait = table_->take_request(key))
-            return ClientRefusal{"client_limits.requests_per_second", std::max(*wait, std::chrono::milliseconds(1)), key};
+            return ClientRefusal{"client_limits.requests_per_second", std::max(*wait, std::chrono::milliseconds(1)),
+                                 std::string(key)};
         return std::nullopt;
     }
 
