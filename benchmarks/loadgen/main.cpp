@@ -8,6 +8,7 @@
 //   mcpsse_loadgen fanout   --url ... --sessions 10000 [--trigger-tool broadcast] [--rounds 5]
 //   mcpsse_loadgen replay   --url ... --events 10000 [--emit-tool emit_events]
 //   any of them over TLS:   --url https://localhost:PORT/... --tls CA_FILE
+//   any of them with a header on every request: --header 'Authorization: Bearer TOKEN'
 //
 // Progress goes to stderr; exactly one JSON result line goes to stdout per run.
 // `mcpsse_loadgen --help` lists every option.
@@ -57,6 +58,10 @@ using nlohmann::json;
 
 std::atomic<bool> g_interrupted{false};
 
+/// The --header fields, each "Name: value\r\n", sent with every request (set once by
+/// parse_options, before any request is made).
+std::string g_extra_headers;
+
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
@@ -95,6 +100,8 @@ struct Options {
     std::string tls_ca_file;
     std::string tls_version;  // "", "1.2" or "1.3"
     std::string tls_cipher;
+    // --header NAME: VALUE (repeatable)
+    std::vector<std::string> headers;
 };
 
 void usage(std::FILE* out) {
@@ -108,6 +115,8 @@ void usage(std::FILE* out) {
         "  --timeout S           per-request timeout in seconds (default 10); a timeout is an error\n"
         "  --protocol-version V  protocol revision sent in initialize (default 2025-06-18)\n"
         "  --label TEXT          copied into the result line\n"
+        "  --header 'N: V'       send the header field N: V with every request (repeatable),\n"
+        "                        e.g. --header 'Authorization: Bearer TOKEN'\n"
         "  --quiet               no progress on stderr\n",
         out);
 #if MCPSSE_LOADGEN_TLS
@@ -201,6 +210,7 @@ bool parse_options(int argc, char** argv, Options& o) {
         else if (a == "--tls") o.tls_ca_file = value();
         else if (a == "--tls-version") o.tls_version = value();
         else if (a == "--tls-cipher") o.tls_cipher = value();
+        else if (a == "--header") o.headers.push_back(value());
         else if (a == "--help" || a == "-h") {
             usage(stdout);
             std::exit(0);
@@ -243,6 +253,17 @@ bool parse_options(int argc, char** argv, Options& o) {
             std::fprintf(stderr, "mcpsse_loadgen: not valid JSON: %s\n", j->c_str());
             return false;
         }
+    }
+    g_extra_headers.clear();
+    for (const auto& h : o.headers) {
+        const auto colon = h.find(':');
+        if (colon == 0 || colon == std::string::npos || h.find_first_of("\r\n") != std::string::npos ||
+            h.find_first_of(" \t") < colon) {
+            std::fprintf(stderr, "mcpsse_loadgen: --header must be 'Name: value' on one line: %s\n", h.c_str());
+            return false;
+        }
+        g_extra_headers += h;
+        g_extra_headers += "\r\n";
     }
     o.threads = std::max(1, o.threads);
     o.connections = std::max(1, o.connections);
@@ -488,6 +509,7 @@ std::string mcp_post_head(const Url& url, const std::string& target, const McpSe
                     "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n";
     if (!session.id.empty()) h += "Mcp-Session-Id: " + session.id + "\r\n";
     if (!session.protocol_version.empty()) h += "Mcp-Protocol-Version: " + session.protocol_version + "\r\n";
+    h += g_extra_headers;
     h += "Content-Length: " + std::to_string(length) + "\r\n\r\n";
     return h;
 }
@@ -583,6 +605,7 @@ asio::awaitable<std::string> open_stream(Connection& conn, const tcp::resolver::
     if (!session.id.empty()) wire += "Mcp-Session-Id: " + session.id + "\r\n";
     if (!session.protocol_version.empty()) wire += "Mcp-Protocol-Version: " + session.protocol_version + "\r\n";
     if (!last_event_id.empty()) wire += "Last-Event-ID: " + last_event_id + "\r\n";
+    wire += g_extra_headers;
     wire += "\r\n";
     if (auto ec = co_await conn.write(wire)) co_return error_kind("stream write", ec);
     ResponseHead head;
@@ -789,7 +812,8 @@ int run_call(const Options& o) {
                                    plan.session.protocol_version.c_str());
     }
     if (o.stateless) plan.session.protocol_version = o.protocol_version;
-    plan.raw_get = "GET " + o.url.target + " HTTP/1.1\r\nHost: " + o.url.authority + "\r\nAccept: */*\r\n\r\n";
+    plan.raw_get = "GET " + o.url.target + " HTTP/1.1\r\nHost: " + o.url.authority + "\r\nAccept: */*\r\n" +
+                   g_extra_headers + "\r\n";
     {
         std::string h = mcp_post_head(o.url, o.url.target, plan.session, 0);
         h.resize(h.size() - std::string_view("0\r\n\r\n").size());
@@ -887,6 +911,11 @@ int run_call(const Options& o) {
              {"error_kinds", errors.to_json()},
              {"replies", {{"json", json_replies}, {"sse", sse_replies}, {"other", other_replies}}},
              {"connects", connects}};
+    if (!o.headers.empty()) {
+        json names = json::array();  // the names only: a value may be a secret
+        for (const auto& h : o.headers) names.push_back(h.substr(0, h.find(':')));
+        out["extra_headers"] = names;
+    }
     const auto per_request_us = [&](double seconds) {
         return measured ? seconds * 1e6 / static_cast<double>(measured) : 0.0;
     };
