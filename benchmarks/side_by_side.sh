@@ -64,6 +64,14 @@
 #                           everything_server built without TLS); otherwise it is skipped
 #                           with a note (bench.smoke passes it when the build has
 #                           mcpsse::tls)
+#   --skip-auth             leave out the authorization row (tools/call with a JWT bearer
+#                           token, verified once and then cached, and the per-client rate
+#                           limiter on at a rate far above the load, against the same
+#                           everything_server without them (--client-rate 0), alternating,
+#                           after the TLS row)
+#   --require-auth          fail when the authorization row cannot run (everything_server
+#                           built without mcpsse::jwt); otherwise it is skipped with a note
+#                           (bench.smoke passes it when the build has mcpsse::jwt)
 #
 # Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
 # and, unless --smoke, benchmarks/results.md and the table in benchmarks/README.md.
@@ -106,8 +114,10 @@ skip_nginx=0
 skip_mcpsse=0
 skip_mcpsse_1t=0
 skip_tls=0
+skip_auth=0
 publish=1
 require_tls=0
+require_auth=0
 tls_version="1.3"
 tls_cipher="TLS_AES_128_GCM_SHA256"
 wait_idle_s=600
@@ -144,6 +154,8 @@ while [[ $# -gt 0 ]]; do
     --skip-mcpsse) skip_mcpsse=1 ;;
     --skip-mcpsse-1t) skip_mcpsse_1t=1 ;;
     --skip-tls) skip_tls=1 ;;
+    --skip-auth) skip_auth=1 ;;
+    --require-auth) require_auth=1 ;;
     --no-publish) publish=0 ;;
     --require-tls) require_tls=1 ;;
     --tls-version) tls_version="$2"; shift ;;
@@ -157,6 +169,7 @@ done
 [[ "$server_sched" == batch || "$server_sched" == other ]] || die "--server-sched takes batch or other"
 [[ "$tls_version" == 1.2 || "$tls_version" == 1.3 ]] || die "--tls-version takes 1.2 or 1.3"
 ((!(skip_tls && require_tls))) || die "--skip-tls and --require-tls contradict each other"
+((!(skip_auth && require_auth))) || die "--skip-auth and --require-auth contradict each other"
 [[ -z "$baseline_server" || -x "$baseline_server" ]] || die "--baseline-server: $baseline_server is not an executable"
 
 if ((smoke)); then
@@ -333,8 +346,8 @@ stop_server() {
   server_pids=("${keep[@]+"${keep[@]}"}")
 }
 
-# Starts server $1 (mcpsse | mcpsse-1t | mcpsse-base | mcpsse-sse | mcpsse-tls | ts | ts-sse |
-# ts-stateless | nginx | nginx-tls) on a fresh port;
+# Starts server $1 (mcpsse | mcpsse-1t | mcpsse-base | mcpsse-sse | mcpsse-tls | mcpsse-auth |
+# mcpsse-noauth | ts | ts-sse | ts-stateless | nginx | nginx-tls) on a fresh port;
 # sets PORT and SERVER_PID. Tries three ports (one may be taken meanwhile).
 launch() {
   local attempt
@@ -366,6 +379,14 @@ launch_once() {
       # shellcheck disable=SC2086
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
         --tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key" ;;
+    mcpsse-auth)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
+        "${auth_server_args[@]}" ;;
+    mcpsse-noauth)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
+        "${noauth_server_args[@]}" ;;
     nginx | nginx-tls)
       local prefix="$build_dir/bench-$which" listen_tls="" tls=""
       if [[ "$which" == nginx-tls ]]; then
@@ -552,6 +573,136 @@ for s in "${tls_servers[@]}"; do
 done
 
 # ---------------------------------------------------------------------------
+# 1c. Authorization and per-client limits: tools/call with a JWT access token (RS256,
+#     verified once, then found in the transport's verdict cache) and the per-client
+#     rate limiter on at a rate far above the load (its bookkeeping runs on every
+#     request, nothing is refused), against the same everything_server with neither
+#     (--client-rate 0), alternating rounds (the order swaps every round)
+# ---------------------------------------------------------------------------
+auth_dir="$build_dir/bench-auth"
+auth_issuer="https://issuer.mcpsse-bench.example"
+auth_resource="https://mcpsse-bench.example/mcp"
+auth_scope="mcp:tools"
+auth_limits=(--client-rate 10000000 --client-burst 10000000)
+auth_server_args=(--resource "$auth_resource" --auth-issuer "$auth_issuer" --auth-jwks "$auth_dir/jwks.json"
+  --auth-scope "$auth_scope" "${auth_limits[@]}")
+noauth_server_args=(--client-rate 0)
+auth_token=""
+auth_servers=()
+# make_auth_token: an RSA 2048 key, its JWKS and one RS256 access token (RFC 9068:
+# typ at+jwt, kid; iss, aud, sub, client_id, scope, iat, exp in 6 h) in $auth_dir.
+make_auth_token() {
+  rm -rf "$auth_dir"
+  mkdir -p "$auth_dir"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$auth_dir/key.pem" || return 1
+  python3 - "$auth_dir" "$auth_issuer" "$auth_resource" "$auth_scope" <<'PY'
+import base64, json, re, subprocess, sys, time
+d, iss, aud, scope = sys.argv[1:5]
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def openssl(*args, data=None):
+    return subprocess.run(["openssl", *args], input=data, capture_output=True, check=True).stdout
+key = f"{d}/key.pem"
+modulus = openssl("rsa", "-in", key, "-noout", "-modulus").decode().strip().split("=", 1)[1]
+exponent = int(re.search(r"publicExponent: (\d+)", openssl("rsa", "-in", key, "-noout", "-text").decode()).group(1))
+n = bytes.fromhex(modulus).lstrip(b"\0")
+e = exponent.to_bytes((exponent.bit_length() + 7) // 8, "big")
+kid = "bench-" + b64(openssl("dgst", "-sha256", "-binary", data=n))[:16]
+with open(f"{d}/jwks.json", "w") as f:
+    json.dump({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": b64(n), "e": b64(e)}]}, f)
+now = int(time.time())
+header = {"alg": "RS256", "typ": "at+jwt", "kid": kid}
+claims = {"iss": iss, "aud": aud, "sub": "mcpsse-bench-client", "client_id": "mcpsse_loadgen", "scope": scope,
+          "iat": now, "exp": now + 6 * 3600}
+signing_input = (b64(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                 b64(json.dumps(claims, separators=(",", ":")).encode()))
+signature = openssl("dgst", "-sha256", "-sign", key, "-binary", data=signing_input.encode())
+with open(f"{d}/token", "w") as f:
+    f.write(signing_input + "." + b64(signature))
+PY
+}
+# auth_check PORT: initialize with the token must answer 200, without it 401.
+auth_check() {
+  local url="http://127.0.0.1:$1/mcp" code init
+  init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"side_by_side","version":"0"}}}'
+  code="$(curl -s -o "$logs/auth-check.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -H "Authorization: Bearer $auth_token" --data "$init" "$url")" || true
+  if [[ "$code" != 200 ]]; then
+    log "authorization row: initialize with the token answered HTTP $code (expected 200):"
+    cat "$logs/auth-check.out" >&2 || true
+    return 1
+  fi
+  code="$(curl -s -o "$logs/auth-check.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' --data "$init" "$url")" || true
+  if [[ "$code" != 401 ]]; then
+    log "authorization row: initialize without a token answered HTTP $code (expected 401)"
+    return 1
+  fi
+}
+if ((!skip_auth && !skip_mcpsse)); then
+  auth_missing=""
+  help_text="$("$mcpsse_server" --help 2>&1 || true)"
+  if [[ "$help_text" != *"--auth-jwks"* || "$help_text" != *"--client-rate"* ]]; then
+    auth_missing="everything_server has no --auth-jwks or --client-rate"
+  elif ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
+    auth_missing="the openssl and curl commands are needed"
+  fi
+  if [[ -n "$auth_missing" ]]; then
+    if ((require_auth)); then
+      log "authorization row: $auth_missing"
+      failures=$((failures + 1))
+    else
+      log "authorization row skipped: $auth_missing"
+    fi
+  elif ! make_auth_token >"$logs/make_auth_token.log" 2>&1; then
+    cat "$logs/make_auth_token.log" >&2
+    log "authorization row: could not make the key and token"
+    failures=$((failures + 1))
+  else
+    auth_token="$(cat "$auth_dir/token")"
+    auth_servers=(mcpsse-noauth mcpsse-auth)
+  fi
+fi
+declare -A auth_port_of auth_pid_of
+for s in "${auth_servers[@]}"; do
+  if ! launch "$s"; then
+    # An everything_server without mcpsse::jwt refuses --auth-jwks when it starts.
+    if ((!require_auth)) && grep -q "built without JWT" "$logs/server-$s.log" 2>/dev/null; then
+      log "authorization row skipped: everything_server was built without mcpsse::jwt"
+    else
+      failures=$((failures + 1))
+    fi
+    continue
+  fi
+  if [[ "$s" == mcpsse-auth ]] && ! auth_check "$PORT"; then
+    failures=$((failures + 1))
+    stop_server "$SERVER_PID"
+    continue
+  fi
+  auth_port_of[$s]="$PORT"
+  auth_pid_of[$s]="$SERVER_PID"
+done
+if [[ -n "${auth_port_of[mcpsse-auth]:-}" && -n "${auth_port_of[mcpsse-noauth]:-}" ]]; then
+  for ((r = 1; r <= rounds; r++)); do
+    order=(mcpsse-noauth mcpsse-auth)
+    ((r % 2)) || order=(mcpsse-auth mcpsse-noauth)
+    for s in "${order[@]}"; do
+      extra=()
+      phase=noauth
+      if [[ "$s" == mcpsse-auth ]]; then
+        extra=(--header "Authorization: Bearer $auth_token")
+        phase=auth
+      fi
+      lg "mcpsse/$phase/$r" call --url "http://127.0.0.1:${auth_port_of[$s]}/mcp" --connections "$connections" \
+        --duration "$duration" --warmup "$warmup" --server-pid "${auth_pid_of[$s]}" --mode json "${extra[@]}"
+    done
+  done
+fi
+for s in "${auth_servers[@]}"; do
+  if [[ -n "${auth_pid_of[$s]:-}" ]]; then stop_server "${auth_pid_of[$s]}"; fi
+done
+
+# ---------------------------------------------------------------------------
 # 2. Other response modes and transports (one round each)
 # ---------------------------------------------------------------------------
 if ((!skip_ts)); then
@@ -622,6 +773,8 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md" --meta "busy_runs=$busy_r
   --meta "sessions=$sessions" --meta "nginx_workers=$nginx_workers" --meta "mcpsse_args=$mcpsse_args"
   --meta "server_cpus=${server_cpus:-all}" --meta "server_sched=$server_sched" --meta "loadgen_cpus=${loadgen_cpus:-all}"
   --meta "tls_version=$tls_version" --meta "tls_cipher=$tls_cipher"
+  --meta "auth_args=--resource $auth_resource --auth-issuer $auth_issuer --auth-jwks FILE --auth-scope $auth_scope ${auth_limits[*]}"
+  --meta "noauth_args=${noauth_server_args[*]}"
   --meta "smoke=$smoke" --meta "cxx=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"

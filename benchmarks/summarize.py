@@ -143,6 +143,40 @@ def tls_summary(g, servers, names, meta):
             "server CPU per request is the same measure as the plain rows. Negotiated: " + "; ".join(parts) + ".")
 
 
+def auth_summary(g, meta):
+    """One paragraph on the authorization row: what ran, per-round throughput, medians, ratio."""
+    auth, noauth = g.get(("mcpsse", "auth"), []), g.get(("mcpsse", "noauth"), [])
+    if not auth and not noauth:
+        return ""
+
+    def med(rows, *path):
+        vals = []
+        for r in rows:
+            v = r
+            for p in path:
+                v = v.get(p) if isinstance(v, dict) else None
+            vals.append(v)
+        return median(vals)
+
+    a_rps, n_rps = med(auth, "rps"), med(noauth, "rps")
+    a_p99, n_p99 = med(auth, "latency_us", "p99"), med(noauth, "latency_us", "p99")
+    plain = med(g.get(("mcpsse", "throughput"), []), "rps")
+    ratio = a_rps / n_rps if a_rps is not None and n_rps else None
+    text = (f"Authorization row: everything_server `{meta.get('mcpsse_args', '')}` with "
+            f"`{meta.get('auth_args', '?')}`, the load generator sending `Authorization: Bearer` and one "
+            "RS256 JWT access token (RSA 2048) on every request, so the signature is checked once and every "
+            "later request finds the verdict in the transport's cache; the per-client rate limiter counts every "
+            "request against the token's subject at a rate far above the load (nothing is refused). Against the "
+            f"same server with `{meta.get('noauth_args', '?')}` and no authorization, in alternating rounds (the "
+            "order swaps every round). Per-round throughput (req/s), with / without: "
+            + ", ".join(f"{fmt(a.get('rps'))} / {fmt(b.get('rps'))}" for a, b in zip(auth, noauth))
+            + f". Medians: {fmt(a_rps)} / {fmt(n_rps)} req/s ({fmt(ratio, 3, 'x')}), p99 {fmt(a_p99, 0, ' µs')} / "
+            f"{fmt(n_p99, 0, ' µs')}")
+    if plain is not None:
+        text += f"; the plain mcpsse row of this run (default limits, loopback exempt): {fmt(plain)} req/s"
+    return text + "."
+
+
 def build_report(rows, meta):
     g = group(rows)
 
@@ -202,6 +236,16 @@ def build_report(rows, meta):
     row(f"tools/call over TLS, {c} conns: p99 latency (µs)", "tls", ["latency_us", "p99"])
     row(f"tools/call over TLS, {c} conns: server CPU per request (µs)", "tls", ["server_cpu_us_per_request"], 1)
     row(f"tools/call over TLS, {c} conns: load generator CPU per request (µs)", "tls", ["loadgen_cpu_us_per_request"], 1)
+    auth_what = "JWT bearer token (RS256, cached verification) + per-client rate limiter"
+    noauth_what = "no authorization, per-client limiter off (`--client-rate 0`)"
+    row(f"tools/call, {c} conns, JSON, {noauth_what}: req/s", "noauth", ["rps"])
+    row(f"tools/call, {c} conns, {noauth_what}: p99 latency (µs)", "noauth", ["latency_us", "p99"])
+    row(f"tools/call, {c} conns, {noauth_what}: server CPU per request (µs)", "noauth",
+        ["server_cpu_us_per_request"], 1)
+    row(f"tools/call, {c} conns, JSON, {auth_what}: req/s", "auth", ["rps"])
+    row(f"tools/call, {c} conns, {auth_what}: p99 latency (µs)", "auth", ["latency_us", "p99"])
+    row(f"tools/call, {c} conns, {auth_what}: server CPU per request (µs)", "auth",
+        ["server_cpu_us_per_request"], 1)
     row(f"tools/call, {c} conns, SSE response mode: req/s", "sse", ["rps"])
     row(f"tools/call, {c} conns, stateless: req/s", "stateless", ["rps"])
     row(f"legacy HTTP+SSE tools/call, {c} conns: req/s", "legacy", ["rps"])
@@ -217,6 +261,10 @@ def build_report(rows, meta):
     tls_note = tls_summary(g, servers, names, meta)
     if tls_note:
         lines.append(tls_note)
+        lines.append("")
+    auth_note = auth_summary(g, meta)
+    if auth_note:
+        lines.append(auth_note)
         lines.append("")
 
     # Ratios and targets.
@@ -247,6 +295,11 @@ def build_report(rows, meta):
     if g.get(("mcpsse", "tls")) or g.get(("nginx", "tls")):
         lines.append(f"| tools/call over TLS {c} conns JSON ≥ 0.5x nginx over TLS (POST) | {fmt(r_tls, 2, 'x')} | "
                      f"{verdict(None if r_tls is None else r_tls >= 0.5)} |")
+    r_auth = ratio(med("mcpsse", "auth", ["rps"]), med("mcpsse", "noauth", ["rps"]))
+    if g.get(("mcpsse", "auth")) or g.get(("mcpsse", "noauth")):
+        lines.append(f"| tools/call {c} conns JSON with authorization (JWT, cached) and the per-client limiter "
+                     f"≥ 0.9x the same without them | {fmt(r_auth, 2, 'x')} | "
+                     f"{verdict(None if r_auth is None else r_auth >= 0.9)} |")
     lines.append(f"| p99 latency at {lc} conns < 2 ms | {fmt(m_p99, 0, ' µs')} | "
                  f"{verdict(None if m_p99 is None else m_p99 < 2000)} |")
     lines.append(f"| ≤ 8 KiB server memory per open session ({fmt(m_open)} sessions) | {fmt(m_kib, 2, ' KiB')} | "
