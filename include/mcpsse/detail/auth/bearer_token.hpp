@@ -19,6 +19,24 @@ struct BearerToken {
     std::string_view value;
 };
 
+/// The credentials after `Bearer ` in `req`'s one `Authorization` field, unchecked (for
+/// comparing with a token already admitted); empty when there is no such single field.
+/// One pass over the fields.
+[[nodiscard]] inline std::string_view bearer_credentials(const HttpRequest& req) noexcept {
+    std::string_view value;
+    int seen = 0;
+    for (const auto& f : req.fields)
+        if (f.name.size() == 13 && iequals(f.name, "authorization")) {
+            value = f.value;
+            ++seen;
+        }
+    constexpr std::string_view scheme = "bearer ";
+    if (seen != 1 || value.size() <= scheme.size() || !iequals(value.substr(0, scheme.size()), scheme)) return {};
+    value.remove_prefix(scheme.size());
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    return value;
+}
+
 /// The `Bearer` credentials of `req` (RFC 6750 section 2.1: `Bearer` 1*SP b64token, the
 /// scheme case-insensitive, RFC 9110 section 11.1). Tokens in the query or the body
 /// (sections 2.2, 2.3) are never looked at: MCP allows only the header.
