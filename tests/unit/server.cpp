@@ -776,12 +776,16 @@ TEST_CASE("principals: the scope rule names what tools, prompts, resources and l
     tool.required_scopes = {"admin"};
     h.server.add_tool(tool, ok_tool);
     h.server.add_tool(tool_named("free"), ok_tool);
-    mcpsse::Resource secret{.uri = "file:///secret", .name = "secret"};
+    mcpsse::Resource secret;
+    secret.uri = "file:///secret";
+    secret.name = "secret";
     secret.required_scopes = {"secrets"};
     h.server.add_resource(secret, [](mcpsse::ResourceRead, mcpsse::RequestContext&) -> asio::awaitable<json> {
         co_return json{{"contents", json::array()}};
     });
-    mcpsse::ResourceTemplate logs{.uri_template = "logs://{day}", .name = "logs"};
+    mcpsse::ResourceTemplate logs;
+    logs.uri_template = "logs://{day}";
+    logs.name = "logs";
     logs.required_scopes = {"ops"};
     h.server.add_resource_template(logs, [](mcpsse::ResourceRead, mcpsse::RequestContext&) -> asio::awaitable<json> {
         co_return json{{"contents", json::array()}};

@@ -112,6 +112,18 @@ struct AuthServer {
     }
 };
 
+}  // namespace
+
+namespace mcpsse_test {
+mcpsse::Tool tool_named_for_auth(std::string name) {
+    mcpsse::Tool tool;
+    tool.name = std::move(name);
+    return tool;
+}
+}  // namespace mcpsse_test
+
+namespace {
+
 Headers with_token(Headers h, const std::string& token) {
     h.emplace_back("Authorization", "Bearer " + token);
     return h;
@@ -358,12 +370,12 @@ TEST_CASE("authorization: before 100 Continue, a request without a token is refu
 
 TEST_CASE("authorization A5: a Server's tool scopes hide the tool and refuse its call with the step-up 403") {
     mcpsse::Server server;
-    mcpsse::Tool admin{.name = "reset", .description = "needs mcp:admin"};
+    mcpsse::Tool admin = mcpsse_test::tool_named_for_auth("reset");
     admin.required_scopes = {"mcp:admin"};
     server.add_tool(admin, [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
         co_return mcpsse::tool_text_result("done");
     });
-    server.add_tool(mcpsse::Tool{.name = "echo"}, [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+    server.add_tool(mcpsse_test::tool_named_for_auth("echo"), [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
         co_return mcpsse::tool_text_result("echo");
     });
     AuthServer a;

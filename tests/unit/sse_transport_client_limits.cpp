@@ -183,7 +183,7 @@ TEST_CASE("client limits: forwarding fields are believed from trusted proxies on
     const auto peer = asio::ip::make_address("10.1.2.3");
     const auto stranger = asio::ip::make_address("192.0.2.1");
     const auto request = [](Headers fields) {
-        mcpsse::detail::HttpRequestParser parser({});
+        mcpsse::detail::HttpRequestParser parser;
         std::string raw = "GET /mcp HTTP/1.1\r\nHost: x\r\n";
         for (const auto& [n, v] : fields) raw += n + ": " + v + "\r\n";
         raw += "\r\n";
