@@ -411,8 +411,7 @@ private:
             c->response_status = 0;
             c->bytes_sent = 0;
             detail::PipelineDecision decision = pipeline_.decide(*request, c->response_headers, c->stages_done);
-            if (auth_.covers(*request, decision) && !auth_.admit_now(*c, *request)) co_await authorize(c, *request, decision);
-            if (limiter_.limits_rate() && rate_limited(*c, *request, decision)) co_await refuse_rate(c, *request, decision);
+            if (!admitted_now(*c, *request, decision)) co_await admit(c, *request, decision);
             if (decision.kind == detail::PipelineDecision::Kind::stages) co_await run_stages(c, *request, decision);
             const detail::Route route = decision.kind == detail::PipelineDecision::Kind::pass ? router_.route(*request)
                                                                                               : detail::Route{};
@@ -420,10 +419,9 @@ private:
             if (decision.kind == detail::PipelineDecision::Kind::pass &&
                 (route.kind == detail::Route::Kind::get || route.kind == detail::Route::Kind::legacy_stream)) {
                 // One co_await (a frame slot for one result), no conditional expression in it (GCC 12).
-                detail::ClientRefusal refused;
-                std::optional<detail::ClientSlot> stream_slot =
-                    era_.client_slot(*c, *request, detail::ClientResource::stream, refused);
-                detail::GetOutcome opened = co_await open_stream(c, *request, route.kind, stream_slot.has_value(), refused);
+                detail::ClientSlot stream_slot;  // ClientLimits::max_streams, held while the stream lasts
+                const bool admitted = era_.client_slot(*c, *request, detail::ClientResource::stream, stream_slot);
+                detail::GetOutcome opened = co_await open_stream(c, *request, route.kind, admitted);
                 if (auto* plan = std::get_if<detail::StreamPlan>(&opened)) {
                     // A GET stream: served here, so no routing frames stay parked for its life.
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
@@ -451,8 +449,8 @@ private:
     // The GET handler of `kind`, or the 429 of a client at `max_streams` (`admitted`
     // false). A plain function returning its awaitable.
     asio::awaitable<detail::GetOutcome> open_stream(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
-                                                    detail::Route::Kind kind, bool admitted, detail::ClientRefusal& refused) {
-        if (!admitted) return refuse_client(c, std::move(refused));
+                                                    detail::Route::Kind kind, bool admitted) {
+        if (!admitted) return refuse_stream(c);
         if (kind == detail::Route::Kind::get) return streamable_.open_get(c, req);
         return legacy_.open_stream(c, req);
     }
@@ -531,21 +529,16 @@ private:
         std::error_code ec;
         const auto peer = c.socket().remote_endpoint(ec);
         if (ec) return true;  // the peer already left: the loop ends on its own
-        detail::ClientRefusal refusal;
-        auto held = limiter_.acquire(detail::ClientResource::connection, limiter_.connection_key(peer.address()), refusal);
-        if (!held) {
-            c.report_limit(refusal.limit, refusal.key);
-            return false;
-        }
-        slot = std::move(*held);
-        return true;
+        const std::string key = limiter_.connection_key(peer.address());
+        if (limiter_.acquire(detail::ClientResource::connection, key, slot)) return true;
+        c.report_limit(detail::ClientLimiter::name_of(detail::ClientResource::connection), key);
+        return false;
     }
 
     // 429 to a connection over its address's `max_connections`, then close.
     static asio::awaitable<void> refuse_connection(std::shared_ptr<Conn> c) {
         c->linger = true;
-        const HttpResponse answer =
-            detail::ClientLimiter::too_many_requests({"client_limits.max_connections", std::chrono::seconds(5), {}});
+        const HttpResponse answer = detail::ClientLimiter::too_many_requests(detail::ClientResource::connection);
         std::string extra = "Retry-After: 5\r\nConnection: close\r\n";
         co_await detail::async_write_simple(*c, 429, answer.body, extra);
     }
@@ -563,9 +556,29 @@ private:
         return !key.empty() && limiter_.take_request(key).has_value();
     }
 
-    // The 429 of a rate-limited request; `decision` becomes `answered`.
-    asio::awaitable<void> refuse_rate(const std::shared_ptr<Conn>& c, const detail::HttpRequest& req,
-                                      detail::PipelineDecision& decision) {
+    // True when authorization (when it covers `req`) and the request rate admit `req`
+    // without suspending; false: `admit` decides.
+    bool admitted_now(Conn& c, detail::HttpRequest& req, const detail::PipelineDecision& decision) {
+        if (auth_.covers(req, decision) && !auth_.admit_now(c, req)) return false;
+        return !(limiter_.limits_rate() && rate_limited(c, req, decision));
+    }
+
+    // What `admitted_now` could not decide: authorization that suspends (a token to
+    // verify) or refuses, then the request rate. A refusal is written and `decision`
+    // becomes `answered`; otherwise the request's principal is set. (One co_await site in
+    // connection_loop for both.)
+    asio::awaitable<void> admit(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
+                                detail::PipelineDecision& decision) {
+        if (auth_.covers(req, decision) && !req.principal) {
+            bool keep = true;
+            if (!co_await auth_.async_admit(c, req, req.principal, false, keep)) {
+                decision = {};
+                decision.kind = detail::PipelineDecision::Kind::answered;
+                decision.keep = keep;
+                co_return;
+            }
+            if (!(limiter_.limits_rate() && rate_limited(*c, req, decision))) co_return;
+        }
         const std::string key = era_.client_key(*c, req);
         std::optional<detail::ClientRefusal> refusal = limiter_.take_request(key);
         if (!refusal) refusal = detail::ClientRefusal{"client_limits.requests_per_second", std::chrono::seconds(1), key};
@@ -576,21 +589,10 @@ private:
         decision.keep = co_await detail::async_send_response(*c, answer);
     }
 
-    // The 429 of a request over one of its client's limits, as a GET's outcome.
-    static asio::awaitable<detail::GetOutcome> refuse_client(std::shared_ptr<Conn> c, detail::ClientRefusal refusal) {
-        const HttpResponse answer = detail::ClientLimiter::too_many_requests(refusal);
+    // The 429 of a GET from a client at `max_streams`, as the GET's outcome.
+    static asio::awaitable<detail::GetOutcome> refuse_stream(std::shared_ptr<Conn> c) {
+        const HttpResponse answer = detail::ClientLimiter::too_many_requests(detail::ClientResource::stream);
         co_return co_await detail::async_send_response(*c, answer);
-    }
-
-    // Authorization that suspends (a token to verify) or refuses: the refusal is written
-    // and `decision` becomes `answered`; else the request's principal is set.
-    asio::awaitable<void> authorize(const std::shared_ptr<Conn>& c, detail::HttpRequest& req,
-                                    detail::PipelineDecision& decision) {
-        bool keep = true;
-        if (co_await auth_.async_admit(c, req, req.principal, false, keep)) co_return;
-        decision = {};
-        decision.kind = detail::PipelineDecision::Kind::answered;
-        decision.keep = keep;
     }
 
     // Runs the host's stages into `decision`: the first answer is written (`answered`),

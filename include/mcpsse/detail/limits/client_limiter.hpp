@@ -18,24 +18,26 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace mcpsse::detail {
 
 /// One session, stream or connection a client holds, given back when released or
-/// destroyed (whichever comes first). An empty key holds nothing (an unlimited client).
+/// destroyed (whichever comes first). An empty slot holds nothing (an unlimited client).
 /// Not thread-safe: one owner.
 class ClientSlot {
 public:
     ClientSlot() = default;
-    ClientSlot(std::shared_ptr<ClientTable> table, ClientResource what, std::string key)
-        : table_(std::move(table)), what_(what), key_(std::move(key)) {}
-    ClientSlot(ClientSlot&& o) noexcept : table_(std::move(o.table_)), what_(o.what_), key_(std::move(o.key_)) {}
+    ClientSlot(std::shared_ptr<ClientTable> table, ClientResource what, ClientTable::Entry* entry)
+        : table_(std::move(table)), entry_(entry), what_(what) {}
+    ClientSlot(ClientSlot&& o) noexcept
+        : table_(std::move(o.table_)), entry_(std::exchange(o.entry_, nullptr)), what_(o.what_) {}
     ClientSlot& operator=(ClientSlot&& o) noexcept {
         if (this != &o) {
             release();
             table_ = std::move(o.table_);
+            entry_ = std::exchange(o.entry_, nullptr);
             what_ = o.what_;
-            key_ = std::move(o.key_);
         }
         return *this;
     }
@@ -45,14 +47,15 @@ public:
 
     /// Gives the slot back (once).
     void release() noexcept {
-        if (table_ && !key_.empty()) table_->release(what_, key_);
+        if (table_ && entry_) table_->release(what_, entry_);
+        entry_ = nullptr;
         table_.reset();
     }
 
 private:
-    std::shared_ptr<ClientTable> table_;
+    std::shared_ptr<ClientTable> table_;  // shared: a session's slot may outlive the transport
+    ClientTable::Entry* entry_ = nullptr;
     ClientResource what_ = ClientResource::session;
-    std::string key_;
 };
 
 /// A refusal by `ClientLimits`: the limit's name and when to retry.
@@ -95,14 +98,30 @@ public:
         return std::nullopt;
     }
 
-    /// A slot of `what` for `key`, or the refusal at the limit.
-    [[nodiscard]] std::optional<ClientSlot> acquire(ClientResource what, const std::string& key, ClientRefusal& refusal) {
-        if (key.empty() || table_->limit_of(what) == 0) return ClientSlot{};
-        if (!table_->acquire(what, key)) {
-            refusal = ClientRefusal{name_of(what), std::chrono::seconds(5), key};
-            return std::nullopt;
+    /// Puts a slot of `what` for `key` in `slot` (an empty one for an unlimited key);
+    /// false, `slot` untouched, when `key` is at its limit.
+    [[nodiscard]] bool acquire(ClientResource what, std::string_view key, ClientSlot& slot) {
+        if (key.empty()) return true;
+        bool refused = false;
+        ClientTable::Entry* entry = table_->hold(what, key, refused);
+        if (refused) return false;
+        if (entry) slot = ClientSlot{table_, what, entry};
+        return true;
+    }
+
+    /// The 429 answer to a client at its limit of `what` (`Retry-After: 5`).
+    [[nodiscard]] static HttpResponse too_many_requests(ClientResource what) {
+        return too_many_requests(ClientRefusal{name_of(what), std::chrono::seconds(5), {}});
+    }
+
+    /// The name of the limit on `what`, e.g. "client_limits.max_sessions".
+    [[nodiscard]] static std::string_view name_of(ClientResource what) noexcept {
+        switch (what) {
+        case ClientResource::session: return "client_limits.max_sessions";
+        case ClientResource::stream: return "client_limits.max_streams";
+        case ClientResource::connection: break;
         }
-        return ClientSlot{table_, what, key};
+        return "client_limits.max_connections";
     }
 
     /// The 429 answer to `refusal`: `Retry-After` in whole seconds (at least 1), a
@@ -123,15 +142,6 @@ public:
     [[nodiscard]] const ClientTable& table() const noexcept { return *table_; }
 
 private:
-    static std::string_view name_of(ClientResource what) noexcept {
-        switch (what) {
-        case ClientResource::session: return "client_limits.max_sessions";
-        case ClientResource::stream: return "client_limits.max_streams";
-        case ClientResource::connection: break;
-        }
-        return "client_limits.max_connections";
-    }
-
     const ClientLimits& limits_;
     TrustedProxies proxies_;
     std::shared_ptr<ClientTable> table_;

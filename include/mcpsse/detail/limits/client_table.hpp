@@ -27,6 +27,16 @@ class ClientTable {
 public:
     using clock = std::chrono::steady_clock;
 
+    /// One client's state. An entry holding sessions, streams or connections is never
+    /// dropped, so a pointer to it stays valid while it holds one.
+    struct Entry {
+        double tokens = 0;
+        clock::time_point refilled{};
+        std::size_t sessions = 0;
+        std::size_t streams = 0;
+        std::size_t connections = 0;
+    };
+
     explicit ClientTable(ClientLimits limits) : limits_(std::move(limits)) {}
 
     /// Takes one request token for `key`: nullopt when granted, else the time until the
@@ -45,17 +55,37 @@ public:
         return std::chrono::milliseconds(static_cast<long long>(std::ceil(wait_s * 1000.0)));
     }
 
-    /// Counts one more `what` for `key`; false (nothing counted) when at its limit.
-    [[nodiscard]] bool acquire(ClientResource what, std::string_view key) {
+    /// Counts one more `what` for `key`: the entry that holds it (give it back with
+    /// `release(what, entry)`), or null when `key` is not tracked (not limited, nothing
+    /// counted). `refused` is set, and nothing counted, when `key` is at its limit.
+    [[nodiscard]] Entry* hold(ClientResource what, std::string_view key, bool& refused) {
+        refused = false;
         const std::size_t limit = limit_of(what);
-        if (limit == 0) return true;
+        if (limit == 0) return nullptr;
         std::lock_guard lock(mutex_);
         Entry* e = entry(key, clock::now());
-        if (!e) return true;
+        if (!e) return nullptr;
         std::size_t& n = count(*e, what);
-        if (n >= limit) return false;
+        if (n >= limit) {
+            refused = true;
+            return nullptr;
+        }
         ++n;
-        return true;
+        return e;
+    }
+
+    /// Gives back one `what` that `hold` counted in `e`.
+    void release(ClientResource what, Entry* e) {
+        std::lock_guard lock(mutex_);
+        std::size_t& n = count(*e, what);
+        if (n > 0) --n;
+    }
+
+    /// Counts one more `what` for `key`; false (nothing counted) when at its limit.
+    [[nodiscard]] bool acquire(ClientResource what, std::string_view key) {
+        bool refused = false;
+        (void)hold(what, key, refused);
+        return !refused;
     }
 
     /// Gives back one `what` counted by `acquire` for `key`.
@@ -92,14 +122,6 @@ public:
     }
 
 private:
-    struct Entry {
-        double tokens = 0;
-        clock::time_point refilled{};
-        std::size_t sessions = 0;
-        std::size_t streams = 0;
-        std::size_t connections = 0;
-    };
-
     static std::size_t& count(Entry& e, ClientResource what) noexcept {
         switch (what) {
         case ClientResource::session: return e.sessions;

@@ -72,14 +72,14 @@ public:
         return limiter ? limiter->key(req, c.info().remote_endpoint.address()) : std::string();
     }
 
-    /// A slot of `what` for the client of `req` on `c`; nullopt at the client's limit,
-    /// with `refusal` set and the observers told.
-    [[nodiscard]] std::optional<ClientSlot> client_slot(Conn& c, const HttpRequest& req, ClientResource what,
-                                                        ClientRefusal& refusal) const {
-        if (!limiter) return ClientSlot{};
-        auto slot = limiter->acquire(what, client_key(c, req), refusal);
-        if (!slot) c.report_limit(refusal.limit, refusal.key);
-        return slot;
+    /// Puts a slot of `what` for the client of `req` on `c` in `slot`; false at the
+    /// client's limit (the observers are told; answer `ClientLimiter::too_many_requests`).
+    [[nodiscard]] bool client_slot(Conn& c, const HttpRequest& req, ClientResource what, ClientSlot& slot) const {
+        if (!limiter) return true;
+        const std::string key = client_key(c, req);
+        if (limiter->acquire(what, key, slot)) return true;
+        c.report_limit(ClientLimiter::name_of(what), key);
+        return false;
     }
 
     /// The 403 answer when a request among `messages` needs scopes (the dispatcher's
@@ -154,11 +154,11 @@ public:
         if (ec || !record || record->id != id || record->subject != subject) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
         if (header_version && !dispatcher->supports_protocol_version(*header_version))
             co_return typename SessionRegistry<Store>::Lookup{nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
-        ClientRefusal refusal;
-        std::optional<ClientSlot> slot = client_slot(c, req, ClientResource::session, refusal);
-        if (!slot) co_return typename SessionRegistry<Store>::Lookup{nullptr, 429, "Too Many Requests: per-client limit reached"};
+        ClientSlot slot;
+        if (!client_slot(c, req, ClientResource::session, slot))
+            co_return typename SessionRegistry<Store>::Lookup{nullptr, 429, "Too Many Requests: per-client limit reached"};
         auto session = sessions.create(false, [&](std::string sid) { return new_rpc(c, std::move(sid)); }, std::move(id));
-        session->hold(std::move(*slot));
+        session->hold(std::move(slot));
         session->rpc()->restore(record->protocol_version, std::move(record->client_capabilities),
                                 std::move(record->client_info));
         session->set_protocol_version(std::move(record->protocol_version));

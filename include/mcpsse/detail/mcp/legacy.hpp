@@ -34,14 +34,13 @@ public:
 
     /// GET: a new session and its stream (served by the connection loop), or 503.
     asio::awaitable<GetOutcome> open_stream(const std::shared_ptr<Conn>& c, HttpRequest& req) {
-        ClientRefusal refusal;
-        std::optional<ClientSlot> slot = ctx_.client_slot(*c, req, ClientResource::session, refusal);
-        if (!slot) {
-            const HttpResponse answer = ClientLimiter::too_many_requests(refusal);
+        ClientSlot slot;
+        if (!ctx_.client_slot(*c, req, ClientResource::session, slot)) {
+            const HttpResponse answer = ClientLimiter::too_many_requests(ClientResource::session);
             co_return co_await async_send_response(*c, answer);
         }
         auto session = ctx_.create_session(*c, true, req.principal);
-        session->hold(std::move(*slot));
+        session->hold(std::move(slot));
         auto stream = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         const auto& rpc = session->rpc();
         // Before registration: no other thread can reach the session yet.

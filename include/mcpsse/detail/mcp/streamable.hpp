@@ -98,15 +98,14 @@ public:
     /// when the handler succeeded; 503 when the session table is full.
     asio::awaitable<bool> initialize(const std::shared_ptr<Conn>& c, HttpRequest& req, Message message) {
         if (!ctx_.sessions.reserve()) co_return co_await async_reply_no_session_room(*c, req);
-        ClientRefusal refusal;
-        std::optional<ClientSlot> slot = ctx_.client_slot(*c, req, ClientResource::session, refusal);
-        if (!slot) {
+        ClientSlot slot;
+        if (!ctx_.client_slot(*c, req, ClientResource::session, slot)) {
             ctx_.sessions.release();
-            const HttpResponse answer = ClientLimiter::too_many_requests(refusal);
+            const HttpResponse answer = ClientLimiter::too_many_requests(ClientResource::session);
             co_return co_await async_send_response(*c, answer);
         }
         auto session = ctx_.create_session(*c, false, req.principal);
-        session->hold(std::move(*slot));
+        session->hold(std::move(slot));
         SseStreamConfig config;
         config.lazy = true;
         config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
