@@ -522,13 +522,15 @@ private:
 
     // ---- per-client limits (ClientLimits) ----------------------------------------------
 
-    // Counts the connection under its peer's address; false when that address is at
-    // `max_connections`.
+    // Notes whether the peer is exempt from ClientLimits (then nothing about it is looked
+    // up again per request), and counts the connection under its address; false when that
+    // address is at `max_connections`.
     bool admit_connection(Conn& c, detail::ClientSlot& slot) {
-        if (limiter_.table().limit_of(detail::ClientResource::connection) == 0) return true;
         std::error_code ec;
         const auto peer = c.socket().remote_endpoint(ec);
         if (ec) return true;  // the peer already left: the loop ends on its own
+        c.exempt_peer = limiter_.exempt_address(peer.address());
+        if (c.exempt_peer || limiter_.table().limit_of(detail::ClientResource::connection) == 0) return true;
         const std::string key = limiter_.connection_key(peer.address());
         if (limiter_.acquire(detail::ClientResource::connection, key, slot)) return true;
         c.report_limit(detail::ClientLimiter::name_of(detail::ClientResource::connection), key);

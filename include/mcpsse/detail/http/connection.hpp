@@ -91,6 +91,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     bool notified = false;  // a wake arrived while no wait was pending
     bool secure = false;       // set by the listener
     bool stages_done = false;  // the host's stages ran on the current request's head
+    bool exempt_peer = false;  // the peer's address is exempt from ClientLimits (set at accept)
     // The current request's response, for observers: status and bytes written.
     int response_status = 0;
     std::uint64_t bytes_sent = 0;

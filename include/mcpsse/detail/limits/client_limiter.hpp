@@ -78,6 +78,15 @@ public:
         return client_key(req, peer, proxies_, limits_.exempt_loopback);
     }
 
+    /// True when requests from `peer` without a token are never limited: a loopback
+    /// address under `exempt_loopback` that is not a trusted proxy (whose forwarding
+    /// fields would name the client).
+    [[nodiscard]] bool exempt_address(const asio::ip::address& peer) const {
+        asio::ip::address a = peer;
+        if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+        return limits_.exempt_loopback && a.is_loopback() && !proxies_.contains(a);
+    }
+
     /// The key a new connection from `peer` counts under (empty: not limited).
     [[nodiscard]] std::string connection_key(const asio::ip::address& peer) const {
         asio::ip::address a = peer;

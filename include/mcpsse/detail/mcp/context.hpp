@@ -69,7 +69,8 @@ public:
 
     /// The key `ClientLimits` counts `req` on `c` under (empty: not limited).
     [[nodiscard]] std::string client_key(Conn& c, const HttpRequest& req) const {
-        return limiter ? limiter->key(req, c.info().remote_endpoint.address()) : std::string();
+        if (!limiter || (!req.principal && c.exempt_peer)) return {};
+        return limiter->key(req, c.info().remote_endpoint.address());
     }
 
     /// Puts a slot of `what` for the client of `req` on `c` in `slot`; false at the
