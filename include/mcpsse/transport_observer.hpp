@@ -35,6 +35,72 @@ struct RequestInfo {
     /// The subject of the request's bearer token (`Principal::subject`); empty without
     /// authorization or when the request was refused before its token was accepted.
     std::string_view subject{};
+    /// What answered it, a bounded set fit for a metric label: "mcp" (the Streamable
+    /// HTTP endpoint), "sse" and "messages" (legacy HTTP+SSE), a host route's path (e.g.
+    /// "/healthz"), "metadata" (the protected resource metadata), or "other" (404, a
+    /// refusal before routing such as 403 or 429).
+    std::string_view route{};
+    /// The MCP session the request named or created (`Mcp-Session-Id`, or the legacy
+    /// `sessionId`); empty when none.
+    std::string_view session_id{};
+    /// The W3C Trace Context `traceparent` a 2026-07-28 request carried in
+    /// `params._meta` (e.g. "00-4bf9...-00f0...-01"); empty when none.
+    std::string_view traceparent{};
+};
+
+/// The kind of an SSE stream.
+enum class StreamKind {
+    response,    ///< a POST's response stream (Streamable HTTP)
+    standalone,  ///< a session's GET stream (Streamable HTTP), or its resumption
+    legacy,      ///< a legacy HTTP+SSE stream (`GET sse_path`)
+};
+
+/// One SSE stream, as observers see it.
+struct StreamInfo {
+    /// The connection it is written to.
+    const ConnectionInfo& connection;
+    StreamKind kind = StreamKind::response;
+    /// The session it belongs to; empty for a 2026-07-28 (stateless) response stream.
+    std::string_view session_id{};
+    /// Events it replayed after `Last-Event-ID` before going on (0: not a resumption, or
+    /// nothing was missed). Reported by `on_stream_open`.
+    std::uint64_t replayed_events = 0;
+    /// True when it resumed an earlier stream (`Last-Event-ID`).
+    bool resumed = false;
+};
+
+/// What one write of an SSE stream sent.
+struct StreamWrite {
+    /// Complete SSE events (those with a `data:` field; the priming event counts).
+    std::uint64_t events = 0;
+    /// Bytes of SSE text written (without HTTP chunk framing or the response head).
+    std::uint64_t bytes = 0;
+    /// True when the write was an idle stream's keep-alive (a comment, or the heartbeat
+    /// event of `OperationsOptions::heartbeat_event`).
+    bool keep_alive = false;
+};
+
+/// How one JSON-RPC request ended.
+enum class RpcOutcome {
+    success,    ///< a result was sent
+    error,      ///< the handler (or mcpsse: unknown method, bad params) answered an error
+    cancelled,  ///< cancelled (`notifications/cancelled`, a closed stream, stop): no reply
+    timed_out,  ///< the handler ran past `request_handler_timeout` (-32001)
+};
+
+/// One JSON-RPC request whose handler ran (`on_rpc_request`).
+struct RpcRequestInfo {
+    /// The method, e.g. "tools/call".
+    std::string_view method;
+    /// For `tools/call`, the tool's name (`params.name`); empty otherwise.
+    std::string_view tool{};
+    RpcOutcome outcome = RpcOutcome::success;
+    /// The JSON-RPC error code of an `error` (e.g. -32602), else 0.
+    int error_code = 0;
+    /// From the handler's start to its end.
+    std::chrono::steady_clock::duration duration{};
+    /// The session it ran in; empty when stateless.
+    std::string_view session_id{};
 };
 
 /// Why a session ended.
@@ -42,7 +108,7 @@ enum class SessionEndReason {
     deleted,        ///< the client sent DELETE (Streamable HTTP)
     idle,           ///< no request or stream for `session_idle_timeout`
     stream_closed,  ///< a legacy HTTP+SSE session's stream ended
-    stopped,        ///< the transport stopped
+    stopped,        ///< the transport stopped (or finished draining)
 };
 
 /// One MCP session of an HTTP transport.
@@ -110,6 +176,18 @@ public:
     }
     /// A limit was hit.
     virtual void on_limit(const LimitEvent& event) { (void)event; }
+    /// An SSE stream's head went out (for a resumption, after its replay).
+    virtual void on_stream_open(const StreamInfo& stream) { (void)stream; }
+    /// An SSE stream wrote events or a keep-alive.
+    virtual void on_stream_write(const StreamInfo& stream, const StreamWrite& write) { (void)stream, (void)write; }
+    /// An SSE stream ended on its connection (finished, closed, the peer left, stop).
+    virtual void on_stream_close(const StreamInfo& stream) { (void)stream; }
+    /// A JSON-RPC request's handler started (`method` as received).
+    virtual void on_rpc_request_start(std::string_view method) { (void)method; }
+    /// A JSON-RPC request whose handler started (`on_rpc_request_start`) ended. Requests
+    /// refused before a handler ran (unknown method, over `max_requests_in_flight`) are
+    /// not reported here; their HTTP answer is (`on_request`, `on_limit`).
+    virtual void on_rpc_request(const RpcRequestInfo& request) { (void)request; }
     /// A request was refused by authorization, or a new token was accepted (an audit
     /// trail of who came and who was turned away).
     virtual void on_authorization(const AuthorizationEvent& event) { (void)event; }
