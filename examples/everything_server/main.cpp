@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <memory>
 #include <cstdio>
@@ -775,10 +776,21 @@ int serve(const std::vector<asio::io_context*>& runners, Transport& transport, m
           mcpsse::Server& server) {
     int status = 0;
     asio::signal_set signals(*runners.front(), SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
+    // SIGTERM drains an HTTP transport (readiness turns 503, requests in flight finish,
+    // then it stops); SIGINT, or a second SIGTERM, stops at once.
+    std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int signal) {
         if (ec) return;
+        if constexpr (requires { transport.drain(); }) {
+            if (signal == SIGTERM && !transport.draining()) {
+                std::fprintf(stderr, "everything_server: draining\n");
+                transport.drain();
+                signals.async_wait(on_signal);
+                return;
+            }
+        }
         mcpsse::stop_serving(server, transport);
-    });
+    };
+    signals.async_wait(on_signal);
     // Installs the server on the dispatcher and delivers its change notifications.
     mcpsse::async_serve(server, dispatcher, transport, [&](std::exception_ptr error) {
         report(error, status);
@@ -843,6 +855,9 @@ int main(int argc, char** argv) {
         if (settings->client_burst > 0) http.client_limits.request_burst = static_cast<std::size_t>(settings->client_burst);
         if (settings->client_sessions >= 0) http.client_limits.max_sessions = static_cast<std::size_t>(settings->client_sessions);
         http.client_limits.trusted_proxies = settings->trusted_proxies;
+        // What load balancers and monitoring ask for (see the README's operations section).
+        http.operations.health_path = "/healthz";
+        http.operations.readiness_path = "/readyz";
         // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),

@@ -30,6 +30,7 @@
 #include <mcpsse/detail/mcp/stream_plan.hpp>
 #include <mcpsse/detail/mcp/stream_server.hpp>
 #include <mcpsse/detail/mcp/streamable.hpp>
+#include <mcpsse/detail/ops/probes.hpp>
 #include <mcpsse/detail/sse/connection.hpp>
 #include <mcpsse/detail/sse/pump.hpp>
 
@@ -180,8 +181,12 @@ private:
           stateless_(era_),
           legacy_(era_),
           stop_timer_(listener_.get_executor()),
-          reap_timer_(listener_.get_executor()) {
+          reap_timer_(listener_.get_executor()),
+          drain_timer_(listener_.get_executor()) {
         era_.pump.stopping = &stopping_;
+        era_.pump.observers = &observers_;
+        era_.pump.heartbeat_event = options_.operations.heartbeat_event;
+        era_.observers = &observers_;
         era_.authorizer = auth_.authorizer();
         era_.limiter = &limiter_;
         if (share_nothing)
@@ -234,6 +239,24 @@ public:
     void stop() {
         asio::post(listener_.get_executor(), [this] { begin_stop(); });
     }
+
+    /// Graceful drain before a shutdown (e.g. on SIGTERM), from any thread: the
+    /// readiness path answers 503; whatever would open a session (`initialize`, a legacy
+    /// GET, a session restored from a `SessionStore`), a standalone GET stream or a
+    /// `subscriptions/listen` gets 503 with `Retry-After: 1`; open sessions go on being
+    /// served, and a POST's stream stays open until its response is sent. Standalone,
+    /// legacy and `subscriptions/listen` streams end at once with an SSE `retry:` field
+    /// (`OperationsOptions::drain_retry`), so their clients reconnect (through a load
+    /// balancer, to another instance). Once no request is being answered, or after
+    /// `OperationsOptions::drain_timeout` (idle sessions do not extend it), the transport
+    /// stops as `stop()` does and the run completes. No effect after `stop()` or a first
+    /// `drain()`.
+    void drain() {
+        asio::post(listener_.get_executor(), [this] { begin_drain(); });
+    }
+
+    /// True once `drain()` or `stop()` began. Thread-safe.
+    [[nodiscard]] bool draining() const noexcept { return draining_.load() || stopping_.load(); }
 
     /// Sessions open now. Thread-safe.
     [[nodiscard]] std::size_t session_count() const { return era_.sessions.size(); }
@@ -301,11 +324,22 @@ private:
                 detail::Router<Conn, Store>::resources(options_)};
     }
 
-    // The host's routes, and the protected resource metadata's when authorization is on.
-    std::vector<HttpRoute> routes() const {
+    // The host's routes, the operations paths, and the protected resource metadata's when
+    // authorization is on.
+    std::vector<HttpRoute> routes() {
         std::vector<HttpRoute> all = options_.routes;
+        for (auto& probe : detail::probe_routes(options_.operations, [this] { return readiness(); }))
+            all.push_back(std::move(probe));
         if (auto metadata = auth_.metadata_route()) all.push_back(std::move(*metadata));
         return all;
+    }
+
+    // What the readiness path answers (OperationsOptions::readiness_path).
+    detail::Readiness readiness() const {
+        if (draining()) return detail::Readiness::draining;
+        if (era_.sessions.full()) return detail::Readiness::full;
+        if (options_.operations.ready && !options_.operations.ready()) return detail::Readiness::not_ready;
+        return detail::Readiness::ready;
     }
 
     // A host's session callback, given handles (null stays null).
@@ -345,6 +379,7 @@ private:
         if (stopping_.exchange(true)) return;
         listener_.close();
         reap_timer_.cancel();  // else its pending wait keeps io_context::run() busy for up to 30 s
+        drain_timer_.cancel();
         listener_.for_each_connection([](const std::shared_ptr<Conn>& c) {
             asio::post(c->socket().get_executor(), [c] {
                 if (c->idle) {
@@ -371,6 +406,28 @@ private:
                 });
             });
         });
+    }
+
+    void begin_drain() {
+        if (stopping_ || draining_.exchange(true)) return;
+        era_.sessions.set_draining();
+        const auto retry = options_.operations.drain_retry;
+        era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& s) {
+            if (auto standalone = s->existing_standalone_stream()) standalone->close_with_retry(retry);
+        });
+        era_.listens.close_all(retry);
+        asio::co_spawn(listener_.get_executor(), finish_drain(clock::now() + options_.operations.drain_timeout),
+                       asio::detached);
+    }
+
+    // Stops once no request is being answered (checked every 20 ms), or at `deadline`.
+    asio::awaitable<void> finish_drain(clock::time_point deadline) {
+        while (!stopping_ && active_requests_.load(std::memory_order_relaxed) != 0 && clock::now() < deadline) {
+            drain_timer_.expires_after(std::chrono::milliseconds(20));
+            std::error_code ec;
+            co_await drain_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        begin_stop();
     }
 
     // The executor of a new connection: the next one in turn (share-nothing mode), else
@@ -407,6 +464,7 @@ private:
                 request = co_await detail::async_read_request(c, parser, state);
             }
             if (!request) co_return co_await refuse_unread(c, state);
+            active_requests_.fetch_add(1, std::memory_order_relaxed);  // a drain waits for it
             const clock::time_point started = observed() ? clock::now() : clock::time_point{};
             c->response_status = 0;
             c->bytes_sent = 0;
@@ -435,6 +493,7 @@ private:
             } else {
                 keep = co_await answer(c, *request, decision, route);
             }
+            active_requests_.fetch_sub(1, std::memory_order_relaxed);
             if (observed()) report_request(*c, *request, started);
             if (!keep || !request->keep_alive() || stopping_) co_return;
             parser.recycle(std::move(*request));  // the next request reuses its storage
@@ -673,9 +732,26 @@ private:
 
     void report_request(Conn& c, const detail::HttpRequest& req, clock::time_point started) {
         const std::string_view subject = req.principal ? std::string_view(req.principal->subject) : std::string_view();
-        const RequestInfo info{c.info(), req.method, req.path(), c.response_status, c.bytes_sent, clock::now() - started,
-                               subject};
+        RequestInfo info{c.info(), req.method, req.path(), c.response_status, c.bytes_sent, clock::now() - started,
+                         subject};
+        info.route = route_label(info.path);
+        std::optional<std::string> legacy_id;
+        if (info.route == "messages") legacy_id = detail::query_param(req.query(), "sessionId");
+        if (legacy_id) info.session_id = *legacy_id;
+        else if (auto id = req.find("mcp-session-id")) info.session_id = *id;
+        if (c.traceparent) info.traceparent = *c.traceparent;
         observers_.each([&](TransportObserver& o) { o.on_request(info); });
+        c.traceparent.reset();
+    }
+
+    // The endpoint a path addresses, as `RequestInfo::route` names it.
+    std::string_view route_label(std::string_view path) const {
+        if (path == options_.mcp_path) return "mcp";
+        if (!options_.sse_path.empty() && path == options_.sse_path) return "sse";
+        if (!options_.sse_path.empty() && path == options_.messages_path) return "messages";
+        for (const auto& route : pipeline_.routes())
+            if (route.path == path) return route.path;
+        return "other";
     }
 
     void report_limit(Conn& c, std::string_view limit, std::string_view detail_text) {
@@ -687,6 +763,8 @@ private:
     Store store_;
     Security security_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> draining_{false};
+    std::atomic<std::size_t> active_requests_{0};  // being answered (read, not yet answered)
     detail::Observers observers_{options_.observers};
     detail::RequestAuthorization<Conn> auth_{options_};  // before the listener: bad settings throw before binding
     detail::ClientLimiter limiter_{options_.client_limits};
@@ -700,6 +778,7 @@ private:
     detail::StreamServer<Conn, Store> streams_{era_};
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
+    asio::steady_timer drain_timer_;  // paces finish_drain()
     std::vector<asio::any_io_executor> connection_executors_;  // share-nothing mode only
     std::size_t next_executor_ = 0;                            // on the acceptor's strand
     std::vector<asio::any_io_executor> busy_;  // outstanding work on each, from async_run to the run's end

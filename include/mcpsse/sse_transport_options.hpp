@@ -5,6 +5,7 @@
 #include <mcpsse/client_limits.hpp>
 #include <mcpsse/http_limits.hpp>
 #include <mcpsse/http_route.hpp>
+#include <mcpsse/operations.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/request_stage.hpp>
 #include <mcpsse/sse_session.hpp>
@@ -171,6 +172,9 @@ struct SseTransportOptions {
     /// Observers of connections, requests, sessions and limits (see `TransportObserver`).
     /// Null entries are skipped.
     std::vector<std::shared_ptr<TransportObserver>> observers{};
+    /// Health and readiness paths, Prometheus metrics, draining and visible heartbeats
+    /// (see `OperationsOptions`); all off by default.
+    OperationsOptions operations{};
 };
 
 }  // namespace mcpsse

@@ -35,13 +35,13 @@ struct RequestInfo {
     /// The subject of the request's bearer token (`Principal::subject`); empty without
     /// authorization or when the request was refused before its token was accepted.
     std::string_view subject{};
-    /// What answered it, a bounded set fit for a metric label: "mcp" (the Streamable
-    /// HTTP endpoint), "sse" and "messages" (legacy HTTP+SSE), a host route's path (e.g.
-    /// "/healthz"), "metadata" (the protected resource metadata), or "other" (404, a
-    /// refusal before routing such as 403 or 429).
+    /// The endpoint its path addresses, a bounded set fit for a metric label: "mcp" (the
+    /// Streamable HTTP endpoint), "sse" and "messages" (legacy HTTP+SSE), the path of a
+    /// route (the host's, the operations paths, the protected resource metadata), or
+    /// "other" (any other path).
     std::string_view route{};
-    /// The MCP session the request named or created (`Mcp-Session-Id`, or the legacy
-    /// `sessionId`); empty when none.
+    /// The MCP session the request named (`Mcp-Session-Id`, or the legacy `sessionId`);
+    /// empty when none (for `initialize`, `on_session_open` reports the new session).
     std::string_view session_id{};
     /// The W3C Trace Context `traceparent` a 2026-07-28 request carried in
     /// `params._meta` (e.g. "00-4bf9...-00f0...-01"); empty when none.
@@ -71,7 +71,8 @@ struct StreamInfo {
 
 /// What one write of an SSE stream sent.
 struct StreamWrite {
-    /// Complete SSE events (those with a `data:` field; the priming event counts).
+    /// SSE events written: messages, the priming event and the legacy `endpoint` event
+    /// (keep-alives and heartbeats are not counted here).
     std::uint64_t events = 0;
     /// Bytes of SSE text written (without HTTP chunk framing or the response head).
     std::uint64_t bytes = 0;
@@ -88,7 +89,8 @@ enum class RpcOutcome {
     timed_out,  ///< the handler ran past `request_handler_timeout` (-32001)
 };
 
-/// One JSON-RPC request whose handler ran (`on_rpc_request`).
+/// One JSON-RPC request whose handler ran, or that mcpsse answered itself (`initialize`,
+/// `ping`, `logging/setLevel` without a host handler) (`on_rpc_request`).
 struct RpcRequestInfo {
     /// The method, e.g. "tools/call".
     std::string_view method;
@@ -182,7 +184,8 @@ public:
     virtual void on_stream_write(const StreamInfo& stream, const StreamWrite& write) { (void)stream, (void)write; }
     /// An SSE stream ended on its connection (finished, closed, the peer left, stop).
     virtual void on_stream_close(const StreamInfo& stream) { (void)stream; }
-    /// A JSON-RPC request's handler started (`method` as received).
+    /// A JSON-RPC request's handler started, or mcpsse answers it itself (`method` as
+    /// received).
     virtual void on_rpc_request_start(std::string_view method) { (void)method; }
     /// A JSON-RPC request whose handler started (`on_rpc_request_start`) ended. Requests
     /// refused before a handler ran (unknown method, over `max_requests_in_flight`) are

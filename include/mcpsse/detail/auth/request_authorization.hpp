@@ -36,6 +36,9 @@ public:
             paths_.push_back(options.messages_path);
         }
         protect_routes_ = options.authorization->protect_routes;
+        const OperationsOptions& ops = options.operations;
+        for (const std::string* path : {&ops.health_path, &ops.readiness_path, &ops.metrics_path})
+            if (!path->empty()) (ops.protect ? paths_ : open_paths_).push_back(*path);
     }
 
     /// True when authorization is configured.
@@ -61,7 +64,10 @@ public:
         const std::string_view path = req.path();
         for (const auto& p : paths_)
             if (p == path) return true;
-        return protect_routes_ && path != authorizer_->resource().metadata_path;
+        if (!protect_routes_ || path == authorizer_->resource().metadata_path) return false;
+        for (const auto& p : open_paths_)
+            if (p == path) return false;  // the operations paths, unless OperationsOptions::protect
+        return true;
     }
 
     /// Admits `req` without suspending when its token is the one last admitted on `c`
@@ -121,6 +127,7 @@ private:
     std::shared_ptr<Authorizer> authorizer_;
     std::vector<std::string> paths_;
     bool protect_routes_ = false;
+    std::vector<std::string> open_paths_;  // never covered: the unprotected operations paths
 };
 
 }  // namespace mcpsse::detail

@@ -101,6 +101,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     std::string response_headers;
     /// The last bearer token admitted here (authorization only; made on first use).
     std::unique_ptr<ConnectionAuth> auth;
+    /// The current request's W3C `traceparent`, for observers (set only when observed).
+    std::unique_ptr<std::string> traceparent;
 
     /// Wakes a waiting response writer (on the connection's executor); never lost.
     void notify() {

@@ -98,6 +98,9 @@ public:
     /// The host's stages, in order.
     [[nodiscard]] const std::vector<std::shared_ptr<RequestStage>>& stages() const noexcept { return parts_.stages; }
 
+    /// The host's routes (and the transport's own), in matching order.
+    [[nodiscard]] const std::vector<HttpRoute>& routes() const noexcept { return parts_.routes; }
+
     /// The `Allow` value of a path served here (host routes, then the transport's own
     /// resources); empty for an unknown path.
     [[nodiscard]] std::string_view allow_for(std::string_view path) const noexcept {

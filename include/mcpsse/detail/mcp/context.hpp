@@ -9,6 +9,7 @@
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/detail/http/request.hpp>
+#include <mcpsse/detail/mcp/listen_streams.hpp>
 #include <mcpsse/detail/mcp/session_registry.hpp>
 #include <mcpsse/detail/rpc/scoped_sink.hpp>
 #include <mcpsse/detail/rpc/session.hpp>
@@ -65,6 +66,8 @@ public:
     SessionRegistry<Store> sessions;
     Dispatcher* dispatcher = nullptr;
     Authorizer* authorizer = nullptr;  // set by the transport when authorization is on
+    const Observers* observers = nullptr;  // set by the transport: told of JSON-RPC requests
+    ListenStreams listens;                 // open subscriptions/listen exchanges (a drain ends them)
     ClientLimiter* limiter = nullptr;  // set by the transport
 
     /// The key `ClientLimits` counts `req` on `c` under (empty: not limited).
@@ -126,6 +129,7 @@ public:
     [[nodiscard]] std::shared_ptr<RpcSession> new_rpc(Conn& c, std::string id = {}) const {
         auto rpc = std::make_shared<RpcSession>(session_executor(c), *dispatcher, nullptr, std::move(id));
         rpc->set_limits({options.max_requests_in_flight, options.request_handler_timeout});
+        if (observers && !observers->empty()) rpc->set_observers(observers);
         return rpc;
     }
 
@@ -153,6 +157,8 @@ public:
         SessionLookup record = co_await sessions.store().async_load_session(id, asio::redirect_error(asio::use_awaitable, ec));
         const std::string_view subject = principal ? std::string_view(principal->subject) : std::string_view();
         if (ec || !record || record->id != id || record->subject != subject) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
+        if (sessions.draining())
+            co_return typename SessionRegistry<Store>::Lookup{nullptr, 503, "Service Unavailable: the server is draining"};
         if (header_version && !dispatcher->supports_protocol_version(*header_version))
             co_return typename SessionRegistry<Store>::Lookup{nullptr, 400, "Bad Request: unsupported MCP-Protocol-Version"};
         ClientSlot slot;
@@ -200,6 +206,7 @@ public:
         job.headers = spec.headers;
         job.before_head = spec.before_head;
         if (spec.session) job.on_visible = {&register_with_session, spec.session};
+        if (!spec.rpc->session_id().empty()) job.session_id = &spec.rpc->session_id();
         return async_pump(c, req, pump, std::move(job));
     }
 

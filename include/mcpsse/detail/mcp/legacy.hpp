@@ -34,6 +34,7 @@ public:
 
     /// GET: a new session and its stream (served by the connection loop), or 503.
     asio::awaitable<GetOutcome> open_stream(const std::shared_ptr<Conn>& c, HttpRequest& req) {
+        if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
         ClientSlot slot;
         if (!ctx_.client_slot(*c, req, ClientResource::session, slot)) {
             const HttpResponse answer = ClientLimiter::too_many_requests(ClientResource::session);

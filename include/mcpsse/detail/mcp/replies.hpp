@@ -56,6 +56,15 @@ asio::awaitable<bool> async_reply_no_session_room(Conn& c, const HttpRequest& re
                                         "Retry-After: 5\r\n");
 }
 
+/// 503 with `Retry-After: 1` to what would open a session or a standalone stream while
+/// the transport drains (the client retries, e.g. on another instance).
+template <class Conn>
+asio::awaitable<bool> async_reply_draining(Conn& c, const HttpRequest& req) {
+    co_return co_await async_write_json(c, req, 503,
+                                        error_body(error_code::internal_error, "Service Unavailable: the server is draining"),
+                                        "Retry-After: 1\r\n");
+}
+
 /// 200 with `events` as a finished `text/event-stream` body (a replay).
 template <class Conn>
 asio::awaitable<bool> async_write_events(Conn& c, const HttpRequest& req, const std::string& events) {

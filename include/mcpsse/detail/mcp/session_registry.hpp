@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -145,6 +146,17 @@ public:
         return report_full();
     }
 
+    /// From now on the transport drains: no new session is created (the callers check
+    /// `draining` and answer 503). Thread-safe.
+    void set_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
+    /// True once `set_draining` was called. Thread-safe.
+    [[nodiscard]] bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+    /// True when `max_sessions` sessions (or reservations) exist. Thread-safe.
+    [[nodiscard]] bool full() const {
+        std::lock_guard lock(mutex_);
+        return sessions_.size() + reserved_ >= settings_.max_sessions;
+    }
+
     /// Gives back a place `reserve` held.
     void release() {
         std::lock_guard lock(mutex_);
@@ -234,6 +246,7 @@ private:
     Settings settings_;
     mutable std::mutex mutex_;
     std::size_t reserved_ = 0;  // initializes running
+    std::atomic<bool> draining_{false};
     // Keys view the id of the session their entry holds (no second copy of each id).
     std::unordered_map<std::string_view, std::shared_ptr<SseSessionState>, StringHash, std::equal_to<>> sessions_;
 };

@@ -81,6 +81,15 @@ class StatelessHttp {
 public:
     explicit StatelessHttp(EraContext<Conn, Store>& context) : ctx_(context) {}
 
+    /// Keeps the W3C `traceparent` a request's `_meta` carries for the observers'
+    /// report of the request (`RequestInfo::traceparent`); at most 256 bytes are kept.
+    static void note_traceparent(Conn& c, const nlohmann::json& meta) {
+        const auto trace = meta.find("traceparent");
+        if (trace == meta.end() || !trace->is_string()) return;
+        const auto& text = trace->get_ref<const std::string&>();
+        c.traceparent = std::make_unique<std::string>(text.substr(0, 256));
+    }
+
     /// Answers one stateless message.
     asio::awaitable<bool> answer(const std::shared_ptr<Conn>& c, HttpRequest& req, Message message,
                                  std::optional<std::string> meta_version) {
@@ -107,6 +116,7 @@ public:
         if (auto mismatch = check_mirrored_headers(req, message))
             co_return co_await async_reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
 
+        if (ctx_.observers && !ctx_.observers->empty()) note_traceparent(*c, *meta);
         auto rpc = ctx_.new_rpc(*c);
         rpc->set_protocol_version(*meta_version);
         rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));
@@ -128,10 +138,16 @@ public:
         config.accepts_requests = false;
         config.max_queue_bytes = ctx_.options.max_stream_queue_bytes;
         auto stream = std::make_shared<SseStream>(config, nullptr);
+        // A drain ends listen streams (their clients reconnect elsewhere) and takes no new one.
+        const bool listen = message_method(message) == "subscriptions/listen";
+        if (listen && ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
+        const std::uint64_t listening = listen ? ctx_.listens.add(rpc, *id, stream) : 0;
         ExchangeSpec spec{rpc, stream, nullptr};
         spec.cancel_on_peer_close = true;
         spec.error_status = &stateless_error_status;
-        co_return co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
+        const bool keep = co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
+        if (listening) ctx_.listens.remove(listening);
+        co_return keep;
     }
 
 private:

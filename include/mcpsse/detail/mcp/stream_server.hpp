@@ -56,14 +56,7 @@ public:
             plan.stream->detach(generation);
             return refuse_gap(*c, req, *plan.session, *plan.stream);
         }
-        PumpJob job;
-        job.stream = plan.stream;
-        job.generation = generation;
-        job.ends_on_stop = true;
-        job.closes_connection = plan.legacy;
-        job.priming = plan.priming && !resume;
-        job.prefix = std::move(plan.prefix);
-        return async_pump(c, req, ctx_.pump, std::move(job));
+        return async_pump(c, req, ctx_.pump, job_for(plan, generation, resume));
     }
 
 private:
@@ -79,14 +72,25 @@ private:
             plan.stream->detach(held.generation);
             co_return co_await refuse_gap(*c, req, *plan.session, *plan.stream);
         }
+        PumpJob job = job_for(plan, held.generation, true);
+        co_return co_await async_pump(c, req, ctx_.pump, std::move(job));
+    }
+
+    // The pump's job for `plan`'s stream, attached as `generation`.
+    static PumpJob job_for(StreamPlan& plan, std::uint64_t generation, bool resume) {
         PumpJob job;
         job.stream = plan.stream;
-        job.generation = held.generation;
+        job.generation = generation;
         job.ends_on_stop = true;
         job.closes_connection = plan.legacy;
-        job.priming = false;
+        job.priming = plan.priming && !resume;
         job.prefix = std::move(plan.prefix);
-        co_return co_await async_pump(c, req, ctx_.pump, std::move(job));
+        job.kind = plan.legacy                        ? StreamKind::legacy
+                   : plan.stream->request_id() ? StreamKind::response
+                                                      : StreamKind::standalone;
+        job.resumed = resume;
+        if (plan.session) job.session_id = &plan.session->id();
+        return job;
     }
 
     // A resumption whose events were evicted. A POST's stream gets its request answered

@@ -97,6 +97,7 @@ public:
     /// `initialize` (MCP N1): a session whose id goes out with the reply, registered only
     /// when the handler succeeded; 503 when the session table is full.
     asio::awaitable<bool> initialize(const std::shared_ptr<Conn>& c, HttpRequest& req, Message message) {
+        if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
         if (!ctx_.sessions.reserve()) co_return co_await async_reply_no_session_room(*c, req);
         ClientSlot slot;
         if (!ctx_.client_slot(*c, req, ClientResource::session, slot)) {
@@ -193,7 +194,10 @@ public:
         std::optional<EventId> last;
         if (const auto value = req.find("last-event-id")) last = parse_event_id(*value);
         if (last) {
-            if (auto stream = session->find_stream(last->stream)) {
+            auto stream = session->find_stream(last->stream);
+            if (stream && ctx_.sessions.draining() && stream == session->existing_standalone_stream())
+                co_return co_await async_reply_draining(*c, req);
+            if (stream) {
                 session->begin_activity();
                 co_return StreamPlan{std::move(stream), last, priming, false, {}, session};
             }
@@ -222,6 +226,7 @@ public:
             }
             // Unknown: serve a fresh standalone stream.
         }
+        if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
         auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         if (standalone->attached())
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,

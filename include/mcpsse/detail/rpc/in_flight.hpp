@@ -43,6 +43,10 @@ struct InFlight {
     std::unique_ptr<asio::steady_timer> deadline;
     /// Set when `deadline` expired: the client gets `request_timeout`, not the handler's outcome.
     bool timed_out = false;
+    /// When the handler started (set only when the session is observed).
+    std::chrono::steady_clock::time_point started{};
+    /// A `tools/call`'s tool name (set only when the session is observed).
+    std::string tool;
     /// This record itself while its handler's coroutine exists (see RethrowFailure in
     /// detail/rpc/handler_run.hpp, which releases it).
     std::shared_ptr<InFlight> keep_alive;

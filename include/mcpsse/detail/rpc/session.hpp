@@ -7,11 +7,13 @@
 #include <mcpsse/logging_level.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
+#include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/rpc/handler_run.hpp>
 #include <mcpsse/detail/rpc/in_flight.hpp>
 #include <mcpsse/detail/rpc/lifecycle.hpp>
 #include <mcpsse/detail/rpc/message_sink.hpp>
 #include <mcpsse/detail/rpc/pending_requests.hpp>
+#include <mcpsse/detail/rpc/reply_shape.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
@@ -130,6 +132,12 @@ public:
     [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
     /// Sets the handler limits (before the session serves requests).
     void set_limits(const RpcLimits& limits) noexcept { in_flight_.set_limits(limits); }
+    /// Observers told of each request whose handler runs (`on_rpc_request_start`,
+    /// `on_rpc_request`); null or empty: none. They must outlive the session. Call before
+    /// the session serves requests.
+    void set_observers(const Observers* observers) noexcept {
+        observers_ = observers && !observers->empty() ? observers : nullptr;
+    }
     /// The handler limits.
     [[nodiscard]] const RpcLimits& limits() const noexcept { return in_flight_.limits(); }
     /// True when as many handlers run as `RpcLimits::max_in_flight` allows, so a new
@@ -270,9 +278,14 @@ public:
             return std::move(done)(std::move(refusal));
 
         nlohmann::json params = request.params.is_null() ? nlohmann::json::object() : std::move(request.params);
-        if (!handler) return std::move(done)(answer_builtin(std::move(request.id), is_initialize, params));
+        if (!handler) {
+            std::optional<std::string> reply = answer_builtin(std::move(request.id), is_initialize, params);
+            if (observers_) observe_builtin(request.method, reply);
+            return std::move(done)(std::move(reply));
+        }
 
         nlohmann::json meta = meta_of(params);
+        if (observers_) observe_start(*flight, params);
         in_flight_.arm_deadline(flight, executor);
         auto slot = flight->signal.slot();
         RethrowFailure completion{flight};
@@ -306,6 +319,7 @@ public:
         }
         InFlight& flight = *run.flight;
         in_flight_.retire(run.id, flight);
+        if (observers_) observe_end(flight, failure ? failure->code : 0);
         if (flight.cancelled) return std::nullopt;
         if (flight.timed_out) {
             const auto ms = limits().handler_timeout.count();
@@ -319,6 +333,44 @@ public:
     }
 
 private:
+    // Reports a request's handler starting (and notes what its end report needs).
+    void observe_start(InFlight& flight, const nlohmann::json& params) {
+        flight.started = std::chrono::steady_clock::now();
+        if (flight.method == "tools/call" && params.is_object()) {
+            const auto name = params.find("name");
+            if (name != params.end() && name->is_string()) flight.tool = name->get<std::string>();
+        }
+        observers_->each([&](TransportObserver& o) { o.on_rpc_request_start(flight.method); });
+    }
+
+    // Reports a request mcpsse answered itself (initialize, ping, logging/setLevel).
+    void observe_builtin(const std::string& method, const std::optional<std::string>& reply) {
+        observers_->each([&](TransportObserver& o) { o.on_rpc_request_start(method); });
+        RpcRequestInfo info{method};
+        const bool ok = reply && is_success_reply(*reply);
+        info.outcome = ok ? RpcOutcome::success : RpcOutcome::error;
+        if (!ok && reply) {
+            const auto parsed = nlohmann::json::parse(*reply, nullptr, false);
+            if (parsed.is_object() && parsed.contains("error")) info.error_code = parsed["error"].value("code", 0);
+        }
+        info.session_id = session_id_;
+        observers_->each([&](TransportObserver& o) { o.on_rpc_request(info); });
+    }
+
+    // Reports how a request whose start was reported ended (`code`: its error, or 0).
+    void observe_end(const InFlight& flight, int code) {
+        RpcRequestInfo info{flight.method};
+        info.tool = flight.tool;
+        info.outcome = flight.cancelled   ? RpcOutcome::cancelled
+                       : flight.timed_out ? RpcOutcome::timed_out
+                       : code != 0        ? RpcOutcome::error
+                                          : RpcOutcome::success;
+        info.error_code = flight.timed_out ? error_code::request_timeout : code;
+        info.duration = std::chrono::steady_clock::now() - flight.started;
+        info.session_id = session_id_;
+        observers_->each([&](TransportObserver& o) { o.on_rpc_request(info); });
+    }
+
     // async_handle's request case: start_request with a completion that resumes the
     // awaiting coroutine. (An initiation object, not a lambda: GCC 12 mishandles lambda
     // temporaries inside a co_await.)
@@ -454,6 +506,7 @@ private:
     PendingRequests pending_;
     mutable std::mutex sink_mutex_;  // guards default_sink_
     std::shared_ptr<MessageSink> default_sink_;
+    const Observers* observers_ = nullptr;  // told of requests (null: nobody observes)
 };
 
 }  // namespace mcpsse::detail

@@ -5,6 +5,7 @@
 #include <mcpsse/detail/http/response.hpp>
 #include <mcpsse/detail/sse/event.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
+#include <mcpsse/detail/sse/stream_watch.hpp>
 
 #include <asio/buffer.hpp>
 #include <asio/dispatch.hpp>
@@ -30,6 +31,7 @@ struct SseConnection : Connection<Stream> {
     std::uint64_t parked_generation = 0;
     SseStream* parked_stream = nullptr;
     std::string unsent;  // taken by write_directly, not yet written: the pump writes it first
+    StreamWatch* watch = nullptr;  // the current stream's observer reports (null: unobserved)
 };
 
 /// Writes a parked pump's new events from the waker, on the connection's executor:
@@ -42,8 +44,10 @@ bool write_directly(SseConnection<Stream>& c) {
     if constexpr (!SseConnection<Stream>::direct_writes) return false;  // the pump writes TLS
     if (!c.parked || c.closing || c.peer_closed || !c.unsent.empty()) return false;
     std::string events;
-    if (!c.parked_stream->take_events(c.parked_generation, events)) return false;
+    std::uint64_t count = 0;
+    if (!c.parked_stream->take_events(c.parked_generation, events, count)) return false;
     if (events.empty()) return true;
+    if (c.watch) c.watch->wrote(count, events.size());
     std::string header;  // "<hex size>\r\n" fits the small-string buffer
     if (c.parked_chunked) append_chunk_header(header, events.size());
     const std::string_view trailer = c.parked_chunked ? std::string_view("\r\n") : std::string_view();

@@ -11,6 +11,8 @@
 #include <mcpsse/detail/sse/event.hpp>
 #include <mcpsse/detail/sse/event_id.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
+#include <mcpsse/detail/sse/stream_watch.hpp>
+#include <mcpsse/detail/util/iso8601.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/post.hpp>
@@ -31,6 +33,8 @@ struct PumpSettings {
     std::chrono::milliseconds keep_alive_interval{15'000};  // a comment when idle this long (0: never)
     std::optional<std::chrono::milliseconds> retry;          // the SSE `retry:` field of priming events
     const std::atomic<bool>* stopping = nullptr;
+    const Observers* observers = nullptr;  // told of streams when not empty
+    std::string heartbeat_event;           // a named event instead of the keep-alive comment (GET streams)
 };
 
 /// Called once when a stream's SSE head has gone out (e.g. to make it resumable).
@@ -57,7 +61,22 @@ struct PumpJob {
     int (*error_status)(std::string_view reply) = nullptr;
     std::function<void()> on_peer_closed;  // the peer left before the stream finished
     OnStreamVisible on_visible;
+    // For observers: the stream's kind, whether it resumes one, and its session's id.
+    StreamKind kind = StreamKind::response;
+    bool resumed = false;
+    const std::string* session_id = nullptr;
 };
+
+/// The idle stream's keep-alive: a comment, or (standalone and legacy streams, when
+/// configured) a named event with the time, and no id.
+inline void append_keep_alive(std::string& out, const PumpSettings& settings, StreamKind kind) {
+    if (settings.heartbeat_event.empty() || kind == StreamKind::response) {
+        append_sse_comment(out, "keep-alive");
+        return;
+    }
+    const std::string data = "{\"time\":\"" + iso8601_utc(std::chrono::system_clock::now()) + "\"}";
+    append_sse_event(out, SseEvent{settings.heartbeat_event, {}, data, std::nullopt});
+}
 
 /// Writes what `job.stream` produces until it finishes, the peer leaves, or the server
 /// stops; true when the connection may go on. A lazy stream that finishes without
@@ -65,13 +84,14 @@ struct PumpJob {
 /// leaves the stream for `Last-Event-ID`. Keep-alive comments every
 /// `keep_alive_interval`. While it waits, the waker may write events directly.
 template <class Conn>
-asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& req, const PumpSettings& settings,
-                                 PumpJob job) {
+asio::awaitable<bool> pump_stream(const std::shared_ptr<Conn>& c, HttpRequest& req, const PumpSettings& settings,
+                                  PumpJob job) {
     SseStream& stream = *job.stream;
     const std::uint64_t generation = job.generation;
     const bool chunked = req.version_minor >= 1;
     bool head_written = false;
     std::string held;  // an initialize stream's events, taken before its handler finished
+    std::uint64_t held_events = 0;
     bool keep = true;
     c->peer_closed = false;
     c->unsent.clear();
@@ -101,6 +121,7 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             }
             if ((!batch.opened || job.hold_until_finished) && !batch.finished) {
                 held += batch.bytes;
+                held_events += batch.events;
                 co_await async_wait_for_wake(c, std::nullopt);
                 waited = true;
                 if (c->closing) break;
@@ -124,6 +145,7 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
                 co_return co_await async_write_json(*c, req, status, *batch.json_reply, out);
             }
             held += batch.bytes;
+            held_events += batch.events;
             // (Only the hooks need it: unhooked streams skip the scan.)
             const bool ok = !(job.headers || job.before_head) || !batch.finished || is_success_events(held);
             if (job.before_head) co_await (*job.before_head)(ok);
@@ -137,10 +159,12 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             out += c->response_headers;
             end_head(out);
             c->response_status = 200;
+            if (!job.prefix.empty()) ++held_events;  // legacy: the endpoint event
             std::string body = std::move(job.prefix);
             if (job.priming && stream.number() != 0) {
                 const EventIdText id_text(EventId{stream.number(), 0});
                 append_sse_event(body, SseEvent{{}, id_text.view(), {}, settings.retry});
+                ++held_events;
             }
             body += held;
             std::string{}.swap(held);
@@ -152,9 +176,14 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
             // A stream may last hours: it keeps no copy of the body it answers.
             std::string{}.swap(req.body);
             if (job.on_visible.call) job.on_visible.call(job.on_visible.context, job.stream);
+            if (c->watch) {
+                c->watch->open();
+                c->watch->wrote(held_events, body.size());
+            }
             if (!co_await async_send_pair(*c, out, {})) break;
             PeerWatch<Conn>::start(c);
         } else if (!batch.bytes.empty()) {
+            if (c->watch) c->watch->wrote(batch.events, batch.bytes.size());
             out.clear();
             if (chunked) append_chunk(out, batch.bytes);
             else out += batch.bytes;
@@ -203,7 +232,8 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
         if (keep_alive_due && !c->peer_closed && c->unsent.empty()) {
             out.clear();
             std::string comment;
-            append_sse_comment(comment, "keep-alive");
+            append_keep_alive(comment, settings, job.kind);
+            if (c->watch) c->watch->wrote(0, comment.size(), true);
             if (chunked) append_chunk(out, comment);
             else out += comment;
             if (!co_await async_send_pair(*c, out, {})) break;
@@ -216,5 +246,36 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
     co_return false;
 }
 
-}  // namespace mcpsse::detail
+// An observed stream: its StreamWatch lives here, reachable from the connection while
+// the stream lasts, and reports the stream's end.
+template <class Conn>
+asio::awaitable<bool> observed_pump(std::shared_ptr<Conn> c, HttpRequest& req, const PumpSettings& settings,
+                                    PumpJob job) {
+    const std::string_view session_id = job.session_id ? std::string_view(*job.session_id) : std::string_view();
+    StreamWatch watch(*settings.observers, c->info(), job.kind, session_id, job.resumed,
+                      job.resumed ? job.stream->replayed_events() : 0);
+    c->watch = &watch;
+    bool keep = false;
+    try {
+        keep = co_await pump_stream(c, req, settings, std::move(job));
+    } catch (...) {
+        c->watch = nullptr;
+        throw;
+    }
+    c->watch = nullptr;
+    watch.close();
+    co_return keep;
+}
 
+/// Writes what `job.stream` produces until it finishes, the peer leaves, or the server
+/// stops; true when the connection may go on (see `pump_stream`). With observers, the
+/// stream is reported (`on_stream_open`, `on_stream_write`, `on_stream_close`). A plain
+/// function: an unobserved stream costs no second frame.
+template <class Conn>
+asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& req, const PumpSettings& settings,
+                                 PumpJob job) {
+    if (!settings.observers || settings.observers->empty()) return pump_stream(c, req, settings, std::move(job));
+    return observed_pump(c, req, settings, std::move(job));
+}
+
+}  // namespace mcpsse::detail

@@ -72,6 +72,8 @@ public:
     struct Batch {
         /// Framed SSE bytes to write, in order.
         std::string bytes;
+        /// The events in `bytes` (for observers).
+        std::uint64_t events = 0;
         /// No more events will come after `bytes`.
         bool finished = false;
         /// The consumer fell behind: close the connection (events stay replayable).
@@ -148,6 +150,13 @@ public:
         return overflowed_;
     }
 
+    /// Events the last resumption (`attach` with `resume_after`, or `release_held`)
+    /// replayed.
+    [[nodiscard]] std::uint64_t replayed_events() const {
+        std::lock_guard lock(mutex_);
+        return replayed_events_;
+    }
+
     /// True while a connection is attached.
     [[nodiscard]] bool attached() const {
         std::lock_guard lock(mutex_);
@@ -174,6 +183,7 @@ public:
             wake_pending_ = false;
             waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
             queue_.clear();
+            queued_events_ = 0;
             held_ = false;
             if (replayed) *replayed = true;
             // Only when the stream produced events after `resume_after` is there anything
@@ -183,8 +193,9 @@ public:
                     format_locked(id, message);
                 });
                 if (replayed) *replayed = ok;
-                if (!ok) queue_.clear();
+                if (!ok) queue_.clear(), queued_events_ = 0;
             }
+            replayed_events_ = queued_events_;
         }
         if (old_waker) (*old_waker)();
         return generation;
@@ -214,6 +225,8 @@ public:
             wake_pending_ = false;
             waker_ = std::make_shared<const std::function<void()>>(std::move(waker));
             queue_.clear();
+            queued_events_ = 0;
+            replayed_events_ = 0;
         }
         if (old_waker) (*old_waker)();
         return held;
@@ -237,6 +250,7 @@ public:
                     if (event.id.sequence > up_to) break;  // queued live meanwhile
                     if (event.id.stream != config_.number || event.id.sequence != expected) return false;
                     ++expected;
+                    ++replayed_events_;
                     const EventIdText id_text(event.id);
                     append_sse_event(text, SseEvent{{}, id_text.view(), event.message, std::nullopt});
                 }
@@ -244,6 +258,7 @@ public:
             }
             held_ = false;
             queue_.insert(0, text);
+            queued_events_ += replayed_events_;
             wake_pending_ = false;
             wake = take_waker_locked();
         }
@@ -261,6 +276,7 @@ public:
         waker_ = nullptr;
         queue_.clear();
         queue_.shrink_to_fit();
+        queued_events_ = 0;
     }
 
     /// Takes everything queued for the consumer of `generation`; nothing but
@@ -274,6 +290,7 @@ public:
         }
         if (held_) return batch;  // the replay comes first (release_held)
         batch.bytes.swap(queue_);
+        batch.events = std::exchange(queued_events_, 0);
         batch.finished = finished_;
         batch.overflowed = overflowed_;
         batch.opened = opened_;
@@ -287,8 +304,9 @@ public:
 
     /// Takes the queued bytes into `out` (appended) when that is all there is to do for
     /// the consumer of `generation`: nothing finished, overflowed, superseded or asked to
-    /// drop (those are left for `take`). Returns whether it took them.
-    bool take_events(std::uint64_t generation, std::string& out) {
+    /// drop (those are left for `take`). Returns whether it took them; `events` is set
+    /// to how many events they hold.
+    bool take_events(std::uint64_t generation, std::string& out, std::uint64_t& events) {
         std::lock_guard lock(mutex_);
         if (generation != generation_ || held_ || finished_ || overflowed_ || drop_ || !opened_) return false;
         if (out.empty()) {
@@ -297,6 +315,7 @@ public:
             out += queue_;
             queue_.clear();
         }
+        events = std::exchange(queued_events_, 0);
         wake_pending_ = false;
         return true;
     }
@@ -316,6 +335,18 @@ public:
         }
         if (wake) (*wake)();
         return true;
+    }
+
+    /// Ends the stream after its queued events, first telling the attached client (if
+    /// any) to wait `retry` (ms) before reconnecting: an SSE `retry:` field (the
+    /// transport's drain).
+    void close_with_retry(std::chrono::milliseconds retry) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!finished_ && attached_ && opened_ && !overflowed_ && !held_)
+                queue_ += "retry: " + std::to_string(retry.count()) + "\n\n";
+        }
+        close();
     }
 
     /// Keeps a copy of the HTTP request's header section for `request_header`. Call
@@ -371,10 +402,12 @@ private:
         if (queue_.size() > config_.max_queue_bytes) {
             overflowed_ = true;
             std::string{}.swap(queue_);
+            queued_events_ = 0;
         }
     }
 
     void format_locked(EventId id, std::string_view message) {
+        ++queued_events_;
         const EventIdText id_text(id);
         append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id.sequence != 0 ? id_text.view() : std::string_view(),
                                           message, std::nullopt});
@@ -398,6 +431,8 @@ private:
     std::optional<RequestId> request_id_;                        // likewise
     mutable std::mutex mutex_;
     std::string queue_;
+    std::uint64_t queued_events_ = 0;    // events in queue_
+    std::uint64_t replayed_events_ = 0;  // replayed by the last resumption
     std::optional<std::string> json_reply_;
     std::shared_ptr<const std::function<void()>> waker_;
     std::uint64_t sequence_ = 0;

@@ -1,0 +1,307 @@
+// Socket-level tests of SseTransport's operations surface: health and readiness probes,
+// draining, visible heartbeats, and what observers learn of streams and JSON-RPC requests.
+#include <mcpsse/sse_transport.hpp>
+
+#include "support/catch.hpp"
+#include "support/http_client.hpp"
+#include "support/sse_test_server.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace mcpsse_test;
+using nlohmann::json;
+
+namespace {
+
+mcpsse::SseTransportOptions probed() {
+    mcpsse::SseTransportOptions o;
+    o.operations.health_path = "/healthz";
+    o.operations.readiness_path = "/readyz";
+    return o;
+}
+
+// The probe's status word, or "" when the answer is not a probe's JSON.
+std::string probe_word(const HttpResponse& r) {
+    const json body = r.json();
+    return body.is_object() && body.contains("status") ? body["status"].get<std::string>() : std::string();
+}
+
+// Records what the observers hear (thread-safe: the transport may call from any thread).
+struct Recorder : mcpsse::TransportObserver {
+    std::mutex mutex;
+    std::vector<std::string> routes, session_ids, traceparents;
+    std::vector<std::string> rpc_starts;
+    std::vector<std::tuple<std::string, std::string, mcpsse::RpcOutcome, int>> rpcs;  // method, tool, outcome, code
+    int streams_opened = 0, streams_closed = 0, keep_alives = 0;
+    std::uint64_t events = 0, bytes = 0;
+    std::vector<mcpsse::StreamKind> kinds;
+
+    void on_request(const mcpsse::RequestInfo& r) override {
+        std::lock_guard lock(mutex);
+        routes.emplace_back(r.route);
+        session_ids.emplace_back(r.session_id);
+        traceparents.emplace_back(r.traceparent);
+    }
+    void on_stream_open(const mcpsse::StreamInfo& s) override {
+        std::lock_guard lock(mutex);
+        ++streams_opened;
+        kinds.push_back(s.kind);
+    }
+    void on_stream_write(const mcpsse::StreamInfo&, const mcpsse::StreamWrite& w) override {
+        std::lock_guard lock(mutex);
+        events += w.events;
+        bytes += w.bytes;
+        if (w.keep_alive) ++keep_alives;
+    }
+    void on_stream_close(const mcpsse::StreamInfo&) override {
+        std::lock_guard lock(mutex);
+        ++streams_closed;
+    }
+    void on_rpc_request_start(std::string_view method) override {
+        std::lock_guard lock(mutex);
+        rpc_starts.emplace_back(method);
+    }
+    void on_rpc_request(const mcpsse::RpcRequestInfo& r) override {
+        std::lock_guard lock(mutex);
+        rpcs.emplace_back(std::string(r.method), std::string(r.tool), r.outcome, r.error_code);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("health and readiness: 200 while serving, never cached, no other method") {
+    TestServer s;
+    s.start(probed());
+    HttpClient c = s.client();
+    const auto health = c.request("GET", "/healthz", {});
+    CHECK(health.status == 200);
+    CHECK(probe_word(health) == "ok");
+    CHECK(health.header("cache-control") == std::optional<std::string>("no-store"));
+    const auto ready = c.request("GET", "/readyz", {});
+    CHECK(ready.status == 200);
+    CHECK(probe_word(ready) == "ready");
+    CHECK(c.request("POST", "/readyz", {{"Content-Type", "application/json"}}, "{}").status == 405);
+}
+
+TEST_CASE("readiness: 503 while the session table is full, and when the host says so") {
+    std::atomic<bool> host_ready{true};
+    auto o = probed();
+    o.max_sessions = 1;
+    o.operations.ready = [&] { return host_ready.load(); };
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    CHECK(c.request("GET", "/readyz", {}).status == 200);
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    const auto full = c.request("GET", "/readyz", {});
+    CHECK(full.status == 503);
+    CHECK(probe_word(full) == "full");
+    CHECK(full.header("retry-after").has_value());
+    CHECK(c.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}}).status == 200);
+    CHECK(c.request("GET", "/readyz", {}).status == 200);
+    host_ready = false;
+    const auto not_ready = c.request("GET", "/readyz", {});
+    CHECK(not_ready.status == 503);
+    CHECK(probe_word(not_ready) == "not_ready");
+    CHECK(c.request("GET", "/healthz", {}).status == 200);  // alive all the same
+}
+
+TEST_CASE("drain: readiness turns 503, requests in flight get every response, new sessions and streams are refused, then the run completes") {
+    auto o = probed();
+    o.operations.drain_retry = std::chrono::milliseconds(2500);
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    HttpClient g = s.client();  // the standalone stream: closed by the drain with a retry hint
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    LegacySession legacy = open_legacy_session(s);
+    REQUIRE(!legacy.endpoint.empty());
+
+    // Two requests in flight on two connections when the drain begins.
+    HttpClient c2 = s.client();
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid),
+                           rpc_request(5, "slow", {{"steps", 6}, {"interval_ms", 100}}).dump()));
+    REQUIRE(c2.send_request("POST", "/mcp", post_headers(sid),
+                            rpc_request(6, "slow", {{"steps", 3}, {"interval_ms", 100}}).dump()));
+    REQUIRE(eventually([&] { return s.probe.started.load() == 2; }));
+    s.transport->drain();
+    REQUIRE(eventually([&] { return s.transport->draining(); }));
+
+    HttpClient p = s.client();
+    const auto ready = p.request("GET", "/readyz", {});
+    CHECK(ready.status == 503);
+    CHECK(probe_word(ready) == "draining");
+    CHECK(p.request("GET", "/healthz", {}).status == 200);
+    const auto init = p.request("POST", "/mcp", post_headers(), initialize_request("2025-11-25").dump());
+    CHECK(init.status == 503);
+    CHECK(init.header("retry-after") == std::optional<std::string>("1"));
+    HttpClient lg = s.client();
+    CHECK(lg.request("GET", "/sse", {{"Accept", "text/event-stream"}}).status == 503);
+    // The open session is still served.
+    const auto echo = p.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(7, "echo", {{"x", 1}}).dump());
+    CHECK(echo.status == 200);
+    CHECK(echo.json()["result"]["x"] == 1);
+    HttpClient g2 = s.client();
+    CHECK(g2.request("GET", "/mcp", get_headers(sid)).status == 503);
+
+    // The standalone and legacy streams end with a retry hint.
+    std::optional<long> retry;
+    while (auto e = g.next_event(3s))
+        if (e->retry) retry = e->retry;
+    CHECK(retry == 2500);
+    std::optional<long> legacy_retry;
+    while (auto e = legacy.stream.next_event(3s))
+        if (e->retry) legacy_retry = e->retry;
+    CHECK(legacy_retry == 2500);
+
+    // Every response in flight arrives whole.
+    const auto r1 = c.read_response();
+    CHECK(r1.status == 200);
+    CHECK(r1.json()["result"]["done"] == 6);
+    const auto r2 = c2.read_response();
+    CHECK(r2.status == 200);
+    CHECK(r2.json()["result"]["done"] == 3);
+    CHECK(s.run_finished(5s));
+    CHECK(!s.finished.get());
+    CHECK(s.probe.aborted.load() == 0);
+    CHECK(s.stop_and_join(5s));
+}
+
+TEST_CASE("drain: a handler that never finishes is ended after drain_timeout") {
+    auto o = probed();
+    o.operations.drain_timeout = std::chrono::milliseconds(300);
+    o.stop_timeout = std::chrono::milliseconds(200);
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid), rpc_request(5, "block").dump()));
+    REQUIRE(eventually([&] { return s.probe.started.load() == 1; }));
+    const auto begun = std::chrono::steady_clock::now();
+    s.transport->drain();
+    CHECK(s.run_finished(5s));
+    CHECK(std::chrono::steady_clock::now() - begun >= std::chrono::milliseconds(300));
+    CHECK(s.stop_and_join(5s));
+}
+
+TEST_CASE("heartbeat_event: standalone and legacy streams get a named event with the time and no id") {
+    auto o = probed();
+    o.keep_alive_interval = std::chrono::milliseconds(100);
+    o.operations.heartbeat_event = "heartbeat";
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    HttpClient g = s.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    std::optional<SseEvent> beat;
+    while (auto e = g.next_event(2s))
+        if (e->event == "heartbeat") {
+            beat = e;
+            break;
+        }
+    REQUIRE(beat);
+    CHECK(!beat->id);
+    CHECK(beat->json()["time"].get<std::string>().size() >= 20);  // RFC 3339, e.g. 2026-12-06T03:40:41.123Z
+    CHECK(g.comments() == 0);
+
+    LegacySession legacy = open_legacy_session(s);
+    REQUIRE(!legacy.endpoint.empty());
+    const auto legacy_beat = legacy.stream.next_event(2s);
+    REQUIRE(legacy_beat);
+    CHECK(legacy_beat->event == "heartbeat");
+}
+
+TEST_CASE("observers: requests carry their route, session and traceparent; streams and JSON-RPC requests are reported") {
+    auto recorder = std::make_shared<Recorder>();
+    auto o = probed();
+    o.observers.push_back(recorder);
+    o.response_mode = mcpsse::ResponseMode::sse;
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                           rpc_request(3, "tools/call", {{"name", "echo_tool"}, {"arguments", {{"a", 1}}}}).dump()));
+    REQUIRE(c.read_head().status == 200);
+    const auto events = read_events_until_response(c, 3);
+    CHECK(!events.empty());
+    CHECK(c.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(4, "no/such").dump()).status == 200);
+    CHECK(c.request("GET", "/healthz", {}).status == 200);
+    CHECK(c.request("GET", "/elsewhere", {}).status == 404);
+
+    json meta = stateless_meta();
+    meta["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const auto stateless = c.request("POST", "/mcp", stateless_headers("echo"),
+                                     rpc_request(9, "echo", {{"_meta", meta}}).dump());
+    CHECK(stateless.status == 200);
+
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(recorder->mutex);
+        return recorder->traceparents.size() >= 7;
+    }));
+    std::lock_guard lock(recorder->mutex);
+    // initialize, initialized, tools/call, no/such, /healthz, /elsewhere, the stateless echo
+    CHECK(recorder->routes == std::vector<std::string>{"mcp", "mcp", "mcp", "mcp", "/healthz", "other", "mcp"});
+    CHECK(recorder->session_ids[0].empty());  // initialize: the session is reported by on_session_open
+    CHECK(recorder->session_ids[2] == sid);
+    CHECK(recorder->traceparents[6] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    CHECK(recorder->traceparents[2].empty());
+    // A stream per answered request (ResponseMode::sse), each closed; the tools/call stream's events.
+    CHECK(recorder->streams_opened >= 3);
+    CHECK(recorder->streams_opened == recorder->streams_closed);
+    CHECK(recorder->events >= 3);
+    CHECK(recorder->bytes > 0);
+    for (const auto kind : recorder->kinds) CHECK(kind == mcpsse::StreamKind::response);
+    // initialize, tools/call and the stateless echo ran handlers (no/such has none).
+    CHECK(recorder->rpc_starts == std::vector<std::string>{"initialize", "tools/call", "echo"});
+    REQUIRE(recorder->rpcs.size() == 3);
+    CHECK(std::get<0>(recorder->rpcs[1]) == "tools/call");
+    CHECK(std::get<1>(recorder->rpcs[1]) == "echo_tool");
+    CHECK(std::get<2>(recorder->rpcs[1]) == mcpsse::RpcOutcome::success);
+    CHECK(std::get<1>(recorder->rpcs[2]).empty());
+}
+
+TEST_CASE("observers: a JSON-RPC error and a cancelled request are told apart") {
+    auto recorder = std::make_shared<Recorder>();
+    auto o = probed();
+    o.observers.push_back(recorder);
+    TestServer s;
+    s.dispatcher.on_request("fail", [](json, mcpsse::RequestContext&) -> asio::awaitable<json> {
+        throw mcpsse::RpcError(mcpsse::error_code::invalid_params, "bad");
+        co_return json();
+    });
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    CHECK(c.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(2, "fail").dump()).status == 200);
+    HttpClient b = s.client();
+    REQUIRE(b.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(3, "block").dump()));
+    REQUIRE(eventually([&] { return s.probe.started.load() == 1; }));
+    b.close();  // the client leaves: the request is cancelled
+    REQUIRE(c.request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                      rpc_notification("notifications/cancelled", {{"requestId", 3}}).dump())
+                .status == 202);
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(recorder->mutex);
+        return recorder->rpcs.size() == 3;
+    }));
+    std::lock_guard lock(recorder->mutex);
+    CHECK(std::get<2>(recorder->rpcs[1]) == mcpsse::RpcOutcome::error);
+    CHECK(std::get<3>(recorder->rpcs[1]) == mcpsse::error_code::invalid_params);
+    CHECK(std::get<0>(recorder->rpcs[2]) == "block");
+    CHECK(std::get<2>(recorder->rpcs[2]) == mcpsse::RpcOutcome::cancelled);
+}
