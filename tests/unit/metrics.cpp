@@ -514,3 +514,36 @@ TEST_CASE("metrics: write a realistic exposition for external validation", "[.][
         REQUIRE(out.good());
     }
 }
+
+TEST_CASE("metrics: events from several threads at once are all counted") {
+    MetricsOptions options = no_process();
+    options.max_tool_labels = 8;
+    Metrics m(options);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&m, t] {
+            for (int i = 0; i < 2000; ++i) {
+                m.on_request(request(i % 2 ? "GET" : "POST", "r" + std::to_string(i % 5), 200 + (i % 3)));
+                const std::string tool = "tool" + std::to_string((i + t) % 12);
+                m.on_rpc_request_start("tools/call");
+                m.on_rpc_request(rpc("tools/call", mcpsse::RpcOutcome::success, tool));
+            }
+        });
+    std::string during;
+    for (int i = 0; i < 20; ++i) during = m.render(ExpositionFormat::openmetrics);  // scrapes while counting
+    for (auto& t : threads) t.join();
+    const std::string text = m.render(ExpositionFormat::text);
+    CAPTURE(text);
+    CHECK(has_line(text, "mcpsse_rpc_requests_total{method=\"tools/call\",outcome=\"success\"} 8000"));
+    CHECK(has_line(text, "mcpsse_rpc_requests_in_flight 0"));
+    std::uint64_t http = 0, tools = 0;
+    for (const std::string& line : lines_with(text, "mcpsse_http_requests_total{"))
+        http += std::stoull(line.substr(line.rfind(' ') + 1));
+    for (const std::string& line : lines_with(text, "mcpsse_tool_calls_total{"))
+        tools += std::stoull(line.substr(line.rfind(' ') + 1));
+    CHECK(http == 8000);
+    CHECK(tools == 8000);
+    CHECK(lines_with(text, "mcpsse_tool_calls_total{tool=\"other\",outcome=\"success\"").size() == 1);
+    CHECK(lines_with(text, "mcpsse_http_requests_total{").size() == 5 * 6);  // 5 routes x (2 methods x 3 statuses)
+    CHECK(during.ends_with("# EOF\n"));
+}
