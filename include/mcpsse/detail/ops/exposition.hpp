@@ -104,6 +104,14 @@ struct Label {
     std::string_view value;
 };
 
+/// Writes `value` in the shortest form that reads back the same: without an exponent
+/// from 1e-4 up to 1e15 ("0.0005", "60"), else with one ("5e-05", "1e+21").
+inline std::to_chars_result shortest(char* buf, std::size_t size, double value) noexcept {
+    const double magnitude = std::fabs(value);
+    if (magnitude >= 1e-4 && magnitude < 1e15) return std::to_chars(buf, buf + size, value, std::chars_format::fixed);
+    return std::to_chars(buf, buf + size, value);
+}
+
 /// Appends `value` as a sample value both formats' parsers accept: integers without an
 /// exponent or a fraction ("3"), others in the shortest form that reads back the same
 /// ("0.25", "1e+21"), and "+Inf", "-Inf", "NaN".
@@ -121,7 +129,7 @@ inline void append_number(std::string& out, double value) {
     if (std::trunc(value) == value && std::fabs(value) < 9007199254740992.0)  // 2^53: exact as an integer
         r = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(value));
     else
-        r = std::to_chars(buf, buf + sizeof buf, value);
+        r = shortest(buf, sizeof buf, value);
     out.append(buf, r.ptr);
 }
 
@@ -140,7 +148,7 @@ inline void append_bound(std::string& out, double value) {
         return;
     }
     char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    const auto r = shortest(buf, sizeof buf, value);
     const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
     out += s;
     if (s.find_first_of(".e") == std::string_view::npos) out += ".0";
