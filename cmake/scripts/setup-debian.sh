@@ -24,6 +24,8 @@ packages=(
                                # certificates of tests/unit/tls_transport.cpp, tests/interop/tls.sh
                                # and the benchmarks' TLS row)
   python3                      # quick_start_smoke.sh: a free port
+  prometheus                   # promtool: tests/interop/check_metrics.sh (metrics.exposition)
+  python3-prometheus-client    # its text and OpenMetrics parsers: tests/interop/check_metrics.py
 )
 
 missing=()

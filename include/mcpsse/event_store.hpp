@@ -53,6 +53,17 @@ struct InMemoryEventStoreLimits {
     std::size_t max_total_bytes = 256 * 1024 * 1024;
 };
 
+/// What an event store holds and has evicted, for metrics (`Metrics::set_event_store_source`).
+struct EventStoreStats {
+    /// Events kept across all sessions (count).
+    std::uint64_t events = 0;
+    /// Bytes of message text kept across all sessions.
+    std::uint64_t bytes = 0;
+    /// Events evicted over the limits since the store was created (count; events
+    /// forgotten because their session ended are not evictions).
+    std::uint64_t evictions = 0;
+};
+
 /// The default `EventStore`: a bounded log of recent events per session in memory.
 ///
 /// When a session's log exceeds `max_events` or `max_bytes`, or the whole store exceeds
@@ -74,6 +85,8 @@ public:
         fronts_ = std::move(other.fronts_);
         next_serial_ = other.next_serial_;
         total_bytes_ = std::exchange(other.total_bytes_, 0);
+        total_events_ = std::exchange(other.total_events_, 0);
+        evictions_ = std::exchange(other.evictions_, 0);
     }
     InMemoryEventStore& operator=(InMemoryEventStore&&) = delete;
 
@@ -85,6 +98,7 @@ public:
         if (log.events.empty()) fronts_.emplace(serial, &log);
         log.bytes += message.size();
         total_bytes_ += message.size();
+        ++total_events_;
         log.events.push_back({id, serial, std::move(message)});
         while (!log.events.empty() && (log.events.size() > limits_.max_events || log.bytes > limits_.max_bytes))
             evict_oldest(log);
@@ -116,6 +130,7 @@ public:
         if (it == logs_.end()) return;
         if (!it->second.events.empty()) fronts_.erase({it->second.events.front().serial, &it->second});
         total_bytes_ -= it->second.bytes;
+        total_events_ -= it->second.events.size();
         logs_.erase(it);
     }
 
@@ -129,6 +144,16 @@ public:
     [[nodiscard]] std::size_t total_bytes() const {
         std::lock_guard lock(mutex_);
         return total_bytes_;
+    }
+
+    /// Events and bytes kept across all sessions, and evictions so far (for metrics).
+    [[nodiscard]] EventStoreStats stats() const {
+        std::lock_guard lock(mutex_);
+        EventStoreStats s;
+        s.events = total_events_;
+        s.bytes = total_bytes_;
+        s.evictions = evictions_;
+        return s;
     }
 
 private:
@@ -150,6 +175,8 @@ private:
         fronts_.erase({oldest.serial, &log});
         log.bytes -= oldest.message.size();
         total_bytes_ -= oldest.message.size();
+        --total_events_;
+        ++evictions_;
         auto& floor = log.evicted_up_to[oldest.id.stream];
         if (oldest.id.sequence > floor) floor = oldest.id.sequence;
         log.events.pop_front();
@@ -177,6 +204,8 @@ private:
     std::set<std::pair<std::uint64_t, Log*>> fronts_;  // each non-empty log by its oldest event's serial
     std::uint64_t next_serial_ = 0;
     std::size_t total_bytes_ = 0;
+    std::size_t total_events_ = 0;
+    std::uint64_t evictions_ = 0;
 };
 
 static_assert(EventStore<InMemoryEventStore>);
