@@ -3,10 +3,12 @@
 //
 //   everything_server [--host 127.0.0.1] [--port 3000] [--sessionless] [--stdio]
 //                     [--tls-cert FILE --tls-key FILE] [--resource URL --auth-issuer URL
-//                     --auth-jwks FILE --auth-token TOKEN --auth-scope S] [--help]
+//                     --auth-jwks FILE --auth-token TOKEN --auth-scope S]
+//                     [--log-format json|text|none] [--log-level LEVEL] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
+#include <mcpsse/access_log.hpp>
 #include <mcpsse/mcpsse.hpp>
 #include <mcpsse/server.hpp>
 #include <mcpsse/sse_transport.hpp>
@@ -629,6 +631,9 @@ struct Settings {
     long client_burst = -1;          // bucket size
     long client_sessions = -1;       // sessions per client, 0: off
     std::vector<std::string> trusted_proxies;
+    // The access log on standard error (mcpsse::AccessLog); nullopt: none.
+    std::optional<mcpsse::LogFormat> log_format = mcpsse::LogFormat::text;
+    mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
 };
 
 // Static tokens first (compared in constant time), then JWT access tokens when an issuer
@@ -675,7 +680,7 @@ std::optional<mcpsse::AuthorizationOptions> authorization_of(const Settings& set
 
 void usage(std::FILE* out) {
     std::fputs("usage: everything_server [--host ADDR] [--port N] [--threads N [--share-nothing]] [--sessionless]\n"
-               "                         [--stdio] [--help]\n"
+               "                         [--stdio] [--log-format json|text|none] [--log-level LEVEL] [--help]\n"
                "  --host ADDR   address to bind (default 127.0.0.1)\n"
                "  --port N      TCP port (default 3000; 0 picks a free one)\n"
                "  --threads N   threads running the server (default 1, at most 64)\n"
@@ -693,6 +698,8 @@ void usage(std::FILE* out) {
                "  --client-burst N   requests a client may send at once (default 100)\n"
                "  --client-sessions N  sessions per client (default 1000, 0: off)\n"
                "  --trusted-proxy A  believe Forwarded / X-Forwarded-For from this address or CIDR (repeatable)\n"
+               "  --log-format F     access log on stderr: text (default, key=value), json (JSON lines) or none\n"
+               "  --log-level L      least severe events logged: error, warning, info (default) or debug\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
                out);
 }
@@ -746,6 +753,14 @@ std::optional<Settings> parse(int argc, char** argv) {
             if (settings.client_sessions < 0) return std::nullopt;
         } else if (arg == "--trusted-proxy" && has_value) {
             settings.trusted_proxies.emplace_back(argv[++i]);
+        } else if (arg == "--log-format" && has_value) {
+            const std::string_view name = argv[++i];
+            settings.log_format = mcpsse::parse_log_format(name);
+            if (!settings.log_format && name != "none") return std::nullopt;
+        } else if (arg == "--log-level" && has_value) {
+            const auto level = mcpsse::logging_level_from_string(argv[++i]);
+            if (!level) return std::nullopt;
+            settings.log_level = *level;
         } else {
             return std::nullopt;
         }
@@ -858,6 +873,12 @@ int main(int argc, char** argv) {
         // What load balancers and monitoring ask for (see the README's operations section).
         http.operations.health_path = "/healthz";
         http.operations.readiness_path = "/readyz";
+        if (settings->log_format) {
+            mcpsse::AccessLogOptions log;
+            log.format = *settings->log_format;
+            log.level = settings->log_level;
+            http.observers.push_back(std::make_shared<mcpsse::AccessLog>(std::move(log)));
+        }
         // Serves on `transport` (HTTP or HTTPS).
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),

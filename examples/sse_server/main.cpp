@@ -3,9 +3,11 @@
 // sampling and elicitation.
 //
 //   sse_server [--host 127.0.0.1] [--port 3000] [--tls-cert FILE --tls-key FILE]
+//              [--log-format json|text] [--log-level error|warning|info|debug]
 //   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
 //        -H 'Accept: application/json, text/event-stream'
 //        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+#include <mcpsse/access_log.hpp>
 #include <mcpsse/mcpsse.hpp>
 #if MCPSSE_EXAMPLE_TLS
 #include <mcpsse/tls.hpp>
@@ -18,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -115,14 +118,21 @@ int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, con
 int main(int argc, char** argv) {
     mcpsse::SseTransportOptions options;
     std::string tls_cert, tls_key;
+    mcpsse::AccessLogOptions log;  // an access log on stderr: text at info unless the flags say otherwise
+    log.format = mcpsse::LogFormat::text;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--host" && i + 1 < argc) options.host = argv[++i];
         else if (arg == "--port" && i + 1 < argc) options.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
         else if (arg == "--tls-cert" && i + 1 < argc) tls_cert = argv[++i];
         else if (arg == "--tls-key" && i + 1 < argc) tls_key = argv[++i];
+        else if (arg == "--log-format" && i + 1 < argc && mcpsse::parse_log_format(argv[i + 1]))
+            log.format = *mcpsse::parse_log_format(argv[++i]);
+        else if (arg == "--log-level" && i + 1 < argc && mcpsse::logging_level_from_string(argv[i + 1]))
+            log.level = *mcpsse::logging_level_from_string(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT] [--tls-cert FILE --tls-key FILE]\n");
+            std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT] [--tls-cert FILE --tls-key FILE]\n"
+                                 "                  [--log-format json|text] [--log-level error|warning|info|debug]\n");
             return arg == "--help" ? 0 : 2;
         }
     }
@@ -139,6 +149,8 @@ int main(int argc, char** argv) {
         co_return json{{"tools", tools}};
     });
     rpc.on_request("tools/call", call_tool);
+
+    options.observers.push_back(std::make_shared<mcpsse::AccessLog>(std::move(log)));
 
     asio::io_context io;
     const std::string url = (tls_cert.empty() ? "http://" : "https://") + options.host;

@@ -2,6 +2,7 @@
 // JWT access tokens: <mcpsse/jwt.hpp>).
 #pragma once
 
+#include <mcpsse/access_log.hpp>
 #include <mcpsse/async_event_store.hpp>
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_id.hpp>
