@@ -631,6 +631,7 @@ struct Settings {
     long client_burst = -1;          // bucket size
     long client_sessions = -1;       // sessions per client, 0: off
     std::vector<std::string> trusted_proxies;
+    std::optional<unsigned short> metrics_port;  // metrics on a listener of their own
     // The access log on standard error (mcpsse::AccessLog); nullopt: none.
     std::optional<mcpsse::LogFormat> log_format = mcpsse::LogFormat::text;
     mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
@@ -698,9 +699,11 @@ void usage(std::FILE* out) {
                "  --client-burst N   requests a client may send at once (default 100)\n"
                "  --client-sessions N  sessions per client (default 1000, 0: off)\n"
                "  --trusted-proxy A  believe Forwarded / X-Forwarded-For from this address or CIDR (repeatable)\n"
+               "  --metrics-port N   serve /metrics on this port of HOST instead of the MCP port (0: any free one)\n"
                "  --log-format F     access log on stderr: text (default, key=value), json (JSON lines) or none\n"
                "  --log-level L      least severe events logged: error, warning, info (default) or debug\n"
-               "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE)\n",
+               "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
+               "  /healthz, /readyz, /metrics (Prometheus). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
                out);
 }
 
@@ -751,6 +754,10 @@ std::optional<Settings> parse(int argc, char** argv) {
         } else if (arg == "--client-sessions" && has_value) {
             settings.client_sessions = std::strtol(argv[++i], nullptr, 10);
             if (settings.client_sessions < 0) return std::nullopt;
+        } else if (arg == "--metrics-port" && has_value) {
+            const long port = std::strtol(argv[++i], nullptr, 10);
+            if (port < 0 || port > 65535) return std::nullopt;
+            settings.metrics_port = static_cast<unsigned short>(port);
         } else if (arg == "--trusted-proxy" && has_value) {
             settings.trusted_proxies.emplace_back(argv[++i]);
         } else if (arg == "--log-format" && has_value) {
@@ -788,7 +795,7 @@ void report(std::exception_ptr error, int& status) {
 // context may appear several times: several threads run it).
 template <class Transport>
 int serve(const std::vector<asio::io_context*>& runners, Transport& transport, mcpsse::Dispatcher& dispatcher,
-          mcpsse::Server& server) {
+          mcpsse::Server& server, const std::function<void()>& after_run = {}) {
     int status = 0;
     asio::signal_set signals(*runners.front(), SIGINT, SIGTERM);
     // SIGTERM drains an HTTP transport (readiness turns 503, requests in flight finish,
@@ -810,6 +817,7 @@ int serve(const std::vector<asio::io_context*>& runners, Transport& transport, m
     mcpsse::async_serve(server, dispatcher, transport, [&](std::exception_ptr error) {
         report(error, status);
         signals.cancel();
+        if (after_run) after_run();
     });
     std::vector<std::thread> extra;
     for (std::size_t i = 1; i < runners.size(); ++i) extra.emplace_back([io = runners[i]] { io->run(); });
@@ -873,6 +881,8 @@ int main(int argc, char** argv) {
         // What load balancers and monitoring ask for (see the README's operations section).
         http.operations.health_path = "/healthz";
         http.operations.readiness_path = "/readyz";
+        if (settings->metrics_port) http.operations.metrics = true;  // served by the listener below
+        else http.operations.metrics_path = "/metrics";
         if (settings->log_format) {
             mcpsse::AccessLogOptions log;
             log.format = *settings->log_format;
@@ -883,7 +893,21 @@ int main(int argc, char** argv) {
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
                          static_cast<unsigned>(transport.local_port()));
-            return serve(runners, transport, dispatcher, server);
+            if (!settings->metrics_port) return serve(runners, transport, dispatcher, server);
+            // Metrics on a listener of their own (no MCP endpoint there), stopped with the server.
+            mcpsse::SseTransportOptions side;
+            side.host = settings->host;
+            side.port = *settings->metrics_port;
+            side.mcp_path.clear();
+            side.sse_path.clear();
+            side.single_threaded = threads == 1;
+            side.routes.push_back(transport.metrics()->route("/metrics"));
+            mcpsse::SseTransport<asio::any_io_executor> metrics_listener{executors.front(), side};
+            std::fprintf(stderr, "everything_server: metrics on http://%s:%u/metrics\n", settings->host.c_str(),
+                         static_cast<unsigned>(metrics_listener.local_port()));
+            mcpsse::Dispatcher none;
+            metrics_listener.async_run(none, [](const std::exception_ptr&) {});
+            return serve(runners, transport, dispatcher, server, [&] { metrics_listener.stop(); });
         };
         if (!settings->tls_cert.empty()) {
 #if MCPSSE_EXAMPLE_TLS

@@ -6,6 +6,7 @@
 #include <mcpsse/error.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/json_rpc.hpp>
+#include <mcpsse/metrics.hpp>
 #include <mcpsse/plain_tcp.hpp>
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/sse_session.hpp>
@@ -255,6 +256,12 @@ public:
         asio::post(listener_.get_executor(), [this] { begin_drain(); });
     }
 
+    /// The transport's Prometheus metrics (see `Metrics`), counted when
+    /// `OperationsOptions::metrics` is set or a `metrics_path` is given; null otherwise.
+    /// Serve them on another listener with `metrics()->route("/metrics")` (the transport
+    /// must outlive that listener's run). Thread-safe.
+    [[nodiscard]] const std::shared_ptr<Metrics>& metrics() const noexcept { return metrics_; }
+
     /// True once `drain()` or `stop()` began. Thread-safe.
     [[nodiscard]] bool draining() const noexcept { return draining_.load() || stopping_.load(); }
 
@@ -330,8 +337,24 @@ private:
         std::vector<HttpRoute> all = options_.routes;
         for (auto& probe : detail::probe_routes(options_.operations, [this] { return readiness(); }))
             all.push_back(std::move(probe));
+        if (metrics_ && !options_.operations.metrics_path.empty())
+            all.push_back(metrics_->route(options_.operations.metrics_path));
         if (auto metadata = auth_.metadata_route()) all.push_back(std::move(*metadata));
         return all;
+    }
+
+    // The transport's metrics when asked for (OperationsOptions), counting as an observer;
+    // the event store's size comes from the store when it tells it.
+    std::shared_ptr<Metrics> make_metrics() {
+        const OperationsOptions& ops = options_.operations;
+        if (!ops.metrics && ops.metrics_path.empty()) return nullptr;
+        MetricsOptions settings;
+        settings.max_tool_labels = ops.max_tool_labels;
+        auto metrics = std::make_shared<Metrics>(std::move(settings));
+        if constexpr (requires(const Store& s) { { s.stats() } -> std::same_as<EventStoreStats>; })
+            metrics->set_event_store_source([this] { return store_.stats(); });
+        observers_.add(metrics);
+        return metrics;
     }
 
     // What the readiness path answers (OperationsOptions::readiness_path).
@@ -377,6 +400,7 @@ private:
 
     void begin_stop() {
         if (stopping_.exchange(true)) return;
+        if (metrics_) metrics_->set_draining(true);
         listener_.close();
         reap_timer_.cancel();  // else its pending wait keeps io_context::run() busy for up to 30 s
         drain_timer_.cancel();
@@ -410,6 +434,7 @@ private:
 
     void begin_drain() {
         if (stopping_ || draining_.exchange(true)) return;
+        if (metrics_) metrics_->set_draining(true);
         era_.sessions.set_draining();
         const auto retry = options_.operations.drain_retry;
         era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& s) {
@@ -766,6 +791,7 @@ private:
     std::atomic<bool> draining_{false};
     std::atomic<std::size_t> active_requests_{0};  // being answered (read, not yet answered)
     detail::Observers observers_{options_.observers};
+    std::shared_ptr<Metrics> metrics_{make_metrics()};  // before the pipeline: its route is one of the routes
     detail::RequestAuthorization<Conn> auth_{options_};  // before the listener: bad settings throw before binding
     detail::ClientLimiter limiter_{options_.client_limits};
     detail::Listener<Conn, Security> listener_;

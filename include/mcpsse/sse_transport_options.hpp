@@ -40,7 +40,9 @@ struct SseTransportOptions {
     /// TCP port; 0 picks a free one (see `SseTransport::local_port`).
     std::uint16_t port = 3000;
 
-    /// The Streamable HTTP endpoint (POST, GET, DELETE), every revision (MCP S1).
+    /// The Streamable HTTP endpoint (POST, GET, DELETE), every revision (MCP S1). Empty
+    /// (with an empty `sse_path`): no MCP endpoint at all, e.g. a second listener that
+    /// serves only routes such as `SseTransport::metrics()`'s.
     std::string mcp_path = "/mcp";
     /// The legacy HTTP+SSE stream endpoint (2024-11-05); empty disables legacy HTTP+SSE.
     std::string sse_path = "/sse";

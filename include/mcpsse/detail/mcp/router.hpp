@@ -65,7 +65,8 @@ public:
 
     /// The paths served and their `Allow` values, for the pipeline's preflights.
     [[nodiscard]] static std::vector<Pipeline::Resource> resources(const SseTransportOptions& o) {
-        std::vector<Pipeline::Resource> out{{o.mcp_path, "GET, POST, DELETE, OPTIONS"}};
+        std::vector<Pipeline::Resource> out;
+        if (!o.mcp_path.empty()) out.push_back({o.mcp_path, "GET, POST, DELETE, OPTIONS"});
         if (!o.sse_path.empty()) {
             out.push_back({o.sse_path, "GET, OPTIONS"});
             out.push_back({o.messages_path, "POST, OPTIONS"});
@@ -76,7 +77,7 @@ public:
     /// True when `path` is one of the MCP endpoints (`mcp_path`, and with legacy HTTP+SSE
     /// `sse_path` and `messages_path`).
     [[nodiscard]] static bool serves(const SseTransportOptions& o, std::string_view path) noexcept {
-        return path == o.mcp_path || (!o.sse_path.empty() && (path == o.sse_path || path == o.messages_path));
+        return (!o.mcp_path.empty() && path == o.mcp_path) || (!o.sse_path.empty() && (path == o.sse_path || path == o.messages_path));
     }
 
     /// The endpoint a request goes to by path and method.
