@@ -632,6 +632,7 @@ struct Settings {
     long client_sessions = -1;       // sessions per client, 0: off
     std::vector<std::string> trusted_proxies;
     std::optional<unsigned short> metrics_port;  // metrics on a listener of their own
+    bool metrics = true;                         // --no-metrics: nothing counted, no /metrics
     // The access log on standard error (mcpsse::AccessLog); nullopt: none.
     std::optional<mcpsse::LogFormat> log_format = mcpsse::LogFormat::text;
     mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
@@ -700,6 +701,7 @@ void usage(std::FILE* out) {
                "  --client-sessions N  sessions per client (default 1000, 0: off)\n"
                "  --trusted-proxy A  believe Forwarded / X-Forwarded-For from this address or CIDR (repeatable)\n"
                "  --metrics-port N   serve /metrics on this port of HOST instead of the MCP port (0: any free one)\n"
+               "  --no-metrics       count no metrics and serve no /metrics\n"
                "  --log-format F     access log on stderr: text (default, key=value), json (JSON lines) or none\n"
                "  --log-level L      least severe events logged: error, warning, info (default) or debug\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
@@ -754,6 +756,8 @@ std::optional<Settings> parse(int argc, char** argv) {
         } else if (arg == "--client-sessions" && has_value) {
             settings.client_sessions = std::strtol(argv[++i], nullptr, 10);
             if (settings.client_sessions < 0) return std::nullopt;
+        } else if (arg == "--no-metrics") {
+            settings.metrics = false;
         } else if (arg == "--metrics-port" && has_value) {
             const long port = std::strtol(argv[++i], nullptr, 10);
             if (port < 0 || port > 65535) return std::nullopt;
@@ -881,8 +885,8 @@ int main(int argc, char** argv) {
         // What load balancers and monitoring ask for (see the README's operations section).
         http.operations.health_path = "/healthz";
         http.operations.readiness_path = "/readyz";
-        if (settings->metrics_port) http.operations.metrics = true;  // served by the listener below
-        else http.operations.metrics_path = "/metrics";
+        if (settings->metrics && settings->metrics_port) http.operations.metrics = true;  // served by the listener below
+        else if (settings->metrics) http.operations.metrics_path = "/metrics";
         if (settings->log_format) {
             mcpsse::AccessLogOptions log;
             log.format = *settings->log_format;
@@ -893,7 +897,7 @@ int main(int argc, char** argv) {
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
                          static_cast<unsigned>(transport.local_port()));
-            if (!settings->metrics_port) return serve(runners, transport, dispatcher, server);
+            if (!settings->metrics_port || !transport.metrics()) return serve(runners, transport, dispatcher, server);
             // Metrics on a listener of their own (no MCP endpoint there), stopped with the server.
             mcpsse::SseTransportOptions side;
             side.host = settings->host;
