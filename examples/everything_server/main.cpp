@@ -705,7 +705,7 @@ void usage(std::FILE* out) {
                "  --log-format F     access log on stderr: text (default, key=value), json (JSON lines) or none\n"
                "  --log-level L      least severe events logged: error, warning, info (default) or debug\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
-               "  /healthz, /readyz, /metrics (Prometheus). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
+               "  /healthz, /readyz, /metrics (Prometheus), /stats (JSON). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
                out);
 }
 
@@ -885,6 +885,18 @@ int main(int argc, char** argv) {
         // What load balancers and monitoring ask for (see the README's operations section).
         http.operations.health_path = "/healthz";
         http.operations.readiness_path = "/readyz";
+        // /stats: a snapshot of connections and sessions (session ids only on the metrics
+        // listener, which operators keep private). Set once the transport exists.
+        std::function<mcpsse::TransportStats()> stats;
+        const auto stats_route = [&stats](bool include_sessions) {
+            return mcpsse::HttpRoute{"GET", "/stats", [&stats, include_sessions](const mcpsse::HttpRequestHead&) -> asio::awaitable<mcpsse::HttpResponse> {
+                mcpsse::HttpResponse response;
+                response.content_type = "application/json";
+                response.body = mcpsse::to_json(stats(), include_sessions).dump();
+                co_return response;
+            }};
+        };
+        http.routes.push_back(stats_route(false));
         if (settings->metrics && settings->metrics_port) http.operations.metrics = true;  // served by the listener below
         else if (settings->metrics) http.operations.metrics_path = "/metrics";
         if (settings->log_format) {
@@ -897,6 +909,7 @@ int main(int argc, char** argv) {
         const auto run = [&](auto& transport, const char* scheme) {
             std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
                          static_cast<unsigned>(transport.local_port()));
+            stats = [&transport] { return transport.stats(); };
             if (!settings->metrics_port || !transport.metrics()) return serve(runners, transport, dispatcher, server);
             // Metrics on a listener of their own (no MCP endpoint there), stopped with the server.
             mcpsse::SseTransportOptions side;
@@ -906,6 +919,7 @@ int main(int argc, char** argv) {
             side.sse_path.clear();
             side.single_threaded = threads == 1;
             side.routes.push_back(transport.metrics()->route("/metrics"));
+            side.routes.push_back(stats_route(true));
             mcpsse::SseTransport<asio::any_io_executor> metrics_listener{executors.front(), side};
             std::fprintf(stderr, "everything_server: metrics on http://%s:%u/metrics\n", settings->host.c_str(),
                          static_cast<unsigned>(metrics_listener.local_port()));

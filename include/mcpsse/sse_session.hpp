@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -69,6 +70,17 @@ public:
 
     /// True once the session has ended.
     [[nodiscard]] bool ended() const { return state_->ended(); }
+
+    /// When the session was created (`initialize` accepted, or the legacy GET).
+    [[nodiscard]] std::chrono::steady_clock::time_point created() const noexcept { return state_->created(); }
+
+    /// SSE events sent to the client so far, on all of the session's streams (queued for
+    /// its connections; replays included). Responses answered as plain JSON are not
+    /// events.
+    [[nodiscard]] std::uint64_t events_sent() const noexcept { return state_->events_sent(); }
+
+    /// Bytes of SSE text of those events.
+    [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return state_->bytes_sent(); }
 
     /// Sends a notification unrelated to any request (e.g.
     /// `notifications/resources/list_changed`) on the session's standalone stream (the

@@ -12,6 +12,7 @@
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/transport_observer.hpp>
+#include <mcpsse/transport_stats.hpp>
 #include <mcpsse/detail/auth/request_authorization.hpp>
 #include <mcpsse/detail/http/error.hpp>
 #include <mcpsse/detail/http/io.hpp>
@@ -47,6 +48,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -270,6 +272,34 @@ public:
 
     /// Connections open now. Thread-safe.
     [[nodiscard]] std::size_t connection_count() const noexcept { return listener_.count(); }
+
+    /// A snapshot of the open connections and sessions (see `TransportStats`, and
+    /// `to_json` for a statistics endpoint). Thread-safe; it copies each open session's
+    /// description, so it costs O(sessions) time and memory.
+    [[nodiscard]] TransportStats stats() const {
+        TransportStats stats;
+        stats.connections_open = connection_count();
+        stats.draining = draining();
+        const auto now = clock::now();
+        era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& s) {
+            SessionStats one;
+            one.id = s->id();
+            one.protocol_version = s->protocol_version();
+            one.legacy = s->legacy();
+            one.subject = std::string(s->subject());
+            one.age = now - s->created();
+            one.events_sent = s->events_sent();
+            one.bytes_sent = s->bytes_sent();
+            stats.events_sent += one.events_sent;
+            stats.bytes_sent += one.bytes_sent;
+            ++stats.sessions_by_subject[one.subject];
+            stats.sessions.push_back(std::move(one));
+        });
+        std::sort(stats.sessions.begin(), stats.sessions.end(),
+                  [](const SessionStats& a, const SessionStats& b) { return a.age > b.age; });
+        stats.sessions_open = stats.sessions.size();
+        return stats;
+    }
 
     /// Calls `visit` for each open session. Thread-safe; `visit` must not block or call
     /// back into the transport.

@@ -7,6 +7,7 @@
 #include "support/sse_test_server.hpp"
 
 #include <atomic>
+#include <thread>
 #include <map>
 #include <mutex>
 #include <string>
@@ -304,4 +305,86 @@ TEST_CASE("observers: a JSON-RPC error and a cancelled request are told apart") 
     CHECK(std::get<3>(recorder->rpcs[1]) == mcpsse::error_code::invalid_params);
     CHECK(std::get<0>(recorder->rpcs[2]) == "block");
     CHECK(std::get<2>(recorder->rpcs[2]) == mcpsse::RpcOutcome::cancelled);
+}
+
+TEST_CASE("stats: sessions oldest first with their age and the events their streams sent; JSON for an endpoint") {
+    TestServer s;
+    s.start(probed());
+    HttpClient c = s.client();
+    const std::string first = open_session(c);
+    REQUIRE(!first.empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string second = open_session(c);
+    REQUIRE(!second.empty());
+    HttpClient g = s.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(second)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event());  // the priming event
+    notify_session(s, second, 1);
+    notify_session(s, second, 2);
+    REQUIRE(g.next_event());
+    REQUIRE(g.next_event());
+
+    const mcpsse::TransportStats stats = s.transport->stats();
+    CHECK(stats.connections_open == 2);
+    CHECK(stats.sessions_open == 2);
+    CHECK(!stats.draining);
+    REQUIRE(stats.sessions.size() == 2);
+    CHECK(stats.sessions[0].id == first);
+    CHECK(stats.sessions[1].id == second);
+    CHECK(stats.sessions[0].age > stats.sessions[1].age);
+    CHECK(stats.sessions[0].events_sent == 0);
+    CHECK(stats.sessions[1].events_sent == 2);  // the two notifications (the priming event is the stream's own)
+    CHECK(stats.sessions[1].bytes_sent > 2 * std::string("data: ").size());
+    CHECK(stats.events_sent == 2);
+    CHECK(stats.sessions_by_subject.at("") == 2);
+    CHECK(stats.sessions[0].protocol_version == "2025-11-25");
+
+    const json j = mcpsse::to_json(stats);
+    CHECK(j["sessions_open"] == 2);
+    CHECK(j["sessions"][1]["id"] == second);
+    CHECK(j["oldest_session_age_seconds"].get<double>() >= j["newest_session_age_seconds"].get<double>());
+    CHECK(!mcpsse::to_json(stats, false).contains("sessions"));
+}
+
+TEST_CASE("a transport without MCP endpoints serves only its routes (a metrics listener)") {
+    auto metrics = std::make_shared<mcpsse::Metrics>();
+    mcpsse::SseTransportOptions o;
+    o.mcp_path.clear();
+    o.sse_path.clear();
+    o.routes.push_back(metrics->route("/metrics"));
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const auto scrape = c.request("GET", "/metrics", {});
+    CHECK(scrape.status == 200);
+    CHECK(scrape.body.find("mcpsse_connections_open") != std::string::npos);
+    CHECK(c.request("POST", "/mcp", post_headers(), initialize_request("2025-11-25").dump()).status == 404);
+    CHECK(c.request("GET", "/sse", {{"Accept", "text/event-stream"}}).status == 404);
+    CHECK(s.transport->session_count() == 0);
+}
+
+TEST_CASE("metrics_path: the transport counts its own traffic and serves it in either format") {
+    auto o = probed();
+    o.operations.metrics_path = "/metrics";
+    TestServer s;
+    s.start(o);
+    REQUIRE(s.transport->metrics());
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(c.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(10 + i, "echo").dump()).status == 200);
+    const auto text = c.request("GET", "/metrics", {});
+    CHECK(text.status == 200);
+    CHECK(text.header("content-type") == std::optional<std::string>("text/plain; version=0.0.4; charset=utf-8"));
+    CHECK(text.body.find("mcpsse_rpc_requests_total{method=\"other\",outcome=\"success\"} 3\n") != std::string::npos);
+    CHECK(text.body.find("mcpsse_sessions_open{protocol_version=\"2025-11-25\"} 1\n") != std::string::npos);
+    CHECK(text.body.find("mcpsse_draining 0\n") != std::string::npos);
+    const auto om = c.request("GET", "/metrics", {{"Accept", "application/openmetrics-text; version=1.0.0"}});
+    CHECK(om.header("content-type") == std::optional<std::string>("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+    CHECK(om.body.size() > 6);
+    CHECK(om.body.substr(om.body.size() - 6) == "# EOF\n");
+    s.transport->drain();
+    REQUIRE(eventually([&] { return s.transport->metrics()->render(mcpsse::ExpositionFormat::text).find("mcpsse_draining 1\n") != std::string::npos; }));
 }

@@ -41,6 +41,14 @@ public:
         touch();
     }
 
+    /// When the session was created.
+    [[nodiscard]] std::chrono::steady_clock::time_point created() const noexcept { return created_; }
+    /// SSE events queued for the session's connections so far (all its streams, replays
+    /// included). Thread-safe.
+    [[nodiscard]] std::uint64_t events_sent() const noexcept { return traffic_->events.load(std::memory_order_relaxed); }
+    /// Bytes of those events. Thread-safe.
+    [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return traffic_->bytes.load(std::memory_order_relaxed); }
+
     /// The session id (`Mcp-Session-Id`, or the legacy `sessionId` parameter).
     [[nodiscard]] const std::string& id() const noexcept { return id_; }
 
@@ -107,6 +115,7 @@ public:
     /// Thread-safe.
     std::shared_ptr<SseStream> open_stream(SseStreamConfig config) {
         config.number = legacy_ || !log_ ? 0 : next_stream_.fetch_add(1, std::memory_order_relaxed) + 1;
+        config.traffic = traffic_;
         auto stream = std::make_shared<SseStream>(config, legacy_ ? nullptr : log_);
         if (config.number != 0 && !config.lazy) register_stream(stream);
         return stream;
@@ -258,6 +267,8 @@ private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::weak_ptr<SseStream>> streams_;
     std::shared_ptr<SseStream> standalone_;
+    const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+    const std::shared_ptr<StreamTraffic> traffic_ = std::make_shared<StreamTraffic>();  // its streams count here
     std::atomic<std::uint64_t> next_stream_{0};
     std::atomic<std::int64_t> last_activity_{0};
     std::atomic<int> active_{0};

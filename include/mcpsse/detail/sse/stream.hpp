@@ -12,6 +12,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,14 @@ public:
 };
 
 /// How an `SseStream` frames and keeps its events.
+/// What the streams of one session sent (queued for their connections), for
+/// `SseTransport::stats`. Shared by the session and its streams (a stream may outlive
+/// its session); relaxed atomics.
+struct StreamTraffic {
+    std::atomic<std::uint64_t> events{0};
+    std::atomic<std::uint64_t> bytes{0};
+};
+
 struct SseStreamConfig {
     /// Stream number within the session, encoded in event ids; 0: events carry no id
     /// and are not kept for replay.
@@ -57,6 +66,8 @@ struct SseStreamConfig {
     /// is dropped (kept events stay replayable) and the connection is closed, even when
     /// it is blocked writing to a peer that stopped reading.
     std::size_t max_queue_bytes = 4 * 1024 * 1024;
+    /// Where the events queued for a connection are counted (null: nowhere).
+    std::shared_ptr<StreamTraffic> traffic;
 };
 
 /// One SSE stream: the sink of the messages the session sends on it, the queue of
@@ -259,6 +270,10 @@ public:
             held_ = false;
             queue_.insert(0, text);
             queued_events_ += replayed_events_;
+            if (config_.traffic) {
+                config_.traffic->events.fetch_add(replayed_events_, std::memory_order_relaxed);
+                config_.traffic->bytes.fetch_add(text.size(), std::memory_order_relaxed);
+            }
             wake_pending_ = false;
             wake = take_waker_locked();
         }
@@ -409,8 +424,13 @@ private:
     void format_locked(EventId id, std::string_view message) {
         ++queued_events_;
         const EventIdText id_text(id);
+        const std::size_t before = queue_.size();
         append_sse_event(queue_, SseEvent{config_.legacy ? "message" : "", id.sequence != 0 ? id_text.view() : std::string_view(),
                                           message, std::nullopt});
+        if (config_.traffic) {
+            config_.traffic->events.fetch_add(1, std::memory_order_relaxed);
+            config_.traffic->bytes.fetch_add(queue_.size() - before, std::memory_order_relaxed);
+        }
     }
 
     // The waker to call, if any. A wake already pending is not repeated, except when the
