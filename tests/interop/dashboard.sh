@@ -40,6 +40,7 @@ mkdir -p "$work"
 rm -f "$work"/*
 
 server_pid=""
+# shellcheck disable=SC2317  # called from the traps
 stop_server() {
   [[ -n "$server_pid" ]] || return 0
   stop_pid "$server_pid" server

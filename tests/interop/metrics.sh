@@ -78,6 +78,7 @@ rm -f "$work"/*
 declare -A pids=()
 port=""
 metrics_port=""
+# shellcheck disable=SC2317  # called from the traps
 stop_all() {
   local name
   for name in "${!pids[@]}"; do
@@ -368,8 +369,11 @@ if start_server side --host 127.0.0.1 --port 0 --metrics-port 0 --log-format non
       not_ok "--metrics-port: /metrics on the MCP port answers 404" "got $mcp_404"
     fi
     health="$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")"
-    [[ "$health" == 200 ]] && ok "--metrics-port: /healthz stays on the MCP port" ||
+    if [[ "$health" == 200 ]]; then
+      ok "--metrics-port: /healthz stays on the MCP port"
+    else
       not_ok "--metrics-port: /healthz stays on the MCP port" "got $health"
+    fi
     scrape "http://127.0.0.1:$metrics_port/metrics" "$work/side.txt"
     if [[ "$status" == 200 ]] && series "$work/side.txt" text "$work/side.json" \
       --expect 'mcpsse_http_requests_total{method="POST",route="mcp",status="200"}=1' \
@@ -385,8 +389,11 @@ if start_server side --host 127.0.0.1 --port 0 --metrics-port 0 --log-format non
   fi
   kill -TERM "${pids[side]}"
   wait_exit side 10
-  [[ "$exit_status" == 0 ]] && ok "the --metrics-port server exits with status 0 on SIGTERM" ||
+  if [[ "$exit_status" == 0 ]]; then
+    ok "the --metrics-port server exits with status 0 on SIGTERM"
+  else
     not_ok "the --metrics-port server exits with status 0 on SIGTERM" "exit status '${exit_status:-still running after 10 s}'"
+  fi
 fi
 
 finish
