@@ -21,7 +21,12 @@
 #                           results stay in --out-dir (nothing is published)
 #   --mcpsse-args "ARGS"    extra arguments for everything_server (default
 #                           "--threads 2 --share-nothing": one io_context per core of the
-#                           2-core reference machine; "" for one thread)
+#                           2-core reference machine; "" for one thread). Every row runs
+#                           everything_server with its own defaults for what these do not
+#                           set: metrics counted and served at /metrics, the access log at
+#                           --log-format text --log-level info on stderr (into
+#                           <out-dir>/logs/server-NAME.log); the operations row shows what
+#                           that costs
 #   --mcpsse-sse-args "A"   arguments that make everything_server answer POSTs with SSE
 #                           (enables the mcpsse SSE-mode round; default: none)
 #   --mcpsse-legacy-path P  path of everything_server's legacy SSE endpoint (default /sse;
@@ -72,6 +77,15 @@
 #   --require-auth          fail when the authorization row cannot run (everything_server
 #                           built without mcpsse::jwt); otherwise it is skipped with a note
 #                           (bench.smoke passes it when the build has mcpsse::jwt)
+#   --skip-ops              leave out the operations row (tools/call against everything_server
+#                           with its defaults: metrics counted and served at /metrics, the
+#                           access log at --log-format text --log-level info on stderr;
+#                           against the same everything_server with --no-metrics
+#                           --log-format none, alternating, --rounds rounds, after the
+#                           authorization row)
+#   --require-ops           fail when the operations row cannot run (an everything_server
+#                           without --no-metrics or --log-format); otherwise it is skipped
+#                           with a note (bench.smoke passes it)
 #
 # Writes <out-dir>/raw.jsonl (one loadgen result line per run), <out-dir>/results.md,
 # and, unless --smoke, benchmarks/results.md and the table in benchmarks/README.md.
@@ -115,9 +129,11 @@ skip_mcpsse=0
 skip_mcpsse_1t=0
 skip_tls=0
 skip_auth=0
+skip_ops=0
 publish=1
 require_tls=0
 require_auth=0
+require_ops=0
 tls_version="1.3"
 tls_cipher="TLS_AES_128_GCM_SHA256"
 wait_idle_s=600
@@ -156,6 +172,8 @@ while [[ $# -gt 0 ]]; do
     --skip-tls) skip_tls=1 ;;
     --skip-auth) skip_auth=1 ;;
     --require-auth) require_auth=1 ;;
+    --skip-ops) skip_ops=1 ;;
+    --require-ops) require_ops=1 ;;
     --no-publish) publish=0 ;;
     --require-tls) require_tls=1 ;;
     --tls-version) tls_version="$2"; shift ;;
@@ -170,6 +188,7 @@ done
 [[ "$tls_version" == 1.2 || "$tls_version" == 1.3 ]] || die "--tls-version takes 1.2 or 1.3"
 ((!(skip_tls && require_tls))) || die "--skip-tls and --require-tls contradict each other"
 ((!(skip_auth && require_auth))) || die "--skip-auth and --require-auth contradict each other"
+((!(skip_ops && require_ops))) || die "--skip-ops and --require-ops contradict each other"
 [[ -z "$baseline_server" || -x "$baseline_server" ]] || die "--baseline-server: $baseline_server is not an executable"
 
 if ((smoke)); then
@@ -347,7 +366,8 @@ stop_server() {
 }
 
 # Starts server $1 (mcpsse | mcpsse-1t | mcpsse-base | mcpsse-sse | mcpsse-tls | mcpsse-auth |
-# mcpsse-noauth | ts | ts-sse | ts-stateless | nginx | nginx-tls) on a fresh port;
+# mcpsse-noauth | mcpsse-ops | mcpsse-noops | ts | ts-sse | ts-stateless | nginx | nginx-tls)
+# on a fresh port;
 # sets PORT and SERVER_PID. Tries three ports (one may be taken meanwhile).
 launch() {
   local attempt
@@ -387,6 +407,14 @@ launch_once() {
       # shellcheck disable=SC2086
       start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
         "${noauth_server_args[@]}" ;;
+    mcpsse-ops)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
+        "${ops_server_args[@]}" ;;
+    mcpsse-noops)
+      # shellcheck disable=SC2086
+      start_server "$which" "$PORT" "$mcpsse_server" --host 127.0.0.1 --port "$PORT" $mcpsse_args \
+        "${noops_server_args[@]}" ;;
     nginx | nginx-tls)
       local prefix="$build_dir/bench-$which" listen_tls="" tls=""
       if [[ "$which" == nginx-tls ]]; then
@@ -703,6 +731,91 @@ for s in "${auth_servers[@]}"; do
 done
 
 # ---------------------------------------------------------------------------
+# 1d. Operations: tools/call against everything_server with its defaults (metrics
+#     counted and served at /metrics, the access log at --log-format text --log-level
+#     info on stderr, which start_server sends to $logs/server-mcpsse-ops.log), against
+#     the same everything_server observing nothing (--no-metrics --log-format none),
+#     alternating rounds (the order swaps every round), the load of the authorization row
+# ---------------------------------------------------------------------------
+# The defaults, spelled out so that the row keeps measuring them if they change.
+ops_server_args=(--log-format text --log-level info)
+noops_server_args=(--no-metrics --log-format none)
+ops_servers=()
+# ops_check PORT EXPECTED: GET /metrics must answer EXPECTED (200 with metrics, 404 without).
+ops_check() {
+  local code
+  code="$(curl -s -o "$logs/ops-check.out" -w '%{http_code}' "http://127.0.0.1:$1/metrics")" || true
+  if [[ "$code" != "$2" ]]; then
+    log "operations row: GET /metrics answered HTTP $code (expected $2)"
+    return 1
+  fi
+}
+if ((!skip_ops && !skip_mcpsse)); then
+  ops_missing=""
+  help_text="$("$mcpsse_server" --help 2>&1 || true)"
+  if [[ "$help_text" != *"--no-metrics"* || "$help_text" != *"--log-format"* ]]; then
+    ops_missing="everything_server has no --no-metrics or --log-format"
+  elif ! command -v curl >/dev/null; then
+    ops_missing="the curl command is needed"
+  fi
+  if [[ -n "$ops_missing" ]]; then
+    if ((require_ops)); then
+      log "operations row: $ops_missing"
+      failures=$((failures + 1))
+    else
+      log "operations row skipped: $ops_missing"
+    fi
+  else
+    ops_servers=(mcpsse-noops mcpsse-ops)
+  fi
+elif ((require_ops)); then
+  log "operations row: cannot run with --skip-mcpsse or without everything_server"
+  failures=$((failures + 1))
+fi
+declare -A ops_port_of ops_pid_of
+for s in "${ops_servers[@]}"; do
+  launch "$s" || { failures=$((failures + 1)); continue; }
+  expected=200
+  [[ "$s" == mcpsse-ops ]] || expected=404
+  if ! ops_check "$PORT" "$expected"; then
+    failures=$((failures + 1))
+    stop_server "$SERVER_PID"
+    continue
+  fi
+  ops_port_of[$s]="$PORT"
+  ops_pid_of[$s]="$SERVER_PID"
+done
+ops_ran=0
+if [[ -n "${ops_port_of[mcpsse-ops]:-}" && -n "${ops_port_of[mcpsse-noops]:-}" ]]; then
+  ops_ran=1
+  for ((r = 1; r <= rounds; r++)); do
+    order=(mcpsse-noops mcpsse-ops)
+    ((r % 2)) || order=(mcpsse-ops mcpsse-noops)
+    for s in "${order[@]}"; do
+      lg "mcpsse/${s#mcpsse-}/$r" call --url "http://127.0.0.1:${ops_port_of[$s]}/mcp" --connections "$connections" \
+        --duration "$duration" --warmup "$warmup" --server-pid "${ops_pid_of[$s]}" --mode json
+    done
+  done
+elif ((${#ops_servers[@]} > 0 && require_ops)); then
+  log "operations row: a server failed to start or to pass its check; the row did not run"
+fi
+for s in "${ops_servers[@]}"; do
+  if [[ -n "${ops_pid_of[$s]:-}" ]]; then stop_server "${ops_pid_of[$s]}"; fi
+done
+# The access log was on in one server and off in the other: its session events must be
+# in the first server's log only (at info, requests are debug events and not written).
+if ((ops_ran)); then
+  if ! grep -q 'event=session_opened' "$logs/server-mcpsse-ops.log"; then
+    log "operations row: no access log line in $logs/server-mcpsse-ops.log"
+    failures=$((failures + 1))
+  fi
+  if grep -q 'event=' "$logs/server-mcpsse-noops.log"; then
+    log "operations row: access log lines in $logs/server-mcpsse-noops.log (--log-format none)"
+    failures=$((failures + 1))
+  fi
+fi
+
+# ---------------------------------------------------------------------------
 # 2. Other response modes and transports (one round each)
 # ---------------------------------------------------------------------------
 if ((!skip_ts)); then
@@ -764,6 +877,74 @@ for s in "${stream_servers[@]}"; do
   else failures=$((failures + 1)); fi
 done
 
+# The operations row's paragraph (summarize.py knows nothing of it): every round's
+# throughput, the medians of throughput, p99 and server CPU per request, and the ratios.
+ops_summary() {
+  python3 - "$raw" "$mcpsse_args" "${ops_server_args[*]}" "${noops_server_args[*]}" <<'PY'
+import json, statistics, sys
+raw, margs, on_args, off_args = sys.argv[1:5]
+rows = {"ops": [], "noops": []}
+with open(raw, encoding="utf-8") as f:
+    for line in f:
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        parts = r.get("label", "").split("/")
+        if len(parts) == 3 and parts[0] == "mcpsse" and parts[1] in rows:
+            rows[parts[1]].append(r)
+on, off = rows["ops"], rows["noops"]
+if not on and not off:
+    sys.exit(0)
+def med(rs, *path):
+    vals = []
+    for r in rs:
+        v = r
+        for p in path:
+            v = v.get(p) if isinstance(v, dict) else None
+        if isinstance(v, (int, float)):
+            vals.append(v)
+    return statistics.median(vals) if vals else None
+def fmt(v, digits=0, unit=""):
+    return "n/a" if v is None else f"{v:,.{digits}f}{unit}"
+def ratio(a, b):
+    return a / b if a is not None and b else None
+on_rps, off_rps = med(on, "rps"), med(off, "rps")
+on_p99, off_p99 = med(on, "latency_us", "p99"), med(off, "latency_us", "p99")
+on_cpu, off_cpu = med(on, "server_cpu_us_per_request"), med(off, "server_cpu_us_per_request")
+errors = sum(r.get("errors", 0) for r in on + off)
+print(f"Operations row: everything_server `{margs}` with its defaults (`{on_args}`: metrics counted and served "
+      "at /metrics, the access log on stderr, written to a file; at info it writes session events, requests are "
+      f"debug events) against the same server with `{off_args}` (nothing observed), in alternating rounds (the "
+      "order swaps every round), with the load of the authorization row. Per-round throughput (req/s), on / off: "
+      + ", ".join(f"{fmt(a.get('rps'))} / {fmt(b.get('rps'))}" for a, b in zip(on, off))
+      + f". Medians: {fmt(on_rps)} / {fmt(off_rps)} req/s ({fmt(ratio(on_rps, off_rps), 3, 'x')}), "
+      f"p99 {fmt(on_p99, 0, ' µs')} / {fmt(off_p99, 0, ' µs')} ({fmt(ratio(on_p99, off_p99), 3, 'x')}), "
+      f"server CPU per request {fmt(on_cpu, 1, ' µs')} / {fmt(off_cpu, 1, ' µs')}; errors {errors}.")
+PY
+}
+# ops_publish FILE PARAGRAPH: appends the paragraph to a results file; with a README
+# (third argument "readme"), puts it before the end marker of the results section.
+ops_publish() {
+  python3 - "$@" <<'PY'
+import sys
+path, para = sys.argv[1], sys.argv[2]
+readme = len(sys.argv) > 3
+with open(path, encoding="utf-8") as f:
+    text = f.read()
+if readme:
+    end = "<!-- mcpsse-bench-results:end -->"
+    e = text.find(end)
+    if e < 0:
+        sys.exit(0)
+    text = text[:e] + "\n" + para + "\n" + text[e:]
+else:
+    text = text.rstrip("\n") + "\n\n" + para + "\n"
+with open(path, "w", encoding="utf-8") as f:
+    f.write(text)
+PY
+}
+
 # ---------------------------------------------------------------------------
 # 4. Summary
 # ---------------------------------------------------------------------------
@@ -785,6 +966,15 @@ if ((!smoke && publish)) && [[ -z "$baseline_server" ]]; then
   summary_args+=(--publish "$here/results.md" --readme "$here/README.md")
 fi
 python3 "$here/summarize.py" "${summary_args[@]}"
+ops_note="$(ops_summary)" || ops_note=""
+if [[ -n "$ops_note" ]]; then
+  printf '\n%s\n' "$ops_note"
+  ops_publish "$out_dir/results.md" "$ops_note"
+  if ((!smoke && publish)) && [[ -z "$baseline_server" ]]; then
+    ops_publish "$here/results.md" "$ops_note"
+    ops_publish "$here/README.md" "$ops_note" readme
+  fi
+fi
 log "raw results: $raw"
 if ((failures > 0)); then
   log "$failures run(s) reported errors or a server failed; see $logs"
