@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -103,11 +104,21 @@ asio::awaitable<json> call_tool(json params, mcpsse::RequestContext& ctx) {
 
 }  // namespace
 
-// Serves `rpc` on `transport` until SIGINT or SIGTERM.
+// Serves `rpc` on `transport` until SIGINT, or until a drain that SIGTERM starts ends
+// (readiness turns 503, running requests finish; a second signal stops at once).
 template <class Transport>
 int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, const char* url) {
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code, int) { transport.stop(); });
+    std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int signal) {
+        if (ec) return;
+        if (signal == SIGTERM && !transport.draining()) {
+            transport.drain();
+            signals.async_wait(on_signal);
+            return;
+        }
+        transport.stop();
+    };
+    signals.async_wait(on_signal);
     transport.async_run(rpc, [&](std::exception_ptr) { signals.cancel(); });
     std::fprintf(stderr, "sse_server: listening on %s:%u/mcp (legacy: /sse)\n", url,
                  static_cast<unsigned>(transport.local_port()));
@@ -151,6 +162,9 @@ int main(int argc, char** argv) {
     rpc.on_request("tools/call", call_tool);
 
     options.observers.push_back(std::make_shared<mcpsse::AccessLog>(std::move(log)));
+    options.operations.health_path = "/healthz";    // liveness
+    options.operations.readiness_path = "/readyz";  // readiness (503 while draining)
+    options.operations.metrics_path = "/metrics";   // Prometheus
 
     asio::io_context io;
     const std::string url = (tls_cert.empty() ? "http://" : "https://") + options.host;
