@@ -129,6 +129,10 @@ public:
     /// `time` as RFC 3339 in UTC with milliseconds, e.g. "2026-07-28T09:15:02.517Z".
     [[nodiscard]] static std::string format_time(std::chrono::system_clock::time_point time);
 
+    /// Requests and JSON-RPC requests, not SSE streams (a stream's request line reports
+    /// its end).
+    [[nodiscard]] ObserverInterests interests() const noexcept override { return {true, false, true}; }
+
     void on_connection_open(const ConnectionInfo& connection) override;
     void on_connection_close(const ConnectionInfo& connection) override;
     void on_handshake_failed(const ConnectionInfo& connection, std::error_code error) override;
@@ -166,7 +170,6 @@ private:
     std::mutex sink_mutex_;
     std::mutex state_mutex_;
     std::unordered_map<std::uint64_t, Connection> connections_;  // at debug only
-    std::unordered_map<std::string, std::chrono::steady_clock::time_point> sessions_;  // at info and below
 };
 
 // ---- definitions -------------------------------------------------------------------------
@@ -401,10 +404,6 @@ inline void AccessLog::on_request(const RequestInfo& request) {
 inline void AccessLog::on_session_open(const SessionInfo& session) {
     if (!enabled(LoggingLevel::info)) return;
     try {
-        {
-            const std::lock_guard lock(state_mutex_);
-            sessions_[std::string(session.id)] = std::chrono::steady_clock::now();
-        }
         Fields fields;
         add(fields, "subject", session.subject);
         add(fields, "session", short_session_id(session.id));
@@ -418,18 +417,11 @@ inline void AccessLog::on_session_open(const SessionInfo& session) {
 inline void AccessLog::on_session_close(const SessionInfo& session, SessionEndReason reason) {
     if (!enabled(LoggingLevel::info)) return;
     try {
-        std::optional<std::chrono::steady_clock::time_point> opened;
-        {
-            const std::lock_guard lock(state_mutex_);
-            if (const auto it = sessions_.find(std::string(session.id)); it != sessions_.end()) {
-                opened = it->second;
-                sessions_.erase(it);
-            }
-        }
         Fields fields;
         add(fields, "subject", session.subject);
         add(fields, "session", short_session_id(session.id));
-        if (opened) fields.emplace_back("duration_ms", Milliseconds{std::chrono::steady_clock::now() - *opened});
+        if (session.created != std::chrono::steady_clock::time_point{})
+            fields.emplace_back("duration_ms", Milliseconds{std::chrono::steady_clock::now() - session.created});
         add(fields, "protocol_version", session.protocol_version);
         if (session.legacy) fields.emplace_back("legacy", true);
         fields.emplace_back("reason", detail::to_string(reason));

@@ -21,6 +21,7 @@ namespace detail {
 class ForgetEndedSessions final : public TransportObserver {
 public:
     explicit ForgetEndedSessions(Server& server) : server_(server) {}
+    ObserverInterests interests() const noexcept override { return {false, false, false}; }  // session ends only
     void on_session_close(const SessionInfo& session, SessionEndReason) override { server_.forget_session(session.id); }
 
 private:

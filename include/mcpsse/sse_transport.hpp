@@ -783,7 +783,7 @@ private:
 
     // ---- observers ---------------------------------------------------------------------
 
-    bool observed() const noexcept { return !observers_.empty(); }
+    bool observed() const noexcept { return observers_.observes_requests(); }
 
     void report_request(Conn& c, const detail::HttpRequest& req, clock::time_point started) {
         const std::string_view subject = req.principal ? std::string_view(req.principal->subject) : std::string_view();
@@ -795,7 +795,7 @@ private:
         if (legacy_id) info.session_id = *legacy_id;
         else if (auto id = req.find("mcp-session-id")) info.session_id = *id;
         if (c.traceparent) info.traceparent = *c.traceparent;
-        observers_.each([&](TransportObserver& o) { o.on_request(info); });
+        observers_.each_request([&](TransportObserver& o) { o.on_request(info); });
         c.traceparent.reset();
     }
 

@@ -121,6 +121,8 @@ struct SessionInfo {
     bool legacy = false;
     /// The subject the session is bound to; empty without authorization.
     std::string_view subject{};
+    /// When the session was created (so a close report gives its lifetime).
+    std::chrono::steady_clock::time_point created{};
 };
 
 /// An authorization decision about one request (`AuthorizationOptions`): a refusal
@@ -151,6 +153,16 @@ struct LimitEvent {
     const ConnectionInfo* connection = nullptr;
 };
 
+/// The frequent events an observer wants (`TransportObserver::interests`). The others
+/// (connections, TLS handshakes, sessions, limits, authorization) always reach it.
+/// Leaving out what it ignores spares the transport building them: e.g. an observer
+/// without `streams` keeps SSE streams from being tracked (less memory per open stream).
+struct ObserverInterests {
+    bool requests = true;      ///< `on_request`
+    bool streams = true;       ///< `on_stream_open`, `on_stream_write`, `on_stream_close`
+    bool rpc_requests = true;  ///< `on_rpc_request_start`, `on_rpc_request`
+};
+
 /// Receives what an `SseTransport` does (`SseTransportOptions::observers`), e.g. to log
 /// it, count it for metrics or keep statistics. Every member has an empty default, so an
 /// observer overrides only what it needs. Called on the thread that did the work (any of
@@ -160,6 +172,9 @@ struct LimitEvent {
 class TransportObserver {
 public:
     virtual ~TransportObserver() = default;
+    /// The frequent events this observer wants; asked once, when it is added (default:
+    /// all of them).
+    [[nodiscard]] virtual ObserverInterests interests() const noexcept { return {}; }
     /// A connection was accepted (before any TLS handshake).
     virtual void on_connection_open(const ConnectionInfo& connection) { (void)connection; }
     /// A connection closed (for any reason: the peer, a timeout, an error, stop).

@@ -129,7 +129,7 @@ public:
     [[nodiscard]] std::shared_ptr<RpcSession> new_rpc(Conn& c, std::string id = {}) const {
         auto rpc = std::make_shared<RpcSession>(session_executor(c), *dispatcher, nullptr, std::move(id));
         rpc->set_limits({options.max_requests_in_flight, options.request_handler_timeout});
-        if (observers && !observers->empty()) rpc->set_observers(observers);
+        if (observers && observers->observes_rpc()) rpc->set_observers(observers);
         return rpc;
     }
 

@@ -184,7 +184,8 @@ public:
                 store_.async_erase_session(session->id(), [](std::error_code) {});
         if (settings_.on_close) settings_.on_close(session);
         if (!settings_.observers->empty()) {
-            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject()};
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject(),
+                                   session->created()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_close(info, reason); });
         }
     }
@@ -227,7 +228,8 @@ private:
     void opened(const std::shared_ptr<SseSessionState>& session) {
         if (settings_.on_open) settings_.on_open(session);
         if (!settings_.observers->empty()) {
-            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject()};
+            const SessionInfo info{session->id(), session->protocol_version(), session->legacy(), session->subject(),
+                                   session->created()};
             settings_.observers->each([&](TransportObserver& o) { o.on_session_open(info); });
         }
     }

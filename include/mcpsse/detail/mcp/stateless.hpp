@@ -116,7 +116,7 @@ public:
         if (auto mismatch = check_mirrored_headers(req, message))
             co_return co_await async_reply_error(*c, req, 400, id, error_code::header_mismatch, *mismatch);
 
-        if (ctx_.observers && !ctx_.observers->empty()) note_traceparent(*c, *meta);
+        if (ctx_.observers && ctx_.observers->observes_requests()) note_traceparent(*c, *meta);
         auto rpc = ctx_.new_rpc(*c);
         rpc->set_protocol_version(*meta_version);
         rpc->set_client_capabilities(meta->at("io.modelcontextprotocol/clientCapabilities"));

@@ -136,7 +136,7 @@ public:
     /// `on_rpc_request`); null or empty: none. They must outlive the session. Call before
     /// the session serves requests.
     void set_observers(const Observers* observers) noexcept {
-        observers_ = observers && !observers->empty() ? observers : nullptr;
+        observers_ = observers && observers->observes_rpc() ? observers : nullptr;
     }
     /// The handler limits.
     [[nodiscard]] const RpcLimits& limits() const noexcept { return in_flight_.limits(); }
@@ -340,12 +340,12 @@ private:
             const auto name = params.find("name");
             if (name != params.end() && name->is_string()) flight.tool = name->get<std::string>();
         }
-        observers_->each([&](TransportObserver& o) { o.on_rpc_request_start(flight.method); });
+        observers_->each_rpc([&](TransportObserver& o) { o.on_rpc_request_start(flight.method); });
     }
 
     // Reports a request mcpsse answered itself (initialize, ping, logging/setLevel).
     void observe_builtin(const std::string& method, const std::optional<std::string>& reply) {
-        observers_->each([&](TransportObserver& o) { o.on_rpc_request_start(method); });
+        observers_->each_rpc([&](TransportObserver& o) { o.on_rpc_request_start(method); });
         RpcRequestInfo info{method};
         const bool ok = reply && is_success_reply(*reply);
         info.outcome = ok ? RpcOutcome::success : RpcOutcome::error;
@@ -354,7 +354,7 @@ private:
             if (parsed.is_object() && parsed.contains("error")) info.error_code = parsed["error"].value("code", 0);
         }
         info.session_id = session_id_;
-        observers_->each([&](TransportObserver& o) { o.on_rpc_request(info); });
+        observers_->each_rpc([&](TransportObserver& o) { o.on_rpc_request(info); });
     }
 
     // Reports how a request whose start was reported ended (`code`: its error, or 0).
@@ -368,7 +368,7 @@ private:
         info.error_code = flight.timed_out ? error_code::request_timeout : code;
         info.duration = std::chrono::steady_clock::now() - flight.started;
         info.session_id = session_id_;
-        observers_->each([&](TransportObserver& o) { o.on_rpc_request(info); });
+        observers_->each_rpc([&](TransportObserver& o) { o.on_rpc_request(info); });
     }
 
     // async_handle's request case: start_request with a completion that resumes the

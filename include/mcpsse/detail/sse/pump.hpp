@@ -33,7 +33,7 @@ struct PumpSettings {
     std::chrono::milliseconds keep_alive_interval{15'000};  // a comment when idle this long (0: never)
     std::optional<std::chrono::milliseconds> retry;          // the SSE `retry:` field of priming events
     const std::atomic<bool>* stopping = nullptr;
-    const Observers* observers = nullptr;  // told of streams when not empty
+    const Observers* observers = nullptr;  // told of streams when someone wants them
     std::string heartbeat_event;           // a named event instead of the keep-alive comment (GET streams)
 };
 
@@ -274,7 +274,7 @@ asio::awaitable<bool> observed_pump(std::shared_ptr<Conn> c, HttpRequest& req, c
 template <class Conn>
 asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& req, const PumpSettings& settings,
                                  PumpJob job) {
-    if (!settings.observers || settings.observers->empty()) return pump_stream(c, req, settings, std::move(job));
+    if (!settings.observers || !settings.observers->observes_streams()) return pump_stream(c, req, settings, std::move(job));
     return observed_pump(c, req, settings, std::move(job));
 }
 

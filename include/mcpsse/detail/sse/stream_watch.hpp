@@ -28,21 +28,21 @@ public:
     void open() {
         if (open_) return;
         open_ = true;
-        observers_.each([&](TransportObserver& o) { o.on_stream_open(info_); });
+        observers_.each_stream([&](TransportObserver& o) { o.on_stream_open(info_); });
     }
 
     /// `events` events (or a keep-alive) of `bytes` SSE bytes were written.
     void wrote(std::uint64_t events, std::uint64_t bytes, bool keep_alive = false) {
         if (!open_ || (events == 0 && bytes == 0)) return;
         const StreamWrite write{events, bytes, keep_alive};
-        observers_.each([&](TransportObserver& o) { o.on_stream_write(info_, write); });
+        observers_.each_stream([&](TransportObserver& o) { o.on_stream_write(info_, write); });
     }
 
     /// The stream ended on this connection (reported once, and only when it opened).
     void close() {
         if (!open_) return;
         open_ = false;
-        observers_.each([&](TransportObserver& o) { o.on_stream_close(info_); });
+        observers_.each_stream([&](TransportObserver& o) { o.on_stream_close(info_); });
     }
 
 private:
