@@ -388,3 +388,30 @@ TEST_CASE("metrics_path: the transport counts its own traffic and serves it in e
     s.transport->drain();
     REQUIRE(eventually([&] { return s.transport->metrics()->render(mcpsse::ExpositionFormat::text).find("mcpsse_draining 1\n") != std::string::npos; }));
 }
+
+TEST_CASE("observers: one that wants neither streams nor JSON-RPC requests hears only the rest") {
+    struct RequestsOnly : Recorder {
+        mcpsse::ObserverInterests interests() const noexcept override { return {true, false, false}; }
+    };
+    auto narrow = std::make_shared<RequestsOnly>();
+    auto o = probed();
+    o.observers.push_back(narrow);
+    o.response_mode = mcpsse::ResponseMode::sse;
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(3, "echo").dump()));
+    REQUIRE(c.read_head().status == 200);
+    CHECK(!read_events_until_response(c, 3).empty());
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(narrow->mutex);
+        return narrow->routes.size() == 3;
+    }));
+    std::lock_guard lock(narrow->mutex);
+    CHECK(narrow->streams_opened == 0);
+    CHECK(narrow->events == 0);
+    CHECK(narrow->rpc_starts.empty());
+    CHECK(narrow->rpcs.empty());
+}
