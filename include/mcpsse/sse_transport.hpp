@@ -548,6 +548,7 @@ private:
             } else {
                 keep = co_await answer(c, *request, decision, route);
             }
+            detail::end_stream_watch(*c);
             active_requests_.fetch_sub(1, std::memory_order_relaxed);
             if (observed()) report_request(*c, *request, started);
             if (!keep || !request->keep_alive() || stopping_) co_return;

@@ -31,8 +31,17 @@ struct SseConnection : Connection<Stream> {
     std::uint64_t parked_generation = 0;
     SseStream* parked_stream = nullptr;
     std::string unsent;  // taken by write_directly, not yet written: the pump writes it first
-    StreamWatch* watch = nullptr;  // the current stream's observer reports (null: unobserved)
+    std::unique_ptr<StreamWatch> watch;  // the current request's stream, when observers want streams
 };
+
+/// Reports the end of the stream `c` wrote for its current request (if observed) and
+/// forgets it. Called by the connection's loop once the request is answered.
+template <class Stream>
+void end_stream_watch(SseConnection<Stream>& c) {
+    if (!c.watch) return;
+    c.watch->close();
+    c.watch.reset();
+}
 
 /// Writes a parked pump's new events from the waker, on the connection's executor:
 /// true when they all went out, so the pump sleeps on. Otherwise what was taken stays in

@@ -246,36 +246,21 @@ asio::awaitable<bool> pump_stream(const std::shared_ptr<Conn>& c, HttpRequest& r
     co_return false;
 }
 
-// An observed stream: its StreamWatch lives here, reachable from the connection while
-// the stream lasts, and reports the stream's end.
-template <class Conn>
-asio::awaitable<bool> observed_pump(std::shared_ptr<Conn> c, HttpRequest& req, const PumpSettings& settings,
-                                    PumpJob job) {
-    const std::string_view session_id = job.session_id ? std::string_view(*job.session_id) : std::string_view();
-    StreamWatch watch(*settings.observers, c->info(), job.kind, session_id, job.resumed,
-                      job.resumed ? job.stream->replayed_events() : 0);
-    c->watch = &watch;
-    bool keep = false;
-    try {
-        keep = co_await pump_stream(c, req, settings, std::move(job));
-    } catch (...) {
-        c->watch = nullptr;
-        throw;
-    }
-    c->watch = nullptr;
-    watch.close();
-    co_return keep;
-}
-
 /// Writes what `job.stream` produces until it finishes, the peer leaves, or the server
-/// stops; true when the connection may go on (see `pump_stream`). With observers, the
-/// stream is reported (`on_stream_open`, `on_stream_write`, `on_stream_close`). A plain
-/// function: an unobserved stream costs no second frame.
+/// stops; true when the connection may go on (see `pump_stream`). When observers want
+/// streams, the connection gets a `StreamWatch` for it (`on_stream_open`,
+/// `on_stream_write`); the connection's loop ends it once the request is answered
+/// (`end_stream_watch`). A plain function: the pump is the only frame.
 template <class Conn>
 asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& req, const PumpSettings& settings,
                                  PumpJob job) {
-    if (!settings.observers || !settings.observers->observes_streams()) return pump_stream(c, req, settings, std::move(job));
-    return observed_pump(c, req, settings, std::move(job));
+    if (settings.observers && settings.observers->observes_streams()) {
+        const std::string_view session_id = job.session_id ? std::string_view(*job.session_id) : std::string_view();
+        end_stream_watch(*c);  // a request has one stream; no earlier watch is left
+        c->watch = std::make_unique<StreamWatch>(*settings.observers, c->info(), job.kind, session_id, job.resumed,
+                                                 job.resumed ? job.stream->replayed_events() : 0);
+    }
+    return pump_stream(c, req, settings, std::move(job));
 }
 
 }  // namespace mcpsse::detail
