@@ -523,6 +523,7 @@ private:
             const clock::time_point started = observed() ? clock::now() : clock::time_point{};
             c->response_status = 0;
             c->bytes_sent = 0;
+            c->limited = false;
             detail::PipelineDecision decision = pipeline_.decide(*request, c->response_headers, c->stages_done);
             if (!admitted_now(*c, *request, decision)) co_await admit(c, *request, decision);
             if (decision.kind == detail::PipelineDecision::Kind::stages) co_await run_stages(c, *request, decision);
@@ -541,7 +542,8 @@ private:
                     compact(*request);
                     keep = co_await streams_.serve(c, *request, *plan);
                     plan->session->end_activity();
-                    if (plan->legacy) era_.sessions.end(plan->session, SessionEndReason::stream_closed);
+                    if (plan->legacy)
+                        era_.sessions.end(plan->session, c->limited ? SessionEndReason::limit : SessionEndReason::stream_closed);
                 } else {
                     keep = std::get<bool>(opened);
                 }

@@ -111,6 +111,8 @@ enum class SessionEndReason {
     idle,           ///< no request or stream for `session_idle_timeout`
     stream_closed,  ///< a legacy HTTP+SSE session's stream ended
     stopped,        ///< the transport stopped (or finished draining)
+    limit,          ///< a legacy HTTP+SSE session's stream was closed by a limit (a slow
+                    ///< consumer over `max_stream_queue_bytes`, or `send_timeout`)
 };
 
 /// One MCP session of an HTTP transport.

@@ -70,6 +70,11 @@ struct Recorder : mcpsse::TransportObserver {
         std::lock_guard lock(mutex);
         rpcs.emplace_back(std::string(r.method), std::string(r.tool), r.outcome, r.error_code);
     }
+    std::vector<mcpsse::SessionEndReason> ended;
+    void on_session_close(const mcpsse::SessionInfo&, mcpsse::SessionEndReason reason) override {
+        std::lock_guard lock(mutex);
+        ended.push_back(reason);
+    }
 };
 
 }  // namespace
@@ -414,4 +419,27 @@ TEST_CASE("observers: one that wants neither streams nor JSON-RPC requests hears
     CHECK(narrow->events == 0);
     CHECK(narrow->rpc_starts.empty());
     CHECK(narrow->rpcs.empty());
+}
+
+TEST_CASE("a legacy session whose stream a limit closed ends with SessionEndReason::limit") {
+    auto recorder = std::make_shared<Recorder>();
+    auto o = probed();
+    o.observers.push_back(recorder);
+    o.max_stream_queue_bytes = 64 * 1024;
+    TestServer s;
+    s.start(o);
+    HttpClient slow(s.port(), 5s, 4096);  // a small receive buffer, never read: a slow consumer
+    REQUIRE(slow.send_request("GET", "/sse", {{"Accept", "text/event-stream"}}));
+    REQUIRE(eventually([&] { return s.transport->session_count() == 1; }));
+    const std::string big(16 * 1024, 'x');
+    for (int i = 0; i < 200 && s.transport->session_count() == 1; ++i) {
+        s.transport->broadcast("notifications/message", {{"level", "info"}, {"data", big}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(recorder->mutex);
+        return recorder->ended.size() == 1;
+    }));
+    std::lock_guard lock(recorder->mutex);
+    CHECK(recorder->ended[0] == mcpsse::SessionEndReason::limit);
 }

@@ -92,6 +92,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     bool secure = false;       // set by the listener
     bool stages_done = false;  // the host's stages ran on the current request's head
     bool exempt_peer = false;  // the peer's address is exempt from ClientLimits (set at accept)
+    bool limited = false;      // a limit was reported while answering the current request
     // The current request's response, for observers: status and bytes written.
     int response_status = 0;
     std::uint64_t bytes_sent = 0;
@@ -125,6 +126,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
 
     /// Tells the observers that this connection hit `limit` (an option's name).
     void report_limit(std::string_view limit, std::string_view detail = {}) {
+        limited = true;
         if (!settings || !settings->observers || settings->observers->empty()) return;
         const LimitEvent event{limit, detail, &info()};
         settings->observers->each([&](TransportObserver& o) { o.on_limit(event); });
