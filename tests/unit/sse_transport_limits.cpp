@@ -6,6 +6,7 @@
 #include "support/http_client.hpp"
 #include "support/sse_test_server.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -153,16 +154,27 @@ TEST_CASE("L1: SseTransportOptions::json_limits sets the depth and value limits"
 // ---- write side and time limits (checklist L2) --------------------------------------------------
 
 TEST_CASE("L2: a peer that stops reading a response is disconnected after send_timeout") {
+    // Counts send_timeout reports, so the client stops not-reading only once the server
+    // gave up (building the 16 MiB reply may take over a second under a sanitizer).
+    struct SendTimeouts : mcpsse::TransportObserver {
+        std::atomic<int> count{0};
+        void on_limit(const mcpsse::LimitEvent& event) override {
+            if (event.limit == "send_timeout") ++count;
+        }
+    };
+    auto timeouts = std::make_shared<SendTimeouts>();
     TestServer s;
     mcpsse::SseTransportOptions options;
     options.send_timeout = std::chrono::milliseconds(300);
+    options.observers.push_back(timeouts);
     s.start(options);
     HttpClient c(s.port(), 5s, 4096);  // a small window, so the server's write must wait
     const std::string sid = open_session(c);
     REQUIRE(!sid.empty());
     // 16 MiB: more than the socket buffers of both ends hold.
     REQUIRE(c.send_request("POST", "/mcp", post_headers(sid), rpc_request(2, "big", {{"bytes", 16 << 20}}).dump()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // not reading: the window stays shut
+    // Not reading, so the window stays shut, until the server gives up.
+    REQUIRE(eventually([&] { return timeouts->count.load() >= 1; }, 20s));
     const auto head = c.read_head();
     REQUIRE(head.complete);
     CHECK(head.status == 200);
