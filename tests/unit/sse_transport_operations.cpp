@@ -443,3 +443,21 @@ TEST_CASE("a legacy session whose stream a limit closed ends with SessionEndReas
     std::lock_guard lock(recorder->mutex);
     CHECK(recorder->ended[0] == mcpsse::SessionEndReason::limit);
 }
+
+TEST_CASE("hostile input: an oversized traceparent is cut to 256 bytes before observers see it") {
+    auto recorder = std::make_shared<Recorder>();
+    auto o = probed();
+    o.observers.push_back(recorder);
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    json meta = stateless_meta();
+    meta["traceparent"] = std::string(64 * 1024, 'a');
+    CHECK(c.request("POST", "/mcp", stateless_headers("echo"), rpc_request(1, "echo", {{"_meta", meta}}).dump()).status == 200);
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(recorder->mutex);
+        return !recorder->traceparents.empty();
+    }));
+    std::lock_guard lock(recorder->mutex);
+    CHECK(recorder->traceparents[0].size() == 256);
+}
