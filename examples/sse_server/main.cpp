@@ -5,6 +5,11 @@
 //
 //   sse_server [--host 127.0.0.1] [--port 3000] [--tls-cert FILE --tls-key FILE]
 //              [--log-format json|text] [--log-level error|warning|info|debug]
+//              [--cors-origin ORIGIN]...
+//
+// --cors-origin (repeatable; "*" for any) lets pages on those origins call /mcp from a
+// browser (SseTransportOptions::cors_origins: preflights answered, Mcp-Session-Id
+// exposed). The Origin check still applies: by default only loopback origins pass.
 //   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
 //        -H 'Accept: application/json, text/event-stream'
 //        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
@@ -178,6 +183,7 @@ int main(int argc, char** argv) {
         const std::string_view arg = argv[i];
         if (arg == "--host" && i + 1 < argc) options.host = argv[++i];
         else if (arg == "--port" && i + 1 < argc) options.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+        else if (arg == "--cors-origin" && i + 1 < argc) options.cors_origins.emplace_back(argv[++i]);
         else if (arg == "--tls-cert" && i + 1 < argc) tls_cert = argv[++i];
         else if (arg == "--tls-key" && i + 1 < argc) tls_key = argv[++i];
         else if (arg == "--log-format" && i + 1 < argc && mcpsse::parse_log_format(argv[i + 1]))
@@ -186,7 +192,8 @@ int main(int argc, char** argv) {
             log.level = *mcpsse::logging_level_from_string(argv[++i]);
         else {
             std::fprintf(stderr, "usage: sse_server [--host ADDRESS] [--port PORT] [--tls-cert FILE --tls-key FILE]\n"
-                                 "                  [--log-format json|text] [--log-level error|warning|info|debug]\n");
+                                 "                  [--log-format json|text] [--log-level error|warning|info|debug]\n"
+                                 "                  [--cors-origin ORIGIN]...\n");
             return arg == "--help" ? 0 : 2;
         }
     }

@@ -9,14 +9,17 @@
 #   1. finds Chromium ($CHROMIUM, else chromium, chromium-browser, google-chrome on
 #      PATH; Debian package chromium, installed by cmake/scripts/setup-debian.sh),
 #   2. starts `sse_server --host 127.0.0.1 --port 0 --log-level debug` (port from its
-#      "listening on" line; its access log in <build-dir>/browser/sse_server.log),
+#      "listening on" line; its access log in <build-dir>/browser/sse_server.log), and a
+#      second one with `--cors-origin '*'` (log sse_server_cors.log) for the page served
+#      from another origin,
 #   3. runs browser_client.mjs: a TCP proxy of its own (Node net) between Chromium and
 #      the server, the page loaded through it, and the checks (a full run to 100 %
 #      with every step in order, cancel, a forced drop of every live connection
-#      resumed with Last-Event-ID and no step lost, disconnect with DELETE); a
-#      screenshot goes to <build-dir>/browser/demo.png (its path is printed),
+#      resumed with Last-Event-ID and no step lost, disconnect with DELETE, the page
+#      on another origin refused without CORS and working with it); a screenshot goes
+#      to <build-dir>/browser/demo.png (its path is printed),
 #   4. checks the server's access log for the cancelled tools/call (its rpc event,
-#      outcome=cancelled, written when the handler ended), and stops the server.
+#      outcome=cancelled, written when the handler ended), and stops the servers.
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed"; exits non-zero
 # on any failure, 77 (skipped) only when no Chromium is found. Needs timeout.
 # Environment: CHROMIUM (the browser's path), BROWSER_TEST_WAIT_S (default 20) how long
@@ -64,45 +67,60 @@ if [[ ! -x "$server_bin" ]]; then
   finish
 fi
 mkdir -p "$work"
-rm -f "$work/sse_server.log" "$work/demo.png"
+rm -f "$work/demo.png" "$work/demo-log.txt"
 
-server_pid=""
+declare -A pids=()
 # shellcheck disable=SC2317  # called from the traps
-stop_server() {
-  [[ -n "$server_pid" ]] && stop_pid "$server_pid" sse_server
-  server_pid=""
+stop_servers() {
+  local name
+  for name in "${!pids[@]}"; do
+    stop_pid "${pids[$name]}" "$name"
+  done
+  pids=()
 }
-trap stop_server EXIT
-trap 'stop_server; exit 130' INT
-trap 'stop_server; exit 143' TERM
+trap stop_servers EXIT
+trap 'stop_servers; exit 130' INT
+trap 'stop_servers; exit 143' TERM
 
-log="$work/sse_server.log"
-"$server_bin" --host 127.0.0.1 --port 0 --log-level debug </dev/null >"$log" 2>&1 &
-server_pid=$!
-port=""
-deadline=$((SECONDS + wait_s))
-while ((SECONDS < deadline)); do
-  line="$(grep -m1 -oE 'listening on http://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
-  if [[ -n "$line" ]]; then
-    port="${line##*:}"
-    port="${port%/mcp}"
-    break
+# start_server NAME ARGS...: starts sse_server with its log in $work/NAME.log; sets
+# pids[NAME] and port (from its "listening on" line).
+start_server() {
+  local name="$1" log="$work/$1.log" deadline line
+  shift
+  rm -f "$log"
+  "$server_bin" --host 127.0.0.1 --port 0 --log-level debug "$@" </dev/null >"$log" 2>&1 &
+  pids[$name]=$!
+  port=""
+  deadline=$((SECONDS + wait_s))
+  while ((SECONDS < deadline)); do
+    line="$(grep -m1 -oE 'listening on http://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
+    if [[ -n "$line" ]]; then
+      port="${line##*:}"
+      port="${port%/mcp}"
+      break
+    fi
+    kill -0 "${pids[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z "$port" ]]; then
+    mapfile -t server_log < <(tail -n 20 "$log")
+    not_ok "$name announces its URL" "no 'listening on http://HOST:PORT/mcp' line within ${wait_s} s; log:" \
+      "${server_log[@]}"
+    finish
   fi
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z "$port" ]]; then
-  mapfile -t server_log < <(tail -n 20 "$log")
-  not_ok "sse_server announces its URL" "no 'listening on http://HOST:PORT/mcp' line within ${wait_s} s; log:" \
-    "${server_log[@]}"
-  finish
-fi
-ok "sse_server listens on port $port"
+  ok "$name listens on port $port${*:+ ($*)}"
+}
+
+start_server sse_server
+server_port=$port
+start_server sse_server_cors --cors-origin '*'
+cors_port=$port
+log="$work/sse_server.log"
 
 # The client prints its own ok / not ok lines and a last line "client: N passed, N failed".
 client_out="$work/client.out"
 timeout 90 bash "$here/run_client.sh" "$build_dir" browser_client.mjs \
-  "http://127.0.0.1:$port" "$chromium" "$work" 2>&1 | tee "$client_out"
+  "http://127.0.0.1:$server_port" "http://127.0.0.1:$cors_port" "$chromium" "$work" 2>&1 | tee "$client_out"
 client_status=${PIPESTATUS[0]}
 client_passed="$(sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$client_out")"
 client_failed="$(sed -n 's/^client: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$client_out")"
@@ -120,5 +138,5 @@ else
   not_ok "the server's access log records the cancelled tools/call" "${server_log[@]}"
 fi
 
-stop_server
+stop_servers
 finish

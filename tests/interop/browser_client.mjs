@@ -2,7 +2,10 @@
 // headless Chromium with puppeteer-core, through a TCP proxy of its own so the test can
 // see every request the browser sends and cut the live connections mid-run.
 //
-//   node browser_client.mjs <server-url> <chromium> <artifact-dir>
+//   node browser_client.mjs <server-url> <cors-server-url> <chromium> <artifact-dir>
+//
+// <server-url> is sse_server with default options, <cors-server-url> one started with
+// --cors-origin '*'.
 //
 // Checks: the page loads from / (text/html; charset=utf-8, through the proxy, same
 // origin as /mcp); Connect initializes a session (its POSTs carry Origin and the
@@ -11,20 +14,24 @@
 // sends notifications/cancelled, the page shows cancelled, no result and no further
 // step arrives, and the server counts the call as cancelled (/metrics); a forced drop
 // of every live connection mid-run is resumed with GET + Last-Event-ID and every step
-// 1..N appears exactly once, in order; Disconnect sends DELETE. A screenshot is saved
-// to <artifact-dir>/demo.png. Prints "ok - ..." / "not ok - ..." and a last line
+// 1..N appears exactly once, in order; Disconnect sends DELETE; the page served from
+// another origin is refused by the default server and works against the CORS one. A
+// screenshot is saved to <artifact-dir>/demo.png and the page's event log to
+// <artifact-dir>/demo-log.txt. Prints "ok - ..." / "not ok - ..." and a last line
 // "client: N passed, N failed"; exits 1 on any failure.
 import { writeFile } from "node:fs/promises";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 
-const [serverUrl, chromium, artifactDir] = process.argv.slice(2);
-if (!serverUrl || !chromium || !artifactDir) {
-  console.error("usage: node browser_client.mjs <server-url> <chromium> <artifact-dir>");
+const [serverUrl, corsServerUrl, chromium, artifactDir] = process.argv.slice(2);
+if (!serverUrl || !corsServerUrl || !chromium || !artifactDir) {
+  console.error("usage: node browser_client.mjs <server-url> <cors-server-url> <chromium> <artifact-dir>");
   process.exit(2);
 }
 const server = new URL(serverUrl);
+const corsServer = new URL(corsServerUrl);
 const STEPS = 7;
 
 let passed = 0;
@@ -297,6 +304,47 @@ try {
   check(deletes.length === deletesBefore + 1 && deletes.at(-1).fields["mcp-session-id"] === sessionId,
         "Disconnect sends DELETE /mcp with the session id");
   check(pageErrors.length === 0, "no script errors on the page", ...pageErrors);
+
+  // 7. The page served from another origin (http://localhost:P, by this script) with
+  //    ?endpoint=: the server without CORS options refuses it (the page shows the error);
+  //    the one with --cors-origin '*' (cors_origins) serves it, and its scripts read the
+  //    exposed Mcp-Session-Id.
+  const html = await (await fetch(new URL("/", corsServer))).text();
+  const pageServer = http.createServer((req, res) => {
+    res.writeHead(req.url.startsWith("/?") || req.url === "/" ? 200 : 404, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(req.url.startsWith("/?") || req.url === "/" ? html : "");
+  });
+  await new Promise((r) => pageServer.listen(0, "127.0.0.1", r));
+  const otherOrigin = `http://localhost:${pageServer.address().port}`;
+  try {
+    const other = await browser.newPage();
+    other.on("pageerror", (error) => pageErrors.push(error.message));
+    await other.goto(`${otherOrigin}/?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}/mcp`)}`);
+    await other.click("#connect");
+    const refused = await waitFor("the refused connection", async () => {
+      const st = await other.$eval("#status", (el) => ({ state: el.dataset.state, text: el.textContent }));
+      return st.state === "error" ? st : null;
+    }, 5000).catch(() => null);
+    const refusedText = refused ? refused.text.replace(/\s+/g, " ").trim() : "no error shown";
+    check(refused !== null && /Failed to fetch/.test(refusedText),
+          `from ${otherOrigin}, a server without CORS options is refused and the page shows the error ("${refusedText}")`);
+
+    await other.goto(`${otherOrigin}/?endpoint=${encodeURIComponent(new URL("/mcp", corsServer).href)}`);
+    await startRun(other, 100).catch(() => {});
+    const run = await waitFor("the cross-origin run to end", async () => {
+      const t = await taskState(other);
+      return t.state !== "running" ? t : null;
+    }, 10000).catch((e) => ({ state: e.message, steps: [] }));
+    check(run.state === "done" && same(run.steps, expectedSteps(STEPS)),
+          `from ${otherOrigin}, the server with --cors-origin '*' serves the page: connected, steps 1..${STEPS}, done`,
+          `state ${run.state}, steps ${run.steps}, outcome ${run.outcome}`);
+    const session = await other.$eval("#session", (el) => el.textContent);
+    check(/^[\x21-\x7e]+$/.test(session), `cross-origin, the page read the exposed Mcp-Session-Id (${session})`);
+    await other.close();
+  } finally {
+    pageServer.close();
+  }
+  check(pageErrors.length === 0, "no script errors on the cross-origin pages", ...pageErrors);
 } catch (error) {
   check(false, "the browser run completes", error.stack || String(error));
 } finally {
