@@ -322,7 +322,7 @@ try {
     await other.goto(`${otherOrigin}/?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}/mcp`)}`);
     await other.click("#connect");
     const refused = await waitFor("the refused connection", async () => {
-      const st = await other.$eval("#status", (el) => ({ state: el.dataset.state, text: el.textContent }));
+      const st = await other.$eval("#status", (el) => ({ state: el.dataset.state, text: el.querySelector("#status-text").textContent }));
       return st.state === "error" ? st : null;
     }, 5000).catch(() => null);
     const refusedText = refused ? refused.text.replace(/\s+/g, " ").trim() : "no error shown";
