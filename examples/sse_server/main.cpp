@@ -6,13 +6,13 @@
 //   sse_server [--host 127.0.0.1] [--port 3000] [--tls-cert FILE --tls-key FILE]
 //              [--log-format json|text] [--log-level error|warning|info|debug]
 //              [--cors-origin ORIGIN]...
+//   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
+//        -H 'Accept: application/json, text/event-stream'
+//        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
 //
 // --cors-origin (repeatable; "*" for any) lets pages on those origins call /mcp from a
 // browser (SseTransportOptions::cors_origins: preflights answered, Mcp-Session-Id
 // exposed). The Origin check still applies: by default only loopback origins pass.
-//   curl -s http://127.0.0.1:3000/mcp -H 'Content-Type: application/json'
-//        -H 'Accept: application/json, text/event-stream'
-//        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
 #include "demo_page.hpp"  // generated from demo.html by embed.cmake: mcpsse_example::demo_page
 
 #include <mcpsse/access_log.hpp>
@@ -25,7 +25,6 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
