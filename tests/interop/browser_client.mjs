@@ -14,7 +14,8 @@
 // sends notifications/cancelled, the page shows cancelled, no result and no further
 // step arrives, and the server counts the call as cancelled (/metrics); a forced drop
 // of every live connection mid-run is resumed with GET + Last-Event-ID and every step
-// 1..N appears exactly once, in order; Disconnect sends DELETE; the page served from
+// 1..N appears exactly once, in order; Disconnect sends DELETE; a session ended behind
+// the page's back is shown as an error and Start opens a new one; the page served from
 // another origin is refused by the default server and works against the CORS one. A
 // screenshot is saved to <artifact-dir>/demo.png and the page's event log to
 // <artifact-dir>/demo-log.txt. Prints "ok - ..." / "not ok - ..." and a last line
@@ -303,9 +304,34 @@ try {
   const deletes = proxy.requests.filter((r) => r.method === "DELETE");
   check(deletes.length === deletesBefore + 1 && deletes.at(-1).fields["mcp-session-id"] === sessionId,
         "Disconnect sends DELETE /mcp with the session id");
+
+  // 7. Errors are shown as errors: Connect again, then the session is ended behind the
+  //    page's back (DELETE straight to the server). Its GET stream ends, the resumption
+  //    gets 404, and the page says the session is gone; Start then opens a new one.
+  await page.click("#connect");
+  await waitFor("connected again", async () => (await page.$eval("#status", (el) => el.dataset.state)) === "connected", 5000);
+  const secondSession = await page.$eval("#session", (el) => el.textContent);
+  const deleted = await fetch(new URL("/mcp", server), { method: "DELETE", headers: { "Mcp-Session-Id": secondSession } });
+  check(deleted.status === 200 && secondSession !== sessionId, `a new session ${secondSession}, ended by a DELETE from the test`);
+  const lostState = await waitFor("the page to notice", async () => {
+    const st = await page.$eval("#status", (el) => ({ state: el.dataset.state, text: el.querySelector("#status-text").textContent }));
+    return st.state === "disconnected" ? st : null;
+  }, 10000).catch((e) => ({ state: e.message, text: "" }));
+  const lostLog = await page.$$eval("#log li.error", (items) => items.map((li) => li.textContent).filter((t) => t.includes("404")));
+  check(lostState.state === "disconnected" && /session ended by the server/.test(lostState.text) && lostLog.length > 0,
+        `the page shows the ended session as an error ("${lostState.text}"; log: "${(lostLog.at(-1) || "").slice(13)}")`,
+        `state ${lostState.state}`);
+  await startRun(page, 50);
+  s = await waitFor("the run on a new session", async () => {
+    const t = await taskState(page);
+    return t.state !== "running" ? t : null;
+  });
+  const thirdSession = await page.$eval("#session", (el) => el.textContent);
+  check(s.state === "done" && thirdSession !== secondSession && thirdSession !== "-",
+        `Start connects a new session (${thirdSession}) and the run completes`);
   check(pageErrors.length === 0, "no script errors on the page", ...pageErrors);
 
-  // 7. The page served from another origin (http://localhost:P, by this script) with
+  // 8. The page served from another origin (http://localhost:P, by this script) with
   //    ?endpoint=: the server without CORS options refuses it (the page shows the error);
   //    the one with --cors-origin '*' (cors_origins) serves it, and its scripts read the
   //    exposed Mcp-Session-Id.
