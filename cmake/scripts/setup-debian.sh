@@ -26,6 +26,8 @@ packages=(
   python3                      # quick_start_smoke.sh: a free port
   prometheus                   # promtool: tests/interop/check_metrics.sh (metrics.exposition)
   python3-prometheus-client    # its text and OpenMetrics parsers: tests/interop/check_metrics.py
+  chromium                     # headless browser of tests/interop/browser.sh (sse_server's demo
+                               # page, driven by puppeteer-core, which downloads no browser)
 )
 
 missing=()
