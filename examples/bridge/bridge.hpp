@@ -21,6 +21,7 @@
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/logging_level.hpp>
+#include <mcpsse/meta_key.hpp>
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
 #include <mcpsse/sse_session.hpp>
@@ -115,6 +116,7 @@ public:
     /// own for (register none: `initialize` and `logging/setLevel` must reach the bridge).
     /// `ping` stays answered by mcpsse itself.
     void install(mcpsse::Dispatcher& dispatcher) {
+        session_versions_ = dispatcher.options().protocol_versions;
         dispatcher.set_request_fallback([this](nlohmann::json params, mcpsse::RequestContext& ctx) {
             return on_request(std::move(params), ctx);
         });
@@ -160,12 +162,19 @@ public:
     /// that the io_context runs out of work. Start no child afterwards.
     void shutdown() {
         shutting_down_ = true;
+        for (const auto& timer : timers_) timer->cancel();
         terminate_all();
         if (live_children_ == 0) reaper_.stop();
     }
 
 private:
     using json = nlohmann::json;
+
+    // Time between the last answer to a dead child's pending requests and the end of its
+    // sessions (see `schedule_end`).
+    static constexpr std::chrono::milliseconds end_session_delay{100};
+    // See `watch_registration`.
+    static constexpr std::chrono::milliseconds registration_grace{30'000};
 
     // A client request forwarded to a child, waiting for its response.
     struct Pending {
@@ -203,6 +212,21 @@ private:
         std::optional<std::string> incompatible;  // pool: why stateless requests are refused
         std::unique_ptr<asio::steady_timer> init_wait;
         std::set<std::string> sessions;  // attached session ids
+        std::size_t handlers = 0;         // `forward` coroutines running for this child
+        bool end_scheduled = false;       // its sessions are about to be ended
+    };
+
+    // Counts a `forward` coroutine; the last one to leave a dead child's bookkeeping lets
+    // its sessions end.
+    struct HandlerCount {
+        Bridge* bridge;
+        std::shared_ptr<Upstream> up;
+        HandlerCount(Bridge* b, std::shared_ptr<Upstream> u) : bridge(b), up(std::move(u)) { ++up->handlers; }
+        HandlerCount(const HandlerCount&) = delete;
+        HandlerCount& operator=(const HandlerCount&) = delete;
+        ~HandlerCount() {
+            if (--up->handlers == 0 && up->dead) bridge->schedule_end(up);
+        }
     };
 
     struct SessionEntry {
@@ -297,15 +321,30 @@ private:
         if (shared_ == up) shared_.reset();
         for (auto& slot : pool_)
             if (slot == up) slot.reset();
-        // Sessions served by this child end (or, without a way to end them, fail later
-        // requests with dead_reason).
-        const auto sessions = up->sessions;
-        for (const auto& id : sessions) {
-            if (end_session_) {
-                auto it = sessions_.find(id);
-                if (it != sessions_.end() && it->second.handle) end_session_(id);
+        // Sessions served by this child end once the errors of their pending requests
+        // are on their way (or, without a way to end them, answer later requests with
+        // dead_reason).
+        if (up->handlers == 0) schedule_end(up);
+    }
+
+    // Ends the sessions of a dead child, `end_session_delay` after its last forwarded
+    // request was answered, so that those answers (JSON-RPC errors) reach the clients
+    // before the session's streams close.
+    void schedule_end(const std::shared_ptr<Upstream>& up) {
+        if (up->end_scheduled || !end_session_ || up->sessions.empty()) return;
+        up->end_scheduled = true;
+        auto timer = std::make_shared<asio::steady_timer>(executor_, end_session_delay);
+        timers_.insert(timer);
+        timer->async_wait([this, timer, up](std::error_code) {
+            timers_.erase(timer);
+            for (const auto& id : up->sessions) {
+                const auto it = sessions_.find(id);
+                if (it != sessions_.end() && it->second.upstream == up) {
+                    log(mcpsse::LoggingLevel::info, id, "ending the session: " + up->dead_reason);
+                    end_session_(id);
+                }
             }
-        }
+        });
     }
 
     static void complete(Pending& p, json result) {
@@ -371,18 +410,19 @@ private:
         if (sid.empty())
             throw mcpsse::RpcError(mcpsse::error_code::invalid_request,
                                    "mcpsse-bridge serves initialize only with sessions");
-        auto& entry = sessions_[sid];
-        if (entry.upstream && !entry.upstream->dead)
+        const auto found = sessions_.find(sid);
+        if (found != sessions_.end() && found->second.upstream && !found->second.upstream->dead)
             throw mcpsse::RpcError(mcpsse::error_code::invalid_request, "session already initialized");
 
         if (options_.share_child) co_return co_await initialize_shared(std::move(params), ctx, sid);
 
-        auto up = start_child(Kind::session, sid);
+        auto up = start_child(Kind::session, sid);  // throws before any bookkeeping is made
         up->sessions.insert(sid);
-        entry.upstream = up;
+        sessions_[sid].upstream = up;
         try {
             json result = co_await forward(up, std::move(params), ctx);
             up->init_result = result;
+            watch_registration(sid, up);
             co_return result;
         } catch (...) {
             // No session is created: the child goes at once.
@@ -433,6 +473,7 @@ private:
     std::shared_ptr<Upstream> pool_child(const mcpsse::RequestContext&) {
         if (options_.stateless_pool == 0)
             throw mcpsse::RpcError(upstream_error, "mcpsse-bridge serves no stateless requests (--stateless-pool 0)");
+        if (stateless_unsupported_) throw stateless_refusal(*stateless_unsupported_);
         pool_.resize(options_.stateless_pool);
         const std::size_t index = next_pool_++ % pool_.size();
         auto& slot = pool_[index];
@@ -440,46 +481,62 @@ private:
             slot = start_child(Kind::pool, "pool-" + std::to_string(index));
             initialize_pool_child(slot);
         }
-        if (slot->incompatible) throw mcpsse::RpcError(mcpsse::error_code::unsupported_protocol_version, *slot->incompatible);
+        if (slot->incompatible) throw stateless_refusal(*slot->incompatible);
         return slot;
     }
 
-    // The bridge initializes a pool child itself, asking for 2026-07-28; a child that
-    // answers another revision cannot serve stateless requests.
+    // A 2026-07-28 server has no `initialize`: its first message decides its era. The
+    // bridge asks a pool child `server/discover` (with the 2026-07-28 `_meta` envelope)
+    // itself; a child whose answer does not list 2026-07-28 in `supportedVersions` (or
+    // that does not know the method: a server of the session era) cannot serve stateless
+    // requests, which then get `unsupported_protocol_version` (-32022, HTTP 400) naming
+    // the session revisions, so that the client falls back to `initialize`.
     void initialize_pool_child(const std::shared_ptr<Upstream>& up) {
         up->initializing = true;
         auto p = std::make_shared<Pending>(executor_);
         const std::int64_t id = up->next_id++;
         up->pending[id] = p;
-        json init{{"jsonrpc", "2.0"},
-                  {"id", id},
-                  {"method", "initialize"},
-                  {"params",
-                   {{"protocolVersion", std::string(mcpsse::protocol_version::v2026_07_28)},
-                    {"capabilities", json::object()},
-                    {"clientInfo", {{"name", "mcpsse-bridge"}, {"version", "0.1.0"}}}}}};
-        up->child->write_line(init.dump());
+        const std::string v2026(mcpsse::protocol_version::v2026_07_28);
+        json meta{{std::string(mcpsse::meta_key::protocol_version), v2026},
+                  {std::string(mcpsse::meta_key::client_info), {{"name", "mcpsse-bridge"}, {"version", "0.1.0"}}},
+                  {std::string(mcpsse::meta_key::client_capabilities), json::object()}};
+        up->child->write_line(
+            json{{"jsonrpc", "2.0"}, {"id", id}, {"method", "server/discover"}, {"params", {{"_meta", std::move(meta)}}}}
+                .dump());
         asio::co_spawn(
             executor_,
-            [this, up, p]() -> asio::awaitable<void> {
+            [this, up, p, v2026]() -> asio::awaitable<void> {
                 std::error_code ec;
                 if (!p->done) co_await p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                 up->initializing = false;
-                if (p->result) {
+                bool supported = false;
+                if (p->result && p->result->contains("supportedVersions") && (*p->result)["supportedVersions"].is_array())
+                    for (const auto& version : (*p->result)["supportedVersions"]) supported = supported || version == v2026;
+                if (supported) {
                     up->init_result = *p->result;
-                    const std::string version = p->result->value("protocolVersion", "");
-                    if (version != mcpsse::protocol_version::v2026_07_28)
-                        up->incompatible = "the upstream server does not support protocol revision 2026-07-28 (it "
-                                           "answered initialize with " + (version.empty() ? std::string("no revision") : version) +
-                                           "); use a session";
-                    else
-                        up->child->write_line(json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}.dump());
-                } else if (p->error) {
-                    up->incompatible = std::string("the upstream server refused initialize: ") + p->error->what();
+                } else {
+                    std::string why = p->error ? std::string("server/discover: ") + p->error->what()
+                                      : p->result ? "its server/discover does not list it"
+                                                  : "no answer to server/discover";
+                    up->incompatible = "the upstream server does not support protocol revision 2026-07-28 (" + why +
+                                       "); initialize a session instead";
+                    // Remembered for good: the command is the same for every pool child.
+                    stateless_unsupported_ = up->incompatible;
+                    log(mcpsse::LoggingLevel::warning, up->name, *up->incompatible);
+                    up->child->terminate();
                 }
                 up->init_wait->cancel();
             },
             asio::detached);
+    }
+
+    // The refusal of a stateless request when the pool cannot serve 2026-07-28.
+    mcpsse::RpcError stateless_refusal(const std::string& why) const {
+        json supported = json::array();
+        for (const auto& version : session_versions_) supported.push_back(version);
+        return mcpsse::RpcError(mcpsse::error_code::unsupported_protocol_version, why,
+                                json{{"supported", std::move(supported)},
+                                     {"requested", std::string(mcpsse::protocol_version::v2026_07_28)}});
     }
 
     // Sends a client request to `up` under a bridge id and waits for the child's answer.
@@ -490,9 +547,10 @@ private:
             co_await up->init_wait->async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (ctx.is_cancelled()) throw std::system_error(asio::error::operation_aborted);
         }
-        if (up->incompatible) throw mcpsse::RpcError(mcpsse::error_code::unsupported_protocol_version, *up->incompatible);
+        if (up->incompatible) throw stateless_refusal(*up->incompatible);
         if (up->dead) throw mcpsse::RpcError(upstream_error, up->dead_reason);
 
+        const HandlerCount counted(this, up);
         auto p = std::make_shared<Pending>(executor_);
         p->session_id = std::string(ctx.session_id());
         p->ctx = ctx;
@@ -699,6 +757,25 @@ private:
 
     // ---- sessions ------------------------------------------------------------------------
 
+    // A session whose `initialize` succeeded is registered by the transport right after
+    // (on_session_open follows). Should that not happen (the transport refused to keep it),
+    // nothing would ever end its child: after `registration_grace` a child whose session
+    // never opened is ended.
+    void watch_registration(const std::string& sid, const std::shared_ptr<Upstream>& up) {
+        auto timer = std::make_shared<asio::steady_timer>(executor_, registration_grace);
+        timers_.insert(timer);
+        std::weak_ptr<Upstream> weak = up;
+        timer->async_wait([this, timer, sid, weak](std::error_code ec) {
+            timers_.erase(timer);
+            if (ec) return;
+            auto u = weak.lock();
+            if (!u || u->dead) return;
+            const auto it = sessions_.find(sid);
+            if (it != sessions_.end() && it->second.upstream == u && !it->second.handle)
+                close_session(sid, "its session was never opened");
+        });
+    }
+
     void close_session(const std::string& id, std::string_view why) {
         const auto it = sessions_.find(id);
         if (it == sessions_.end()) return;
@@ -723,6 +800,9 @@ private:
     std::size_t next_pool_ = 0;
     std::size_t live_children_ = 0;
     bool shutting_down_ = false;
+    std::set<std::shared_ptr<asio::steady_timer>> timers_;  // the bridge's own timers, cancelled by shutdown
+    std::vector<std::string> session_versions_;  // the dispatcher's session revisions
+    std::optional<std::string> stateless_unsupported_;  // set once a pool child refused 2026-07-28
 };
 
 }  // namespace mcpsse_bridge

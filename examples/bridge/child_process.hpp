@@ -171,6 +171,7 @@ public:
     /// Stops listening for SIGCHLD (so an io_context with nothing else to do returns);
     /// call it once no watched child is left.
     void stop() {
+        stopped_ = true;  // a stop from inside an exit callback must not be undone by arm()
         std::error_code ignored;
         signals_.cancel(ignored);
     }
@@ -180,6 +181,7 @@ public:
 
 private:
     void arm() {
+        if (stopped_) return;
         signals_.async_wait([this](std::error_code ec, int) {
             if (ec) return;
             reap();
@@ -203,6 +205,7 @@ private:
 
     asio::signal_set signals_;
     std::map<pid_t, std::function<void(int)>> watched_;
+    bool stopped_ = false;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@
 #include <mcpsse/access_log.hpp>
 #include <mcpsse/mcpsse.hpp>
 #include <mcpsse/sse_transport.hpp>
+#include <mcpsse/static_token_verifier.hpp>
+#include <mcpsse/token_verifier.hpp>
+#if MCPSSE_EXAMPLE_JWT
+#include <mcpsse/jwt.hpp>
+#endif
 #if MCPSSE_EXAMPLE_TLS
 #include <mcpsse/tls.hpp>
 #endif
@@ -28,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +68,12 @@ const char* const usage_text =
     "  --allowed-origin ORIGIN     allowed Origin (repeatable; default: loopback origins only)\n"
     "  --allowed-host NAME         allowed Host name (repeatable; default: loopback names when bound to loopback)\n"
     "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+    "  --resource URL              require OAuth bearer tokens; URL is the resource identifier\n"
+    "                              (e.g. https://host/mcp), served in the protected resource metadata\n"
+    "  --auth-issuer URL           accept JWT access tokens from this issuer (needs --auth-jwks)\n"
+    "  --auth-jwks FILE            the issuer's public keys (a JWKS JSON file)\n"
+    "  --auth-token T              accept static bearer token T (repeatable)\n"
+    "  --auth-scope S              scope every request needs (repeatable; none by default)\n"
     "  --log-format json|text      log format (default text)\n"
     "  --log-level error|warning|info|debug   log threshold (default info)\n"
     "  --help                      this text\n"
@@ -80,6 +92,8 @@ struct Settings {
     std::vector<std::string> allowed_origins;
     std::vector<std::string> allowed_hosts;
     std::string tls_cert, tls_key;
+    std::string resource, auth_issuer, auth_jwks;
+    std::vector<std::string> auth_tokens, auth_scopes;
     mcpsse::LogFormat log_format = mcpsse::LogFormat::text;
     mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
 };
@@ -165,6 +179,16 @@ std::optional<Settings> parse(int argc, char** argv, bool& help) {
             s.tls_cert = argv[++i];
         } else if (arg == "--tls-key" && has) {
             s.tls_key = argv[++i];
+        } else if (arg == "--resource" && has) {
+            s.resource = argv[++i];
+        } else if (arg == "--auth-issuer" && has) {
+            s.auth_issuer = argv[++i];
+        } else if (arg == "--auth-jwks" && has) {
+            s.auth_jwks = argv[++i];
+        } else if (arg == "--auth-token" && has) {
+            s.auth_tokens.emplace_back(argv[++i]);
+        } else if (arg == "--auth-scope" && has) {
+            s.auth_scopes.emplace_back(argv[++i]);
         } else if (arg == "--log-format" && has && mcpsse::parse_log_format(value)) {
             s.log_format = *mcpsse::parse_log_format(argv[++i]);
         } else if (arg == "--log-level" && has && mcpsse::logging_level_from_string(value)) {
@@ -176,7 +200,53 @@ std::optional<Settings> parse(int argc, char** argv, bool& help) {
     for (; i < argc; ++i) s.bridge.command.emplace_back(argv[i]);
     if (s.bridge.command.empty()) return std::nullopt;
     if (s.tls_cert.empty() != s.tls_key.empty()) return std::nullopt;
+    // The authorization flags need --resource; JWT needs both an issuer and its keys.
+    const bool auth_flags =
+        !s.auth_issuer.empty() || !s.auth_jwks.empty() || !s.auth_tokens.empty() || !s.auth_scopes.empty();
+    if (auth_flags && s.resource.empty()) return std::nullopt;
+    if (s.auth_issuer.empty() != s.auth_jwks.empty()) return std::nullopt;
     return s;
+}
+
+// Accepts the static tokens of --auth-token, then (with --auth-jwks) JWTs of the issuer.
+class Verifier {
+public:
+    std::shared_ptr<mcpsse::StaticTokenVerifier> statics = std::make_shared<mcpsse::StaticTokenVerifier>();
+#if MCPSSE_EXAMPLE_JWT
+    std::shared_ptr<mcpsse::JwtVerifier> jwt;
+#endif
+
+    asio::awaitable<mcpsse::TokenVerdict> async_verify(std::string token) {
+        mcpsse::TokenVerdict verdict = statics->verify(token);
+#if MCPSSE_EXAMPLE_JWT
+        if (!verdict && jwt) verdict = jwt->verify(token);
+#endif
+        co_return verdict;
+    }
+};
+
+// The transport's OAuth resource-server settings, or nullopt without --resource.
+std::optional<mcpsse::AuthorizationOptions> authorization_of(const Settings& s) {
+    if (s.resource.empty()) return std::nullopt;
+    auto verifier = std::make_shared<Verifier>();
+    for (const auto& token : s.auth_tokens) verifier->statics->add(token, s.auth_scopes);
+    mcpsse::AuthorizationOptions auth;
+    auth.resource = s.resource;
+    auth.required_scopes = s.auth_scopes;
+    auth.scopes_supported = s.auth_scopes;
+    if (!s.auth_issuer.empty()) auth.authorization_servers = {s.auth_issuer};
+    if (!s.auth_jwks.empty()) {
+#if MCPSSE_EXAMPLE_JWT
+        mcpsse::JwtVerifierOptions jwt;
+        jwt.issuer = s.auth_issuer;
+        jwt.audience = s.resource;
+        verifier->jwt = std::make_shared<mcpsse::JwtVerifier>(jwt, mcpsse::JwtVerifier::load_jwks_file(s.auth_jwks));
+#else
+        throw std::runtime_error("built without JWT support (OpenSSL 3 was not found): --auth-jwks is unavailable");
+#endif
+    }
+    auth.verifier = verifier;
+    return auth;
 }
 
 // The bridge's own log lines, in the access log's format (logfmt-like text or JSON Lines),
@@ -208,8 +278,9 @@ struct Logger {
 // Serves until SIGINT, or until a drain that SIGTERM starts ends.
 template <class Transport>
 int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, mcpsse_bridge::Bridge& bridge,
-        const std::string& url) {
+        std::function<void(const std::string&)>& end_session, const std::string& url) {
     int status = 0;
+    end_session = [&transport](const std::string& id) { transport.end_session(id); };
     asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int signal) {
         if (ec) return;
@@ -286,6 +357,7 @@ int main(int argc, char** argv) {
     http.on_session_close = [&bridge](const mcpsse::SseSession<>& s) { bridge.session_closed(s); };
 
     try {
+        http.authorization = authorization_of(*settings);
         const std::string url = (settings->tls_cert.empty() ? "http://" : "https://") + settings->host;
         if (!settings->tls_cert.empty()) {
 #if MCPSSE_EXAMPLE_TLS
@@ -293,14 +365,14 @@ int main(int argc, char** argv) {
             tls.certificate_chain_file = settings->tls_cert;
             tls.private_key_file = settings->tls_key;
             mcpsse::TlsSseTransport<asio::any_io_executor> transport{io.get_executor(), http, mcpsse::Tls{tls}};
-            return run(io, transport, rpc, bridge, url);
+            return run(io, transport, rpc, bridge, end_session, url);
 #else
             std::fprintf(stderr, "mcpsse-bridge: built without TLS (OpenSSL was not found)\n");
             return 2;
 #endif
         }
         mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
-        return run(io, transport, rpc, bridge, url);
+        return run(io, transport, rpc, bridge, end_session, url);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mcpsse-bridge: %s\n", e.what());
         return 1;
