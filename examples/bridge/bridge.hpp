@@ -514,7 +514,7 @@ private:
                     for (const auto& version : (*p->result)["supportedVersions"]) supported = supported || version == v2026;
                 if (supported) {
                     up->init_result = *p->result;
-                } else {
+                } else if (!up->dead) {  // a child that died meanwhile says nothing about the command
                     std::string why = p->error ? std::string("server/discover: ") + p->error->what()
                                       : p->result ? "its server/discover does not list it"
                                                   : "no answer to server/discover";
@@ -547,8 +547,8 @@ private:
             co_await up->init_wait->async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (ctx.is_cancelled()) throw std::system_error(asio::error::operation_aborted);
         }
-        if (up->incompatible) throw stateless_refusal(*up->incompatible);
         if (up->dead) throw mcpsse::RpcError(upstream_error, up->dead_reason);
+        if (up->incompatible) throw stateless_refusal(*up->incompatible);
 
         const HandlerCount counted(this, up);
         auto p = std::make_shared<Pending>(executor_);
