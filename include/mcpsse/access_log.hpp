@@ -254,6 +254,7 @@ inline void append_logfmt_value(std::string& out, std::string_view value) {
     case SessionEndReason::stream_closed: return "stream_closed";
     case SessionEndReason::stopped: return "stopped";
     case SessionEndReason::limit: return "limit";
+    case SessionEndReason::closed: return "closed";
     }
     return "unknown";
 }

@@ -270,8 +270,8 @@ private:
     static constexpr std::array<std::string_view, 7> http_methods{"GET", "POST", "DELETE", "OPTIONS",
                                                                   "HEAD", "PUT", "PATCH"};
     static constexpr std::array<std::string_view, 4> rpc_outcomes{"success", "error", "cancelled", "timed_out"};
-    static constexpr std::array<std::string_view, 5> session_end_reasons{"deleted", "idle", "stream_closed",
-                                                                         "stopped", "limit"};
+    static constexpr std::array<std::string_view, 6> session_end_reasons{"deleted", "idle", "stream_closed",
+                                                                         "stopped", "limit", "closed"};
     static constexpr std::array<std::string_view, 3> stream_kinds{"response", "standalone", "legacy"};
     static constexpr std::array<std::string_view, 2> refusal_reasons{"max_connections",
                                                                      "client_limits.max_connections"};

@@ -301,6 +301,21 @@ public:
         return stats;
     }
 
+    /// Ends the session `id` from the server side, as a client's DELETE would (MCP N5):
+    /// it leaves the session table, its streams (standalone, legacy, POST streams) close,
+    /// running requests of the session are cancelled, `on_session_close` runs and
+    /// observers see `SessionEndReason::closed`. Later requests naming it get 404 (a
+    /// Streamable HTTP client then starts a new session with `initialize`; a legacy
+    /// client sees its stream end). Returns false when no session has that id (already
+    /// ended, or never existed). With a shared `SessionStore` the stored record is kept,
+    /// as after the idle timeout (only DELETE ends a session everywhere). Thread-safe.
+    bool end_session(std::string_view id) {
+        auto session = era_.sessions.find(id);
+        if (!session) return false;
+        era_.sessions.end(session, SessionEndReason::closed);
+        return true;
+    }
+
     /// Calls `visit` for each open session. Thread-safe; `visit` must not block or call
     /// back into the transport.
     void for_each_session(const std::function<void(const SseSession<>&)>& visit) {

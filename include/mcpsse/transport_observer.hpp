@@ -113,6 +113,8 @@ enum class SessionEndReason {
     stopped,        ///< the transport stopped (or finished draining)
     limit,          ///< a legacy HTTP+SSE session's stream was closed by a limit (a slow
                     ///< consumer over `max_stream_queue_bytes`, or `send_timeout`)
+    closed,         ///< the host ended it (`SseTransport::end_session`), e.g. a bridge
+                    ///< whose upstream server exited
 };
 
 /// One MCP session of an HTTP transport.
