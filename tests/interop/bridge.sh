@@ -139,6 +139,7 @@ wait_children() {
 
 bridge_pid=""
 bridge_status=""
+bridge_log=""
 port=""
 stop_bridge() {
   [[ -n "$bridge_pid" ]] || return 0
@@ -159,8 +160,9 @@ trap 'cleanup; exit 143' TERM
 # start_bridge NAME [bridge options...]: starts the bridge in front of
 # server-everything (stderr to $work/NAME.log), sets bridge_pid and port.
 start_bridge() {
-  local name="$1" line log="$work/$1.log"
+  local name="$1" line log="$work/${1//\//-}.log"
   shift
+  bridge_log="$log"
   echo "# starting $bridge_bin --port 0 $* -- $node $server_js stdio"
   "$bridge_bin" --port 0 "$@" -- "$node" "$server_js" stdio </dev/null >"$log" 2>&1 &
   bridge_pid=$!
@@ -201,7 +203,7 @@ signal_bridge() {
     sleep 0.05
   done
   if kill -0 "$bridge_pid" 2>/dev/null; then
-    mapfile -t log_lines < <(tail -n 15 "$work/$name.log")
+    mapfile -t log_lines < <(tail -n 15 "$bridge_log")
     not_ok "$name: the bridge exits after SIG$sig" "still running after ${stop_s} s; log:" "${log_lines[@]}"
     kill -KILL "$bridge_pid" 2>/dev/null
     wait "$bridge_pid" 2>/dev/null
@@ -215,7 +217,7 @@ signal_bridge() {
   if ((bridge_status == 0)); then
     ok "$name: the bridge exits with status 0 after SIG$sig (within $((SECONDS - t0 + 1)) s)"
   else
-    mapfile -t log_lines < <(tail -n 15 "$work/$name.log")
+    mapfile -t log_lines < <(tail -n 15 "$bridge_log")
     not_ok "$name: the bridge exits with status 0 after SIG$sig" "status $bridge_status; log:" "${log_lines[@]}"
   fi
 }
@@ -224,6 +226,10 @@ signal_bridge() {
 expect_gone() {
   local name="$1" p left=()
   shift
+  if (($# == 0)); then
+    not_ok "$name: processes below the bridge were recorded before it stopped" "none: no session had a child"
+    return
+  fi
   for p in "$@"; do
     if s="$(proc_alive "$p")"; then left+=("$s"); fi
   done
@@ -251,16 +257,16 @@ call_body() { # id tool arguments-json
 mcp_post() {
   local name="$1" body="$2" session="${3:-}" extra=()
   [[ -n "$session" ]] && extra=(-H "Mcp-Session-Id: $session" -H "MCP-Protocol-Version: $protocol")
-  code="$(curl -sS --max-time 10 -D "$work/$name.headers" -o "$work/$name.out" -w '%{http_code}' \
+  code="$(curl -sS --max-time 10 -D "$work/${name//\//-}.headers" -o "$work/${name//\//-}.out" -w '%{http_code}' \
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-    "${extra[@]}" --data-binary "$body" "http://127.0.0.1:$port/mcp" 2>"$work/$name.err")"
+    "${extra[@]}" --data-binary "$body" "http://127.0.0.1:$port/mcp" 2>"$work/${name//\//-}.err")"
 }
 detail() { # what an exchange NAME returned, for the "#" lines
   echo "HTTP status '$code'"
-  sed 's/\r$//' "$work/$1.headers" 2>/dev/null | head -n 8
-  head -c 400 "$work/$1.out" 2>/dev/null
+  sed 's/\r$//' "$work/${1//\//-}.headers" 2>/dev/null | head -n 8
+  head -c 400 "$work/${1//\//-}.out" 2>/dev/null
   echo
-  cat "$work/$1.err" 2>/dev/null
+  cat "$work/${1//\//-}.err" 2>/dev/null
 }
 
 # open_streamable NAME: initialize + notifications/initialized; sets $session.
@@ -268,8 +274,8 @@ open_streamable() {
   local name="$1"
   session=""
   mcp_post "$name.init" "$(init_body "$name")"
-  session="$(sed -n 's/^[Mm][Cc][Pp]-[Ss]ession-[Ii][Dd]: *\([^\r]*\).*/\1/p' "$work/$name.init.headers" 2>/dev/null)"
-  if [[ "$code" != 200 || -z "$session" ]] || ! grep -q '"result"' "$work/$name.init.out"; then
+  session="$(sed -n 's/^[Mm][Cc][Pp]-[Ss]ession-[Ii][Dd]: *\([^\r]*\).*/\1/p' "$work/${name//\//-}.init.headers" 2>/dev/null)"
+  if [[ "$code" != 200 || -z "$session" ]] || ! grep -q '"result"' "$work/${name//\//-}.init.out"; then
     mapfile -t d < <(detail "$name.init")
     not_ok "$name: initialize over Streamable HTTP (curl)" "${d[@]}"
     return 1
@@ -285,7 +291,7 @@ open_streamable() {
 # call_streamable NAME SESSION ID TOOL ARGS EXPECTED: a tools/call whose answer holds EXPECTED.
 call_streamable() {
   mcp_post "$1" "$(call_body "$3" "$4" "$5")" "$2"
-  if [[ "$code" == 200 ]] && grep -qF -- "$6" "$work/$1.out"; then
+  if [[ "$code" == 200 ]] && grep -qF -- "$6" "$work/${1//\//-}.out"; then
     return 0
   fi
   mapfile -t d < <(detail "$1")
@@ -297,27 +303,27 @@ call_streamable() {
 # initialize and notifications/initialized to the endpoint it names; sets $sse_pid.
 open_legacy() {
   local name="$1" endpoint="" i
-  curl -sN --max-time 120 "http://127.0.0.1:$port/sse" >"$work/$name.sse" 2>"$work/$name.sse.err" &
+  curl -sN --max-time 120 "http://127.0.0.1:$port/sse" >"$work/${name//\//-}.sse" 2>"$work/${name//\//-}.sse.err" &
   sse_pid=$!
   bg_pids+=("$sse_pid")
   for ((i = 0; i < 100; i++)); do
-    endpoint="$(sed -n '/^event: *endpoint/{n;s/^data: *//p;q}' "$work/$name.sse" | tr -d '\r')"
+    endpoint="$(sed -n '/^event: *endpoint/{n;s/^data: *//p;q}' "$work/${name//\//-}.sse" | tr -d '\r')"
     [[ -n "$endpoint" ]] && break
     sleep 0.05
   done
   if [[ -z "$endpoint" ]]; then
-    not_ok "$name: GET /sse names the message endpoint" "stream so far: $(head -c 300 "$work/$name.sse")"
+    not_ok "$name: GET /sse names the message endpoint" "stream so far: $(head -c 300 "$work/${name//\//-}.sse")"
     return 1
   fi
   [[ "$endpoint" == http* ]] || endpoint="http://127.0.0.1:$port$endpoint"
   code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     --data-binary "$(init_body "$name")" "$endpoint")"
   for ((i = 0; i < 100; i++)); do
-    grep -q '"id":1' "$work/$name.sse" && break
+    grep -q '"id":1' "$work/${name//\//-}.sse" && break
     sleep 0.05
   done
-  if ! grep -q '"result"' "$work/$name.sse"; then
-    not_ok "$name: initialize over HTTP+SSE (curl)" "POST status $code; stream: $(head -c 400 "$work/$name.sse")"
+  if ! grep -q '"result"' "$work/${name//\//-}.sse"; then
+    not_ok "$name: initialize over HTTP+SSE (curl)" "POST status $code; stream: $(head -c 400 "$work/${name//\//-}.sse")"
     return 1
   fi
   curl -sS --max-time 10 -o /dev/null -H 'Content-Type: application/json' --data-binary "$initialized_body" "$endpoint"
