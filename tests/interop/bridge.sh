@@ -331,13 +331,13 @@ open_legacy() {
 }
 
 run_client() { # NAME ARGS...: bridge_client.mjs, its output indented
-  local name="$1" out rc
+  local name="$1" out rc t0=$SECONDS
   shift
   out="$(bash "$here/run_client.sh" "$build_dir" bridge_client.mjs "http://127.0.0.1:$port" --bridge-pid "$bridge_pid" "$@" 2>&1)"
   rc=$?
   sed 's/^/    /' <<<"$out"
   if ((rc == 0)); then
-    ok "$name: bridge_client.mjs ($(tail -n 1 <<<"$out"))"
+    ok "$name: bridge_client.mjs ($(tail -n 1 <<<"$out"), $((SECONDS - t0)) s)"
   else
     mapfile -t failing < <(grep -E '^not ok' <<<"$out")
     not_ok "$name: bridge_client.mjs (exit status $rc)" "${failing[@]}" "$(tail -n 1 <<<"$out")"
