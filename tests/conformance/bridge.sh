@@ -14,7 +14,7 @@
 #   bridged  mcpsse-bridge --port <port> -- node .../dist/index.js stdio
 # Results land in <build-dir>/results/bridge-<version>/{direct,bridged}/, and
 # compare.mjs judges them: exit status 0 when every scenario that passes
-# directly also passes through the bridge.
+# directly also passes through the bridge (tests/CHECKLIST.md B5).
 set -uo pipefail
 
 if [[ $# -ne 4 ]]; then

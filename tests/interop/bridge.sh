@@ -344,7 +344,7 @@ run_client() { # NAME ARGS...: bridge_client.mjs, its output indented
   fi
 }
 
-# ---- 1, 2: the SDK client over both transports -----------------------------------------
+# ---- 1, 2: the SDK client over both transports (B1, B2, B3) -----------------------------------------
 
 if start_bridge main; then
   if (($(count_children "$bridge_pid") == 0)); then
@@ -360,7 +360,7 @@ if start_bridge main; then
     not_ok "main: no child process left after both clients ended their sessions" "$(proc_children "$bridge_pid")"
   fi
 
-  # ---- 3: DELETE ends a child that ignores the end of its stdin -------------------------
+  # ---- 3: DELETE ends a child that ignores the end of its stdin (B3) -------------------------
   if open_streamable main/timer; then
     sid="$session"
     if call_streamable main/timer.toggle "$sid" 2 toggle-simulated-logging '{}' 'Started simulated'; then
@@ -384,7 +384,7 @@ if start_bridge main; then
     fi
   fi
 
-  # ---- 4: SIGTERM with open sessions ----------------------------------------------
+  # ---- 4: SIGTERM with open sessions (B4) ----------------------------------------------
   tree=()
   if open_streamable term/streamable; then
     call_streamable term/streamable.toggle "$session" 2 toggle-simulated-logging '{}' 'Started simulated' || true
@@ -411,7 +411,7 @@ if start_bridge main; then
   expect_gone term "${tree[@]}"
 fi
 
-# ---- 5: SIGINT with an open session ------------------------------------------------
+# ---- 5: SIGINT with an open session (B4) ------------------------------------------------
 if start_bridge int; then
   if open_streamable int/streamable; then
     call_streamable int/streamable.echo "$session" 2 echo '{"message":"before SIGINT"}' 'Echo: before SIGINT' || true
@@ -426,7 +426,7 @@ if start_bridge int; then
   expect_gone int "${tree[@]}"
 fi
 
-# ---- 6: --share-child ------------------------------------------------------------------
+# ---- 6: --share-child (B1) ------------------------------------------------------------------
 if start_bridge shared --share-child; then
   s1="" s2=""
   open_streamable shared/one && s1="$session"

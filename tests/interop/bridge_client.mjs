@@ -40,7 +40,8 @@
 // its session ended.
 //
 // Prints one line per check and "N passed, N failed"; exits non-zero on any
-// failure.
+// failure. Checklist codes (tests/CHECKLIST.md, Bridge): B1 one child per
+// session and isolation, B2 messages both ways, B3 ending a session ends its child.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -288,6 +289,7 @@ try {
     });
   }
 
+  // B2: initialize, requests, notifications and server-to-client requests cross.
   const connected = await checks.run('session A: initialize through the bridge', async () => {
     A = await openSession('A');
     const info = A.client.getServerVersion();
@@ -464,7 +466,7 @@ try {
     expectEqual(await A.client.ping(requestOptions), {}, 'ping result');
   });
 
-  // ---- a second session -----------------------------------------------------------
+  // ---- a second session (B1) -----------------------------------------------------------
 
   const second = await checks.run('session B: initialize while A is open', async () => {
     B = await openSession('B');
@@ -527,7 +529,7 @@ try {
     expectEqual(progress.length + takeLateProgress(A, 3).length, 3, 'A\'s progress notifications');
   });
 
-  // ---- ending sessions ---------------------------------------------------------------
+  // ---- ending sessions (B3) ---------------------------------------------------------------
 
   await checks.run(legacy ? 'closing A\'s SSE stream ends session A' : 'DELETE ends session A; its id then gets 404', async () => {
     if (legacy) {
