@@ -62,6 +62,7 @@ echo "bridge: conformance $version; server-everything $("$node" -p 'require(proc
 suite direct /usr/bin/env 'PORT={port}' "$node" "$server_js" streamableHttp
 # with_server.sh ends the server's arguments at the first "--", and the bridge
 # needs one before its command, so a shell puts it back.
+# shellcheck disable=SC2016  # expanded by that shell
 suite bridged /bin/bash -c 'exec "$0" --port "$1" -- "$2" "$3" stdio' "$bridge" '{port}' "$node" "$server_js"
 
 exec "$node" "$here/compare.mjs" "$out/direct" "$out/bridged"

@@ -103,8 +103,8 @@ proc_children() {
 }
 # proc_tree PID: "pid:starttime" of every process below PID.
 proc_tree() {
-  local pid state rest fields
-  while read -r pid state; do
+  local pid rest fields
+  while read -r pid _; do
     [[ -n "$pid" ]] || continue
     { read -r rest <"/proc/$pid/stat"; } 2>/dev/null || continue
     rest="${rest##*) }"
@@ -148,6 +148,7 @@ stop_bridge() {
   bridge_pid=""
 }
 bg_pids=()
+# shellcheck disable=SC2317  # called from the traps
 cleanup() {
   local p
   for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -327,7 +328,6 @@ open_legacy() {
     return 1
   fi
   curl -sS --max-time 10 -o /dev/null -H 'Content-Type: application/json' --data-binary "$initialized_body" "$endpoint"
-  legacy_endpoint="$endpoint"
 }
 
 run_client() { # NAME ARGS...: bridge_client.mjs, its output indented
@@ -335,6 +335,7 @@ run_client() { # NAME ARGS...: bridge_client.mjs, its output indented
   shift
   out="$(bash "$here/run_client.sh" "$build_dir" bridge_client.mjs "http://127.0.0.1:$port" --bridge-pid "$bridge_pid" "$@" 2>&1)"
   rc=$?
+  # shellcheck disable=SC2001  # every line of the client's output, indented
   sed 's/^/    /' <<<"$out"
   if ((rc == 0)); then
     ok "$name: bridge_client.mjs ($(tail -n 1 <<<"$out"), $((SECONDS - t0)) s)"
@@ -364,7 +365,7 @@ if start_bridge main; then
   if open_streamable main/timer; then
     sid="$session"
     if call_streamable main/timer.toggle "$sid" 2 toggle-simulated-logging '{}' 'Started simulated'; then
-      tree=($(proc_tree "$bridge_pid"))
+      mapfile -t tree < <(proc_tree "$bridge_pid")
       curl -sS --max-time 10 -o /dev/null -X DELETE -H "Mcp-Session-Id: $sid" -H "MCP-Protocol-Version: $protocol" \
         "http://127.0.0.1:$port/mcp"
       t0=$SECONDS
@@ -396,7 +397,7 @@ if start_bridge main; then
   else
     not_ok "term: two open sessions, two children" "children: $(proc_children "$bridge_pid" | tr '\n' ' ')"
   fi
-  tree=($(proc_tree "$bridge_pid"))
+  mapfile -t tree < <(proc_tree "$bridge_pid")
   signal_bridge term TERM
   if [[ -n "$sse_pid" ]]; then
     for ((i = 0; i < 40; i++)); do kill -0 "$sse_pid" 2>/dev/null || break; sleep 0.05; done
@@ -416,7 +417,7 @@ if start_bridge int; then
   if open_streamable int/streamable; then
     call_streamable int/streamable.echo "$session" 2 echo '{"message":"before SIGINT"}' 'Echo: before SIGINT' || true
   fi
-  tree=($(proc_tree "$bridge_pid"))
+  mapfile -t tree < <(proc_tree "$bridge_pid")
   if ((${#tree[@]} >= 1)); then
     ok "int: one open session, ${#tree[@]} process(es) below the bridge"
   else
@@ -444,7 +445,7 @@ if start_bridge shared --share-child; then
       ok "shared: both sessions answer through the one child"
     fi
   fi
-  tree=($(proc_tree "$bridge_pid"))
+  mapfile -t tree < <(proc_tree "$bridge_pid")
   signal_bridge shared TERM
   expect_gone shared "${tree[@]}"
 fi
