@@ -13,8 +13,8 @@
 #   mcp-proxy               its only mode: one child spawned at start, shared by every
 #                           session (stateful sessions on its /mcp stream endpoint)
 #
-# Figures, per bridge, started fresh for each run (mcpsse_bench_bridge_client, built from
-# bridge/bridge_client.cpp, unless named otherwise):
+# Figures (mcpsse_bench_bridge_client, built from bridge/bridge_client.cpp, unless named
+# otherwise); each bridge is started fresh for every round and for the memory figure:
 #   direct       the echo server over its own stdin/stdout, sequential tools/call echo:
 #                p50/p99, the baseline of "added latency" (no bridge)
 #   latency      one session, sequential tools/call echo through the bridge; added
@@ -32,7 +32,8 @@
 # bridge, from the same run (PASS/FAIL; a FAIL is reported, not an error exit).
 #
 # Options:
-#   --smoke               tiny counts, ~1 s per figure, results only in --out-dir (CI);
+#   --smoke               tiny counts, < 1 s per figure, one bridge start per row, results
+#                         only in --out-dir (CI);
 #                         exits 77 when the npm packages cannot be installed (registry
 #                         unreachable)
 #   --build-dir DIR       build folder (default <repo>/build/bench-bridge); the npm
@@ -122,10 +123,10 @@ done
 
 if ((smoke)); then
   rounds=1
-  duration=1
-  warmup=0.3
+  duration=0.5
+  warmup=0.2
   sessions=4
-  mem_sessions=20
+  mem_sessions=10
   wait_idle_s=0
 fi
 idle_budget="$wait_idle_s"
@@ -307,7 +308,7 @@ stop_bridge() {
 cpu_busy() {
   local a b
   read -r -a a < <(head -n1 /proc/stat)
-  sleep 0.5
+  if ((smoke)); then sleep 0.1; else sleep 0.5; fi
   read -r -a b < <(head -n1 /proc/stat)
   local total=0 idle i
   for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
@@ -361,9 +362,16 @@ log "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------------------
-# 1. Latency and throughput, alternating bridges, a fresh bridge per figure
+# 1. Latency and throughput, alternating bridges, a fresh bridge per row and round
+#    (latency first: its one session stays open during the throughput figure)
 # ---------------------------------------------------------------------------
 common=(--duration "$duration" --warmup "$warmup" --text "$text")
+# memory_run ROW: the memory figure against the bridge started last.
+memory_run() {
+  run "$1/memory/1" "$loadgen" sessions --url "http://127.0.0.1:$PORT/mcp" --sessions "$mem_sessions" \
+    --server-pid "$BRIDGE_PID" --timeout 60 --quiet
+  log "$1: $(cat /proc/"$BRIDGE_PID"/task/*/children 2>/dev/null | wc -w) child process(es) after the memory figure"
+}
 for ((r = 1; r <= rounds; r++)); do
   run "direct/latency/$r" "$client" direct "${common[@]}" -- "$echo_bin"
   order=("${rows[@]}")
@@ -375,26 +383,25 @@ for ((r = 1; r <= rounds; r++)); do
     if ! start_bridge "$row"; then failures=$((failures + 1)); continue; fi
     run "$row/latency/$r" "$client" call --url "http://127.0.0.1:$PORT/mcp" --sessions 1 "${common[@]}" \
       --bridge-pid "$BRIDGE_PID"
-    stop_bridge "$BRIDGE_PID"
-    if ! start_bridge "$row"; then failures=$((failures + 1)); continue; fi
     run "$row/throughput/$r" "$client" call --url "http://127.0.0.1:$PORT/mcp" --sessions "$sessions" "${common[@]}" \
       --bridge-pid "$BRIDGE_PID"
+    # Smoke: the memory figure on the same bridge (Node start-ups dominate a smoke run).
+    if ((smoke)); then memory_run "$row"; fi
     stop_bridge "$BRIDGE_PID"
   done
 done
 
 # ---------------------------------------------------------------------------
-# 2. Memory: the bridge's own VmRSS with --mem-sessions sessions open
+# 2. Memory: the bridge's own VmRSS with --mem-sessions sessions open (a fresh bridge)
 # ---------------------------------------------------------------------------
-for row in "${rows[@]}"; do
-  if ! start_bridge "$row"; then failures=$((failures + 1)); continue; fi
-  sleep 0.5  # let the runtime settle (Node's start-up allocations) before the "before" sample
-  run "$row/memory/1" "$loadgen" sessions --url "http://127.0.0.1:$PORT/mcp" --sessions "$mem_sessions" \
-    --server-pid "$BRIDGE_PID" --timeout 60 --quiet
-  children="$(cat /proc/"$BRIDGE_PID"/task/*/children 2>/dev/null | wc -w)"
-  log "$row: $children child process(es) after the memory run"
-  stop_bridge "$BRIDGE_PID"
-done
+if ((!smoke)); then
+  for row in "${rows[@]}"; do
+    if ! start_bridge "$row"; then failures=$((failures + 1)); continue; fi
+    sleep 1  # let the runtime settle (Node's start-up allocations) before the "before" sample
+    memory_run "$row"
+    stop_bridge "$BRIDGE_PID"
+  done
+fi
 
 # ---------------------------------------------------------------------------
 # 3. Summary

@@ -144,7 +144,7 @@ def main():
                f"at the end: {' '.join(load_end)}; runs started while other processes used >= 25 % CPU: "
                f"{meta.get('busy_runs', '?')}.\n")
     out.append(f"Load: {meta.get('rounds', '?')} alternating round(s) of {meta.get('duration_s', '?')} s measured after "
-               f"{meta.get('warmup_s', '?')} s warm-up, a fresh bridge per figure; throughput with {sessions} "
+               f"{meta.get('warmup_s', '?')} s warm-up, a fresh bridge per bridge and round (latency, then throughput on it), another for the memory figure; throughput with {sessions} "
                f"connections, each its own MCP session, closed loop; echo text {meta.get('text_bytes', '?')} bytes; "
                f"the stdio server is mcpsse_bench_echo for every bridge. Direct call (no bridge, sequential over the "
                f"server's stdin/stdout): p50 {fmt(d_p50)} µs, p99 {fmt(d_p99)} µs. Figures are medians over rounds; "
