@@ -53,6 +53,9 @@
 #   --sessions N          sessions (= connections) of the throughput figure (default 32)
 #   --mem-sessions N      sessions of the memory figure (default 1000)
 #   --text TEXT           the echo argument (default: 38 ASCII bytes)
+#   --bridge-args "ARGS"  options for mcpsse-bridge (default "--max-children L --max-sessions L
+#                         --log-level warning", L = --mem-sessions + --sessions + 100: its
+#                         limits raised above the load; the others have no such limits)
 #   --wait-idle S         before each run, wait while other processes use >= 25 % CPU, at
 #                         most S seconds over the whole script (default 600; smoke 0)
 #   --skip-supergateway, --skip-mcp-proxy, --skip-shared   leave a row out
@@ -88,6 +91,7 @@ wait_idle_s=600
 skip_sg=0
 skip_mp=0
 skip_shared=0
+bridge_args_text=""
 
 die() { echo "bridge.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -107,6 +111,7 @@ while [[ $# -gt 0 ]]; do
     --sessions) sessions="$2"; shift ;;
     --mem-sessions) mem_sessions="$2"; shift ;;
     --text) text="$2"; shift ;;
+    --bridge-args) bridge_args_text="$2"; shift ;;
     --wait-idle) wait_idle_s="$2"; shift ;;
     --skip-supergateway) skip_sg=1 ;;
     --skip-mcp-proxy) skip_mp=1 ;;
@@ -275,8 +280,8 @@ start_bridge() {
     PORT="$(pick_port)" || die "no free port"
     local cmd=()
     case "$row" in
-      mcpsse-bridge) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" -- "$echo_bin") ;;
-      mcpsse-bridge-shared) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" --share-child -- "$echo_bin") ;;
+      mcpsse-bridge) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" "${bridge_args[@]}" -- "$echo_bin") ;;
+      mcpsse-bridge-shared) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" --share-child "${bridge_args[@]}" -- "$echo_bin") ;;
       supergateway) cmd=("$node" "$sg_js" --stdio "$echo_bin" --outputTransport streamableHttp --stateful
                          --port "$PORT" --logLevel none) ;;
       mcp-proxy) cmd=("$node" "$mp_js" --host 127.0.0.1 --port "$PORT" -- "$echo_bin") ;;
@@ -353,6 +358,15 @@ run() {
   fi
 }
 
+# mcpsse-bridge's limits on children and sessions (64 and 1,000 by default) raised above
+# what the memory figure opens (the other bridges have no such limits), and only warnings
+# logged (supergateway runs with --logLevel none).
+limit=$((mem_sessions + sessions + 100))
+if [[ -n "$bridge_args_text" ]]; then
+  read -r -a bridge_args <<<"$bridge_args_text"
+else
+  bridge_args=(--max-children "$limit" --max-sessions "$limit" --log-level warning)
+fi
 rows=(mcpsse-bridge)
 ((skip_shared)) || rows+=(mcpsse-bridge-shared)
 ((skip_sg)) || rows+=(supergateway)
@@ -413,7 +427,7 @@ mp_version=""
 summary_args=(--raw "$raw" --out "$out_dir/results.md"
   --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
   --meta "sessions=$sessions" --meta "mem_sessions=$mem_sessions" --meta "text_bytes=${#text}"
-  --meta "supergateway=$sg_version" --meta "mcp_proxy=$mp_version"
+  --meta "bridge_args=${bridge_args[*]}" --meta "supergateway=$sg_version" --meta "mcp_proxy=$mp_version"
   --meta "node=$([[ -n "$node" ]] && "$node" --version)"
   --meta "busy_runs=$busy_runs" --meta "load_start=$load_start" --meta "smoke=$smoke"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"

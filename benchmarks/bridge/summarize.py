@@ -19,8 +19,8 @@ import subprocess
 import sys
 
 ROWS = {
-    "mcpsse-bridge": "mcpsse-bridge (one child per session, the default)",
-    "mcpsse-bridge-shared": "mcpsse-bridge `--share-child` (one child for all sessions)",
+    "mcpsse-bridge": "mcpsse-bridge (one child per session, the default) `{bridge_args}`",
+    "mcpsse-bridge-shared": "mcpsse-bridge `--share-child` (one child for all sessions) `{bridge_args}`",
     "supergateway": "supergateway {supergateway} `--outputTransport streamableHttp --stateful` (one child per session)",
     "mcp-proxy": "mcp-proxy {mcp_proxy} (one child for all sessions: its only mode; /mcp stream endpoint, stateful sessions)",
 }
@@ -101,7 +101,8 @@ def main():
         }
         stats[row] = s
 
-    names = {row: ROWS[row].format(supergateway=meta.get("supergateway", ""), mcp_proxy=meta.get("mcp_proxy", ""))
+    names = {row: ROWS[row].format(supergateway=meta.get("supergateway", ""), mcp_proxy=meta.get("mcp_proxy", ""),
+                                     bridge_args=meta.get("bridge_args", ""))
              for row in rows}
     sessions = meta.get("sessions", "?")
     mem_sessions = meta.get("mem_sessions", "?")
