@@ -60,9 +60,13 @@
 #                         most S seconds over the whole script (default 600; smoke 0)
 #   --skip-supergateway, --skip-mcp-proxy, --skip-shared   leave a row out
 #
-# Writes <out-dir>/raw.jsonl (one result line per run), <out-dir>/results.md and, unless
-# --smoke or --no-publish, benchmarks/bridge/results.md. Exits non-zero when a run
-# reported an error or a bridge failed to start.
+# Writes <out-dir>/raw.jsonl (one result line per run), <out-dir>/meta.json,
+# <out-dir>/results.md and, unless --smoke or --no-publish, benchmarks/bridge/results.md
+# and the results in benchmarks/README.md. Exits non-zero when a run reported an error
+# or a bridge failed to start. The median of several full runs (run with --no-publish):
+#   python3 benchmarks/bridge/summarize.py --raw RUN1/raw.jsonl --raw RUN2/raw.jsonl \
+#     --raw RUN3/raw.jsonl --out combined.md --publish benchmarks/bridge/results.md \
+#     --readme benchmarks/README.md
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -432,7 +436,7 @@ summary_args=(--raw "$raw" --out "$out_dir/results.md"
   --meta "busy_runs=$busy_runs" --meta "load_start=$load_start" --meta "smoke=$smoke"
   --meta "build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
   --meta "git=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)")
-if ((!smoke && publish)); then summary_args+=(--publish "$here/bridge/results.md"); fi
+if ((!smoke && publish)); then summary_args+=(--publish "$here/bridge/results.md" --readme "$here/README.md"); fi
 python3 "$here/bridge/summarize.py" "${summary_args[@]}" || failures=$((failures + 1))
 log "raw results: $raw"
 if ((failures > 0)); then

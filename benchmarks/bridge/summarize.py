@@ -50,18 +50,15 @@ def get(r, *path):
     return r
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--meta", action="append", default=[])
-    ap.add_argument("--publish")
-    a = ap.parse_args()
-    meta = dict(m.split("=", 1) for m in a.meta)
+STAT_KEYS = ["rps", "thr_p50", "thr_p99", "cpu_call", "cpu_pct", "p50", "p99", "added_p50", "added_p99",
+             "rss_mib", "kib_session", "open_s", "opened"]
 
+
+def summarize_run(raw):
+    """Medians over one run's rounds: ({row: {key: value}}, {row: errors}, direct p50, direct p99)."""
     runs = {}  # (row, figure) -> {round: result}
     errors = {}
-    with open(a.raw, encoding="utf-8") as f:
+    with open(raw, encoding="utf-8") as f:
         for line in f:
             try:
                 r = json.loads(line)
@@ -73,15 +70,15 @@ def main():
             row, figure, rnd = parts
             runs.setdefault((row, figure), {})[rnd] = r
             errors[row] = errors.get(row, 0) + int(r.get("errors", 0) or 0)
-
     direct = runs.get(("direct", "latency"), {})
-    rows = [row for row in ROWS if any(k[0] == row for k in runs)]
     stats = {}
-    for row in rows:
+    for row in ROWS:
+        if not any(k[0] == row for k in runs):
+            continue
         lat = runs.get((row, "latency"), {})
         thr = runs.get((row, "throughput"), {})
         mem = runs.get((row, "memory"), {})
-        s = {
+        stats[row] = {
             "rps": med([r.get("rps") for r in thr.values()]),
             "thr_p50": med([get(r, "latency_us", "p50") for r in thr.values()]),
             "thr_p99": med([get(r, "latency_us", "p99") for r in thr.values()]),
@@ -97,9 +94,40 @@ def main():
             "kib_session": med([r.get("kib_per_session") for r in mem.values()]),
             "open_s": med([r.get("open_s") for r in mem.values()]),
             "opened": med([r.get("opened") for r in mem.values()]),
-            "rounds": len(thr),
         }
-        stats[row] = s
+    return (stats, errors, med([get(r, "latency_us", "p50") for r in direct.values()]),
+            med([get(r, "latency_us", "p99") for r in direct.values()]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True, action="append",
+                    help="raw.jsonl of a run; repeat it to take the median of several runs' medians")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--meta", action="append", default=[])
+    ap.add_argument("--publish")
+    ap.add_argument("--readme", help="README whose bridge results markers receive the table")
+    a = ap.parse_args()
+    meta = dict(m.split("=", 1) for m in a.meta)
+
+    per_run = []  # one (stats, errors, direct p50, direct p99, meta) per --raw file
+    for raw in a.raw:
+        run_meta = {}
+        meta_path = os.path.join(os.path.dirname(os.path.abspath(raw)), "meta.json")
+        if len(a.raw) > 1 and os.path.exists(meta_path):
+            with open(meta_path, encoding="utf-8") as f:
+                run_meta = json.load(f)
+        per_run.append(summarize_run(raw) + (run_meta,))
+    if len(a.raw) == 1:
+        with open(os.path.join(os.path.dirname(os.path.abspath(a.raw[0])), "meta.json"), "w", encoding="utf-8") as f:
+            json.dump(meta, f)
+    elif per_run[0][4]:
+        meta = {**per_run[0][4], **meta}
+    rows = [row for row in ROWS if any(row in p[0] for p in per_run)]
+    stats = {row: {key: med([p[0][row][key] for p in per_run if row in p[0]]) for key in STAT_KEYS} for row in rows}
+    errors = {row: sum(p[1].get(row, 0) for p in per_run) for row in rows}
+    d_p50 = med([p[2] for p in per_run])
+    d_p99 = med([p[3] for p in per_run])
 
     names = {row: ROWS[row].format(supergateway=meta.get("supergateway", ""), mcp_proxy=meta.get("mcp_proxy", ""),
                                      bridge_args=meta.get("bridge_args", ""))
@@ -136,8 +164,6 @@ def main():
         load_end = open("/proc/loadavg", encoding="utf-8").read().split()[:3]
     except OSError:
         load_end = ["?"]
-    d_p50 = med([get(r, "latency_us", "p50") for r in direct.values()])
-    d_p99 = med([get(r, "latency_us", "p99") for r in direct.values()])
     out.append("## Bridge: mcpsse-bridge vs supergateway and mcp-proxy\n")
     out.append(f"Machine and run: cores (nproc): {os.cpu_count()}; CPU: {cpu}; kernel: {platform.release()}; "
                f"date (UTC): {now}; build type: {meta.get('build_type', '?')}; node: {meta.get('node', '?')}; "
@@ -149,7 +175,14 @@ def main():
                f"connections, each its own MCP session, closed loop; echo text {meta.get('text_bytes', '?')} bytes; "
                f"the stdio server is mcpsse_bench_echo for every bridge. Direct call (no bridge, sequential over the "
                f"server's stdin/stdout): p50 {fmt(d_p50)} µs, p99 {fmt(d_p99)} µs. Figures are medians over rounds; "
-               f"memory is one run per bridge.\n")
+               f"memory is one figure per bridge and run.\n")
+    if len(per_run) > 1:
+        out.append(f"**{len(per_run)} full runs**: every figure below is the median of the {len(per_run)} runs' medians. "
+                   "Per run: the load average at its start, the figures started while other processes used >= 25 % "
+                   "CPU, and the throughput (calls/s) of each column: "
+                   + "; ".join(f"run {i + 1}: load {p[4].get('load_start', '?')}, busy {p[4].get('busy_runs', '?')}, "
+                               + ", ".join(f"{fmt(p[0].get(r, {}).get('rps'))}" for r in rows)
+                               for i, p in enumerate(per_run)) + ".\n")
     out.append("| figure | " + " | ".join(names[r] for r in rows) + " |")
     out.append("|---|" + "---|" * len(rows))
     for title, key, digits in figures:
@@ -186,6 +219,16 @@ def main():
     print(text)
     for name, verdict, detail in verdicts:
         print(f"target check: {name}: {verdict}{' (missed: ' + ', '.join(detail) + ')' if detail else ''}")
+    if a.readme:
+        begin, end = "<!-- mcpsse-bridge-results:begin -->", "<!-- mcpsse-bridge-results:end -->"
+        with open(a.readme, encoding="utf-8") as f:
+            readme = f.read()
+        b, e = readme.find(begin), readme.find(end)
+        if b >= 0 and e > b:
+            body = text.split("\n", 1)[1].strip("\n")
+            readme = readme[:b + len(begin)] + "\n" + body + "\n" + readme[e:]
+            with open(a.readme, "w", encoding="utf-8") as f:
+                f.write(readme)
     if a.publish:
         with open(a.publish, "w", encoding="utf-8") as f:
             f.write("# mcpsse-bridge benchmark results\n\nWritten by `benchmarks/bridge.sh`; see the section "
