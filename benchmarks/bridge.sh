@@ -254,12 +254,12 @@ stop_pid() {
   kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
   read -r -a kids < <(cat /proc/"$pid"/task/*/children 2>/dev/null | tr '\n' ' ') || true
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 50; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    log "PID $pid did not stop within 10 s of SIGTERM: SIGKILL"
+    log "PID $pid did not stop within 5 s of SIGTERM: SIGKILL"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
