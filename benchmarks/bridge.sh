@@ -446,4 +446,4 @@ fi
 log "all runs finished with zero errors"
 }
 
-main "$@"
+main "$@"; exit
