@@ -123,6 +123,9 @@ def main():
             json.dump(meta, f)
     elif per_run[0][4]:
         meta = {**per_run[0][4], **meta}
+        busy = [p[4].get("busy_runs") for p in per_run]
+        meta["busy_runs"] = str(sum(int(b) for b in busy if str(b).isdigit())) + " in all"
+        meta["load_start"] = "per run below"
     rows = [row for row in ROWS if any(row in p[0] for p in per_run)]
     stats = {row: {key: med([p[0][row][key] for p in per_run if row in p[0]]) for key in STAT_KEYS} for row in rows}
     errors = {row: sum(p[1].get(row, 0) for p in per_run) for row in rows}
