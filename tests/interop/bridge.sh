@@ -161,36 +161,19 @@ trap 'cleanup; exit 143' TERM
 # start_bridge NAME [bridge options...]: starts the bridge in front of
 # server-everything (stderr to $work/NAME.log), sets bridge_pid and port.
 start_bridge() {
-  local name="$1" line log="$work/${1//\//-}.log"
+  local name="$1" log="$work/${1//\//-}.log"
   shift
   bridge_log="$log"
   echo "# starting $bridge_bin --port 0 $* -- $node $server_js stdio"
   "$bridge_bin" --port 0 "$@" -- "$node" "$server_js" stdio </dev/null >"$log" 2>&1 &
   bridge_pid=$!
   port=""
-  local deadline=$((SECONDS + wait_s))
-  while ((SECONDS < deadline)); do
-    line="$(grep -m1 -oE 'listening on http://127\.0\.0\.1:[0-9]+/mcp' "$log" 2>/dev/null)"
-    if [[ -n "$line" ]]; then
-      port="${line##*:}"
-      port="${port%/mcp}"
-      break
-    fi
-    kill -0 "$bridge_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if [[ -z "$port" ]]; then
-    mapfile -t log_lines < <(tail -n 20 "$log")
-    if kill -0 "$bridge_pid" 2>/dev/null; then
-      not_ok "$name: bridge announces its URL" "no 'listening on http://127.0.0.1:PORT/mcp' line within ${wait_s} s; log:" "${log_lines[@]}"
-      stop_bridge
-    else
-      wait "$bridge_pid" 2>/dev/null
-      not_ok "$name: bridge announces its URL" "the bridge exited with status $? before listening; log:" "${log_lines[@]}"
-      bridge_pid=""
-    fi
+  if ! wait_for_listening "$log" "$bridge_pid" "$wait_s"; then
+    not_ok "$name: bridge announces its URL" "$listen_failure" "${listen_log[@]}"
+    if kill -0 "$bridge_pid" 2>/dev/null; then stop_bridge; else bridge_pid=""; fi
     return 1
   fi
+  port="$listen_port"
   ok "$name: bridge announces its URL (port $port, pid $bridge_pid)"
 }
 

@@ -85,29 +85,16 @@ trap 'stop_servers; exit 143' TERM
 # start_server NAME ARGS...: starts sse_server with its log in $work/NAME.log; sets
 # pids[NAME] and port (from its "listening on" line).
 start_server() {
-  local name="$1" log="$work/$1.log" deadline line
+  local name="$1" log="$work/$1.log"
   shift
   rm -f "$log"
   "$server_bin" --host 127.0.0.1 --port 0 --log-level debug "$@" </dev/null >"$log" 2>&1 &
   pids[$name]=$!
-  port=""
-  deadline=$((SECONDS + wait_s))
-  while ((SECONDS < deadline)); do
-    line="$(grep -m1 -oE 'listening on http://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
-    if [[ -n "$line" ]]; then
-      port="${line##*:}"
-      port="${port%/mcp}"
-      break
-    fi
-    kill -0 "${pids[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -z "$port" ]]; then
-    mapfile -t server_log < <(tail -n 20 "$log")
-    not_ok "$name announces its URL" "no 'listening on http://HOST:PORT/mcp' line within ${wait_s} s; log:" \
-      "${server_log[@]}"
+  if ! wait_for_listening "$log" "${pids[$name]}" "$wait_s"; then
+    not_ok "$name announces its URL" "$listen_failure" "${listen_log[@]}"
     finish
   fi
+  port="$listen_port"
   ok "$name listens on port $port${*:+ ($*)}"
 }
 

@@ -52,22 +52,12 @@ trap 'stop_server; exit 143' TERM
 
 "$server_bin" --host 127.0.0.1 --port 0 --log-format none </dev/null >"$work/server.log" 2>&1 &
 server_pid=$!
-port=""
-for ((i = 0; i < 200; i++)); do
-  line="$(grep -m1 -oE 'listening on http://[^ /]+:[0-9]+/mcp' "$work/server.log" 2>/dev/null)"
-  if [[ -n "$line" ]]; then
-    port="${line##*:}"
-    port="${port%/mcp}"
-    break
-  fi
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z "$port" ]]; then
-  mapfile -t log < <(tail -n 20 "$work/server.log")
-  not_ok "everything_server announces its URL" "${log[@]}"
+if ! wait_for_listening "$work/server.log" "$server_pid" 20; then
+  kill -0 "$server_pid" 2>/dev/null || server_pid=""
+  not_ok "everything_server announces its URL" "$listen_failure" "${listen_log[@]}"
   finish
 fi
+port="$listen_port"
 
 if curl -fsS --max-time 5 -o "$work/scrape.txt" "http://127.0.0.1:$port/metrics"; then
   ok "scraped everything_server's /metrics ($(grep -c '^# TYPE' "$work/scrape.txt") families)"

@@ -91,30 +91,18 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 
 start_server() {
-  local name="$1" log="$work/$1.log" deadline line
+  local name="$1" log="$work/$1.log" line
   shift
   echo "# starting $server_bin $*"
   "$server_bin" "$@" </dev/null >"$log" 2>&1 &
   pids[$name]=$!
   port=""
   metrics_port=""
-  deadline=$((SECONDS + wait_s))
-  while ((SECONDS < deadline)); do
-    line="$(grep -m1 -oE 'listening on http://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
-    if [[ -n "$line" ]]; then
-      port="${line##*:}"
-      port="${port%/mcp}"
-      break
-    fi
-    kill -0 "${pids[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -z "$port" ]]; then
-    mapfile -t server_log < <(tail -n 20 "$log")
-    not_ok "$name announces its URL" "no 'listening on http://HOST:PORT/mcp' line within ${wait_s} s; log:" \
-      "${server_log[@]}"
+  if ! wait_for_listening "$log" "${pids[$name]}" "$wait_s"; then
+    not_ok "$name announces its URL" "$listen_failure" "${listen_log[@]}"
     return 1
   fi
+  port="$listen_port"
   line="$(grep -m1 -oE 'metrics on http://[^ /]+:[0-9]+/metrics' "$log" 2>/dev/null)"
   if [[ -n "$line" ]]; then
     metrics_port="${line##*:}"

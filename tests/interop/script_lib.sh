@@ -6,6 +6,12 @@
 #   finish                   prints "N passed, N failed" and exits (0 only when all passed)
 #   require_tools TOOL...    not_ok and finish unless every TOOL is on PATH
 #   stop_pid PID NAME        SIGTERM, SIGKILL after 5 s; the exit status in $stopped_status
+#   wait_for_listening LOG PID SECONDS
+#                            waits for the "listening on http(s)://HOST:PORT/mcp" line that the
+#                            examples and mcpsse-bridge print on start; sets listen_scheme and
+#                            listen_port (0 returned), or listen_failure and listen_log (the
+#                            log's last 20 lines; 1 returned) when PID exits first (it is then
+#                            reaped) or SECONDS pass
 
 passed=0
 failed=0
@@ -47,4 +53,34 @@ stop_pid() {
   wait "$pid" 2>/dev/null
   # shellcheck disable=SC2034  # read by the caller
   stopped_status=$?
+}
+
+# shellcheck disable=SC2034  # listen_* are read by the caller
+wait_for_listening() {
+  local log="$1" pid="$2" seconds="$3" line deadline
+  deadline=$((SECONDS + seconds))
+  listen_scheme=""
+  listen_port=""
+  listen_failure=""
+  listen_log=()
+  while ((SECONDS < deadline)); do
+    line="$(grep -m1 -oE 'listening on https?://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
+    if [[ -n "$line" ]]; then
+      listen_scheme="${line#listening on }"
+      listen_scheme="${listen_scheme%%://*}"
+      listen_port="${line##*:}"
+      listen_port="${listen_port%/mcp}"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  mapfile -t listen_log < <(tail -n 20 "$log" 2>/dev/null)
+  if kill -0 "$pid" 2>/dev/null; then
+    listen_failure="no 'listening on http(s)://HOST:PORT/mcp' line within $seconds s; log:"
+  else
+    wait "$pid" 2>/dev/null
+    listen_failure="it exited with status $? before listening; log:"
+  fi
+  return 1
 }

@@ -80,37 +80,15 @@ echo "# starting $server_bin ${server_args[*]}"
 "$server_bin" "${server_args[@]}" </dev/null >"$log" 2>&1 &
 server_pid=$!
 
-port=""
-scheme=""
-deadline=$((SECONDS + wait_s))
-while ((SECONDS < deadline)); do
-  line="$(grep -m1 -oE 'listening on https?://[^ /]+:[0-9]+/mcp' "$log" 2>/dev/null)"
-  if [[ -n "$line" ]]; then
-    scheme="${line#listening on }"
-    scheme="${scheme%%://*}"
-    port="${line##*:}"
-    port="${port%/mcp}"
-    break
-  fi
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z "$port" ]]; then
-  mapfile -t server_log < <(tail -n 20 "$log")
-  if kill -0 "$server_pid" 2>/dev/null; then
-    not_ok "server announces its https URL" "no 'listening on https://HOST:PORT/mcp' line within ${wait_s} s; log:" \
-      "${server_log[@]}"
-  else
-    wait "$server_pid" 2>/dev/null
-    rc=$?
-    server_pid=""
-    not_ok "server announces its https URL" "the server exited with status $rc before listening; log:" \
-      "${server_log[@]}"
-  fi
+if ! wait_for_listening "$log" "$server_pid" "$wait_s"; then
+  kill -0 "$server_pid" 2>/dev/null || server_pid=""
+  not_ok "server announces its https URL" "$listen_failure" "${listen_log[@]}"
   finish
 fi
+port="$listen_port"
+scheme="$listen_scheme"
 if [[ "$scheme" != https ]]; then
-  not_ok "server announces its https URL" "it announced '$line' (TLS options given: ${server_args[*]})"
+  not_ok "server announces its https URL" "it announced a $scheme URL (TLS options given: ${server_args[*]})"
   finish
 fi
 ok "server announces its https URL (port $port)"
