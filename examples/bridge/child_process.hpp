@@ -12,6 +12,8 @@
 // includes it directly.
 #pragma once
 
+#include <mcpsse/detail/util/posix_descriptor.hpp>
+
 #include <asio/any_io_executor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -243,7 +245,10 @@ public:
 
     /// Starts `argv[0]` (looked up in PATH) with `argv` and exactly `environment`
     /// (`NAME=VALUE` entries) in a new process group, standard input/output/error on pipes.
-    /// Signals the bridge ignores (SIGPIPE) are reset to their defaults in the child.
+    /// Sets SIGPIPE to ignored in this process when it is at its default disposition (as
+    /// `StdioTransport` does), so writing to a child that exited or closed its standard
+    /// input fails with EPIPE (then `on_failure`) instead of ending the process; signals
+    /// the bridge ignores are reset to their defaults in the child.
     /// Throws `std::system_error` with the errno of pipe2/posix_spawnp (ENOENT: command not
     /// found, EACCES: not executable) and `std::invalid_argument` for an empty `argv`.
     static std::shared_ptr<ChildProcess> spawn(asio::any_io_executor executor, ChildReaper& reaper,
@@ -251,6 +256,7 @@ public:
                                                const std::vector<std::string>& environment, ChildLimits limits,
                                                Callbacks callbacks) {
         if (argv.empty()) throw std::invalid_argument("mcpsse-bridge: empty command");
+        mcpsse::detail::ignore_sigpipe_if_default();
         Pipe in, out, err;
         open_pipe(in);
         open_pipe(out);

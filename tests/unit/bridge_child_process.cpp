@@ -235,3 +235,24 @@ TEST_CASE("bridge child: the environment is an allow-list") {
     std::sort(sorted_kept.begin(), sorted_kept.end());
     CHECK(sorted_seen == sorted_kept);
 }
+
+TEST_CASE("bridge child: a child that stops reading its input is a failure once the backlog passes its limit") {
+    asio::io_context io;
+    ChildReaper reaper(io.get_executor());
+    Seen seen;
+    ChildLimits limits;
+    limits.max_stdin_backlog_bytes = 256 * 1024;  // over a pipe's 64 KiB buffer
+    limits.stdin_grace = 50ms;
+    limits.term_grace = 50ms;
+    // The child never reads standard input: what the bridge writes piles up.
+    auto child = ChildProcess::spawn(io.get_executor(), reaper, sh("exec sleep 1000"), plain_env, limits, record(seen));
+    const std::string message(16 * 1024, 'x');
+    for (int i = 0; i < 32 && seen.failures.empty(); ++i) {  // 512 KiB in all
+        child->write_line(message);
+        io.poll();
+    }
+    REQUIRE(run_until(io, [&] { return seen.status.has_value(); }));
+    REQUIRE(seen.failures.size() == 1);
+    CHECK(seen.failures[0].find("does not read its input") != std::string::npos);
+    CHECK(seen.failures[0].find(std::to_string(256 * 1024)) != std::string::npos);
+}
