@@ -362,6 +362,26 @@ private:
 
     // ---- client -> child -----------------------------------------------------------------
 
+    // The line sent to a child for a request (`id`) or a notification (no id): written as
+    // text around the client's params, serialized once, byte for byte what dumping the
+    // JSON object would give (members in nlohmann's order: id, jsonrpc, method, params).
+    static std::string message_line(std::optional<std::int64_t> id, std::string_view method, const json* params) {
+        std::string line = "{";
+        if (id) {
+            line += "\"id\":";
+            line += std::to_string(*id);
+            line += ',';
+        }
+        line += R"("jsonrpc":"2.0","method":)";
+        line += json(method).dump();
+        if (params) {
+            line += R"(,"params":)";
+            line += params->dump(-1, ' ', false, json::error_handler_t::replace);
+        }
+        line += '}';
+        return line;
+    }
+
     asio::awaitable<json> on_request(json params, mcpsse::RequestContext& ctx) {
         if (ctx.method() == "initialize") co_return co_await initialize(std::move(params), ctx);
         auto up = upstream_for(ctx);
@@ -382,9 +402,8 @@ private:
             if (up->initialized_sent) co_return;  // shared child: initialized once
             up->initialized_sent = true;
         }
-        json message{{"jsonrpc", "2.0"}, {"method", std::string(ctx.method())}};
-        if (!params.is_null() && !(params.is_object() && params.empty())) message["params"] = std::move(params);
-        up->child->write_line(message.dump());
+        const bool with_params = !params.is_null() && !(params.is_object() && params.empty());
+        up->child->write_line(message_line(std::nullopt, ctx.method(), with_params ? &params : nullptr));
         co_return;
     }
 
@@ -561,9 +580,7 @@ private:
             params["_meta"]["progressToken"] = id;  // the child reports progress under the bridge's id
         }
         up->pending[id] = p;
-        json message{{"jsonrpc", "2.0"}, {"id", id}, {"method", std::string(ctx.method())}};
-        if (!params.is_null()) message["params"] = std::move(params);
-        up->child->write_line(message.dump());
+        up->child->write_line(message_line(id, ctx.method(), params.is_null() ? nullptr : &params));
 
         std::error_code ec;
         if (!p->done) co_await p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));

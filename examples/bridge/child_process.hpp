@@ -344,6 +344,19 @@ public:
     void write_line(std::string message) {
         if (stdin_closed_) return;
         message.push_back('\n');
+        if (!writing_ && queue_.empty()) {
+            // Nothing waiting: write now (the descriptor is non-blocking). A line that fits
+            // the pipe, the usual case, then costs one write(2) and no coroutine.
+            ssize_t n = 0;
+            do n = ::write(stdin_.native_handle(), message.data(), message.size());
+            while (n < 0 && errno == EINTR);
+            if (n == static_cast<ssize_t>(message.size())) return;
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {  // EPIPE: the child is gone
+                close_stdin_now();
+                return;
+            }
+            if (n > 0) message.erase(0, static_cast<std::size_t>(n));  // the rest is queued below
+        }
         backlog_ += message.size();
         queue_.push_back(std::move(message));
         if (backlog_ > limits_.max_stdin_backlog_bytes) {
