@@ -2,6 +2,7 @@
 # examples/deploy on loopback: everything_server instances behind a real HAProxy.
 #
 #   deploy.sh <everything_server> <build-dir> [--sticky-only]
+#   (--sticky-only: parts 1, 2 and 4)
 #
 # 1. The configs: `haproxy -c` on every examples/deploy/haproxy-*.cfg, `nginx -t` on
 #    nginx-sticky.conf (a temporary prefix).
@@ -75,7 +76,7 @@ post_stateless() {
   status="$(curl -sS -o "$work/body" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/mcp" \
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
     -H "MCP-Protocol-Version: $VERSION" -H 'Mcp-Method: tools/call' -H "Mcp-Name: $tool" --data-binary "$params")"
-  body="$(cat "$work/body")"
+  body="$(<"$work/body")"
 }
 
 # json_string NAME: the (last) string member NAME of $body (compact JSON; the strings
@@ -316,5 +317,118 @@ if [[ "${3:-}" != --sticky-only ]]; then
   fi
   stop_deploy
 fi
+
+# ---- 4. sessions behind HAProxy's stick table ---------------------------------------------
+
+# metric PORT NAME: the instance's metric NAME summed over its labels.
+metric() {
+  curl -sS --max-time 5 "http://127.0.0.1:$1/metrics" |
+    awk -v name="$2" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%d\n", sum }'
+}
+
+# post_session PORT SESSION BODY: a POST of a session-based revision (2025-11-25);
+# SESSION empty for initialize. Sets $status, $body and $session (the response's
+# Mcp-Session-Id, if any).
+post_session() {
+  local port="$1" sid="$2" data="$3"
+  local headers=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream')
+  [[ -n "$sid" ]] && headers+=(-H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-11-25')
+  status="$(curl -sS -o "$work/body" -D "$work/head" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/mcp" \
+    "${headers[@]}" --data-binary "$data")"
+  body="$(<"$work/body")"
+  session="$(tr -d '\r' <"$work/head" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p')"
+}
+
+start_deploy sticky
+opened_before=() calls_before=()
+for port in "${inst_ports[@]}"; do
+  opened_before+=("$(metric "$port" mcpsse_sessions_opened_total)")
+  calls_before+=("$(tool_calls "$port")")
+done
+failures=()
+for s in 1 2 3; do
+  post_session "$lb_port" "" '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"deploy-test","version":"1"}}}'
+  if [[ "$status" != 200 || -z "$session" ]]; then
+    failures+=("session $s: initialize: HTTP $status, Mcp-Session-Id '${session}': $body")
+    continue
+  fi
+  sid="$session"
+  post_session "$lb_port" "$sid" '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+  [[ "$status" == 202 ]] || failures+=("session $s: notifications/initialized: HTTP $status $body")
+  for n in 1 2 3 4; do
+    post_session "$lb_port" "$sid" '{"jsonrpc":"2.0","id":'$((n + 1))',"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}'
+    [[ "$status" == 200 && "$body" == *'"result"'* ]] || failures+=("session $s: tools/call $n: HTTP $status $body")
+  done
+  # The standalone stream: its head, then curl gives up after a second.
+  get_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$lb_port/mcp" \
+    -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-11-25' 2>/dev/null)"
+  [[ "$get_status" == 200 ]] || failures+=("session $s: GET stream: HTTP $get_status")
+  del_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X DELETE "http://127.0.0.1:$lb_port/mcp" \
+    -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-11-25')"
+  [[ "$del_status" == 200 || "$del_status" == 204 ]] || failures+=("session $s: DELETE: HTTP $del_status")
+done
+if ((${#failures[@]} == 0)); then
+  ok "three sessions through HAProxy: initialize, 4 tools/call, GET stream and DELETE each reach their instance"
+else
+  not_ok "three sessions through HAProxy: every request reaches the session's instance" "${failures[@]:0:5}"
+fi
+spread=() spread_ok=1
+for i in 0 1 2; do
+  opened=$(($(metric "${inst_ports[$i]}" mcpsse_sessions_opened_total) - opened_before[i]))
+  calls=$(($(tool_calls "${inst_ports[$i]}") - calls_before[i]))
+  spread+=("${inst_names[$i]}: $opened session(s), $calls call(s)")
+  ((opened == 1 && calls == 4)) || spread_ok=0
+done
+if ((spread_ok)); then
+  ok "one session per instance (initialize round-robin), each session's calls on its own instance"
+else
+  not_ok "one session per instance, each session's calls on its own instance" "${spread[@]}"
+fi
+
+# Legacy HTTP+SSE: the table learns the id from the GET /sse response's Mcp-Session-Id,
+# and the POSTs (which name it only in the URL) follow the stream.
+for s in 1 2; do
+  curl -sS -N --max-time 20 -D "$work/sse$s.head" -o "$work/sse$s.events" "http://127.0.0.1:$lb_port/sse" \
+    -H 'Accept: text/event-stream' 2>/dev/null &
+  sse_pid=$!
+  extra_pids+=("$sse_pid")
+  endpoint=""
+  for ((i = 0; i < 100; i++)); do
+    endpoint="$(sed -n 's/^data: *\(\/messages?sessionId=[^[:space:]]*\).*/\1/p' "$work/sse$s.events" 2>/dev/null | head -n 1)"
+    [[ -n "$endpoint" ]] && break
+    sleep 0.05
+  done
+  header_id="$(tr -d '\r' <"$work/sse$s.head" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p')"
+  if [[ -n "$endpoint" && "$endpoint" == "/messages?sessionId=$header_id" ]]; then
+    ok "legacy session $s: the GET /sse head's Mcp-Session-Id is the endpoint event's sessionId"
+  else
+    not_ok "legacy session $s: the GET /sse head's Mcp-Session-Id is the endpoint event's sessionId" \
+      "endpoint '$endpoint', header '$header_id'"
+  fi
+  failures=()
+  post_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$lb_port$endpoint" \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"deploy-test","version":"1"}}}')"
+  [[ "$post_status" == 202 ]] || failures+=("initialize: HTTP $post_status")
+  post_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$lb_port$endpoint" \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}')"
+  [[ "$post_status" == 202 ]] || failures+=("tools/call: HTTP $post_status")
+  for ((i = 0; i < 100; i++)); do
+    grep -q '"id":2' "$work/sse$s.events" 2>/dev/null && break
+    sleep 0.05
+  done
+  grep -q '"id":2,"result"\|"result".*"id":2' "$work/sse$s.events" || failures+=("no tools/call reply on the stream")
+  if ((${#failures[@]} == 0)); then
+    ok "legacy session $s: POSTs through HAProxy reach the instance holding the stream (replies on it)"
+  else
+    mapfile -t lines < <(tail -n 5 "$work/sse$s.events")
+    not_ok "legacy session $s: POSTs through HAProxy reach the instance holding the stream" "${failures[@]}" "${lines[@]}"
+  fi
+  kill -TERM "$sse_pid" 2>/dev/null
+  wait "$sse_pid" 2>/dev/null
+  extra_pids=()
+done
+stop_deploy
 
 finish
