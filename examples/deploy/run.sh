@@ -50,7 +50,7 @@ while (($# > 0)); do
     *) usage ;;
   esac
 done
-[[ "$lb_port" =~ ^[0-9]+$ ]] && ((lb_port <= 65535)) || usage
+if [[ ! "$lb_port" =~ ^[0-9]+$ ]] || ((lb_port > 65535)); then usage; fi
 if [[ -z "$server" ]]; then
   server="$here/../../build/bin/everything_server"
   [[ -x "$server" ]] || server="$(command -v everything_server || true)"
@@ -75,6 +75,7 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 
 pids=()
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
   local pid i
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
@@ -149,6 +150,7 @@ for attempt in 1 2 3; do
     mkdir -p "$dir/nginx/tmp"
     sed -e "s/@LB_ADDR@/127.0.0.1:$port/" -e "s/@SERVER1@/${servers[0]}/" -e "s/@SERVER2@/${servers[1]}/" \
       -e "s/@SERVER3@/${servers[2]}/" "$here/nginx-sticky.conf" >"$dir/nginx/nginx.conf"
+    # shellcheck disable=SC2094  # nginx's error log and its standard error share the file
     nginx -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" -e "$dir/balancer.log" </dev/null >>"$dir/balancer.log" 2>&1 &
   fi
   balancer_pid=$!

@@ -49,6 +49,7 @@ require_tools nginx curl
 work="$(mktemp -d)"
 run_pid=""
 extra_pids=()
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
   local pid
   for pid in "${extra_pids[@]}"; do stop_pid "$pid" instance; done
@@ -96,7 +97,7 @@ tool_calls() {
 start_deploy() {
   local mode="$1" i
   mkdir -p "$work/$mode"
-  MCPSSE_CHECK_MS=300 bash "$deploy/run.sh" "$mode" --server "$server" --port 0 --dir "$work/$mode" \
+  MCPSSE_CHECK_MS=500 bash "$deploy/run.sh" "$mode" --server "$server" --port 0 --dir "$work/$mode" \
     >"$work/$mode.out" 2>&1 &
   run_pid=$!
   for ((i = 0; i < 300; i++)); do
@@ -117,9 +118,23 @@ start_deploy() {
   done <"$work/$mode/instances"
 }
 
+# stop_deploy: SIGTERM to run.sh, which must stop every process it started.
 stop_deploy() {
+  local mode="$1" pid left=()
   stop_pid "$run_pid" run.sh
   run_pid=""
+  read -r pid _ <"$work/$mode/balancer"
+  for pid in "$pid" "${inst_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      left+=("$pid")
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  done
+  if ((${#left[@]} == 0)); then
+    ok "run.sh $mode stops the balancer and every instance on SIGTERM"
+  else
+    not_ok "run.sh $mode stops the balancer and every instance on SIGTERM" "still running: ${left[*]}"
+  fi
 }
 
 # server_status NAME: the HAProxy status (UP, DOWN, ...) of server NAME of backend
@@ -315,7 +330,7 @@ if [[ "${3:-}" != --sticky-only ]]; then
     not_ok "after the check: 20 requests succeed on the two live instances" \
       "${inst_names[0]}=$d0 ${inst_names[2]}=$d2" "${failures[@]:0:3}"
   fi
-  stop_deploy
+  stop_deploy stateless
 fi
 
 # ---- 4. sessions behind HAProxy's stick table ---------------------------------------------
@@ -429,6 +444,6 @@ for s in 1 2; do
   wait "$sse_pid" 2>/dev/null
   extra_pids=()
 done
-stop_deploy
+stop_deploy sticky
 
 finish
