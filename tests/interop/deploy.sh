@@ -7,8 +7,9 @@
 # 1. The configs: `haproxy -c` on every examples/deploy/haproxy-*.cfg, `nginx -t` on
 #    nginx-sticky.conf (a temporary prefix).
 # 2. --state-key: a requestState sealed by one instance is accepted by another started
-#    with the same key and refused (-32602) by one with a different key; a key shorter
-#    than 16 bytes is a usage error (exit status 2).
+#    with the same key (there read with --state-key-file) and refused (-32602) by one
+#    with a different key; a key shorter than 16 bytes, or a key file that cannot be
+#    read, is a usage error (exit status 2).
 # 3. Stateless (run.sh stateless: three --stateless instances, HAProxy round-robin, no
 #    shared store): 2026-07-28 tools/call requests through HAProxy all succeed and are
 #    spread over all three instances (each instance's mcpsse_tool_calls_total);
@@ -177,6 +178,20 @@ else
   not_ok "--state-key shorter than 16 bytes: usage error, exit status 2" "exit status $rc" "${lines[@]}"
 fi
 
+printf 'too-short\n' >"$work/short-key"
+"$server" --port 0 --state-key-file "$work/short-key" </dev/null >"$work/short-file.log" 2>&1
+rc_short=$?
+"$server" --port 0 --state-key-file "$work/no-such-file" </dev/null >"$work/no-file.log" 2>&1
+rc_missing=$?
+if ((rc_short == 2 && rc_missing == 2)) && grep -q 'cannot be read' "$work/no-file.log"; then
+  ok "--state-key-file with a short key or an unreadable file: usage error, exit status 2"
+else
+  mapfile -t lines < <(cat "$work/short-file.log" "$work/no-file.log")
+  not_ok "--state-key-file with a short key or an unreadable file: usage error, exit status 2" \
+    "exit status $rc_short and $rc_missing" "${lines[@]}"
+fi
+printf '0123456789abcdef-shared-key\n' >"$work/shared-key"
+
 # start_instance NAME ARGS...: an everything_server on a free port; sets its port in
 # port_of_NAME.
 start_instance() {
@@ -192,7 +207,7 @@ start_instance() {
   printf -v "port_of_$name" '%s' "$listen_port"
 }
 start_instance a --state-key 0123456789abcdef-shared-key
-start_instance b --state-key 0123456789abcdef-shared-key
+start_instance b --state-key-file "$work/shared-key"
 start_instance c --state-key 0123456789abcdef-other--key
 # shellcheck disable=SC2154  # set by start_instance
 {
@@ -207,9 +222,9 @@ start_instance c --state-key 0123456789abcdef-other--key
   post_stateless "$port_of_b" test_input_required_result_request_state "$retry"
   text="$(json_string text)"
   if [[ "$status" == 200 && "$text" == "state-ok: confirmed=true" ]]; then
-    ok "instance b (same --state-key) accepts a's requestState"
+    ok "instance b (the same key, from --state-key-file) accepts a's requestState"
   else
-    not_ok "instance b (same --state-key) accepts a's requestState" "HTTP $status" "$body"
+    not_ok "instance b (the same key, from --state-key-file) accepts a's requestState" "HTTP $status" "$body"
   fi
   post_stateless "$port_of_c" test_input_required_result_request_state "$retry"
   code="$(json_number code)"
