@@ -19,6 +19,7 @@ packages=(
   catch2                       # Catch2 v2 (tests/support/catch.hpp bridges v2/v3)
   libbenchmark-dev             # benchmarks/
   nginx-light                  # benchmarks: the HTTP ceiling
+  haproxy                      # examples/deploy and tests/interop/deploy.sh: the load balancer
   curl                         # cmake/scripts/run.sh and quick_start_smoke.sh: client exchanges
   libssl-dev openssl           # TLS (mcpsse::tls, mcpsse_loadgen --tls; the openssl command makes the
                                # certificates of tests/unit/tls_transport.cpp, tests/interop/tls.sh

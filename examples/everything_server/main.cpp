@@ -4,7 +4,8 @@
 //   everything_server [--host 127.0.0.1] [--port 3000] [--sessionless] [--stdio]
 //                     [--tls-cert FILE --tls-key FILE] [--resource URL --auth-issuer URL
 //                     --auth-jwks FILE --auth-token TOKEN --auth-scope S]
-//                     [--log-format json|text|none] [--log-level LEVEL] [--help]
+//                     [--log-format json|text|none] [--log-level LEVEL]
+//                     [--state-key KEY | --state-key-file FILE] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
@@ -636,7 +637,26 @@ struct Settings {
     // The access log on standard error (mcpsse::AccessLog); nullopt: none.
     std::optional<mcpsse::LogFormat> log_format = mcpsse::LogFormat::text;
     mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
+    // ServerOptions::state_key: the key sealing input-required requestState. Empty: a
+    // random one per process; several instances behind a load balancer share one.
+    std::string state_key;
 };
+
+// The shortest state key accepted (bytes): 16 random bytes are 128 bits of key.
+constexpr std::size_t min_state_key_bytes = 16;
+
+// The first line of `path` (without its line break), or nullopt when it cannot be read.
+std::optional<std::string> read_key_file(const char* path) {
+    std::FILE* file = std::fopen(path, "rb");
+    if (!file) return std::nullopt;
+    std::string key;
+    char buffer[256];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0 && key.size() < 4096) key.append(buffer, n);
+    std::fclose(file);
+    key = key.substr(0, key.find_first_of("\r\n"));
+    return key;
+}
 
 // Static tokens first (compared in constant time), then JWT access tokens when an issuer
 // and its keys were given.
@@ -704,6 +724,9 @@ void usage(std::FILE* out) {
                "  --no-metrics       count no metrics and serve no /metrics\n"
                "  --log-format F     access log on stderr: text (default, key=value), json (JSON lines) or none\n"
                "  --log-level L      least severe events logged: error, warning, info (default) or debug\n"
+               "  --state-key KEY    key sealing input-required requestState (at least 16 bytes); give every\n"
+               "                     instance behind one load balancer the same key (default: random per process)\n"
+               "  --state-key-file F the same, read from the first line of file F (keeps the key out of ps)\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
                "  /healthz, /readyz, /metrics (Prometheus), /stats (JSON). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
                out);
@@ -768,6 +791,21 @@ std::optional<Settings> parse(int argc, char** argv) {
             const std::string_view name = argv[++i];
             settings.log_format = mcpsse::parse_log_format(name);
             if (!settings.log_format && name != "none") return std::nullopt;
+        } else if (arg == "--state-key" && has_value) {
+            settings.state_key = argv[++i];
+            if (settings.state_key.size() < min_state_key_bytes) {
+                std::fprintf(stderr, "everything_server: --state-key needs at least %zu bytes\n", min_state_key_bytes);
+                return std::nullopt;
+            }
+        } else if (arg == "--state-key-file" && has_value) {
+            const char* path = argv[++i];
+            const auto key = read_key_file(path);
+            if (!key || key->size() < min_state_key_bytes) {
+                std::fprintf(stderr, "everything_server: %s: %s\n", path,
+                             key ? "the key (its first line) needs at least 16 bytes" : "cannot be read");
+                return std::nullopt;
+            }
+            settings.state_key = *key;
         } else if (arg == "--log-level" && has_value) {
             const auto level = mcpsse::logging_level_from_string(argv[++i]);
             if (!level) return std::nullopt;
@@ -843,7 +881,9 @@ int main(int argc, char** argv) {
     options.server_info.version = "1.0.0";
     options.instructions = "A test server exposing every MCP feature.";
     mcpsse::Dispatcher dispatcher{options};
-    mcpsse::Server server;
+    mcpsse::ServerOptions server_options;
+    server_options.state_key = settings->state_key;  // empty: the Server draws a random key
+    mcpsse::Server server{server_options};
     add_content_tools(server);
     add_logging_and_progress_tools(server);
     add_client_request_tools(server);

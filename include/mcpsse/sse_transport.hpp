@@ -80,8 +80,9 @@ namespace mcpsse {
 ///   the handler; server-to-client requests are refused (hosts return input-required
 ///   results instead).
 /// - Legacy HTTP+SSE (2024-11-05): `GET options.sse_path` opens the stream and sends
-///   `event: endpoint` with `<messages_path>?sessionId=<id>`; POSTs there get 202 and
-///   their replies go out on the stream as `event: message`.
+///   `event: endpoint` with `<messages_path>?sessionId=<id>` (the stream's response head
+///   also carries the id as `Mcp-Session-Id`, for load balancers that route by it); POSTs
+///   there get 202 and their replies go out on the stream as `event: message`.
 ///
 /// Layers (include/mcpsse/detail/): `http` reads requests, runs the request pipeline
 /// (Host/Origin guard, CORS, the host's `RequestStage`s and `HttpRoute`s) and writes

@@ -76,6 +76,35 @@ TEST_CASE("legacy HTTP+SSE: GET /sse sends the endpoint event, POST /messages ->
     }
 }
 
+TEST_CASE("legacy HTTP+SSE: the GET /sse response head carries the endpoint event's session id as Mcp-Session-Id") {
+    TestServer s;
+    s.start();
+    std::set<std::string> ids;
+    for (int i = 0; i < 2; ++i) {
+        HttpClient stream = s.client();
+        REQUIRE(stream.send_request("GET", "/sse", {{"Accept", "text/event-stream"}}));
+        const auto head = stream.read_head();
+        REQUIRE(head.status == 200);
+        const auto endpoint = stream.next_event();
+        REQUIRE(endpoint);
+        REQUIRE(endpoint->event == "endpoint");
+        const std::string prefix = "/messages?sessionId=";
+        REQUIRE(endpoint->data.rfind(prefix, 0) == 0);
+        const std::string session_id = endpoint->data.substr(prefix.size());
+        REQUIRE(visible_ascii(session_id));
+        // What a balancer learns from the head is the id the POSTs will name.
+        CHECK(head.header("mcp-session-id") == std::optional<std::string>(session_id));
+        ids.insert(session_id);
+        // The POST's 202 has no such header (the id is already in its URL).
+        HttpClient poster = s.client();
+        const auto r = poster.request("POST", endpoint->data, {{"Content-Type", "application/json"}},
+                                      rpc_request(1, "ping").dump());
+        CHECK(r.status == 202);
+        CHECK_FALSE(r.header("mcp-session-id"));
+    }
+    CHECK(ids.size() == 2);  // each stream its own session, each head its own id
+}
+
 TEST_CASE("legacy HTTP+SSE: 400 without sessionId, 404 unknown, 415 wrong Content-Type, 413 too large, 405") {
     mcpsse::SseTransportOptions o;
     o.http_limits.max_body_bytes = 1024;

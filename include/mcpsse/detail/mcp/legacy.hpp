@@ -23,7 +23,10 @@ namespace mcpsse::detail {
 
 /// The rules of the 2024-11-05 HTTP+SSE transport. `GET sse_path` creates a session
 /// and opens its stream, whose first event is `event: endpoint` with
-/// `<messages_path>?sessionId=<id>`; the session lives as long as that stream. POSTs
+/// `<messages_path>?sessionId=<id>`; the session lives as long as that stream. The
+/// stream's response head also carries the id as `Mcp-Session-Id` (the header name of
+/// Streamable HTTP), so that a load balancer can learn it from a header and route the
+/// POSTs, whose URL names it, to the same instance; clients need not read it. POSTs
 /// to that URL (also `session_id=`) get 202 `Accepted`, and their replies go out on the
 /// stream as `event: message`. Refusals: 400 (no session id), 404 (unknown session),
 /// 415, 400 with -32700/-32600 (bad JSON), 429 (-32050), 503 (session cap).
@@ -55,6 +58,9 @@ public:
         std::string endpoint_event;
         const std::string endpoint = ctx_.options.messages_path + "?sessionId=" + session->id();
         append_sse_event(endpoint_event, SseEvent{"endpoint", {}, endpoint, std::nullopt});
+        // The same id in a header of the stream's head, for balancers that stick on it
+        // (the connection's extra header lines are reset for each request).
+        c->response_headers += "Mcp-Session-Id: " + session->id() + "\r\n";
         session->begin_activity();
         co_return StreamPlan{std::move(stream), std::nullopt, false, true, std::move(endpoint_event), session};
     }
