@@ -21,7 +21,9 @@ enum class RedisErrc {
     /// been applied.
     connection_lost,
     /// No reply within `RedisStoreOptions::command_timeout` (or no connection within
-    /// `connect_timeout`); the connection is then dropped and made again.
+    /// `connect_timeout`); the connection is then dropped and made again. Like
+    /// `connection_lost`, the command may still have been applied (Redis runs what it
+    /// had already read).
     timed_out,
     /// Redis answered with an error reply (e.g. a wrong type, `XADD` with an id not
     /// above the stream's last one, out of memory).

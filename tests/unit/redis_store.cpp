@@ -118,11 +118,16 @@ public:
 
     void stop() {
         if (pid_ <= 0) return;
+        ::kill(pid_, SIGCONT);
         ::kill(pid_, SIGKILL);
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
     }
+
+    // SIGSTOP / SIGCONT: a server that accepts connections but never answers.
+    void pause() { ::kill(pid_, SIGSTOP); }
+    void resume() { ::kill(pid_, SIGCONT); }
 
     [[nodiscard]] std::string url(const std::string& userinfo = {}) const {
         return "redis://" + (userinfo.empty() ? std::string() : userinfo + "@") + "127.0.0.1:" + std::to_string(port_);
@@ -354,6 +359,35 @@ TEST_CASE("redis store: reconnects after redis-server restarts; operations fail 
     REQUIRE(eventually([&] { return store.ready(); }, 5s));
     CHECK(!append(loop, store, "s", EventId{7, 1}, "{}"));
     CHECK(sequences(replay(loop, store, "s", EventId{7, 0})) == std::vector<std::uint64_t>{1});
+}
+
+TEST_CASE("redis store: a server that stops answering times commands out; the store reconnects when it answers again") {
+    RedisServer server;
+    Loop loop;
+    auto options = options_for(server.url());
+    options.command_timeout = 300ms;
+    options.connect_timeout = 300ms;
+    RedisStore store(loop.io.get_executor(), options);
+    REQUIRE(!wait_ready(loop, store));
+    REQUIRE(!append(loop, store, "s", EventId{3, 1}, "{}"));
+
+    server.pause();
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(append(loop, store, "s", EventId{3, 2}, "{}") == std::error_code(RedisErrc::timed_out));
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    CHECK(!store.ready());  // the connection was dropped
+    // New attempts connect (the kernel accepts) but PING is never answered.
+    CHECK(wait_ready(loop, store) == std::error_code(RedisErrc::timed_out));
+
+    server.resume();
+    REQUIRE(eventually([&] { return store.ready(); }, 5s));
+    // The timed-out append may still have been applied (Redis executes what it had read
+    // from the dropped connection once it runs again): only fresh stream ids here.
+    CHECK(!append(loop, store, "s", EventId{4, 1}, "{}"));
+    CHECK(sequences(replay(loop, store, "s", EventId{4, 0})) == std::vector<std::uint64_t>{1});
+    const auto kept = sequences(replay(loop, store, "s", EventId{3, 0}));
+    REQUIRE(!kept.empty());
+    CHECK(kept.front() == 1);
 }
 
 namespace {
