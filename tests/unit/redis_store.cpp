@@ -42,7 +42,8 @@ using mcpsse_test::eventually;
 namespace {
 
 std::string find_redis_server() {
-    if (const char* env = std::getenv("MCPSSE_REDIS_SERVER")) return env;
+    // MCPSSE_REDIS_SERVER names the binary (an empty or missing file: skipped).
+    if (const char* env = std::getenv("MCPSSE_REDIS_SERVER")) return ::access(env, X_OK) == 0 ? env : "";
     const char* path = std::getenv("PATH");
     std::string dirs = path ? path : "/usr/bin:/usr/local/bin";
     dirs += ":/usr/sbin:/usr/bin";
@@ -287,6 +288,38 @@ TEST_CASE("redis store: session records save, load and erase; key prefixes isola
     CHECK(load(copy, "s-1"));
     loop.run([&]() -> asio::awaitable<void> { co_await copy.async_erase_session("s-1", asio::use_awaitable); });
     CHECK(!load(store, "s-1"));
+}
+
+TEST_CASE("redis store: session keys expire session_ttl after the last save, touch or append") {
+    RedisServer server;
+    Loop loop;
+    auto options = options_for(server.url());
+    options.session_ttl = 1000ms;
+    RedisStore store(loop.io.get_executor(), options);
+    REQUIRE(!wait_ready(loop, store));
+    mcpsse::SessionRecord record;
+    record.id = "ttl";
+    record.protocol_version = "2025-11-25";
+    const auto load = [&] {
+        return loop.run([&]() -> asio::awaitable<mcpsse::SessionLookup> {
+            co_return co_await store.async_load_session("ttl", asio::use_awaitable);
+        });
+    };
+    const auto start = std::chrono::steady_clock::now();
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_save_session(record, asio::use_awaitable); });
+    std::this_thread::sleep_until(start + 600ms);
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_touch_session("ttl", asio::use_awaitable); });
+    std::this_thread::sleep_until(start + 1200ms);
+    CHECK(load());  // renewed at ~600 ms: alive past the first second
+    REQUIRE(!append(loop, store, "ttl", EventId{1, 1}, "{}"));  // an append renews it too
+    std::this_thread::sleep_until(start + 1800ms);
+    CHECK(load());
+    CHECK(eventually([&] { return !load(); }, 5s));
+    // The events expire with the record.
+    CHECK(eventually([&] {
+        const auto events = replay(loop, store, "ttl", EventId{1, 0});
+        return events && events->empty();
+    }, 5s));
 }
 
 TEST_CASE("redis store: task states save and load; a ttl expires them") {
