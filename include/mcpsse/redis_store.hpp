@@ -110,7 +110,9 @@ struct RedisStoreOptions {
 /// Thread-safety: every member function may be called from any thread; copies are
 /// handles to one connection. Completions run on the handler's associated executor
 /// (default: the store's strand). The connection closes when the last copy goes away
-/// or at `close()`.
+/// or at `close()`; destroy the store (every copy) before the execution context of the
+/// executor it was given. Hostnames are resolved with Asio's resolver (not inside
+/// hiredis), so connecting never blocks the executor.
 class RedisStore {
 public:
     /// A store connecting to `options.url`, driven on `executor`. Starts connecting at

@@ -14,9 +14,11 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_future.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -253,6 +255,37 @@ TEST_CASE("redis store: appends replay in order after an id; trimmed history is 
     const auto empty = replay(loop, store, sid, EventId{stream + 1, 0});
     REQUIRE(empty);
     CHECK(empty->empty());
+}
+
+TEST_CASE("redis store: 2,000 appends over 20 streams started without waiting are all applied, each stream in order") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    std::atomic<int> done{0};
+    std::atomic<int> failed{0};
+    const auto started = std::chrono::steady_clock::now();
+    asio::post(loop.io, [&] {  // as a broadcast would: every append started at once
+        for (std::uint64_t seq = 1; seq <= 100; ++seq)
+            for (std::uint64_t stream = 1; stream <= 20; ++stream)
+                store.async_append("bulk", EventId{stream, seq}, std::to_string(stream * 1000 + seq), [&](std::error_code ec) {
+                    if (ec) ++failed;
+                    ++done;
+                });
+    });
+    REQUIRE(eventually([&] { return done == 2000; }, 10s));
+    CHECK(failed == 0);
+    INFO("2,000 pipelined appends took " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - started).count() << " ms");
+    for (std::uint64_t stream = 1; stream <= 20; ++stream) {
+        const auto events = replay(loop, store, "bulk", EventId{stream, 0});
+        REQUIRE(events);
+        REQUIRE(events->size() == 100);
+        for (std::uint64_t seq = 1; seq <= 100; ++seq) {
+            CHECK((*events)[seq - 1].id == EventId{stream, seq});
+            CHECK((*events)[seq - 1].message == std::to_string(stream * 1000 + seq));
+        }
+    }
 }
 
 TEST_CASE("redis store: session records save, load and erase; key prefixes isolate deployments") {
