@@ -553,3 +553,35 @@ TEST_CASE("redis store: two transports share sessions and events through one Red
         return cc.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(3, "whoami").dump()).status == 404;
     }));
 }
+
+TEST_CASE("redis store: redis:// URLs") {
+    using mcpsse::detail::RedisUrl;
+    const auto plain = RedisUrl::parse("redis://cache.internal");
+    REQUIRE(plain);
+    CHECK(plain->host == "cache.internal");
+    CHECK(plain->port == 6379);
+    CHECK(plain->database == 0);
+    CHECK(!plain->has_password);
+
+    const auto full = RedisUrl::parse("redis://app:p%40ss%3Aword@10.0.0.5:6380/3");
+    REQUIRE(full);
+    CHECK(full->user == "app");
+    CHECK(full->password == "p@ss:word");
+    CHECK(full->has_password);
+    CHECK(full->host == "10.0.0.5");
+    CHECK(full->port == 6380);
+    CHECK(full->database == 3);
+
+    const auto password_only = RedisUrl::parse("redis://:secret@[::1]:7000");
+    REQUIRE(password_only);
+    CHECK(password_only->user.empty());
+    CHECK(password_only->password == "secret");
+    CHECK(password_only->host == "::1");
+    CHECK(password_only->port == 7000);
+
+    for (const char* bad : {"http://h:1", "redis://", "redis://h:0", "redis://h:65536", "redis://h:x", "redis://h/-1",
+                            "redis://h/1x", "redis://u:%zz@h", "redis://u:%4@h", "redis://[::1", "redis://[::1]x"}) {
+        INFO(bad);
+        CHECK(!RedisUrl::parse(bad));
+    }
+}
