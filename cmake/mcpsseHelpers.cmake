@@ -109,3 +109,36 @@ function(mcpsse_openssl_component name option min_version openssl_target)
   set(MCPSSE_HAS_${_upper} ON PARENT_SCOPE)
   message(STATUS "mcpsse: mcpsse::${name} with OpenSSL ${OPENSSL_VERSION}")
 endfunction()
+
+# mcpsse_redis_component()
+#     The optional component target mcpsse_redis (alias mcpsse::redis, EXPORT_NAME redis)
+#     = mcpsse + hiredis::hiredis (cmake/Findhiredis.cmake), governed by MCPSSE_REDIS
+#     (AUTO, ON or OFF, as for mcpsse_openssl_component). Sets MCPSSE_HAS_REDIS.
+#     Only this target links hiredis; mcpsse::mcpsse never does.
+function(mcpsse_redis_component)
+  string(TOUPPER "${MCPSSE_REDIS}" _mode)
+  set(MCPSSE_HAS_REDIS OFF PARENT_SCOPE)
+  if(NOT _mode STREQUAL "AUTO" AND NOT MCPSSE_REDIS)
+    return()  # OFF: hiredis is not looked for.
+  endif()
+  if(_mode STREQUAL "AUTO")
+    find_package(hiredis 0.14 QUIET)
+    if(NOT hiredis_FOUND)
+      message(STATUS "mcpsse: hiredis >= 0.14 not found; mcpsse::redis is not built "
+                     "(install libhiredis-dev, or set hiredis_ROOT; MCPSSE_REDIS=OFF silences this)")
+      return()
+    endif()
+  else()
+    find_package(hiredis 0.14)
+    if(NOT hiredis_FOUND)
+      message(FATAL_ERROR "MCPSSE_REDIS=${MCPSSE_REDIS} needs hiredis >= 0.14 (Debian: libhiredis-dev; "
+                          "or set hiredis_ROOT), or configure with -DMCPSSE_REDIS=OFF")
+    endif()
+  endif()
+  add_library(mcpsse_redis INTERFACE)
+  add_library(mcpsse::redis ALIAS mcpsse_redis)
+  set_target_properties(mcpsse_redis PROPERTIES EXPORT_NAME redis)
+  target_link_libraries(mcpsse_redis INTERFACE mcpsse hiredis::hiredis)
+  set(MCPSSE_HAS_REDIS ON PARENT_SCOPE)
+  message(STATUS "mcpsse: mcpsse::redis with hiredis ${hiredis_VERSION}")
+endfunction()

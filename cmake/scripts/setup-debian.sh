@@ -27,6 +27,9 @@ packages=(
   python3                      # quick_start_smoke.sh: a free port
   prometheus                   # promtool: tests/interop/check_metrics.sh (metrics.exposition)
   python3-prometheus-client    # its text and OpenMetrics parsers: tests/interop/check_metrics.py
+  libhiredis-dev               # mcpsse::redis (RedisStore): the hiredis C client (0.14)
+  redis-server                 # tests/unit/redis_store.cpp starts its own redis-server
+                               # (never the system service) on a free loopback port
   chromium                     # headless browser of tests/interop/browser.sh (sse_server's demo
                                # page, driven by puppeteer-core, which downloads no browser)
 )

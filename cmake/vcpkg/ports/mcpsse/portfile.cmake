@@ -25,13 +25,15 @@ if(NOT EXISTS "${SOURCE_PATH}/include/mcpsse/mcpsse.hpp")
   message(FATAL_ERROR "mcpsse sources not found at ${SOURCE_PATH}")
 endif()
 
-# Features tls and jwt: the mcpsse::tls and mcpsse::jwt components (OpenSSL).
+# Features tls and jwt: the mcpsse::tls and mcpsse::jwt components (OpenSSL); redis:
+# mcpsse::redis (hiredis; MCPSSE_REDIS=OFF without it, so no hiredis outside vcpkg).
 # Without one the build is told MCPSSE_TLS=OFF / MCPSSE_JWT=OFF, so it never looks
 # for an OpenSSL outside vcpkg.
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     FEATURES
         tls MCPSSE_TLS
         jwt MCPSSE_JWT
+        redis MCPSSE_REDIS
 )
 
 vcpkg_cmake_configure(

@@ -1,0 +1,412 @@
+// mcpsse: RedisStore, sessions, events and tasks shared through Redis by several
+// transports and processes (the mcpsse::redis component; links hiredis).
+#pragma once
+
+#include <mcpsse/async_event_store.hpp>
+#include <mcpsse/detail/redis/redis_connection.hpp>
+#include <mcpsse/detail/redis/redis_task_store.hpp>
+#include <mcpsse/detail/redis/redis_url.hpp>
+#include <mcpsse/detail/redis/redis_value.hpp>
+#include <mcpsse/event_id.hpp>
+#include <mcpsse/redis_error.hpp>
+#include <mcpsse/session_store.hpp>
+#include <mcpsse/task_store.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/bind_executor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace mcpsse {
+
+/// Settings of a `RedisStore`. Every limit here is in the README's limits table.
+///
+/// Thread-safety: a plain value.
+struct RedisStoreOptions {
+    /// Where Redis is: `redis://[[user]:password@]host[:port][/db]` (port 6379 and
+    /// database 0 by default). With a password the store sends `AUTH password`, with a
+    /// user too `AUTH user password` (Redis 6+ ACL); percent-encoding in them is
+    /// decoded. Plain TCP only (hiredis 0.14 has no TLS). A bad URL makes the
+    /// constructor throw `std::system_error` (`RedisErrc::bad_url`).
+    std::string url = "redis://127.0.0.1:6379";
+    /// Put before every key, so several deployments can share one Redis database
+    /// (each sees only its own keys).
+    std::string key_prefix = "mcpsse:";
+    /// Events kept per stream (`XADD ... MAXLEN`, exact trimming): the oldest go
+    /// first; a client resuming from before the oldest kept event gets a gap (410, or
+    /// -32051 on a POST's stream). Must be at least 1.
+    std::size_t max_stream_events = 1024;
+    /// Life of a session's keys (record, event streams, index) in Redis, in ms,
+    /// counted from the last save or append (`PX` / `PEXPIRE`). Keep it above
+    /// `SseTransportOptions::session_idle_timeout`: a session idle for longer is
+    /// forgotten by the other instances (404 there).
+    std::chrono::milliseconds session_ttl{60 * 60'000};
+    /// Life of a task state saved with a zero ttl (`TaskStore::async_save_task`), ms.
+    std::chrono::milliseconds default_task_ttl{60 * 60'000};
+    /// Time allowed to resolve the host, connect, `AUTH`, `SELECT` and `PING`, in ms;
+    /// then the attempt fails (`RedisErrc::timed_out`) and another one follows after
+    /// `reconnect_interval`.
+    std::chrono::milliseconds connect_timeout{2'000};
+    /// Time allowed for the replies of one operation, in ms. When it passes the
+    /// operation fails with `RedisErrc::timed_out` and the connection is dropped and
+    /// made again (whatever was in flight on it fails with `connection_lost`).
+    std::chrono::milliseconds command_timeout{2'000};
+    /// Pause between connection attempts after a failure or a drop, in ms.
+    std::chrono::milliseconds reconnect_interval{250};
+};
+
+/// A store in Redis shared by any number of transports and processes: it models
+/// `AsyncEventStore` (the events of resumable SSE streams) and `SessionStore` (the
+/// records of Streamable HTTP sessions), and `task_store()` gives the `TaskStore` of
+/// the same connection (what clients poll of tasks). Use it as
+/// `SseTransport<Executor, RedisStore>`; link `mcpsse::redis`.
+///
+/// Key layout (`P` = `key_prefix`; the braces are a Redis Cluster hash tag, so all
+/// keys of one session share a slot):
+/// - `P{<session>}:record`: the `SessionRecord` as JSON (`SET ... PX session_ttl`);
+/// - `P{<session>}:events:<stream>`: a Redis Stream of the stream's events, entry id
+///   `<sequence>-0`, field `m` = the serialized JSON-RPC message (`XADD ... MAXLEN
+///   max_stream_events`);
+/// - `P{<session>}:streams`: a set of the session's stream numbers (for erasing);
+/// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON.
+/// Every append renews the expiry (`PEXPIRE session_ttl`) of all keys of its session.
+/// Bearer tokens are never stored: a record keeps only the principal's subject.
+///
+/// Event ids are allocated by the transport, not by the store: `EventId` holds the
+/// stream (a random 32-bit tag of the transport instance in its high half) and the
+/// sequence, so instances sharing a Redis never give two events one id. The
+/// transport starts an event's append before (or while) it writes the event to the
+/// client, and keeps its own copy until the append completes; appends of one stream
+/// are sent in the order they were started, on one connection, pipelined (no wait for
+/// earlier replies), so Redis applies them in that order.
+///
+/// Replay (`async_replay_after`) reads the stream with `XRANGE` from the client's
+/// `Last-Event-ID`; it answers nullopt (a gap) when the events right after that id
+/// were trimmed (`max_stream_events`), expired, or never stored, and when the id is
+/// ahead of the stream.
+///
+/// Connection: one hiredis connection per store (copies share it), driven on a
+/// strand of the executor given; made at construction, and again after it drops.
+/// While it is down every operation fails at once with `RedisErrc::not_connected`
+/// (the transport then treats the session as unknown to the store, and the events as
+/// not replayable); `ready()` tells whether it is up. Errors: operations complete
+/// with a `RedisErrc` (or an Asio/system error of the connection), never throw;
+/// error replies of Redis are `RedisErrc::server_error`.
+///
+/// Thread-safety: every member function may be called from any thread; copies are
+/// handles to one connection. Completions run on the handler's associated executor
+/// (default: the store's strand). The connection closes when the last copy goes away
+/// or at `close()`; destroy the store (every copy) before the execution context of the
+/// executor it was given. Hostnames are resolved with Asio's resolver (not inside
+/// hiredis), so connecting never blocks the executor.
+class RedisStore {
+public:
+    /// A store connecting to `options.url`, driven on `executor`. Starts connecting at
+    /// once (`async_wait_ready` waits for it). Throws `std::system_error`
+    /// (`RedisErrc::bad_url`) for a bad URL, `std::invalid_argument` when
+    /// `max_stream_events` is 0.
+    RedisStore(const asio::any_io_executor& executor, RedisStoreOptions options) {
+        auto url = detail::RedisUrl::parse(options.url);
+        if (!url) throw std::system_error(RedisErrc::bad_url, options.url);
+        if (options.max_stream_events == 0) throw std::invalid_argument("RedisStoreOptions::max_stream_events must be >= 1");
+        detail::RedisConnectionSettings settings;
+        settings.url = std::move(*url);
+        settings.connect_timeout = options.connect_timeout;
+        settings.command_timeout = options.command_timeout;
+        settings.reconnect_interval = options.reconnect_interval;
+        state_ = std::make_shared<State>();
+        state_->options = std::move(options);
+        state_->connection = std::make_shared<detail::RedisConnection>(executor, std::move(settings));
+        state_->connection->start();
+    }
+
+    // ---- AsyncEventStore ----------------------------------------------------------------
+
+    /// Appends `message` as event `id` of session `session_id` (`XADD` with `MAXLEN`,
+    /// and the expiry of the session's keys renewed): `void(std::error_code)`.
+    /// Appends started one after another are applied in that order.
+    template <class Token>
+    auto async_append(const std::string& session_id, EventId id, std::string message, Token&& token) {
+        const auto& o = state_->options;
+        const std::string events = events_key(session_id, id.stream);
+        const std::string streams = streams_key(session_id);
+        const std::string ttl = std::to_string(o.session_ttl.count());
+        std::vector<Command> cmds;
+        cmds.push_back({"XADD", events, "MAXLEN", std::to_string(o.max_stream_events),
+                        std::to_string(id.sequence) + "-0", "m", std::move(message)});
+        cmds.push_back({"PEXPIRE", events, ttl});
+        cmds.push_back({"SADD", streams, std::to_string(id.stream)});
+        cmds.push_back({"PEXPIRE", streams, ttl});
+        cmds.push_back({"PEXPIRE", record_key(session_id), ttl});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// The kept events of stream `id.stream` of session `session_id` after
+    /// `id.sequence`, in order: `void(std::error_code, ReplayResult)`; nullopt for a
+    /// gap (see the class comment) or an error.
+    template <class Token>
+    auto async_replay_after(const std::string& session_id, EventId id, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"XRANGE", events_key(session_id, id.stream), std::to_string(id.sequence) + "-0", "+"});
+        return run<void(std::error_code, ReplayResult)>(
+            std::move(cmds), std::forward<Token>(token), [id](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                if (ec) return std::move(handler)(ec, ReplayResult{});
+                std::move(handler)(std::error_code{}, events_after(id, replies.front()));
+            });
+    }
+
+    /// Deletes every key of session `session_id` (record, events, index):
+    /// `void(std::error_code)`. Appends still in flight may create keys again; they
+    /// expire after `session_ttl`.
+    template <class Token>
+    auto async_erase(const std::string& session_id, Token&& token) {
+        return async_erase_keys(session_id, std::forward<Token>(token));
+    }
+
+    // ---- SessionStore -------------------------------------------------------------------
+
+    /// Keeps `record` (as JSON, `SET ... PX session_ttl`), replacing an older one:
+    /// `void(std::error_code)`.
+    template <class Token>
+    auto async_save_session(SessionRecord record, Token&& token) {
+        nlohmann::json j = {{"id", record.id},
+                            {"protocolVersion", record.protocol_version},
+                            {"clientCapabilities", record.client_capabilities},
+                            {"clientInfo", record.client_info},
+                            {"subject", record.subject}};
+        std::vector<Command> cmds;
+        cmds.push_back({"SET", record_key(record.id), j.dump(), "PX", std::to_string(state_->options.session_ttl.count())});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// The record kept under `id`: `void(std::error_code, SessionLookup)`; nullopt when
+    /// there is none (or it expired), or with the error (`RedisErrc::bad_reply` for a
+    /// value that is not a record).
+    template <class Token>
+    auto async_load_session(const std::string& id, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"GET", record_key(id)});
+        return run<void(std::error_code, SessionLookup)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                if (ec || replies.front().is_nil()) return std::move(handler)(ec, SessionLookup{});
+                auto record = parse_record(replies.front().str);
+                if (!record) return std::move(handler)(std::error_code(RedisErrc::bad_reply), SessionLookup{});
+                std::move(handler)(std::error_code{}, std::move(record));
+            });
+    }
+
+    /// Forgets the session: every key of it, as `async_erase`: `void(std::error_code)`.
+    template <class Token>
+    auto async_erase_session(const std::string& id, Token&& token) {
+        return async_erase_keys(id, std::forward<Token>(token));
+    }
+
+    /// Renews the expiry of the session's record and index (`PEXPIRE session_ttl`),
+    /// e.g. for a session that is used but sends no events: `void(std::error_code)`.
+    template <class Token>
+    auto async_touch_session(const std::string& id, Token&& token) {
+        const std::string ttl = std::to_string(state_->options.session_ttl.count());
+        std::vector<Command> cmds;
+        cmds.push_back({"PEXPIRE", record_key(id), ttl});
+        cmds.push_back({"PEXPIRE", streams_key(id), ttl});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    // ---- tasks, health, lifetime --------------------------------------------------------
+
+    /// A `TaskStore` on this store's connection, for `TaskOptions::store`: task states
+    /// under `<key_prefix>task:{<task id>}`, kept for the task's ttl (zero:
+    /// `default_task_ttl`). Its coroutines throw `std::system_error` on failure.
+    [[nodiscard]] std::shared_ptr<TaskStore> task_store() const {
+        return std::make_shared<detail::RedisTaskStore>(state_->connection, state_->options.key_prefix,
+                                                        state_->options.default_task_ttl);
+    }
+
+    /// True while the connection is up (connected, authenticated, answering); false
+    /// before the first connection and while reconnecting. For readiness checks.
+    /// Thread-safety: any thread.
+    [[nodiscard]] bool ready() const noexcept { return state_->connection->ready(); }
+
+    /// Why the last connection attempt failed or the connection dropped (empty while
+    /// ready): e.g. `RedisErrc::auth_failed`, `timed_out`, a system error.
+    [[nodiscard]] std::error_code last_error() const { return state_->connection->last_error(); }
+
+    /// Completes with no error once the connection is up (at once when it is), or with
+    /// the error of the next failed attempt: `void(std::error_code)`.
+    template <class Token>
+    auto async_wait_ready(Token&& token) {
+        return state_->connection->async_wait_ready(std::forward<Token>(token));
+    }
+
+    /// Closes the connection for good (every copy): operations fail with
+    /// `RedisErrc::closed` from then on.
+    void close() { state_->connection->close(); }
+
+    /// The options the store was made with.
+    [[nodiscard]] const RedisStoreOptions& options() const noexcept { return state_->options; }
+
+    /// Key of the session's record (see the class comment).
+    [[nodiscard]] std::string record_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:record";
+    }
+    /// Key of the session's set of stream numbers.
+    [[nodiscard]] std::string streams_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:streams";
+    }
+    /// Key of the Redis Stream holding the events of stream `stream` of the session.
+    [[nodiscard]] std::string events_key(const std::string& session_id, std::uint64_t stream) const {
+        return state_->options.key_prefix + "{" + session_id + "}:events:" + std::to_string(stream);
+    }
+
+private:
+    using Command = detail::RedisConnection::Command;
+    using Replies = detail::RedisConnection::Replies;
+
+    struct State {
+        RedisStoreOptions options;
+        std::shared_ptr<detail::RedisConnection> connection;
+        ~State() {
+            if (connection) connection->close();
+        }
+    };
+
+    // Runs `cmds` as one pipeline; `finish(handler, ec, replies)` completes `handler`
+    // (on its associated executor).
+    template <class Signature, class Token, class Finish>
+    auto run(std::vector<Command> cmds, Token&& token, Finish finish) {
+        return asio::async_initiate<Token, Signature>(
+            [connection = state_->connection](auto handler, std::vector<Command> commands, Finish f) {
+                auto ex = asio::get_associated_executor(handler, connection->get_executor());
+                connection->async_pipeline(
+                    std::move(commands),
+                    asio::bind_executor(ex, [handler = std::move(handler), f = std::move(f)](std::error_code ec,
+                                                                                            Replies replies) mutable {
+                        f(handler, ec, std::move(replies));
+                    }));
+            },
+            token, std::move(cmds), std::move(finish));
+    }
+
+    template <class Token>
+    auto async_erase_keys(const std::string& session_id, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code)>(
+            [connection = state_->connection, record = record_key(session_id), streams = streams_key(session_id),
+             events_prefix = events_key(session_id, 0)](auto handler) {
+                auto ex = asio::get_associated_executor(handler, connection->get_executor());
+                std::vector<Command> first;
+                first.push_back({"SMEMBERS", streams});
+                connection->async_pipeline(
+                    std::move(first),
+                    asio::bind_executor(ex, [connection, record, streams, events_prefix, ex,
+                                             handler = std::move(handler)](std::error_code ec, Replies replies) mutable {
+                        if (!ec) ec = first_error(replies);
+                        if (ec) return std::move(handler)(ec);
+                        Command del{"DEL", record, streams};
+                        const std::string base = events_prefix.substr(0, events_prefix.size() - 1);  // drop the "0"
+                        for (const auto& member : replies.front().elements)
+                            if (member.type == detail::RedisValue::Type::string) del.push_back(base + member.str);
+                        std::vector<Command> second;
+                        second.push_back(std::move(del));
+                        connection->async_pipeline(
+                            std::move(second),
+                            asio::bind_executor(ex, [handler = std::move(handler)](std::error_code e, Replies r) mutable {
+                                std::move(handler)(e ? e : first_error(r));
+                            }));
+                    }));
+            },
+            token);
+    }
+
+    static std::error_code first_error(const Replies& replies) {
+        for (const auto& r : replies)
+            if (r.is_error()) return RedisErrc::server_error;
+        return {};
+    }
+
+    static std::optional<std::uint64_t> entry_sequence(const std::string& entry_id) {
+        std::uint64_t seq = 0;
+        const auto dash = entry_id.find('-');
+        const auto [end, ec] = std::from_chars(entry_id.data(), entry_id.data() + (dash == std::string::npos ? entry_id.size() : dash), seq);
+        if (ec != std::errc{} || dash == std::string::npos || end != entry_id.data() + dash) return std::nullopt;
+        return seq;
+    }
+
+    // The XRANGE reply from `after.sequence` (inclusive) -> the events after it, or
+    // nullopt when they do not follow on from it.
+    static ReplayResult events_after(EventId after, const detail::RedisValue& range) {
+        std::vector<StoredEvent> out;
+        bool seen_after = after.sequence == 0;
+        std::uint64_t expected = after.sequence + 1;
+        for (const auto& entry : range.elements) {
+            if (entry.elements.size() != 2) return std::nullopt;
+            const auto seq = entry_sequence(entry.elements[0].str);
+            if (!seq) return std::nullopt;
+            if (*seq == after.sequence) {
+                seen_after = true;
+                continue;
+            }
+            if (*seq != expected) return std::nullopt;  // trimmed or missing: a gap
+            ++expected;
+            const auto& fields = entry.elements[1].elements;
+            const std::string* message = nullptr;
+            for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+                if (fields[i].str == "m") message = &fields[i + 1].str;
+            if (!message) return std::nullopt;
+            StoredEvent e;
+            e.id = EventId{after.stream, *seq};
+            e.message = *message;
+            out.push_back(std::move(e));
+        }
+        // Nothing after the id: fine only when the id itself is known to the stream.
+        if (out.empty() && !seen_after) return std::nullopt;
+        return out;
+    }
+
+    static std::optional<SessionRecord> parse_record(const std::string& text) {
+        const auto j = nlohmann::json::parse(text, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return std::nullopt;
+        try {
+            SessionRecord r;
+            r.id = j.at("id").get<std::string>();
+            r.protocol_version = j.at("protocolVersion").get<std::string>();
+            r.client_capabilities = j.value("clientCapabilities", nlohmann::json::object());
+            r.client_info = j.value("clientInfo", nlohmann::json());
+            r.subject = j.value("subject", std::string());
+            return r;
+        } catch (const nlohmann::json::exception&) {
+            return std::nullopt;
+        }
+    }
+
+    std::shared_ptr<State> state_;
+};
+
+static_assert(AsyncEventStore<RedisStore>);
+static_assert(SessionStore<RedisStore>);
+
+}  // namespace mcpsse

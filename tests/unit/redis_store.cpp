@@ -1,0 +1,587 @@
+// Tests of include/mcpsse/redis_store.hpp (mcpsse::redis) against a real Redis: each
+// test case starts its own `redis-server` on a free loopback port, without persistence,
+// in a temporary directory. The suite exits 77 (ctest: skipped), saying why, when
+// redis-server is not installed (Debian: redis-server; cmake/scripts/setup-debian.sh).
+#include <mcpsse/redis_store.hpp>
+#include <mcpsse/sse_transport.hpp>
+
+#include "support/catch.hpp"
+#include "support/http_client.hpp"
+#include "support/sse_test_server.hpp"
+
+#include <asio/redirect_error.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_future.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using mcpsse::EventId;
+using mcpsse::RedisErrc;
+using mcpsse::RedisStore;
+using mcpsse::RedisStoreOptions;
+using mcpsse_test::eventually;
+
+namespace {
+
+std::string find_redis_server() {
+    // MCPSSE_REDIS_SERVER names the binary (an empty or missing file: skipped).
+    if (const char* env = std::getenv("MCPSSE_REDIS_SERVER")) return ::access(env, X_OK) == 0 ? env : "";
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/usr/local/bin";
+    dirs += ":/usr/sbin:/usr/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const auto end = dirs.find(':', start);
+        const std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const std::string candidate = dir + "/redis-server";
+        if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return {};
+}
+
+std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    return a.local_endpoint().port();
+}
+
+bool port_accepts(std::uint16_t port) {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    std::error_code ec;
+    s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    return !ec;
+}
+
+// One redis-server process of the test's own.
+class RedisServer {
+public:
+    explicit RedisServer(std::string password = {}) : password_(std::move(password)) {
+        binary_ = find_redis_server();
+        if (binary_.empty()) {
+            std::printf("SKIP: redis-server is not installed (Debian package redis-server; "
+                        "cmake/scripts/setup-debian.sh installs it)\n");
+            std::fflush(stdout);
+            std::_Exit(77);
+        }
+        char tmpl[] = "/tmp/mcpsse-redis-XXXXXX";
+        const char* made = ::mkdtemp(tmpl);
+        REQUIRE(made);
+        dir_ = made;
+        port_ = free_port();
+        start();
+    }
+    ~RedisServer() {
+        stop();
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+
+    void start() {
+        std::vector<std::string> args{binary_, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", dir_, "--daemonize", "no",
+                                      "--logfile", dir_ + "/redis.log"};
+        if (!password_.empty()) {
+            args.push_back("--requirepass");
+            args.push_back(password_);
+        }
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(binary_.c_str(), argv.data());
+            std::_Exit(127);
+        }
+        REQUIRE(eventually([&] { return port_accepts(port_); }, 10s));
+    }
+
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGCONT);
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+    // SIGSTOP / SIGCONT: a server that accepts connections but never answers.
+    void pause() { ::kill(pid_, SIGSTOP); }
+    void resume() { ::kill(pid_, SIGCONT); }
+
+    [[nodiscard]] std::string url(const std::string& userinfo = {}) const {
+        return "redis://" + (userinfo.empty() ? std::string() : userinfo + "@") + "127.0.0.1:" + std::to_string(port_);
+    }
+
+private:
+    std::string binary_;
+    std::string password_;
+    std::string dir_;
+    std::uint16_t port_ = 0;
+    pid_t pid_ = -1;
+};
+
+// An io_context run by a thread of its own, and a way to run a coroutine on it.
+struct Loop {
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    std::thread thread{[this] { io.run(); }};
+    ~Loop() {
+        work.reset();
+        io.stop();
+        thread.join();
+    }
+    template <class F>
+    auto run(F f) {
+        return asio::co_spawn(io, std::move(f), asio::use_future).get();
+    }
+};
+
+RedisStoreOptions options_for(const std::string& url) {
+    RedisStoreOptions o;
+    o.url = url;
+    o.connect_timeout = 1s;
+    o.command_timeout = 1s;
+    o.reconnect_interval = 50ms;
+    return o;
+}
+
+std::error_code wait_ready(Loop& loop, RedisStore& store) {
+    return loop.run([&]() -> asio::awaitable<std::error_code> {
+        std::error_code ec;
+        co_await store.async_wait_ready(asio::redirect_error(asio::use_awaitable, ec));
+        co_return ec;
+    });
+}
+
+std::error_code append(Loop& loop, RedisStore& store, const std::string& sid, EventId id, std::string message) {
+    return loop.run([&]() -> asio::awaitable<std::error_code> {
+        std::error_code ec;
+        co_await store.async_append(sid, id, std::move(message), asio::redirect_error(asio::use_awaitable, ec));
+        co_return ec;
+    });
+}
+
+mcpsse::ReplayResult replay(Loop& loop, RedisStore& store, const std::string& sid, EventId after) {
+    return loop.run([&]() -> asio::awaitable<mcpsse::ReplayResult> {
+        co_return co_await store.async_replay_after(sid, after, asio::use_awaitable);
+    });
+}
+
+std::vector<std::uint64_t> sequences(const mcpsse::ReplayResult& r) {
+    std::vector<std::uint64_t> out;
+    if (r)
+        for (const auto& e : *r) out.push_back(e.id.sequence);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("redis store: appends replay in order after an id; trimmed history is a gap; erase forgets") {
+    RedisServer server;
+    Loop loop;
+    auto options = options_for(server.url());
+    options.max_stream_events = 5;
+    RedisStore store(loop.io.get_executor(), options);
+    REQUIRE(!wait_ready(loop, store));
+    CHECK(store.ready());
+
+    const std::string sid = "session-a";
+    const std::uint64_t stream = (std::uint64_t{0xabcdef01} << 32) | 1;
+    // Appends started back to back, without waiting: applied in order.
+    std::vector<std::string> messages;
+    for (int n = 1; n <= 4; ++n) messages.push_back(json{{"n", n}}.dump());
+    loop.run([&]() -> asio::awaitable<void> {
+        for (std::uint64_t seq = 1; seq <= 3; ++seq)
+            store.async_append(sid, EventId{stream, seq}, messages[seq - 1], [](std::error_code ec) { CHECK(!ec); });
+        std::error_code ec;
+        const EventId last{stream, 4};
+        co_await store.async_append(sid, last, messages[3], asio::redirect_error(asio::use_awaitable, ec));
+        CHECK(!ec);
+    });
+    auto all = replay(loop, store, sid, EventId{stream, 0});
+    REQUIRE(all);
+    CHECK(sequences(all) == std::vector<std::uint64_t>{1, 2, 3, 4});
+    CHECK(json::parse((*all)[2].message)["n"] == 3);
+    CHECK((*all)[0].id == EventId{stream, 1});
+
+    CHECK(sequences(replay(loop, store, sid, EventId{stream, 2})) == std::vector<std::uint64_t>{3, 4});
+    const auto none = replay(loop, store, sid, EventId{stream, 4});
+    REQUIRE(none);  // the last event: nothing after it, not a gap
+    CHECK(none->empty());
+    CHECK(!replay(loop, store, sid, EventId{stream, 9}));          // ahead of the stream
+    CHECK(!replay(loop, store, sid, EventId{stream + 1, 3}));      // unknown stream
+    CHECK(!replay(loop, store, "no-such-session", EventId{stream, 1}));
+
+    // Out of order: Redis refuses an id not above the last one.
+    CHECK(append(loop, store, sid, EventId{stream, 2}, "{}") == std::error_code(RedisErrc::server_error));
+
+    // MAXLEN 5: after 8 events, 4..8 are kept.
+    for (std::uint64_t seq = 5; seq <= 8; ++seq) REQUIRE(!append(loop, store, sid, EventId{stream, seq}, "{}"));
+    CHECK(!replay(loop, store, sid, EventId{stream, 0}));  // 1..3 trimmed
+    CHECK(!replay(loop, store, sid, EventId{stream, 2}));  // 3 trimmed: gap
+    CHECK(sequences(replay(loop, store, sid, EventId{stream, 3})) == std::vector<std::uint64_t>{4, 5, 6, 7, 8});
+    CHECK(sequences(replay(loop, store, sid, EventId{stream, 6})) == std::vector<std::uint64_t>{7, 8});
+
+    // A second stream of the session, then erase: every key goes.
+    REQUIRE(!append(loop, store, sid, EventId{stream + 1, 1}, "{}"));
+    CHECK(sequences(replay(loop, store, sid, EventId{stream + 1, 0})) == std::vector<std::uint64_t>{1});
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_erase(sid, asio::use_awaitable); });
+    CHECK(!replay(loop, store, sid, EventId{stream, 6}));
+    CHECK(!replay(loop, store, sid, EventId{stream + 1, 1}));
+    const auto empty = replay(loop, store, sid, EventId{stream + 1, 0});
+    REQUIRE(empty);
+    CHECK(empty->empty());
+}
+
+TEST_CASE("redis store: 2,000 appends over 20 streams started without waiting are all applied, each stream in order") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    std::atomic<int> done{0};
+    std::atomic<int> failed{0};
+    const auto started = std::chrono::steady_clock::now();
+    asio::post(loop.io, [&] {  // as a broadcast would: every append started at once
+        for (std::uint64_t seq = 1; seq <= 100; ++seq)
+            for (std::uint64_t stream = 1; stream <= 20; ++stream)
+                store.async_append("bulk", EventId{stream, seq}, std::to_string(stream * 1000 + seq), [&](std::error_code ec) {
+                    if (ec) ++failed;
+                    ++done;
+                });
+    });
+    REQUIRE(eventually([&] { return done == 2000; }, 10s));
+    CHECK(failed == 0);
+    INFO("2,000 pipelined appends took " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - started).count() << " ms");
+    for (std::uint64_t stream = 1; stream <= 20; ++stream) {
+        const auto events = replay(loop, store, "bulk", EventId{stream, 0});
+        REQUIRE(events);
+        REQUIRE(events->size() == 100);
+        for (std::uint64_t seq = 1; seq <= 100; ++seq) {
+            CHECK((*events)[seq - 1].id == EventId{stream, seq});
+            CHECK((*events)[seq - 1].message == std::to_string(stream * 1000 + seq));
+        }
+    }
+}
+
+TEST_CASE("redis store: session records save, load and erase; key prefixes isolate deployments") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    auto other_options = options_for(server.url());
+    other_options.key_prefix = "other:";
+    RedisStore other(loop.io.get_executor(), other_options);
+    REQUIRE(!wait_ready(loop, store));
+    REQUIRE(!wait_ready(loop, other));
+
+    mcpsse::SessionRecord record;
+    record.id = "s-1";
+    record.protocol_version = "2025-11-25";
+    record.client_capabilities = {{"roots", {{"listChanged", true}}}};
+    record.client_info = {{"name", "redis-test"}, {"version", "1"}};
+    record.subject = "alice";
+    const auto load = [&](RedisStore& s, const std::string& id) {
+        return loop.run([&]() -> asio::awaitable<mcpsse::SessionLookup> {
+            co_return co_await s.async_load_session(id, asio::use_awaitable);
+        });
+    };
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_save_session(record, asio::use_awaitable); });
+    const auto loaded = load(store, "s-1");
+    REQUIRE(loaded);
+    CHECK(*loaded == record);
+    CHECK(!load(store, "s-2"));
+    CHECK(!load(other, "s-1"));  // another prefix sees nothing
+
+    // A copy of the store is a handle to the same connection.
+    RedisStore copy = store;
+    CHECK(load(copy, "s-1"));
+    loop.run([&]() -> asio::awaitable<void> { co_await copy.async_erase_session("s-1", asio::use_awaitable); });
+    CHECK(!load(store, "s-1"));
+}
+
+TEST_CASE("redis store: session keys expire session_ttl after the last save, touch or append") {
+    RedisServer server;
+    Loop loop;
+    auto options = options_for(server.url());
+    options.session_ttl = 1000ms;
+    RedisStore store(loop.io.get_executor(), options);
+    REQUIRE(!wait_ready(loop, store));
+    mcpsse::SessionRecord record;
+    record.id = "ttl";
+    record.protocol_version = "2025-11-25";
+    const auto load = [&] {
+        return loop.run([&]() -> asio::awaitable<mcpsse::SessionLookup> {
+            co_return co_await store.async_load_session("ttl", asio::use_awaitable);
+        });
+    };
+    const auto start = std::chrono::steady_clock::now();
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_save_session(record, asio::use_awaitable); });
+    std::this_thread::sleep_until(start + 600ms);
+    loop.run([&]() -> asio::awaitable<void> { co_await store.async_touch_session("ttl", asio::use_awaitable); });
+    std::this_thread::sleep_until(start + 1200ms);
+    CHECK(load());  // renewed at ~600 ms: alive past the first second
+    REQUIRE(!append(loop, store, "ttl", EventId{1, 1}, "{}"));  // an append renews it too
+    std::this_thread::sleep_until(start + 1800ms);
+    CHECK(load());
+    CHECK(eventually([&] { return !load(); }, 5s));
+    // The events expire with the record.
+    CHECK(eventually([&] {
+        const auto events = replay(loop, store, "ttl", EventId{1, 0});
+        return events && events->empty();
+    }, 5s));
+}
+
+TEST_CASE("redis store: task states save and load; a ttl expires them") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    auto tasks = store.task_store();
+    const json task = {{"taskId", "t-1"}, {"status", "working"}, {"ttlMs", 300}};
+    loop.run([&]() -> asio::awaitable<void> {
+        co_await tasks->async_save_task("t-1", task, 300ms);
+        json done = {{"taskId", "t-2"}, {"status", "completed"}};
+        co_await tasks->async_save_task("t-2", done, 0ms);
+    });
+    const auto load = [&](std::string id) {
+        return loop.run([&]() -> asio::awaitable<std::optional<json>> { co_return co_await tasks->async_load_task(id); });
+    };
+    const auto first = load("t-1");
+    REQUIRE(first);
+    CHECK(*first == task);
+    CHECK(!load("t-3"));
+    CHECK(eventually([&] { return !load("t-1"); }, 5s));
+    CHECK(load("t-2"));  // default_task_ttl: an hour
+}
+
+TEST_CASE("redis store: AUTH with requirepass; a wrong or missing password is auth_failed") {
+    RedisServer server("s3cr%t");
+    Loop loop;
+    {
+        RedisStore without(loop.io.get_executor(), options_for(server.url()));
+        CHECK(wait_ready(loop, without) == std::error_code(RedisErrc::auth_failed));
+        CHECK(!without.ready());
+        CHECK(without.last_error() == std::error_code(RedisErrc::auth_failed));
+        // Operations while not connected fail at once with a clear error.
+        CHECK(append(loop, without, "s", EventId{1, 1}, "{}") == std::error_code(RedisErrc::not_connected));
+    }
+    {
+        RedisStore wrong(loop.io.get_executor(), options_for(server.url(":nope")));
+        CHECK(wait_ready(loop, wrong) == std::error_code(RedisErrc::auth_failed));
+    }
+    {
+        RedisStore right(loop.io.get_executor(), options_for(server.url(":s3cr%25t")));
+        CHECK(!wait_ready(loop, right));
+        CHECK(!append(loop, right, "s", EventId{1, 1}, "{}"));
+    }
+    {
+        // Redis 6+ ACL form: AUTH user password (the default user has requirepass's password).
+        RedisStore acl(loop.io.get_executor(), options_for(server.url("default:s3cr%25t")));
+        CHECK(!wait_ready(loop, acl));
+    }
+    CHECK_THROWS_AS(RedisStore(loop.io.get_executor(), options_for("http://127.0.0.1:1")), std::system_error);
+    CHECK_THROWS_AS(RedisStore(loop.io.get_executor(), options_for("redis://127.0.0.1:99999")), std::system_error);
+}
+
+TEST_CASE("redis store: reconnects after redis-server restarts; operations fail while it is down") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    REQUIRE(!append(loop, store, "s", EventId{7, 1}, "{}"));
+
+    server.stop();
+    // The next operation finds the connection gone (lost in flight, or already known down).
+    const auto down = append(loop, store, "s", EventId{7, 2}, "{}");
+    CHECK((down == std::error_code(RedisErrc::connection_lost) || down == std::error_code(RedisErrc::not_connected)));
+    REQUIRE(eventually([&] { return !store.ready(); }, 5s));
+    CHECK(append(loop, store, "s", EventId{7, 2}, "{}") == std::error_code(RedisErrc::not_connected));
+
+    server.start();  // same port, empty data (no persistence)
+    REQUIRE(eventually([&] { return store.ready(); }, 5s));
+    CHECK(!append(loop, store, "s", EventId{7, 1}, "{}"));
+    CHECK(sequences(replay(loop, store, "s", EventId{7, 0})) == std::vector<std::uint64_t>{1});
+}
+
+TEST_CASE("redis store: a server that stops answering times commands out; the store reconnects when it answers again") {
+    RedisServer server;
+    Loop loop;
+    auto options = options_for(server.url());
+    options.command_timeout = 300ms;
+    options.connect_timeout = 300ms;
+    RedisStore store(loop.io.get_executor(), options);
+    REQUIRE(!wait_ready(loop, store));
+    REQUIRE(!append(loop, store, "s", EventId{3, 1}, "{}"));
+
+    server.pause();
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(append(loop, store, "s", EventId{3, 2}, "{}") == std::error_code(RedisErrc::timed_out));
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    CHECK(!store.ready());  // the connection was dropped
+    // New attempts connect (the kernel accepts) but PING is never answered.
+    CHECK(wait_ready(loop, store) == std::error_code(RedisErrc::timed_out));
+
+    server.resume();
+    REQUIRE(eventually([&] { return store.ready(); }, 5s));
+    // The timed-out append may still have been applied (Redis executes what it had read
+    // from the dropped connection once it runs again): only fresh stream ids here.
+    CHECK(!append(loop, store, "s", EventId{4, 1}, "{}"));
+    CHECK(sequences(replay(loop, store, "s", EventId{4, 0})) == std::vector<std::uint64_t>{1});
+    const auto kept = sequences(replay(loop, store, "s", EventId{3, 0}));
+    REQUIRE(!kept.empty());
+    CHECK(kept.front() == 1);
+}
+
+namespace {
+
+using RedisTransport = mcpsse::SseTransport<asio::any_io_executor, RedisStore>;
+
+// One transport over its own connection to the shared Redis, on a thread of its own.
+struct Instance {
+    mcpsse::Dispatcher dispatcher;
+    asio::io_context io;
+    std::optional<RedisTransport> transport;
+    std::promise<std::exception_ptr> done;
+    std::thread thread;
+
+    explicit Instance(const std::string& url) {
+        dispatcher.on_request("whoami", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+            co_return json{{"session", std::string(ctx.session_id())},
+                           {"protocolVersion", std::string(ctx.protocol_version())},
+                           {"clientInfo", ctx.client_info()}};
+        });
+        mcpsse::SseTransportOptions options;
+        options.port = 0;
+        RedisStore store(io.get_executor(), options_for(url));
+        transport.emplace(io.get_executor(), std::move(options), std::move(store));
+        transport->async_run(dispatcher, [this](std::exception_ptr e) { done.set_value(e); });
+        thread = std::thread([this] { io.run(); });
+    }
+    ~Instance() {
+        transport->stop();
+        transport->event_store().close();
+        if (done.get_future().wait_for(10s) != std::future_status::ready) io.stop();
+        thread.join();
+    }
+    mcpsse_test::HttpClient client() const { return mcpsse_test::HttpClient(transport->local_port(), 5s); }
+};
+
+}  // namespace
+
+TEST_CASE("redis store: two transports share sessions and events through one Redis") {
+    using namespace mcpsse_test;
+    RedisServer server;
+    Instance a(server.url());
+    Instance b(server.url());
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+
+    // The session initialized at a is served by b.
+    HttpClient cb = b.client();
+    const auto who = cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(2, "whoami").dump());
+    REQUIRE(who.status == 200);
+    CHECK(json::parse(who.body)["result"]["session"] == sid);
+
+    // Events sent on a's stream are replayed by b after the Last-Event-ID.
+    std::string first_id;
+    {
+        HttpClient g = a.client();
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+        REQUIRE(g.read_head().status == 200);
+        REQUIRE(g.next_event());  // priming
+        for (int n = 1; n <= 3; ++n) CHECK(a.transport->broadcast("notifications/message", {{"level", "info"}, {"data", n}}) == 1);
+        for (int n = 1; n <= 3; ++n) {
+            const auto e = g.next_event(5s);
+            REQUIRE(e);
+            REQUIRE(e->id);
+            if (n == 1) first_id = *e->id;
+        }
+    }
+    HttpClient r = b.client();
+    // b's copy of the session may still hold the GET stream's slot until a notices the
+    // close; retry until b replays.
+    std::vector<int> replayed;
+    REQUIRE(eventually([&] {
+        HttpClient g = b.client();
+        if (!g.send_request("GET", "/mcp", get_headers(sid, first_id))) return false;
+        if (g.read_head().status != 200) return false;
+        replayed.clear();
+        while (replayed.size() < 2) {
+            const auto e = g.next_event(2s);
+            if (!e) return false;
+            if (e->data.empty()) continue;
+            replayed.push_back(e->json()["params"]["data"].get<int>());
+        }
+        return true;
+    }, 10s));
+    CHECK(replayed == std::vector<int>{2, 3});
+
+    // DELETE at b ends it everywhere: a third transport does not know it.
+    HttpClient d = b.client();
+    CHECK(d.request("DELETE", "/mcp", {{"Mcp-Session-Id", sid}}).status == 200);
+    Instance c(server.url());
+    REQUIRE(eventually([&] { return c.transport->event_store().ready(); }));
+    HttpClient cc = c.client();
+    REQUIRE(eventually([&] {
+        return cc.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(3, "whoami").dump()).status == 404;
+    }));
+}
+
+TEST_CASE("redis store: redis:// URLs") {
+    using mcpsse::detail::RedisUrl;
+    const auto plain = RedisUrl::parse("redis://cache.internal");
+    REQUIRE(plain);
+    CHECK(plain->host == "cache.internal");
+    CHECK(plain->port == 6379);
+    CHECK(plain->database == 0);
+    CHECK(!plain->has_password);
+
+    const auto full = RedisUrl::parse("redis://app:p%40ss%3Aword@10.0.0.5:6380/3");
+    REQUIRE(full);
+    CHECK(full->user == "app");
+    CHECK(full->password == "p@ss:word");
+    CHECK(full->has_password);
+    CHECK(full->host == "10.0.0.5");
+    CHECK(full->port == 6380);
+    CHECK(full->database == 3);
+
+    const auto password_only = RedisUrl::parse("redis://:secret@[::1]:7000");
+    REQUIRE(password_only);
+    CHECK(password_only->user.empty());
+    CHECK(password_only->password == "secret");
+    CHECK(password_only->host == "::1");
+    CHECK(password_only->port == 7000);
+
+    for (const char* bad : {"http://h:1", "redis://", "redis://h:0", "redis://h:65536", "redis://h:x", "redis://h/-1",
+                            "redis://h/1x", "redis://u:%zz@h", "redis://u:%4@h", "redis://[::1", "redis://[::1]x"}) {
+        INFO(bad);
+        CHECK(!RedisUrl::parse(bad));
+    }
+}
