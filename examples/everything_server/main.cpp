@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <cstdio>
+#include <fstream>
 #include <cstdlib>
 #include <exception>
 #include <optional>
@@ -647,14 +648,11 @@ constexpr std::size_t min_state_key_bytes = 16;
 
 // The first line of `path` (without its line break), or nullopt when it cannot be read.
 std::optional<std::string> read_key_file(const char* path) {
-    std::FILE* file = std::fopen(path, "rb");
-    if (!file) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
     std::string key;
-    char buffer[256];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0 && key.size() < 4096) key.append(buffer, n);
-    std::fclose(file);
-    key = key.substr(0, key.find_first_of("\r\n"));
+    std::getline(in, key);
+    if (!key.empty() && key.back() == '\r') key.pop_back();
     return key;
 }
 
@@ -802,7 +800,7 @@ std::optional<Settings> parse(int argc, char** argv) {
             const auto key = read_key_file(path);
             if (!key || key->size() < min_state_key_bytes) {
                 std::fprintf(stderr, "everything_server: %s: %s\n", path,
-                             key ? "the key (its first line) needs at least 16 bytes" : "cannot be read");
+                             key ? "the key (its first line) is too short" : "cannot be read");
                 return std::nullopt;
             }
             settings.state_key = *key;

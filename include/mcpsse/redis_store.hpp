@@ -94,6 +94,9 @@ struct RedisStoreOptions {
 /// are sent in the order they were started, on one connection, pipelined (no wait for
 /// earlier replies), so Redis applies them in that order.
 ///
+/// It implements the server side of MCP Streamable HTTP "Session Management" and
+/// "Resumability and Redelivery" (2025-03-26 to 2025-11-25) across instances.
+///
 /// Replay (`async_replay_after`) reads the stream with `XRANGE` from the client's
 /// `Last-Event-ID`; it answers nullopt (a gap) when the events right after that id
 /// were trimmed (`max_stream_events`), expired, or never stored, and when the id is

@@ -59,31 +59,27 @@ public:
     }
 
 private:
-    void add_read() {
-        reading_ = true;
-        if (read_armed_ || !context_) return;
-        read_armed_ = true;
-        socket_.async_wait(asio::posix::stream_descriptor::wait_read,
-                           [self = shared_from_this()](const std::error_code& ec) {
-                               self->read_armed_ = false;
-                               if (ec || !self->context_ || !self->reading_) return;
-                               redisAsyncHandleRead(self->context_);
-                               // The context may be gone now (cleanup detached it).
-                               if (self->context_ && self->reading_) self->add_read();
-                           });
+    void add_read() { arm(asio::posix::stream_descriptor::wait_read, reading_, read_armed_, &redisAsyncHandleRead); }
+    void add_write() {
+        arm(asio::posix::stream_descriptor::wait_write, writing_, write_armed_, &redisAsyncHandleWrite);
     }
 
-    void add_write() {
-        writing_ = true;
-        if (write_armed_ || !context_) return;
-        write_armed_ = true;
-        socket_.async_wait(asio::posix::stream_descriptor::wait_write,
-                           [self = shared_from_this()](const std::error_code& ec) {
-                               self->write_armed_ = false;
-                               if (ec || !self->context_ || !self->writing_) return;
-                               redisAsyncHandleWrite(self->context_);
-                               if (self->context_ && self->writing_) self->add_write();
-                           });
+    // Marks the direction (`wanted`) as wanted and, unless a wait is outstanding already
+    // (`armed`), waits for the socket to be ready, then lets hiredis `handle` it and
+    // waits again while hiredis still wants that direction. `wanted` and `armed` are
+    // members of this adapter, which the wait's handler keeps alive.
+    void arm(asio::posix::stream_descriptor::wait_type type, bool& wanted, bool& armed,
+             void (*handle)(redisAsyncContext*)) {
+        wanted = true;
+        if (armed || !context_) return;
+        armed = true;
+        socket_.async_wait(type, [self = shared_from_this(), type, &wanted, &armed, handle](const std::error_code& ec) {
+            armed = false;
+            if (ec || !self->context_ || !wanted) return;
+            handle(self->context_);
+            // The context may be gone now (cleanup detached it).
+            if (self->context_ && wanted) self->arm(type, wanted, armed, handle);
+        });
     }
 
     // hiredis frees the context: stop using its socket (hiredis closes it).
