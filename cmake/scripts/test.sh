@@ -112,8 +112,8 @@ for cfg in "${configs[@]}"; do
       target=(--target test_dispatcher test_server test_stdio_transport test_transport
               test_async_event_store test_serve test_session test_session_store test_sse_transport_http test_sse_transport_limits test_sse_transport_lifecycle test_sse_transport_pipeline
               test_sse_transport_revisions test_sse_transport_streams test_sse_transport_auth test_sse_transport_client_limits
-              test_sse_transport_operations test_sse_transport_end_session test_metrics test_access_log)
-      ctest_args+=(-R '^unit\.(async_event_store|dispatcher|server|serve|session|session_store|stdio_transport|transport|metrics|access_log|sse_transport_[a-z_.]+)$')
+              test_sse_transport_operations test_sse_transport_end_session test_metrics test_access_log test_resume_slot)
+      ctest_args+=(-R '^unit\.(async_event_store|dispatcher|server|serve|session|session_store|stdio_transport|transport|metrics|access_log|resume_slot|sse_transport_[a-z_.]+)$')
       env_vars=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
       ;;
     deps|deps-asan)

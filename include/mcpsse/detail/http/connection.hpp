@@ -6,6 +6,7 @@
 #include <mcpsse/detail/http/observers.hpp>
 #include <mcpsse/detail/http/read_buffer.hpp>
 #include <mcpsse/detail/http/request_parser.hpp>
+#include <mcpsse/detail/util/resume_slot.hpp>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -52,7 +53,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
 
     Connection(Stream s, const ConnectionSettings& connection_settings)
         : stream(std::move(s)), watchdog(stream.get_executor()), wake(stream.get_executor()),
-          settings(&connection_settings) {}
+          woken(stream.get_executor()), settings(&connection_settings) {}
 
     /// The TCP socket under the stream (the stream itself, or a TLS stream's next layer).
     auto& socket() noexcept {
@@ -75,7 +76,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
 
     Stream stream;
     asio::steady_timer watchdog;
-    asio::steady_timer wake;  // a long response waits here for its next bytes
+    asio::steady_timer wake;  // a long response waits here for its next bytes, or a keep-alive
+    ResumeSlot woken;         // ... or here, with no keep-alive: `notify` resumes it inline
     ReadBuffer in;            // received, not yet parsed
     const ConnectionSettings* settings;  // the listener's, which outlives its connections
     clock::time_point deadline = clock::time_point::max();
@@ -108,7 +110,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     /// Wakes a waiting response writer (on the connection's executor); never lost.
     void notify() {
         notified = true;
-        wake.cancel();
+        if (!woken.resume()) wake.cancel();
     }
 
     /// Sets the deadline `after` from now.

@@ -22,10 +22,17 @@ asio::awaitable<bool> async_wait_for_wake(const std::shared_ptr<Conn>& c,
         c->notified = false;
         co_return false;
     }
-    if (interval && interval->count() > 0) c->wake.expires_after(*interval);
-    else c->wake.expires_at(asio::steady_timer::time_point::max());
     std::error_code ec;
-    co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (interval && interval->count() > 0) {
+        c->wake.expires_after(*interval);
+        co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+        // No deadline: `notify` resumes this wait directly (no trip through the
+        // scheduler between a handler's reply and its write).
+        co_await c->woken.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        c->notified = false;
+        co_return false;
+    }
     c->notified = false;
     co_return !ec;
 }
