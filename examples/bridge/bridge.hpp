@@ -25,6 +25,7 @@
 #include <mcpsse/protocol_version.hpp>
 #include <mcpsse/request_context.hpp>
 #include <mcpsse/sse_session.hpp>
+#include <mcpsse/detail/util/resume_slot.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/bind_cancellation_slot.hpp>
@@ -178,14 +179,16 @@ private:
 
     // A client request forwarded to a child, waiting for its response.
     struct Pending {
-        explicit Pending(asio::any_io_executor ex) : wake(ex, std::chrono::steady_clock::time_point::max()) {}
+        explicit Pending(const asio::any_io_executor& ex) : wake(ex) {}
         std::string session_id;
         std::optional<mcpsse::RequestContext> ctx;
         json progress_token;  // the client's token; null when none
         std::optional<json> result;
         std::optional<mcpsse::RpcError> error;
         bool done = false;
-        asio::steady_timer wake;
+        // The forwarding coroutine waits here; `complete` resumes it inline (the child's
+        // answer goes on to the client without a trip through the scheduler).
+        mcpsse::detail::ResumeSlot wake;
     };
 
     // A request a child sent, forwarded to the client.
@@ -351,13 +354,13 @@ private:
         if (p.done) return;
         p.done = true;
         p.result = std::move(result);
-        p.wake.cancel();
+        p.wake.resume();
     }
     static void complete_error(Pending& p, mcpsse::RpcError error) {
         if (p.done) return;
         p.done = true;
         p.error = std::move(error);
-        p.wake.cancel();
+        p.wake.resume();
     }
 
     // ---- client -> child -----------------------------------------------------------------
