@@ -12,7 +12,9 @@
 # 2. Resumability across instances: a POST tools/call with a progress token, answered
 #    as an SSE stream by instance 1, is resumed with GET + Last-Event-ID (its first
 #    event) on instance 2, which replays every later event from Redis (the progress
-#    notifications and the result), byte for byte as instance 1 sent them.
+#    notifications and the result), byte for byte as instance 1 sent them. A task
+#    (slow_compute, tasks extension) created on instance 1 is polled with tasks/get on
+#    instances 2 and 3 until it is completed with its result.
 # 3. Redis stopped (SIGKILL): every instance's /readyz answers 503 and HAProxy marks
 #    them DOWN; Redis restarted from its append-only file (appendfsync always): /readyz
 #    answers 200 again, the session goes on through HAProxy, and a fourth instance
@@ -188,6 +190,39 @@ if ((${#ids[@]} >= 4)) && grep -q '"id":100,"result"' "$work/post.sse"; then
 else
   mapfile -t lines <"$work/post.sse"
   not_ok "instance 1 answers a tools/call with progress as an SSE stream with event ids" "${lines[@]:0:20}"
+fi
+
+# ---- 2b. a task created on one instance, polled on the others -----------------------
+# A session of its own that declares the tasks extension (the SDK client's does not).
+curl -sS --max-time 5 -D "$work/task.head" -o /dev/null "http://127.0.0.1:${inst_ports[0]}/mcp" \
+  -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+  --data-binary '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}},"clientInfo":{"name":"deploy-redis-tasks","version":"1"}}}'
+task_session="$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p' "$work/task.head" | tr -d '\r')"
+task_headers=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'
+  -H "Mcp-Session-Id: $task_session" -H 'MCP-Protocol-Version: 2025-11-25')
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:${inst_ports[0]}/mcp" "${task_headers[@]}" \
+  --data-binary '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+body="$(curl -sS --max-time 5 "http://127.0.0.1:${inst_ports[0]}/mcp" "${task_headers[@]}" \
+  --data-binary '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow_compute","arguments":{"seconds":1}}}')"
+task_id="$(sed -n 's/.*"taskId":"\([0-9a-zA-Z_-]*\)".*/\1/p' <<<"$body")"
+if [[ -z "$task_session" || -z "$task_id" ]]; then
+  not_ok "a task created on instance 1 is polled to completion on instances 2 and 3" "session '$task_session', tools/call: $body"
+else
+  # Alternate between instances 2 and 3 until the task is completed (at most 10 s).
+  task_seen=()
+  for ((i = 0; i < 50; i++)); do
+    port="${inst_ports[$((1 + i % 2))]}"
+    body="$(curl -sS --max-time 5 "http://127.0.0.1:$port/mcp" "${task_headers[@]}" -H "Mcp-Name: $task_id" \
+      --data-binary '{"jsonrpc":"2.0","id":'$((10 + i))',"method":"tasks/get","params":{"taskId":"'"$task_id"'"}}')"
+    task_seen+=("$(sed -n 's/.*"status":"\([a-z_]*\)".*/\1/p' <<<"$body")")
+    [[ "$body" == *'"status":"completed"'* ]] && break
+    sleep 0.2
+  done
+  if [[ "$body" == *'"status":"completed"'* && "$body" == *'Computed result in 1000 ms'* ]]; then
+    ok "a task created on instance 1 is polled to completion on instances 2 and 3 (${task_seen[*]})"
+  else
+    not_ok "a task created on instance 1 is polled to completion on instances 2 and 3" "statuses: ${task_seen[*]}" "last: $body"
+  fi
 fi
 
 # ---- 3. Redis stopped and restarted -------------------------------------------------
