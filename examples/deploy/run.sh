@@ -12,6 +12,9 @@
 #   nginx-sticky  nginx with `hash $http_mcp_session_id consistent` (nginx-sticky.conf);
 #                 sessions work only when the instances share a session store, see the
 #                 config's comments
+#   redis         HAProxy round-robin, no stickiness, over three instances sharing
+#                 sessions, stored events and tasks through a redis-server started
+#                 here (haproxy-redis.cfg)
 # --server PATH   the everything_server binary (default: $MCPSSE_SERVER, else
 #                 build/bin/everything_server under the repository, else on PATH)
 # --port N        the balancer's port on 127.0.0.1 (default 8080; 0: a free one)
@@ -28,16 +31,23 @@
 # statistics page for nginx: 0), and prints
 #   deploy: ready: http://127.0.0.1:PORT/mcp
 # Logs: DIR/mcp1.log .. DIR/mcp3.log, DIR/balancer.log.
+#
+# redis mode: redis-server (Debian `redis-server`) runs on a free loopback port with
+# DIR/redis/redis.conf (its files in DIR/redis: no snapshots, append-only file synced
+# on every write, so a restarted Redis has every session it acknowledged), in the
+# foreground, stopped with the rest; DIR/redis/info holds "PID PORT". Each instance
+# gets --redis redis://127.0.0.1:PORT. To restart Redis by hand:
+#   redis-server DIR/redis/redis.conf
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 usage() {
-  sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 mode="${1:-}"
-[[ "$mode" == stateless || "$mode" == sticky || "$mode" == nginx-sticky ]] || usage
+[[ "$mode" == stateless || "$mode" == sticky || "$mode" == nginx-sticky || "$mode" == redis ]] || usage
 shift
 server="${MCPSSE_SERVER:-}"
 lb_port=8080
@@ -63,6 +73,10 @@ balancer_tool=haproxy
 [[ "$mode" == nginx-sticky ]] && balancer_tool=nginx
 if ! command -v "$balancer_tool" >/dev/null 2>&1; then
   echo "deploy: $balancer_tool not found (Debian: apt-get install $balancer_tool)" >&2
+  exit 2
+fi
+if [[ "$mode" == redis ]] && ! command -v redis-server >/dev/null 2>&1; then
+  echo "deploy: redis-server not found (Debian: apt-get install redis-server)" >&2
   exit 2
 fi
 
@@ -113,6 +127,45 @@ umask 022
 # The instances, each on a free port (read from its "listening on" line).
 instance_flags=(--port 0 --state-key-file "$dir/state-key" --log-level warning)
 [[ "$mode" == stateless ]] && instance_flags+=(--stateless)
+
+# redis mode: the shared Redis first, on a free loopback port (retried if taken meanwhile).
+if [[ "$mode" == redis ]]; then
+  mkdir -p "$dir/redis"
+  for attempt in 1 2 3; do
+    redis_port="$(free_port)"
+    cat >"$dir/redis/redis.conf" <<EOF_REDIS
+bind 127.0.0.1
+port $redis_port
+dir $dir/redis
+daemonize no
+save ""
+appendonly yes
+appendfsync always
+logfile ""
+EOF_REDIS
+    redis-server "$dir/redis/redis.conf" </dev/null >"$dir/redis.log" 2>&1 &
+    redis_pid=$!
+    for ((i = 0; i < 100; i++)); do
+      port_open "$redis_port" && break
+      kill -0 "$redis_pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    if kill -0 "$redis_pid" 2>/dev/null && port_open "$redis_port"; then
+      pids+=("$redis_pid")
+      break
+    fi
+    kill -KILL "$redis_pid" 2>/dev/null
+    wait "$redis_pid" 2>/dev/null
+    if ((attempt == 3)); then
+      echo "deploy: redis-server did not start; its log:" >&2
+      cat "$dir/redis.log" >&2
+      exit 1
+    fi
+  done
+  echo "$redis_pid $redis_port" >"$dir/redis/info"
+  instance_flags+=(--redis "redis://127.0.0.1:$redis_port")
+  echo "deploy: redis-server (pid $redis_pid) on 127.0.0.1:$redis_port"
+fi
 : >"$dir/instances"
 servers=()
 for n in 1 2 3; do

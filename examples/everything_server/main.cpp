@@ -5,7 +5,8 @@
 //                     [--tls-cert FILE --tls-key FILE] [--resource URL --auth-issuer URL
 //                     --auth-jwks FILE --auth-token TOKEN --auth-scope S]
 //                     [--log-format json|text|none] [--log-level LEVEL]
-//                     [--state-key KEY | --state-key-file FILE] [--help]
+//                     [--state-key KEY | --state-key-file FILE]
+//                     [--redis redis://HOST:PORT [--redis-prefix P]] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
@@ -19,6 +20,9 @@
 #endif
 #if MCPSSE_EXAMPLE_JWT
 #include <mcpsse/jwt.hpp>
+#endif
+#if MCPSSE_EXAMPLE_REDIS
+#include <mcpsse/redis_store.hpp>
 #endif
 
 #include <asio/io_context.hpp>
@@ -41,6 +45,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -641,6 +646,11 @@ struct Settings {
     // ServerOptions::state_key: the key sealing input-required requestState. Empty: a
     // random one per process; several instances behind a load balancer share one.
     std::string state_key;
+    // --redis: sessions, stored events and tasks shared through this Redis (a
+    // redis://[[user]:password@]host[:port][/db] URL); empty: all in this process's memory.
+    std::string redis_url;
+    // --redis-prefix: put before every Redis key (empty: RedisStoreOptions' default).
+    std::string redis_prefix;
 };
 
 // The shortest state key accepted (bytes): 16 random bytes are 128 bits of key.
@@ -725,6 +735,12 @@ void usage(std::FILE* out) {
                "  --state-key KEY    key sealing input-required requestState (at least 16 bytes); give every\n"
                "                     instance behind one load balancer the same key (default: random per process)\n"
                "  --state-key-file F the same, read from the first line of file F (keeps the key out of ps)\n"
+               "  --redis URL        share sessions, resumable stream events and tasks with every instance using\n"
+               "                     this Redis: redis://[[user]:password@]host[:port][/db] (port 6379, db 0 by\n"
+               "                     default); /readyz answers 503 while Redis is unreachable. Give all instances\n"
+               "                     the same --state-key. Needs a build with hiredis (mcpsse::redis)\n"
+               "  --redis-prefix P   put P before every Redis key (default \"mcpsse:\"), so deployments can share one\n"
+               "                     Redis database\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
                "  /healthz, /readyz, /metrics (Prometheus), /stats (JSON). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
                out);
@@ -804,6 +820,11 @@ std::optional<Settings> parse(int argc, char** argv) {
                 return std::nullopt;
             }
             settings.state_key = *key;
+        } else if (arg == "--redis" && has_value) {
+            settings.redis_url = argv[++i];
+            if (settings.redis_url.empty()) return std::nullopt;
+        } else if (arg == "--redis-prefix" && has_value) {
+            settings.redis_prefix = argv[++i];
         } else if (arg == "--log-level" && has_value) {
             const auto level = mcpsse::logging_level_from_string(argv[++i]);
             if (!level) return std::nullopt;
@@ -818,6 +839,9 @@ std::optional<Settings> parse(int argc, char** argv) {
                             !settings.auth_tokens.empty() || !settings.auth_scopes.empty();
     if (auth_flags && settings.resource.empty()) return std::nullopt;
     if (settings.auth_issuer.empty() != settings.auth_jwks.empty()) return std::nullopt;
+    // Redis shares what HTTP sessions keep; a stdio server has none to share.
+    if (!settings.redis_url.empty() && settings.stdio) return std::nullopt;
+    if (!settings.redis_prefix.empty() && settings.redis_url.empty()) return std::nullopt;
     return settings;
 }
 
@@ -866,6 +890,114 @@ int serve(const std::vector<asio::io_context*>& runners, Transport& transport, m
     return status;
 }
 
+// What main() sets up before it picks a store: the threads and contexts, the
+// dispatcher and the server.
+struct Runtime {
+    const Settings& settings;
+    std::vector<asio::io_context*> runners;        // runners[i] is run by thread i
+    std::vector<asio::any_io_executor> executors;  // one per context
+    unsigned threads = 1;
+    bool share_nothing = false;
+    mcpsse::Dispatcher& dispatcher;
+    mcpsse::Server& server;
+};
+
+// Serves HTTP (or HTTPS) with `store` as the transport's event store and session store:
+// an InMemoryEventStore (move-only), or with --redis a RedisStore (a copyable handle). A
+// store that can be down (it has ready()) decides readiness, and one with a connection
+// (close()) is closed once the transport has stopped, so the contexts run out of work
+// and the threads end.
+template <class Store>
+int serve_http(Runtime& rt, Store store) {
+    const Settings& settings = rt.settings;
+    mcpsse::SseTransportOptions http;
+    http.host = settings.host;
+    http.port = settings.port;
+    http.sessionless = settings.sessionless;
+    http.single_threaded = rt.threads == 1;  // no strands needed when one thread runs the context
+    http.authorization = authorization_of(settings);
+    if (settings.client_rate >= 0) http.client_limits.requests_per_second = settings.client_rate;
+    if (settings.client_burst > 0) http.client_limits.request_burst = static_cast<std::size_t>(settings.client_burst);
+    if (settings.client_sessions >= 0) http.client_limits.max_sessions = static_cast<std::size_t>(settings.client_sessions);
+    http.client_limits.trusted_proxies = settings.trusted_proxies;
+    // What load balancers and monitoring ask for (see the README's operations section).
+    http.operations.health_path = "/healthz";
+    http.operations.readiness_path = "/readyz";
+    if constexpr (requires { store.ready(); }) {
+        // Unready (503) while the shared store is unreachable: a balancer then sends
+        // new requests to instances that can load and save sessions.
+        http.operations.ready = [store] { return store.ready(); };
+    }
+    std::function<void()> close_store = [] {};
+    if constexpr (requires { store.close(); }) close_store = [store]() mutable { store.close(); };
+    // /stats: a snapshot of connections and sessions (session ids only on the metrics
+    // listener, which operators keep private). Set once the transport exists.
+    std::function<mcpsse::TransportStats()> stats;
+    const auto stats_route = [&stats](bool include_sessions) {
+        return mcpsse::HttpRoute{"GET", "/stats", [&stats, include_sessions](const mcpsse::HttpRequestHead&) -> asio::awaitable<mcpsse::HttpResponse> {
+            mcpsse::HttpResponse response;
+            response.content_type = "application/json";
+            response.body = mcpsse::to_json(stats(), include_sessions).dump();
+            co_return response;
+        }};
+    };
+    http.routes.push_back(stats_route(false));
+    if (settings.metrics && settings.metrics_port) http.operations.metrics = true;  // served by the listener below
+    else if (settings.metrics) http.operations.metrics_path = "/metrics";
+    if (settings.log_format) {
+        mcpsse::AccessLogOptions log;
+        log.format = *settings.log_format;
+        log.level = settings.log_level;
+        http.observers.push_back(std::make_shared<mcpsse::AccessLog>(std::move(log)));
+    }
+    // Serves on `transport` (HTTP or HTTPS).
+    const auto run = [&](auto& transport, const char* scheme) {
+        std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings.host.c_str(),
+                     static_cast<unsigned>(transport.local_port()));
+        stats = [&transport] { return transport.stats(); };
+        if (!settings.metrics_port || !transport.metrics())
+            return serve(rt.runners, transport, rt.dispatcher, rt.server, close_store);
+        // Metrics on a listener of their own (no MCP endpoint there), stopped with the server.
+        mcpsse::SseTransportOptions side;
+        side.host = settings.host;
+        side.port = *settings.metrics_port;
+        side.mcp_path.clear();
+        side.sse_path.clear();
+        side.single_threaded = rt.threads == 1;
+        side.routes.push_back(transport.metrics()->route("/metrics"));
+        side.routes.push_back(stats_route(true));
+        mcpsse::SseTransport<asio::any_io_executor> metrics_listener{rt.executors.front(), side};
+        std::fprintf(stderr, "everything_server: metrics on http://%s:%u/metrics\n", settings.host.c_str(),
+                     static_cast<unsigned>(metrics_listener.local_port()));
+        mcpsse::Dispatcher none;
+        metrics_listener.async_run(none, [](const std::exception_ptr&) {});
+        return serve(rt.runners, transport, rt.dispatcher, rt.server, [&] {
+            metrics_listener.stop();
+            close_store();
+        });
+    };
+    if (!settings.tls_cert.empty()) {
+#if MCPSSE_EXAMPLE_TLS
+        mcpsse::TlsOptions tls_options;
+        tls_options.certificate_chain_file = settings.tls_cert;
+        tls_options.private_key_file = settings.tls_key;
+        const mcpsse::Tls tls{tls_options};
+        using Https = mcpsse::TlsSseTransport<asio::any_io_executor, Store>;
+        Https transport = rt.share_nothing ? Https{rt.executors, http, std::move(store), tls}
+                                           : Https{rt.executors.front(), http, std::move(store), tls};
+        return run(transport, "https");
+#else
+        std::fprintf(stderr, "everything_server: built without TLS (OpenSSL was not found)\n");
+        close_store();
+        return 2;
+#endif
+    }
+    using Http = mcpsse::SseTransport<asio::any_io_executor, Store>;
+    Http transport = rt.share_nothing ? Http{rt.executors, http, std::move(store)}
+                                      : Http{rt.executors.front(), http, std::move(store)};
+    return run(transport, "http");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -874,27 +1006,17 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
-    mcpsse::DispatcherOptions options;
-    options.server_info.name = "mcpsse-everything-server";
-    options.server_info.version = "1.0.0";
-    options.instructions = "A test server exposing every MCP feature.";
-    mcpsse::Dispatcher dispatcher{options};
-    mcpsse::ServerOptions server_options;
-    server_options.state_key = settings->state_key;  // empty: the Server draws a random key
-    mcpsse::Server server{server_options};
-    add_content_tools(server);
-    add_logging_and_progress_tools(server);
-    add_client_request_tools(server);
-    add_schema_tools(server);
-    add_input_required_tools(server);
-    add_stateful_input_tools(server);
-    add_stateless_diagnostics(server);
-    add_task_tools(server);
-    add_resources(server);
-    add_prompts(server);
-
+#if !MCPSSE_EXAMPLE_REDIS
+    if (!settings->redis_url.empty()) {
+        std::fprintf(stderr,
+                     "everything_server: built without Redis support (hiredis was not found, or MCPSSE_REDIS=OFF): "
+                     "--redis is unavailable\n");
+        return 2;
+    }
+#endif
     // Threads and contexts: one context run by every thread (strands serialize each
-    // connection and session), or with --share-nothing one context per thread.
+    // connection and session), or with --share-nothing one context per thread. Made
+    // first, so that they outlive the Redis store and the server's handle on it.
     const unsigned threads = settings->stdio ? 1 : settings->threads;
     const bool share_nothing = settings->share_nothing && !settings->stdio;
     std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -906,84 +1028,55 @@ int main(int argc, char** argv) {
     }
     for (unsigned i = 0; i < threads; ++i) runners.push_back(contexts[share_nothing ? i : 0].get());
     try {
+        mcpsse::DispatcherOptions options;
+        options.server_info.name = "mcpsse-everything-server";
+        options.server_info.version = "1.0.0";
+        options.instructions = "A test server exposing every MCP feature.";
+        mcpsse::Dispatcher dispatcher{options};
+        mcpsse::ServerOptions server_options;
+        server_options.state_key = settings->state_key;  // empty: the Server draws a random key
+#if MCPSSE_EXAMPLE_REDIS
+        // --redis: one connection (on the first context) holds sessions, stored events and
+        // tasks; it connects in the background (and again whenever it drops).
+        std::optional<mcpsse::RedisStore> redis;
+        if (!settings->redis_url.empty()) {
+            mcpsse::RedisStoreOptions redis_options;
+            redis_options.url = settings->redis_url;
+            if (!settings->redis_prefix.empty()) redis_options.key_prefix = settings->redis_prefix;
+            try {
+                redis.emplace(executors.front(), std::move(redis_options));
+            } catch (const std::system_error& e) {  // RedisErrc::bad_url: a usage error
+                std::fprintf(stderr, "everything_server: --redis %s\n", e.what());
+                return 2;
+            }
+            server_options.tasks.store = redis->task_store();
+        }
+#endif
+        mcpsse::Server server{server_options};
+        add_content_tools(server);
+        add_logging_and_progress_tools(server);
+        add_client_request_tools(server);
+        add_schema_tools(server);
+        add_input_required_tools(server);
+        add_stateful_input_tools(server);
+        add_stateless_diagnostics(server);
+        add_task_tools(server);
+        add_resources(server);
+        add_prompts(server);
+
         if (settings->stdio) {
             mcpsse::StdioTransport<asio::any_io_executor> transport{executors.front()};
             return serve(runners, transport, dispatcher, server);
         }
-        mcpsse::SseTransportOptions http;
-        http.host = settings->host;
-        http.port = settings->port;
-        http.sessionless = settings->sessionless;
-        http.single_threaded = threads == 1;  // no strands needed when one thread runs the context
-        http.authorization = authorization_of(*settings);
-        if (settings->client_rate >= 0) http.client_limits.requests_per_second = settings->client_rate;
-        if (settings->client_burst > 0) http.client_limits.request_burst = static_cast<std::size_t>(settings->client_burst);
-        if (settings->client_sessions >= 0) http.client_limits.max_sessions = static_cast<std::size_t>(settings->client_sessions);
-        http.client_limits.trusted_proxies = settings->trusted_proxies;
-        // What load balancers and monitoring ask for (see the README's operations section).
-        http.operations.health_path = "/healthz";
-        http.operations.readiness_path = "/readyz";
-        // /stats: a snapshot of connections and sessions (session ids only on the metrics
-        // listener, which operators keep private). Set once the transport exists.
-        std::function<mcpsse::TransportStats()> stats;
-        const auto stats_route = [&stats](bool include_sessions) {
-            return mcpsse::HttpRoute{"GET", "/stats", [&stats, include_sessions](const mcpsse::HttpRequestHead&) -> asio::awaitable<mcpsse::HttpResponse> {
-                mcpsse::HttpResponse response;
-                response.content_type = "application/json";
-                response.body = mcpsse::to_json(stats(), include_sessions).dump();
-                co_return response;
-            }};
-        };
-        http.routes.push_back(stats_route(false));
-        if (settings->metrics && settings->metrics_port) http.operations.metrics = true;  // served by the listener below
-        else if (settings->metrics) http.operations.metrics_path = "/metrics";
-        if (settings->log_format) {
-            mcpsse::AccessLogOptions log;
-            log.format = *settings->log_format;
-            log.level = settings->log_level;
-            http.observers.push_back(std::make_shared<mcpsse::AccessLog>(std::move(log)));
+        Runtime runtime{*settings, runners, executors, threads, share_nothing, dispatcher, server};
+#if MCPSSE_EXAMPLE_REDIS
+        if (redis) {
+            std::fprintf(stderr, "everything_server: sessions, events and tasks in Redis at %s\n",
+                         settings->redis_url.c_str());
+            return serve_http(runtime, *redis);
         }
-        // Serves on `transport` (HTTP or HTTPS).
-        const auto run = [&](auto& transport, const char* scheme) {
-            std::fprintf(stderr, "everything_server: listening on %s://%s:%u/mcp\n", scheme, settings->host.c_str(),
-                         static_cast<unsigned>(transport.local_port()));
-            stats = [&transport] { return transport.stats(); };
-            if (!settings->metrics_port || !transport.metrics()) return serve(runners, transport, dispatcher, server);
-            // Metrics on a listener of their own (no MCP endpoint there), stopped with the server.
-            mcpsse::SseTransportOptions side;
-            side.host = settings->host;
-            side.port = *settings->metrics_port;
-            side.mcp_path.clear();
-            side.sse_path.clear();
-            side.single_threaded = threads == 1;
-            side.routes.push_back(transport.metrics()->route("/metrics"));
-            side.routes.push_back(stats_route(true));
-            mcpsse::SseTransport<asio::any_io_executor> metrics_listener{executors.front(), side};
-            std::fprintf(stderr, "everything_server: metrics on http://%s:%u/metrics\n", settings->host.c_str(),
-                         static_cast<unsigned>(metrics_listener.local_port()));
-            mcpsse::Dispatcher none;
-            metrics_listener.async_run(none, [](const std::exception_ptr&) {});
-            return serve(runners, transport, dispatcher, server, [&] { metrics_listener.stop(); });
-        };
-        if (!settings->tls_cert.empty()) {
-#if MCPSSE_EXAMPLE_TLS
-            mcpsse::TlsOptions tls_options;
-            tls_options.certificate_chain_file = settings->tls_cert;
-            tls_options.private_key_file = settings->tls_key;
-            const mcpsse::Tls tls{tls_options};
-            using Https = mcpsse::TlsSseTransport<asio::any_io_executor>;
-            Https transport = share_nothing ? Https{executors, http, mcpsse::InMemoryEventStore{}, tls}
-                                            : Https{executors.front(), http, tls};
-            return run(transport, "https");
-#else
-            std::fprintf(stderr, "everything_server: built without TLS (OpenSSL was not found)\n");
-            return 2;
 #endif
-        }
-        mcpsse::SseTransport<asio::any_io_executor> transport =
-            share_nothing ? mcpsse::SseTransport<asio::any_io_executor>{executors, http}
-                          : mcpsse::SseTransport<asio::any_io_executor>{executors.front(), http};
-        return run(transport, "http");
+        return serve_http(runtime, mcpsse::InMemoryEventStore{});
     } catch (const std::exception& e) {
         std::fprintf(stderr, "everything_server: %s\n", e.what());
         return 1;
