@@ -4,7 +4,7 @@
     summarize.py --raw raw.jsonl --out results.md [--meta key=value ...] [--publish FILE]
 
 Result labels are ROW/FIGURE/ROUND: ROW is direct, mcpsse-bridge, mcpsse-bridge-shared,
-supergateway or mcp-proxy; FIGURE is latency, throughput or memory. Every figure is the
+mcpsse-bridge-no-poll, supergateway or mcp-proxy; FIGURE is latency, throughput or memory. Every figure is the
 median over rounds; added latency is computed per round (bridge minus direct of the same
 round) before taking the median. Targets (GitHub issue 19): mcpsse-bridge at least 5x
 the throughput and at most 1/5 of the added p50 latency of each other bridge.
@@ -21,6 +21,7 @@ import sys
 ROWS = {
     "mcpsse-bridge": "mcpsse-bridge (one child per session, the default) `{bridge_args}`",
     "mcpsse-bridge-shared": "mcpsse-bridge `--share-child` (one child for all sessions) `{bridge_args}`",
+    "mcpsse-bridge-no-poll": "mcpsse-bridge `--busy-poll 0` (one child per session, never polls for an answer) `{bridge_args}`",
     "supergateway": "supergateway {supergateway} `--outputTransport streamableHttp --stateful` (one child per session)",
     "mcp-proxy": "mcp-proxy {mcp_proxy} (one child for all sessions: its only mode; /mcp stream endpoint, stateful sessions)",
 }
@@ -30,6 +31,7 @@ PAIRS = [
     ("mcpsse-bridge", "supergateway", "both one child per session"),
     ("mcpsse-bridge", "mcp-proxy", "mcp-proxy has no per-session-child mode"),
     ("mcpsse-bridge-shared", "mcp-proxy", "both one child for all sessions"),
+    ("mcpsse-bridge-no-poll", "supergateway", "for comparison: the default with its polling for answers turned off"),
 ]
 THROUGHPUT_TARGET = 5.0
 ADDED_P50_TARGET = 0.2
@@ -50,7 +52,7 @@ def get(r, *path):
     return r
 
 
-STAT_KEYS = ["rps", "thr_p50", "thr_p99", "cpu_call", "cpu_pct", "p50", "p99", "added_p50", "added_p99",
+STAT_KEYS = ["rps", "thr_p50", "thr_p99", "cpu_call", "cpu_pct", "p50", "p99", "lat_cpu_call", "added_p50", "added_p99",
              "rss_mib", "kib_session", "open_s", "opened"]
 
 
@@ -86,6 +88,7 @@ def summarize_run(raw):
             "cpu_pct": med([r.get("bridge_cpu_pct") for r in thr.values()]),
             "p50": med([get(r, "latency_us", "p50") for r in lat.values()]),
             "p99": med([get(r, "latency_us", "p99") for r in lat.values()]),
+            "lat_cpu_call": med([r.get("bridge_cpu_us_per_call") for r in lat.values()]),
             "added_p50": med([get(r, "latency_us", "p50") - get(direct[k], "latency_us", "p50")
                               for k, r in lat.items() if k in direct and get(r, "latency_us", "p50") is not None]),
             "added_p99": med([get(r, "latency_us", "p99") - get(direct[k], "latency_us", "p99")
@@ -145,6 +148,7 @@ def main():
         ("bridge CPU use (% of one core)", "cpu_pct", 0),
         ("1 session, sequential: p50 latency (µs)", "p50", 0),
         ("1 session, sequential: p99 latency (µs)", "p99", 0),
+        ("1 session, sequential: bridge CPU per call (µs)", "lat_cpu_call", 1),
         ("added p50 latency over the direct call (µs)", "added_p50", 0),
         ("added p99 latency over the direct call (µs)", "added_p99", 0),
         (f"bridge RSS with {mem_sessions} sessions open (MiB, children excluded)", "rss_mib", 1),
