@@ -9,8 +9,6 @@
 # Rows (each bridge in its per-session-child mode where it has one):
 #   mcpsse-bridge           default mode: one child per MCP session, spawned on initialize
 #   mcpsse-bridge-shared    --share-child: one child for every session (extra row)
-#   mcpsse-bridge-no-poll   --busy-poll 0: the default without polling for a child's answer
-#                           (extra row, to show what that polling buys and costs)
 #   supergateway            --outputTransport streamableHttp --stateful: one child per session
 #   mcp-proxy               its only mode: one child spawned at start, shared by every
 #                           session (stateful sessions on its /mcp stream endpoint)
@@ -60,7 +58,7 @@
 #                         limits raised above the load; the others have no such limits)
 #   --wait-idle S         before each run, wait while other processes use >= 25 % CPU, at
 #                         most S seconds over the whole script (default 600; smoke 0)
-#   --skip-supergateway, --skip-mcp-proxy, --skip-shared, --skip-no-poll   leave a row out
+#   --skip-supergateway, --skip-mcp-proxy, --skip-shared   leave a row out
 #
 # Writes <out-dir>/raw.jsonl (one result line per run), <out-dir>/meta.json,
 # <out-dir>/results.md and, unless --smoke or --no-publish, benchmarks/bridge/results.md
@@ -97,7 +95,6 @@ wait_idle_s=600
 skip_sg=0
 skip_mp=0
 skip_shared=0
-skip_no_poll=0
 bridge_args_text=""
 
 die() { echo "bridge.sh: $*" >&2; exit 2; }
@@ -123,7 +120,6 @@ while [[ $# -gt 0 ]]; do
     --skip-supergateway) skip_sg=1 ;;
     --skip-mcp-proxy) skip_mp=1 ;;
     --skip-shared) skip_shared=1 ;;
-    --skip-no-poll) skip_no_poll=1 ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -290,7 +286,6 @@ start_bridge() {
     case "$row" in
       mcpsse-bridge) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" "${bridge_args[@]}" -- "$echo_bin") ;;
       mcpsse-bridge-shared) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" --share-child "${bridge_args[@]}" -- "$echo_bin") ;;
-      mcpsse-bridge-no-poll) cmd=("$bridge" --host 127.0.0.1 --port "$PORT" --busy-poll 0 "${bridge_args[@]}" -- "$echo_bin") ;;
       supergateway) cmd=("$node" "$sg_js" --stdio "$echo_bin" --outputTransport streamableHttp --stateful
                          --port "$PORT" --logLevel none) ;;
       mcp-proxy) cmd=("$node" "$mp_js" --host 127.0.0.1 --port "$PORT" -- "$echo_bin") ;;
@@ -378,7 +373,6 @@ else
 fi
 rows=(mcpsse-bridge)
 ((skip_shared)) || rows+=(mcpsse-bridge-shared)
-((skip_no_poll)) || rows+=(mcpsse-bridge-no-poll)
 ((skip_sg)) || rows+=(supergateway)
 ((skip_mp)) || rows+=(mcp-proxy)
 log "rows: ${rows[*]}; $rounds round(s) of ${duration}s (+${warmup}s warm-up); $sessions sessions; memory at $mem_sessions sessions"

@@ -113,14 +113,6 @@ public:
         for (auto& up : all_upstreams()) up->child->terminate();
     }
 
-    /// True when a forwarded request waits for its child's answer and recent answers came
-    /// within `window` (an average over the last few): then an answer is likely to arrive
-    /// within `window`, and waiting for it without sleeping (see main.cpp's
-    /// `--busy-poll`) saves a sleep and a wake-up. Cheap (two comparisons).
-    [[nodiscard]] bool answer_expected_within(std::chrono::microseconds window) const noexcept {
-        return awaiting_answers_ > 0 && answer_average_ <= window;
-    }
-
     /// Makes `dispatcher` forward every request and notification it has no handler of its
     /// own for (register none: `initialize` and `logging/setLevel` must reach the bridge).
     /// `ping` stays answered by mcpsse itself.
@@ -197,27 +189,6 @@ private:
         // The forwarding coroutine waits here; `complete` resumes it inline (the child's
         // answer goes on to the client without a trip through the scheduler).
         mcpsse::detail::ResumeSlot wake;
-    };
-
-    // Counts a forwarded request while it waits for its child's answer, and folds the
-    // time the answer took into `answer_average_` (an exponential moving average, 1/8).
-    class AwaitingAnswer {
-    public:
-        explicit AwaitingAnswer(Bridge* bridge) : bridge_(bridge), sent_(std::chrono::steady_clock::now()) {
-            ++bridge_->awaiting_answers_;
-        }
-        AwaitingAnswer(const AwaitingAnswer&) = delete;
-        AwaitingAnswer& operator=(const AwaitingAnswer&) = delete;
-        ~AwaitingAnswer() { --bridge_->awaiting_answers_; }
-        void answered() const {
-            const auto took =
-                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent_);
-            bridge_->answer_average_ += (took - bridge_->answer_average_) / 8;
-        }
-
-    private:
-        Bridge* bridge_;
-        std::chrono::steady_clock::time_point sent_;
     };
 
     // A request a child sent, forwarded to the client.
@@ -615,11 +586,7 @@ private:
         up->child->write_line(message_line(id, ctx.method(), params.is_null() ? nullptr : &params));
 
         std::error_code ec;
-        if (!p->done) {
-            const AwaitingAnswer awaiting(this);
-            co_await p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (p->done) awaiting.answered();
-        }
+        if (!p->done) co_await p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (!p->done) {
             // Cancelled (client's notifications/cancelled, a closed stateless stream, stop):
             // tell the child, once.
@@ -843,8 +810,6 @@ private:
     }
 
     asio::any_io_executor executor_;
-    std::size_t awaiting_answers_ = 0;             // forwarded requests waiting for their child
-    std::chrono::microseconds answer_average_{0};  // how long children took to answer, lately
     BridgeOptions options_;
     LogSink log_;
     EndSession end_session_;

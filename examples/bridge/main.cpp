@@ -65,10 +65,6 @@ const char* const usage_text =
     "  --stderr-rate N             child stderr lines logged per second per child, 0: all (default 20)\n"
     "  --stderr-line-bytes N       longest child stderr line logged (default 2048)\n"
     "  --request-timeout MS        how long a child's request to the client may wait (default 60000)\n"
-    "  --busy-poll USEC            while a forwarded request waits and children lately answered within USEC,\n"
-    "                              poll for its answer up to USEC instead of sleeping (default 50; 0: never;\n"
-    "                              at most 1000): one sleep and wake-up less per fast answer, for up to USEC\n"
-    "                              of CPU time per request\n"
     "  --allowed-origin ORIGIN     allowed Origin (repeatable; default: loopback origins only)\n"
     "  --allowed-host NAME         allowed Host name (repeatable; default: loopback names when bound to loopback)\n"
     "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
@@ -100,7 +96,6 @@ struct Settings {
     std::vector<std::string> auth_tokens, auth_scopes;
     mcpsse::LogFormat log_format = mcpsse::LogFormat::text;
     mcpsse::LoggingLevel log_level = mcpsse::LoggingLevel::info;
-    std::chrono::microseconds busy_poll{50};  // --busy-poll, see usage_text
 };
 
 template <class T>
@@ -150,10 +145,6 @@ std::optional<Settings> parse(int argc, char** argv, bool& help) {
             s.bridge.share_child = true;
         } else if (arg == "--stateless-pool") {
             if (!number(s.bridge.stateless_pool)) return std::nullopt;
-        } else if (arg == "--busy-poll") {
-            std::size_t us = 0;
-            if (!number(us) || us > 1000) return std::nullopt;
-            s.busy_poll = std::chrono::microseconds(us);
         } else if (arg == "--max-children") {
             if (!number(s.bridge.max_children, 1)) return std::nullopt;
         } else if (arg == "--max-children-per-client") {
@@ -287,7 +278,7 @@ struct Logger {
 // Serves until SIGINT, or until a drain that SIGTERM starts ends.
 template <class Transport>
 int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, mcpsse_bridge::Bridge& bridge,
-        std::function<void(const std::string&)>& end_session, const std::string& url, std::chrono::microseconds busy_poll) {
+        std::function<void(const std::string&)>& end_session, const std::string& url) {
     int status = 0;
     end_session = [&transport](const std::string& id) { transport.end_session(id); };
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -315,24 +306,7 @@ int run(asio::io_context& io, Transport& transport, mcpsse::Dispatcher& rpc, mcp
     });
     std::fprintf(stderr, "mcpsse-bridge: listening on %s:%u/mcp (legacy: /sse)\n", url.c_str(),
                  static_cast<unsigned>(transport.local_port()));
-    if (busy_poll.count() > 0) {
-        // While a child's answer is expected within the window (see
-        // Bridge::answer_expected_within), poll instead of sleeping: the answer is handled
-        // without a sleep and a wake-up of this thread. Otherwise, and once the window
-        // passes without an event, block as io.run() does.
-        while (!io.stopped()) {
-            if (bridge.answer_expected_within(busy_poll)) {
-                const auto until = std::chrono::steady_clock::now() + busy_poll;
-                std::size_t ran = 0;
-                do ran = io.poll();
-                while (ran == 0 && !io.stopped() && std::chrono::steady_clock::now() < until);
-                if (ran > 0) continue;
-            }
-            if (io.run_one() == 0) break;
-        }
-    } else {
-        io.run();
-    }
+    io.run();
     return status;
 }
 
@@ -391,14 +365,14 @@ int main(int argc, char** argv) {
             tls.certificate_chain_file = settings->tls_cert;
             tls.private_key_file = settings->tls_key;
             mcpsse::TlsSseTransport<asio::any_io_executor> transport{io.get_executor(), http, mcpsse::Tls{tls}};
-            return run(io, transport, rpc, bridge, end_session, url, settings->busy_poll);
+            return run(io, transport, rpc, bridge, end_session, url);
 #else
             std::fprintf(stderr, "mcpsse-bridge: built without TLS (OpenSSL was not found)\n");
             return 2;
 #endif
         }
         mcpsse::SseTransport<asio::any_io_executor> transport{io.get_executor(), http};
-        return run(io, transport, rpc, bridge, end_session, url, settings->busy_poll);
+        return run(io, transport, rpc, bridge, end_session, url);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mcpsse-bridge: %s\n", e.what());
         return 1;

@@ -440,21 +440,3 @@ TEST_CASE("bridge: a child without 2026-07-28 refuses stateless requests with -3
     HttpClient s = h.client();
     CHECK(!open_session(s, v).empty());
 }
-
-TEST_CASE("bridge: answer_expected_within counts requests waiting for their child and how fast answers came") {
-    Harness h(fake_options());
-    HttpClient c = h.client();
-    const std::string sid = open_session(c, v);
-    REQUIRE(!sid.empty());
-    for (int i = 0; i < 16; ++i) REQUIRE(call(c, sid, i, "tools/list")["id"] == i);
-    // Nothing waits: no reason to poll, however fast the answers were.
-    CHECK(!h.on_io([&] { return h.bridge->answer_expected_within(std::chrono::hours(1)); }));
-
-    HttpClient hanging = h.client();
-    REQUIRE(hanging.send_request("POST", "/mcp", post_headers(sid, v), rpc_request(99, "test/hang").dump()));
-    REQUIRE(eventually([&] { return h.logged("hanging"); }));
-    // One request waits; the shell server's answers took far more than a microsecond (it
-    // forks sed per line) and far less than an hour.
-    CHECK(h.on_io([&] { return h.bridge->answer_expected_within(std::chrono::hours(1)); }));
-    CHECK(!h.on_io([&] { return h.bridge->answer_expected_within(std::chrono::microseconds(1)); }));
-}
