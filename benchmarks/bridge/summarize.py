@@ -4,7 +4,7 @@
     summarize.py --raw raw.jsonl --out results.md [--meta key=value ...] [--publish FILE]
 
 Result labels are ROW/FIGURE/ROUND: ROW is direct, mcpsse-bridge, mcpsse-bridge-shared,
-mcpsse-bridge-no-poll, supergateway or mcp-proxy; FIGURE is latency, throughput or memory. Every figure is the
+supergateway or mcp-proxy; FIGURE is latency, throughput or memory. Every figure is the
 median over rounds; added latency is computed per round (bridge minus direct of the same
 round) before taking the median. Targets (GitHub issue 19): mcpsse-bridge at least 5x
 the throughput and at most 1/5 of the added p50 latency of each other bridge.
@@ -21,7 +21,6 @@ import sys
 ROWS = {
     "mcpsse-bridge": "mcpsse-bridge (one child per session, the default) `{bridge_args}`",
     "mcpsse-bridge-shared": "mcpsse-bridge `--share-child` (one child for all sessions) `{bridge_args}`",
-    "mcpsse-bridge-no-poll": "mcpsse-bridge `--busy-poll 0` (one child per session, never polls for an answer) `{bridge_args}`",
     "supergateway": "supergateway {supergateway} `--outputTransport streamableHttp --stateful` (one child per session)",
     "mcp-proxy": "mcp-proxy {mcp_proxy} (one child for all sessions: its only mode; /mcp stream endpoint, stateful sessions)",
 }
@@ -31,7 +30,6 @@ PAIRS = [
     ("mcpsse-bridge", "supergateway", "both one child per session"),
     ("mcpsse-bridge", "mcp-proxy", "mcp-proxy has no per-session-child mode"),
     ("mcpsse-bridge-shared", "mcp-proxy", "both one child for all sessions"),
-    ("mcpsse-bridge-no-poll", "supergateway", "for comparison: the default with its polling for answers turned off"),
 ]
 THROUGHPUT_TARGET = 5.0
 ADDED_P50_TARGET = 0.2
