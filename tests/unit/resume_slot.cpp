@@ -57,19 +57,24 @@ TEST_CASE("resume slot: resume() on the waiter's thread runs the waiter before i
     CHECK(!slot.resume());  // nothing waits any more
 }
 
-TEST_CASE("resume slot: a pending wait is outstanding work for its context", "[resume_slot]") {
+TEST_CASE("resume slot: a plain callback runs on the slot's executor; its wait is outstanding work", "[resume_slot]") {
     asio::io_context io;
     ResumeSlot slot(io.get_executor());
     std::optional<std::error_code> outcome;
-    asio::co_spawn(io, wait_once(slot, outcome), asio::detached);
-    io.poll();  // runs out of ready handlers; a context with no work left would stop here
+    bool ran_in_context = false;
+    slot.async_wait([&](std::error_code ec) {
+        outcome = ec;
+        ran_in_context = io.get_executor().running_in_this_thread();
+    });
+    io.poll();  // nothing is ready; a context with no work left would stop here
     REQUIRE(slot.waiting());
     CHECK(!io.stopped());
     CHECK(slot.resume());
-    CHECK(!outcome.has_value());  // not on the context's thread now: dispatched, runs there
+    CHECK(!outcome.has_value());  // not called on the context's thread: dispatched there
     io.run();
     REQUIRE(outcome.has_value());
     CHECK(!*outcome);
+    CHECK(ran_in_context);
 }
 
 TEST_CASE("resume slot: the waiter's cancellation slot ends the wait with operation_aborted", "[resume_slot]") {
@@ -114,7 +119,7 @@ TEST_CASE("resume slot: destroying the slot ends a pending wait with operation_a
     CHECK(*outcome == asio::error::operation_aborted);
 }
 
-TEST_CASE("resume slot: the context's shutdown destroys a wait nobody resumed, and its coroutine", "[resume_slot]") {
+TEST_CASE("resume slot: a wait aborted by the slot's destruction but never run is destroyed with its context", "[resume_slot]") {
     auto token = std::make_shared<int>(7);
     std::weak_ptr<int> watch = token;
     std::optional<std::error_code> outcome;
@@ -131,7 +136,7 @@ TEST_CASE("resume slot: the context's shutdown destroys a wait nobody resumed, a
     CHECK(!outcome.has_value());
 }
 
-TEST_CASE("resume slot: shutdown frees a coroutine that owns its own slot", "[resume_slot]") {
+TEST_CASE("resume slot: the context's shutdown frees a coroutine that owns its own slot", "[resume_slot]") {
     // The shape of a response writer: the coroutine holds the object that holds the slot
     // it waits in. Without the service this cycle would outlive the context (a leak).
     struct Owner {
@@ -156,4 +161,35 @@ TEST_CASE("resume slot: shutdown frees a coroutine that owns its own slot", "[re
         REQUIRE(watch.lock()->slot.waiting());
     }
     CHECK(watch.expired());
+}
+
+TEST_CASE("resume slot: a waiter resumed inline may destroy the slot it waited in", "[resume_slot]") {
+    struct Owner {
+        explicit Owner(asio::io_context& io) : slot(io.get_executor()) {}
+        ResumeSlot slot;
+    };
+    asio::io_context io;
+    auto owner = std::make_shared<Owner>(io);
+    std::weak_ptr<Owner> watch = owner;
+    bool resumed = false;
+    // A callable, not a called lambda: co_spawn keeps it (and its captures) alive.
+    asio::co_spawn(
+        io,
+        [&resumed, mine = std::move(owner)]() mutable -> asio::awaitable<void> {
+            std::error_code ec;
+            co_await mine->slot.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            resumed = !ec;
+            mine.reset();  // the last owner: the slot goes while resume() is on the stack
+        },
+        asio::detached);
+    asio::post(io, [&] {
+        auto keep = watch.lock();
+        REQUIRE(keep);
+        ResumeSlot& slot = keep->slot;
+        keep.reset();
+        CHECK(slot.resume());
+        CHECK(watch.expired());  // destroyed inside resume(), which touched nothing after
+    });
+    io.run();
+    CHECK(resumed);
 }

@@ -60,14 +60,20 @@ private:
 /// `asio::error::operation_aborted` (posted). A pending wait keeps its executor's context
 /// from running out of work; the context's shutdown destroys it (see `ResumeService`).
 ///
+/// Handlers that name no executor run on the slot's (as with Asio's I/O objects).
+///
 /// Thread-safety: not thread-safe; call `async_wait` and `resume` on the waiter's
 /// executor (a strand, or a context one thread runs). A wait that resumes inline may
-/// destroy the slot before `resume` returns; `resume` touches nothing afterwards.
+/// destroy the slot before `resume` returns; `resume` touches nothing afterwards. What
+/// the resumed waiter throws (it runs inline) leaves `resume`. After the cancellation
+/// slot aborted a wait, keep the ResumeSlot until the waiter has resumed (the slot's
+/// handler refers to it until then; a coroutine clears it when it resumes).
 class ResumeSlot {
 public:
     /// A slot whose waits are registered with `executor`'s context.
     explicit ResumeSlot(const asio::any_io_executor& executor)
-        : service_(&asio::use_service<ResumeService>(asio::query(executor, asio::execution::context))) {
+        : executor_(executor),
+          service_(&asio::use_service<ResumeService>(asio::query(executor, asio::execution::context))) {
         service_->add(this);
     }
     ResumeSlot(const ResumeSlot&) = delete;
@@ -89,11 +95,11 @@ public:
             [this](auto handler) {
                 using Handler = decltype(handler);
                 if (waiter_) {
-                    auto refused = std::make_unique<Waiter<Handler>>(std::move(handler));
+                    auto refused = std::make_unique<Waiter<Handler>>(std::move(handler), executor_);
                     refused->complete(asio::error::already_started, false, false);
                     return;
                 }
-                auto waiter = std::make_unique<Waiter<Handler>>(std::move(handler));
+                auto waiter = std::make_unique<Waiter<Handler>>(std::move(handler), executor_);
                 if (waiter->slot.is_connected())
                     waiter->slot.assign([this](asio::cancellation_type type) {
                         if (type != asio::cancellation_type::none) abort();
@@ -124,21 +130,30 @@ private:
         // `from_slot`: called by the cancellation slot's own handler, which must not be
         // cleared while it runs (an awaitable clears it when it resumes).
         virtual void complete(std::error_code ec, bool may_run_inline, bool from_slot) = 0;
+        // Forgets the cancellation slot's handler (which points at the ResumeSlot).
+        virtual void clear_slot() noexcept = 0;
     };
 
     template <class Handler>
     struct Waiter final : WaiterBase {
-        explicit Waiter(Handler h)
+        // `fallback`: the slot's executor, for handlers that name none (as Asio's I/O
+        // objects use theirs).
+        Waiter(Handler h, const asio::any_io_executor& fallback)
             : handler(std::move(h)),
               slot(asio::get_associated_cancellation_slot(handler)),
-              work(asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked)) {}
+              work(asio::prefer(asio::get_associated_executor(handler, fallback),
+                                asio::execution::outstanding_work.tracked)) {}
 
         void complete(std::error_code ec, bool may_run_inline, bool from_slot) override {
             if (!from_slot && slot.is_connected()) slot.clear();
-            auto executor = asio::get_associated_executor(handler);
+            auto executor = asio::get_associated_executor(handler, work);
             auto run = [h = std::move(handler), ec]() mutable { std::move(h)(ec); };
             if (may_run_inline) asio::dispatch(executor, std::move(run));
             else asio::post(executor, std::move(run));
+        }
+
+        void clear_slot() noexcept override {
+            if (slot.is_connected()) slot.clear();
         }
 
         Handler handler;
@@ -151,6 +166,7 @@ private:
         if (auto waiter = std::move(waiter_)) waiter->complete(asio::error::operation_aborted, false, true);
     }
 
+    asio::any_io_executor executor_;
     ResumeService* service_;
     std::unique_ptr<WaiterBase> waiter_;
 };
@@ -160,7 +176,10 @@ void ResumeService::shutdown() {
     {
         std::lock_guard lock(mutex_);
         for (ResumeSlot* slot : slots_)
-            if (slot->waiter_) doomed.push_back(std::move(slot->waiter_));
+            if (slot->waiter_) {
+                slot->waiter_->clear_slot();  // not inside emit(): safe to clear here
+                doomed.push_back(std::move(slot->waiter_));
+            }
     }
     // Destroying a handler destroys its coroutine, which may destroy slots (they leave
     // the set under the lock, which is not held here).
