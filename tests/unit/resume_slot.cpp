@@ -6,6 +6,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -57,15 +58,15 @@ TEST_CASE("resume slot: resume() on the waiter's thread runs the waiter before i
     CHECK(!slot.resume());  // nothing waits any more
 }
 
-TEST_CASE("resume slot: a plain callback runs on the slot's executor; its wait is outstanding work", "[resume_slot]") {
+TEST_CASE("resume slot: a callback bound to an executor runs there; its wait is outstanding work", "[resume_slot]") {
     asio::io_context io;
     ResumeSlot slot(io.get_executor());
     std::optional<std::error_code> outcome;
     bool ran_in_context = false;
-    slot.async_wait([&](std::error_code ec) {
+    slot.async_wait(asio::bind_executor(io, [&](std::error_code ec) {
         outcome = ec;
         ran_in_context = io.get_executor().running_in_this_thread();
-    });
+    }));
     io.poll();  // nothing is ready; a context with no work left would stop here
     REQUIRE(slot.waiting());
     CHECK(!io.stopped());

@@ -4,6 +4,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
+#include <asio/system_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/dispatch.hpp>
@@ -17,7 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
-#include <unordered_set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,20 +37,15 @@ public:
 
     explicit ResumeService(asio::execution_context& context) : asio::execution_context::service(context) {}
 
-    void add(ResumeSlot* slot) {
-        std::lock_guard lock(mutex_);
-        slots_.insert(slot);
-    }
-    void remove(ResumeSlot* slot) {
-        std::lock_guard lock(mutex_);
-        slots_.erase(slot);
-    }
+    // Slots register for their whole life (an intrusive list: no allocation).
+    inline void add(ResumeSlot* slot);
+    inline void remove(ResumeSlot* slot);
 
 private:
     inline void shutdown() override;
 
     std::mutex mutex_;
-    std::unordered_set<ResumeSlot*> slots_;
+    ResumeSlot* first_ = nullptr;
 };
 
 /// One coroutine's wait for an event that another party signals with `resume()`. Unlike
@@ -60,7 +56,9 @@ private:
 /// `asio::error::operation_aborted` (posted). A pending wait keeps its executor's context
 /// from running out of work; the context's shutdown destroys it (see `ResumeService`).
 ///
-/// Handlers that name no executor run on the slot's (as with Asio's I/O objects).
+/// The handler must have an associated executor (a coroutine's `use_awaitable` has its
+/// own; bind a plain callback with `asio::bind_executor`): a compile-time error otherwise.
+/// The slot itself keeps no executor (it lives in every connection: 32 bytes).
 ///
 /// Thread-safety: not thread-safe; call `async_wait` and `resume` on the waiter's
 /// executor (a strand, or a context one thread runs). A wait that resumes inline may
@@ -72,8 +70,7 @@ class ResumeSlot {
 public:
     /// A slot whose waits are registered with `executor`'s context.
     explicit ResumeSlot(const asio::any_io_executor& executor)
-        : executor_(executor),
-          service_(&asio::use_service<ResumeService>(asio::query(executor, asio::execution::context))) {
+        : service_(&asio::use_service<ResumeService>(asio::query(executor, asio::execution::context))) {
         service_->add(this);
     }
     ResumeSlot(const ResumeSlot&) = delete;
@@ -94,12 +91,14 @@ public:
         return asio::async_initiate<CompletionToken, void(std::error_code)>(
             [this](auto handler) {
                 using Handler = decltype(handler);
+                static_assert(!std::is_same_v<asio::associated_executor_t<Handler>, asio::system_executor>,
+                              "mcpsse::detail::ResumeSlot: bind the handler to an executor (asio::bind_executor)");
                 if (waiter_) {
-                    auto refused = std::make_unique<Waiter<Handler>>(std::move(handler), executor_);
+                    auto refused = std::make_unique<Waiter<Handler>>(std::move(handler));
                     refused->complete(asio::error::already_started, false, false);
                     return;
                 }
-                auto waiter = std::make_unique<Waiter<Handler>>(std::move(handler), executor_);
+                auto waiter = std::make_unique<Waiter<Handler>>(std::move(handler));
                 if (waiter->slot.is_connected())
                     waiter->slot.assign([this](asio::cancellation_type type) {
                         if (type != asio::cancellation_type::none) abort();
@@ -136,17 +135,14 @@ private:
 
     template <class Handler>
     struct Waiter final : WaiterBase {
-        // `fallback`: the slot's executor, for handlers that name none (as Asio's I/O
-        // objects use theirs).
-        Waiter(Handler h, const asio::any_io_executor& fallback)
+        explicit Waiter(Handler h)
             : handler(std::move(h)),
               slot(asio::get_associated_cancellation_slot(handler)),
-              work(asio::prefer(asio::get_associated_executor(handler, fallback),
-                                asio::execution::outstanding_work.tracked)) {}
+              work(asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked)) {}
 
         void complete(std::error_code ec, bool may_run_inline, bool from_slot) override {
             if (!from_slot && slot.is_connected()) slot.clear();
-            auto executor = asio::get_associated_executor(handler, work);
+            auto executor = asio::get_associated_executor(handler);
             auto run = [h = std::move(handler), ec]() mutable { std::move(h)(ec); };
             if (may_run_inline) asio::dispatch(executor, std::move(run));
             else asio::post(executor, std::move(run));
@@ -166,23 +162,39 @@ private:
         if (auto waiter = std::move(waiter_)) waiter->complete(asio::error::operation_aborted, false, true);
     }
 
-    asio::any_io_executor executor_;
     ResumeService* service_;
     std::unique_ptr<WaiterBase> waiter_;
+    ResumeSlot* previous_ = nullptr;  // in the service's list
+    ResumeSlot* next_ = nullptr;
 };
+
+void ResumeService::add(ResumeSlot* slot) {
+    std::lock_guard lock(mutex_);
+    slot->next_ = first_;
+    if (first_) first_->previous_ = slot;
+    first_ = slot;
+}
+
+void ResumeService::remove(ResumeSlot* slot) {
+    std::lock_guard lock(mutex_);
+    if (slot->previous_) slot->previous_->next_ = slot->next_;
+    else first_ = slot->next_;
+    if (slot->next_) slot->next_->previous_ = slot->previous_;
+    slot->previous_ = slot->next_ = nullptr;
+}
 
 void ResumeService::shutdown() {
     std::vector<std::unique_ptr<ResumeSlot::WaiterBase>> doomed;
     {
         std::lock_guard lock(mutex_);
-        for (ResumeSlot* slot : slots_)
+        for (ResumeSlot* slot = first_; slot; slot = slot->next_)
             if (slot->waiter_) {
                 slot->waiter_->clear_slot();  // not inside emit(): safe to clear here
                 doomed.push_back(std::move(slot->waiter_));
             }
     }
     // Destroying a handler destroys its coroutine, which may destroy slots (they leave
-    // the set under the lock, which is not held here).
+    // the list under the lock, which is not held here).
     doomed.clear();
 }
 
