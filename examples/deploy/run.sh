@@ -109,6 +109,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# listening PID PORT: waits up to 5 s for process PID to accept on PORT; true once it
+# does, false if it ended or the time passed.
+listening() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    port_open "$2" && break
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$1" 2>/dev/null && port_open "$2"
+}
 free_port() {
   local p i
   for ((i = 0; i < 100; i++)); do
@@ -145,12 +156,7 @@ logfile ""
 EOF_REDIS
     redis-server "$dir/redis/redis.conf" </dev/null >"$dir/redis.log" 2>&1 &
     redis_pid=$!
-    for ((i = 0; i < 100; i++)); do
-      port_open "$redis_port" && break
-      kill -0 "$redis_pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    if kill -0 "$redis_pid" 2>/dev/null && port_open "$redis_port"; then
+    if listening "$redis_pid" "$redis_port"; then
       pids+=("$redis_pid")
       break
     fi
@@ -207,12 +213,7 @@ for attempt in 1 2 3; do
     nginx -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" -e "$dir/balancer.log" </dev/null >>"$dir/balancer.log" 2>&1 &
   fi
   balancer_pid=$!
-  for ((i = 0; i < 100; i++)); do
-    port_open "$port" && break
-    kill -0 "$balancer_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if kill -0 "$balancer_pid" 2>/dev/null && port_open "$port"; then
+  if listening "$balancer_pid" "$port"; then
     pids+=("$balancer_pid")
     break
   fi

@@ -96,17 +96,8 @@ tool_calls() {
 # start_deploy MODE: run.sh MODE in the background on a free port; sets lb_port,
 # stats_port, inst_names/inst_ports/inst_pids, or fails the run.
 start_deploy() {
-  local mode="$1" i
-  mkdir -p "$work/$mode"
-  MCPSSE_CHECK_MS=500 bash "$deploy/run.sh" "$mode" --server "$server" --port 0 --dir "$work/$mode" \
-    >"$work/$mode.out" 2>&1 &
-  run_pid=$!
-  for ((i = 0; i < 300; i++)); do
-    grep -q 'deploy: ready:' "$work/$mode.out" 2>/dev/null && break
-    kill -0 "$run_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if ! grep -q 'deploy: ready:' "$work/$mode.out" 2>/dev/null; then
+  local mode="$1"
+  if ! deploy_start "$deploy/run.sh" "$server" "$mode" "$work/$mode" "$work/$mode.out" 500; then
     mapfile -t lines <"$work/$mode.out"
     not_ok "run.sh $mode starts three instances and HAProxy" "${lines[@]}"
     finish

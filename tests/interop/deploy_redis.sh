@@ -110,16 +110,7 @@ session_call() {
 expected_text='"text":"This is a simple text response for testing."'
 
 # ---- run.sh redis ------------------------------------------------------------------
-mkdir -p "$work/redis"
-MCPSSE_CHECK_MS=300 bash "$deploy/run.sh" redis --server "$server" --port 0 --dir "$work/redis" \
-  >"$work/run.out" 2>&1 &
-run_pid=$!
-for ((i = 0; i < 300; i++)); do
-  grep -q 'deploy: ready:' "$work/run.out" 2>/dev/null && break
-  kill -0 "$run_pid" 2>/dev/null || break
-  sleep 0.05
-done
-if ! grep -q 'deploy: ready:' "$work/run.out" 2>/dev/null; then
+if ! deploy_start "$deploy/run.sh" "$server" redis "$work/redis" "$work/run.out" 300; then
   mapfile -t lines <"$work/run.out"
   not_ok "run.sh redis starts redis-server, three instances and HAProxy" "${lines[@]}"
   finish

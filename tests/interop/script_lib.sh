@@ -84,3 +84,21 @@ wait_for_listening() {
   fi
   return 1
 }
+
+# deploy_start RUN_SH SERVER MODE DIR OUT CHECK_MS: starts examples/deploy/run.sh (RUN_SH)
+# in MODE with the everything_server SERVER, on a free port, files in DIR, output in OUT,
+# health checks every CHECK_MS ms, in the background; sets run_pid and waits up to 15 s
+# for its "ready" line. True once it came; false if run.sh ended or the time passed (OUT
+# then says why).
+deploy_start() {
+  local run_sh="$1" server_bin="$2" mode="$3" dir="$4" out="$5" check_ms="$6" i
+  mkdir -p "$dir"
+  MCPSSE_CHECK_MS="$check_ms" bash "$run_sh" "$mode" --server "$server_bin" --port 0 --dir "$dir" >"$out" 2>&1 &
+  run_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    grep -q 'deploy: ready:' "$out" 2>/dev/null && return 0
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q 'deploy: ready:' "$out" 2>/dev/null
+}
