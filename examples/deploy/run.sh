@@ -110,7 +110,7 @@ trap 'exit 143' TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # listening PID PORT: waits up to 5 s for process PID to accept on PORT; true once it
-# does, false if it ended or the time passed.
+# does; false if it ended or the time passed, and then PID is killed and reaped.
 listening() {
   local i
   for ((i = 0; i < 100; i++)); do
@@ -118,7 +118,10 @@ listening() {
     kill -0 "$1" 2>/dev/null || break
     sleep 0.05
   done
-  kill -0 "$1" 2>/dev/null && port_open "$2"
+  kill -0 "$1" 2>/dev/null && port_open "$2" && return 0
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 1
 }
 free_port() {
   local p i
@@ -160,8 +163,6 @@ EOF_REDIS
       pids+=("$redis_pid")
       break
     fi
-    kill -KILL "$redis_pid" 2>/dev/null
-    wait "$redis_pid" 2>/dev/null
     if ((attempt == 3)); then
       echo "deploy: redis-server did not start; its log:" >&2
       cat "$dir/redis.log" >&2
@@ -217,8 +218,6 @@ for attempt in 1 2 3; do
     pids+=("$balancer_pid")
     break
   fi
-  kill -KILL "$balancer_pid" 2>/dev/null
-  wait "$balancer_pid" 2>/dev/null
   if ((attempt == 3 || lb_port != 0)); then
     echo "deploy: $balancer_tool did not start on port $port; its log:" >&2
     cat "$dir/balancer.log" >&2

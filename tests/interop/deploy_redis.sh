@@ -54,6 +54,20 @@ if "$server" --redis 'redis://' 2>&1 | grep -q 'built without Redis'; then
 fi
 require_tools curl
 
+# Bad --redis settings end at once with the usage and exit status 2, before listening.
+bad_args_ok=1
+for args in "--redis redis://" "--redis http://127.0.0.1:6379" "--redis redis://127.0.0.1:99999" \
+  "--redis-prefix p" "--redis redis://127.0.0.1:6379 --stdio"; do
+  # shellcheck disable=SC2086  # each entry is a list of arguments
+  timeout 10 "$server" $args >/dev/null 2>&1
+  status=$?
+  if ((status != 2)); then
+    bad_args_ok=0
+    not_ok "everything_server $args exits 2 (got $status)"
+  fi
+done
+((bad_args_ok)) && ok "bad --redis URLs and combinations exit 2 with the usage"
+
 work="$(mktemp -d)"
 run_pid=""
 extra_pids=()
