@@ -18,6 +18,7 @@
 #include <asio/bind_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -51,9 +52,12 @@ struct RedisStoreOptions {
     /// -32051 on a POST's stream). Must be at least 1.
     std::size_t max_stream_events = 1024;
     /// Life of a session's keys (record, event streams, index) in Redis, in ms,
-    /// counted from the last save or append (`PX` / `PEXPIRE`). Keep it above
-    /// `SseTransportOptions::session_idle_timeout`: a session idle for longer is
-    /// forgotten by the other instances (404 there).
+    /// counted from the last save, append or renewal (`PX` / `PEXPIRE`). A transport
+    /// renews a session's record and index on a request naming the session, at most once
+    /// per `session_ttl / 4` (`session_touch_interval()`), so a session's keys outlive
+    /// its last request by at least 3/4 of this; an event stream's keys by this after
+    /// its last event. Keep it above `SseTransportOptions::session_idle_timeout`: a
+    /// session idle for longer is forgotten by the other instances (404 there).
     std::chrono::milliseconds session_ttl{60 * 60'000};
     /// Life of a task state saved with a zero ttl (`TaskStore::async_save_task`), ms.
     std::chrono::milliseconds default_task_ttl{60 * 60'000};
@@ -228,6 +232,8 @@ public:
 
     /// Renews the expiry of the session's record and index (`PEXPIRE session_ttl`),
     /// e.g. for a session that is used but sends no events: `void(std::error_code)`.
+    /// The transport calls it (`RenewableSessionStore`) as requests for the session
+    /// arrive, at most once per `session_touch_interval()` per session.
     template <class Token>
     auto async_touch_session(const std::string& id, Token&& token) {
         const std::string ttl = std::to_string(state_->options.session_ttl.count());
@@ -238,6 +244,12 @@ public:
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
                                           });
+    }
+
+    /// The least time between two renewals of one session by one transport
+    /// (`RenewableSessionStore`): `session_ttl / 4`, in ms (at least 1).
+    [[nodiscard]] std::chrono::milliseconds session_touch_interval() const noexcept {
+        return std::max(state_->options.session_ttl / 4, std::chrono::milliseconds(1));
     }
 
     // ---- tasks, health, lifetime --------------------------------------------------------
@@ -411,5 +423,6 @@ private:
 
 static_assert(AsyncEventStore<RedisStore>);
 static_assert(SessionStore<RedisStore>);
+static_assert(RenewableSessionStore<RedisStore>);
 
 }  // namespace mcpsse

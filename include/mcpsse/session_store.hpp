@@ -6,6 +6,7 @@
 #include <asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <optional>
 #include <string>
@@ -68,6 +69,29 @@ concept SessionStore = requires(S& store, const std::string& id, SessionRecord r
     { store.async_save_session(std::move(record), asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
     { store.async_load_session(id, asio::use_awaitable) } -> std::same_as<asio::awaitable<SessionLookup>>;
     { store.async_erase_session(id, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+};
+
+/// A `SessionStore` whose records expire unless they are renewed (e.g. Redis keys with a
+/// time to live). A transport sharing its sessions through one renews a session's record
+/// while the session is used: a POST or GET naming the session calls
+/// `async_touch_session` when the last renewal by this transport is at least
+/// `session_touch_interval()` old (the first request of a session restored here
+/// renews at once; a save counts as one). The request does not wait for it, and a
+/// failed renewal is not retried before the next interval. Without this, a session
+/// whose requests are all answered as JSON (no stored events) would be forgotten by
+/// the other instances its record's life after `initialize`, however busy it was.
+///
+/// A model `S` provides, callable concurrently from several threads:
+/// - `async_touch_session(id, token)`, `void(std::error_code)`: renew the life of the
+///   record kept under `id` (and of whatever expires with it);
+/// - `session_touch_interval()`: the least time between two renewals of one session
+///   by one transport, as `std::chrono::milliseconds` (keep it well under the
+///   record's life: a session then outlives its last request by at least the life
+///   minus this interval).
+template <class S>
+concept RenewableSessionStore = SessionStore<S> && requires(S& store, const std::string& id) {
+    { store.async_touch_session(id, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+    { store.session_touch_interval() } -> std::convertible_to<std::chrono::milliseconds>;
 };
 
 }  // namespace mcpsse

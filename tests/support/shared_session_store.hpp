@@ -1,7 +1,8 @@
 // Test support: a store shared by several transports (copies are handles to one state),
 // as a store on another machine would be. Events are kept in memory (an EventStore);
 // session records (a SessionStore) are saved, loaded and erased on a thread of the
-// store's own, `delay` after each operation starts, so every operation suspends; each
+// store's own, `delay` after each operation starts, so every operation suspends (a
+// renewal, `RenewableSessionStore`, is counted too); each
 // completes on the caller's executor (the handler's associated executor). The store's
 // threads use its state without owning it: `join()` (or the last copy's destruction)
 // waits for them.
@@ -99,6 +100,30 @@ public:
             token, id);
     }
 
+    /// Renews the record under `id` (a `RenewableSessionStore`): counted per id.
+    template <class Token>
+    auto async_touch_session(const std::string& id, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code)>(
+            [s = shared_.get()](auto handler, std::string key) {
+                s->later(std::move(handler), [s, key = std::move(key)] {
+                    std::lock_guard lock(s->mutex);
+                    ++s->touches[key];
+                    return std::error_code{};
+                });
+            },
+            token, id);
+    }
+    /// The least time between two renewals of one session by one transport.
+    [[nodiscard]] std::chrono::milliseconds session_touch_interval() const { return shared_->touch_interval; }
+    /// Sets it (before transports use the store).
+    void set_touch_interval(std::chrono::milliseconds interval) { shared_->touch_interval = interval; }
+    /// Renewals of `id` applied so far.
+    [[nodiscard]] int touches(const std::string& id) const {
+        std::lock_guard lock(shared_->mutex);
+        const auto it = shared_->touches.find(id);
+        return it == shared_->touches.end() ? 0 : it->second;
+    }
+
     /// The record kept under `id`, if any (read at once).
     [[nodiscard]] mcpsse::SessionLookup record(const std::string& id) const {
         std::lock_guard lock(shared_->mutex);
@@ -157,9 +182,11 @@ private:
 
         asio::any_io_executor executor;
         std::chrono::milliseconds delay;
+        std::chrono::milliseconds touch_interval{60'000};
         mcpsse::InMemoryEventStore events;
         mutable std::mutex mutex;  // guards the members below
         std::map<std::string, mcpsse::SessionRecord> records;
+        std::map<std::string, int> touches;
         int saves = 0;
         int loads = 0;
         bool fail_saves = false;

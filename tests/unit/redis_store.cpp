@@ -468,7 +468,7 @@ struct Instance {
     std::promise<std::exception_ptr> done;
     std::thread thread;
 
-    explicit Instance(const std::string& url) {
+    explicit Instance(const std::string& url, std::chrono::milliseconds session_ttl = 60min) {
         dispatcher.on_request("whoami", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             co_return json{{"session", std::string(ctx.session_id())},
                            {"protocolVersion", std::string(ctx.protocol_version())},
@@ -476,7 +476,9 @@ struct Instance {
         });
         mcpsse::SseTransportOptions options;
         options.port = 0;
-        RedisStore store(io.get_executor(), options_for(url));
+        auto store_options = options_for(url);
+        store_options.session_ttl = session_ttl;
+        RedisStore store(io.get_executor(), std::move(store_options));
         transport.emplace(io.get_executor(), std::move(options), std::move(store));
         transport->async_run(dispatcher, [this](std::exception_ptr e) { done.set_value(e); });
         thread = std::thread([this] { io.run(); });
@@ -584,4 +586,42 @@ TEST_CASE("redis store: redis:// URLs") {
         INFO(bad);
         CHECK(!RedisUrl::parse(bad));
     }
+}
+
+TEST_CASE("redis store: requests renew a session's record, so a session answered only in JSON stays known elsewhere") {
+    using namespace mcpsse_test;
+    RedisServer server;
+    // Keys live 800 ms; a request renews them at most every 200 ms.
+    Instance a(server.url(), 800ms);
+    Instance b(server.url(), 800ms);
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+
+    // Requests answered as JSON (no event is stored) for three times the keys' life.
+    const auto start = std::chrono::steady_clock::now();
+    int n = 10;
+    while (std::chrono::steady_clock::now() - start < 2400ms) {
+        const auto r = ca.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(n++, "whoami").dump());
+        REQUIRE(r.status == 200);
+        std::this_thread::sleep_for(100ms);
+    }
+    // Another instance still finds the session's record.
+    HttpClient cb = b.client();
+    const auto who = cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(n++, "whoami").dump());
+    REQUIRE(who.status == 200);
+    CHECK(json::parse(who.body)["result"]["session"] == sid);
+
+    // Unused, it expires (a load does not renew it).
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    const auto load = [&] {
+        return loop.run([&]() -> asio::awaitable<mcpsse::SessionLookup> {
+            co_return co_await store.async_load_session(sid, asio::use_awaitable);
+        });
+    };
+    CHECK(load());
+    CHECK(eventually([&] { return !load(); }, 5s));
 }

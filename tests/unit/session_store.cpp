@@ -27,6 +27,7 @@ using namespace mcpsse_test;
 using namespace std::chrono_literals;
 
 static_assert(mcpsse::SessionStore<SharedSessionStore>);
+static_assert(mcpsse::RenewableSessionStore<SharedSessionStore>);
 static_assert(mcpsse::EventStore<SharedSessionStore>);
 static_assert(!mcpsse::SessionStore<mcpsse::InMemoryEventStore>);
 static_assert(!mcpsse::SessionStore<SuspendingEventStore>);
@@ -139,6 +140,36 @@ TEST_CASE("session store N1: the record is saved before initialize's reply; anot
     REQUIRE(gc.send_request("GET", "/mcp", get_headers(*sid)));
     CHECK(gc.read_head().status == 200);
     CHECK(f.store.loads() == 2);
+}
+
+TEST_CASE("session store: requests renew the record at most once per touch interval, at every transport that serves them") {
+    Fixture f;
+    f.store.set_touch_interval(400ms);
+    Instance a(f.store);
+    Instance b(f.store);
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+    HttpClient cb = b.client();
+    const auto burst = [&](HttpClient& client, int first) {
+        for (int n = first; n < first + 5; ++n)
+            REQUIRE(client.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(n, "whoami").dump()).status == 200);
+    };
+    const auto started = std::chrono::steady_clock::now();
+    burst(ca, 10);  // a saved the record just now: no renewal due
+    burst(cb, 20);  // b restored it: its first request renews
+    REQUIRE(std::chrono::steady_clock::now() - started < 400ms);  // else the counts below mean nothing
+    CHECK(eventually([&] { return f.store.touches(sid) == 1; }));
+    // A GET naming the session counts as use too, once the interval has passed.
+    std::this_thread::sleep_until(started + 900ms);
+    HttpClient g = a.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    CHECK(g.read_head().status == 200);
+    burst(ca, 30);
+    burst(cb, 40);
+    CHECK(eventually([&] { return f.store.touches(sid) == 3; }));
+    std::this_thread::sleep_for(100ms);  // no late extra renewal
+    CHECK(f.store.touches(sid) == 3);
 }
 
 TEST_CASE("session store N4: an id the store does not know is 404 at every transport; V3 still applies") {

@@ -176,6 +176,18 @@ public:
         co_return typename SessionRegistry<Store>::Lookup{std::move(held)};
     }
 
+    /// Renews `session`'s record in a `RenewableSessionStore` when a renewal is due
+    /// (`RenewableSessionStore` says when), without waiting for it; nothing with other
+    /// stores. Called for every POST and GET naming the session.
+    void renew_record(SseSessionState& session) {
+        if constexpr (RenewableSessionStore<Store>) {
+            if (session.record_renewal_due(sessions.store().session_touch_interval()))
+                sessions.store().async_touch_session(session.id(), asio::detached);
+        } else {
+            (void)session;
+        }
+    }
+
     /// A message that would start a handler: a request, or a notification the host
     /// handles (cancellations never count: a client must always be able to cancel).
     [[nodiscard]] bool is_call(const Message& message) const {

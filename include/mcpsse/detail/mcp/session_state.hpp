@@ -189,6 +189,22 @@ public:
         last_activity_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     }
 
+    /// True when a renewal of the session's shared record is due: none yet, or the last
+    /// one at least `interval` ago; then the caller renews it (this call records now, so
+    /// of concurrent callers one gets true). Thread-safe.
+    [[nodiscard]] bool record_renewal_due(std::chrono::milliseconds interval) noexcept {
+        const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+        std::int64_t last = record_renewed_.load(std::memory_order_relaxed);
+        const auto step = std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval).count();
+        if (last != 0 && now - last < step) return false;
+        return record_renewed_.compare_exchange_strong(last, now, std::memory_order_relaxed);
+    }
+
+    /// Records that the session's shared record was saved (renewed) now. Thread-safe.
+    void record_renewed() noexcept {
+        record_renewed_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    }
+
     /// Time since the last activity.
     [[nodiscard]] std::chrono::steady_clock::duration idle_for() const noexcept {
         const auto last = std::chrono::steady_clock::duration(last_activity_.load(std::memory_order_relaxed));
@@ -271,6 +287,7 @@ private:
     const std::shared_ptr<StreamTraffic> traffic_ = std::make_shared<StreamTraffic>();  // its streams count here
     std::atomic<std::uint64_t> next_stream_{0};
     std::atomic<std::int64_t> last_activity_{0};
+    std::atomic<std::int64_t> record_renewed_{0};  // steady_clock ticks; 0: never
     std::atomic<int> active_{0};
     bool ended_ = false;
 };

@@ -51,6 +51,7 @@ public:
     asio::awaitable<bool> answer_post(const std::shared_ptr<Conn>& c, HttpRequest& req, std::shared_ptr<RpcSession> rpc,
                                       std::shared_ptr<SseSessionState> session, mcpsse::ParseResult parsed) {
         const auto& traits = protocol_version::traits(session ? session->protocol_version() : rpc->protocol_version());
+        if (session) ctx_.renew_record(*session);
         if (parsed.batch) {
             if (!traits.batches)
                 co_return co_await async_reply_error(*c, req, 400, std::nullopt, error_code::invalid_request,
@@ -188,6 +189,7 @@ public:
                                                  found.message);
         auto session = std::move(found.session);
         session->touch();
+        ctx_.renew_record(*session);
         const auto& rpc = session->rpc();
         const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
 
@@ -267,6 +269,7 @@ private:
                              std::string(session->subject())};
         std::error_code ec;
         co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) session->record_renewed();
     }
 
     EraContext<Conn, Store>& ctx_;
