@@ -4,10 +4,12 @@
 
 #include <mcpsse/async_event_store.hpp>
 #include <mcpsse/detail/redis/redis_connection.hpp>
+#include <mcpsse/detail/redis/redis_lease_scripts.hpp>
 #include <mcpsse/detail/redis/redis_task_store.hpp>
 #include <mcpsse/detail/redis/redis_url.hpp>
 #include <mcpsse/detail/redis/redis_value.hpp>
 #include <mcpsse/event_id.hpp>
+#include <mcpsse/lease.hpp>
 #include <mcpsse/redis_error.hpp>
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/task_store.hpp>
@@ -86,7 +88,9 @@ struct RedisStoreOptions {
 ///   `<sequence>-0`, field `m` = the serialized JSON-RPC message (`XADD ... MAXLEN
 ///   max_stream_events`);
 /// - `P{<session>}:streams`: a set of the session's stream numbers (for erasing);
-/// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON.
+/// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON;
+/// - `Please:{<name>}`, `Please:{<name>}:fence`: a lease (`async_acquire_lease`) and
+///   the counter of its fencing tokens.
 /// Every append renews the expiry (`PEXPIRE session_ttl`) of all keys of its session.
 /// Bearer tokens are never stored: a record keeps only the principal's subject.
 ///
@@ -252,6 +256,81 @@ public:
         return std::max(state_->options.session_ttl / 4, std::chrono::milliseconds(1));
     }
 
+    // ---- leases ---------------------------------------------------------------------------
+
+    /// Takes the lease `name` for `owner` for `ttl` ms: `void(std::error_code,
+    /// std::optional<Lease>)`. When nobody holds it, a new grant with a fencing token
+    /// larger than any earlier grant of `name` (`SET NX PX`); when `owner` holds it
+    /// already, its grant, renewed for `ttl`; when another owner holds it, nullopt.
+    /// Atomic in Redis (one script), so of concurrent callers one gets it. The tokens'
+    /// counter lives `session_ttl` (at least `2 * ttl`) after the last grant.
+    /// Keys: `<key_prefix>lease:{<name>}` (the value `<fence>:<owner>`) and
+    /// `<key_prefix>lease:{<name>}:fence`; a session id as `name` puts them in the
+    /// session's Redis Cluster slot. Errors as every operation (`RedisErrc`); a reply
+    /// that is not a token is `RedisErrc::bad_reply`.
+    template <class Token>
+    auto async_acquire_lease(const std::string& name, std::string owner, std::chrono::milliseconds ttl, Token&& token) {
+        const auto counter_life = std::max(state_->options.session_ttl, 2 * ttl);
+        std::vector<Command> cmds;
+        cmds.push_back({"EVAL", std::string(detail::RedisLeaseScripts::acquire), "2", lease_key(name),
+                        lease_key(name) + ":fence", owner, std::to_string(ttl.count()),
+                        std::to_string(counter_life.count())});
+        return run<void(std::error_code, std::optional<Lease>)>(
+            std::move(cmds), std::forward<Token>(token),
+            [owner = std::move(owner)](auto& handler, std::error_code ec, Replies replies) mutable {
+                if (!ec) ec = first_error(replies);
+                if (ec || replies.front().is_nil()) return std::move(handler)(ec, std::optional<Lease>{});
+                if (replies.front().type != detail::RedisValue::Type::integer || replies.front().integer <= 0)
+                    return std::move(handler)(std::error_code(RedisErrc::bad_reply), std::optional<Lease>{});
+                std::move(handler)(std::error_code{},
+                                   std::optional<Lease>(Lease{std::move(owner), static_cast<std::uint64_t>(replies.front().integer)}));
+            });
+    }
+
+    /// Renews `lease` (a grant of `name`) for `ttl` ms if it still holds: `void(std::error_code,
+    /// bool)`, false when the lease expired or another grant holds it now.
+    template <class Token>
+    auto async_renew_lease(const std::string& name, const Lease& lease, std::chrono::milliseconds ttl, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"EVAL", std::string(detail::RedisLeaseScripts::renew), "1", lease_key(name),
+                        detail::RedisLeaseScripts::value(lease), std::to_string(ttl.count())});
+        return run<void(std::error_code, bool)>(std::move(cmds), std::forward<Token>(token),
+                                                [](auto& handler, std::error_code ec, Replies replies) {
+                                                    if (!ec) ec = first_error(replies);
+                                                    std::move(handler)(ec, !ec && replies.front().integer == 1);
+                                                });
+    }
+
+    /// Gives `lease` (a grant of `name`) up if it still holds, so another owner may take
+    /// it at once: `void(std::error_code, bool)`, false when it no longer held.
+    template <class Token>
+    auto async_release_lease(const std::string& name, const Lease& lease, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"EVAL", std::string(detail::RedisLeaseScripts::release), "1", lease_key(name),
+                        detail::RedisLeaseScripts::value(lease)});
+        return run<void(std::error_code, bool)>(std::move(cmds), std::forward<Token>(token),
+                                                [](auto& handler, std::error_code ec, Replies replies) {
+                                                    if (!ec) ec = first_error(replies);
+                                                    std::move(handler)(ec, !ec && replies.front().integer == 1);
+                                                });
+    }
+
+    /// Who holds the lease `name` now: `void(std::error_code, std::optional<Lease>)`,
+    /// nullopt when nobody does (never taken, expired or released).
+    template <class Token>
+    auto async_lease_holder(const std::string& name, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"GET", lease_key(name)});
+        return run<void(std::error_code, std::optional<Lease>)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                if (ec || replies.front().is_nil()) return std::move(handler)(ec, std::optional<Lease>{});
+                auto lease = detail::RedisLeaseScripts::parse(replies.front().str);
+                if (!lease) return std::move(handler)(std::error_code(RedisErrc::bad_reply), std::optional<Lease>{});
+                std::move(handler)(std::error_code{}, std::move(lease));
+            });
+    }
+
     // ---- tasks, health, lifetime --------------------------------------------------------
 
     /// A `TaskStore` on this store's connection, for `TaskOptions::store`: task states
@@ -288,6 +367,10 @@ public:
     /// Key of the session's record (see the class comment).
     [[nodiscard]] std::string record_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:record";
+    }
+    /// Key of the lease `name` (its tokens' counter: this + `:fence`).
+    [[nodiscard]] std::string lease_key(const std::string& name) const {
+        return state_->options.key_prefix + "lease:{" + name + "}";
     }
     /// Key of the session's set of stream numbers.
     [[nodiscard]] std::string streams_key(const std::string& session_id) const {

@@ -625,3 +625,69 @@ TEST_CASE("redis store: requests renew a session's record, so a session answered
     CHECK(load());
     CHECK(eventually([&] { return !load(); }, 5s));
 }
+
+TEST_CASE("redis store: leases: one holder at a time, fencing tokens grow, renew and release only by the holder's grant, expiry frees") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    using mcpsse::Lease;
+    const auto acquire = [&](const std::string& owner, std::chrono::milliseconds ttl) {
+        return loop.run([&]() -> asio::awaitable<std::optional<Lease>> {
+            co_return co_await store.async_acquire_lease("s1", owner, ttl, asio::use_awaitable);
+        });
+    };
+    const auto holder = [&] {
+        return loop.run([&]() -> asio::awaitable<std::optional<Lease>> {
+            co_return co_await store.async_lease_holder("s1", asio::use_awaitable);
+        });
+    };
+    const auto renew = [&](const Lease& lease, std::chrono::milliseconds ttl) {
+        return loop.run([&]() -> asio::awaitable<bool> {
+            co_return co_await store.async_renew_lease("s1", lease, ttl, asio::use_awaitable);
+        });
+    };
+    const auto release = [&](const Lease& lease) {
+        return loop.run([&]() -> asio::awaitable<bool> {
+            co_return co_await store.async_release_lease("s1", lease, asio::use_awaitable);
+        });
+    };
+
+    CHECK(!holder());
+    const auto a = acquire("instance-a", 10s);
+    REQUIRE(a);
+    CHECK(a->owner == "instance-a");
+    CHECK(holder() == a);
+    CHECK(!acquire("instance-b", 10s));        // held by another
+    CHECK(acquire("instance-a", 10s) == a);    // the holder again: the same grant
+    CHECK(!release(Lease{"instance-b", a->fence}));  // not b's
+    CHECK(!renew(Lease{"instance-a", a->fence + 1}, 10s));  // not this grant
+    CHECK(release(*a));
+    CHECK(!holder());
+    CHECK(!renew(*a, 10s));  // released: gone for good
+
+    // The next grant has a larger token; an expired one frees the lease for another.
+    const auto b = acquire("instance-b", 300ms);
+    REQUIRE(b);
+    CHECK(b->fence > a->fence);
+    CHECK(renew(*b, 300ms));
+    CHECK(eventually([&] { return !holder(); }, 5s));
+    CHECK(!renew(*b, 300ms));
+    const auto c = acquire("instance-a", 10s);
+    REQUIRE(c);
+    CHECK(c->fence > b->fence);
+
+    // Of many concurrent acquisitions of a free lease exactly one wins.
+    std::atomic<int> won{0};
+    std::vector<std::future<void>> all;
+    for (int i = 0; i < 20; ++i)
+        all.push_back(asio::co_spawn(loop.io, [&, i]() -> asio::awaitable<void> {
+            const auto got = co_await store.async_acquire_lease("race", "owner-" + std::to_string(i), 10s, asio::use_awaitable);
+            if (got) ++won;
+        }, asio::use_future));
+    for (auto& f : all) f.get();
+    CHECK(won == 1);
+
+    // The keys carry the store's prefix and the name as a hash tag.
+    CHECK(store.lease_key("s1") == "mcpsse:lease:{s1}");
+}
