@@ -9,6 +9,7 @@
 #include <mcpsse/detail/redis/redis_url.hpp>
 #include <mcpsse/detail/redis/redis_value.hpp>
 #include <mcpsse/event_id.hpp>
+#include <mcpsse/failover_store.hpp>
 #include <mcpsse/lease.hpp>
 #include <mcpsse/redis_error.hpp>
 #include <mcpsse/session_store.hpp>
@@ -73,11 +74,17 @@ struct RedisStoreOptions {
     std::chrono::milliseconds command_timeout{2'000};
     /// Pause between connection attempts after a failure or a drop, in ms.
     std::chrono::milliseconds reconnect_interval{250};
+    /// Life of a transport instance's lease (`FailoverStore`), in ms: renewed every
+    /// third of it; an instance that died without stopping counts as gone this long
+    /// after its last renewal (then another instance answers its unfinished requests
+    /// with an error when their clients resume). Must be at least 3 ms.
+    std::chrono::milliseconds instance_lease_ttl{10'000};
 };
 
 /// A store in Redis shared by any number of transports and processes: it models
-/// `AsyncEventStore` (the events of resumable SSE streams) and `SessionStore` (the
-/// records of Streamable HTTP sessions), and `task_store()` gives the `TaskStore` of
+/// `AsyncEventStore` (the events of resumable SSE streams), `SessionStore` (the
+/// records of Streamable HTTP sessions) and `FailoverStore` (instance leases, and the
+/// requests that POST streams answer), and `task_store()` gives the `TaskStore` of
 /// the same connection (what clients poll of tasks). Use it as
 /// `SseTransport<Executor, RedisStore>`; link `mcpsse::redis`.
 ///
@@ -88,6 +95,8 @@ struct RedisStoreOptions {
 ///   `<sequence>-0`, field `m` = the serialized JSON-RPC message (`XADD ... MAXLEN
 ///   max_stream_events`);
 /// - `P{<session>}:streams`: a set of the session's stream numbers (for erasing);
+/// - `P{<session>}:requests`: a hash, POST stream number -> the JSON-RPC id of the
+///   request it answers (`FailoverStore`);
 /// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON;
 /// - `Please:{<name>}`, `Please:{<name>}:fence`: a lease (`async_acquire_lease`) and
 ///   the counter of its fencing tokens.
@@ -129,11 +138,13 @@ public:
     /// A store connecting to `options.url`, driven on `executor`. Starts connecting at
     /// once (`async_wait_ready` waits for it). Throws `std::system_error`
     /// (`RedisErrc::bad_url`) for a bad URL, `std::invalid_argument` when
-    /// `max_stream_events` is 0.
+    /// `max_stream_events` is 0 or `instance_lease_ttl` under 3 ms.
     RedisStore(const asio::any_io_executor& executor, RedisStoreOptions options) {
         auto url = detail::RedisUrl::parse(options.url);
         if (!url) throw std::system_error(RedisErrc::bad_url, options.url);
         if (options.max_stream_events == 0) throw std::invalid_argument("RedisStoreOptions::max_stream_events must be >= 1");
+        if (options.instance_lease_ttl < std::chrono::milliseconds(3))
+            throw std::invalid_argument("RedisStoreOptions::instance_lease_ttl must be >= 3 ms");
         detail::RedisConnectionSettings settings;
         settings.url = std::move(*url);
         settings.connect_timeout = options.connect_timeout;
@@ -244,6 +255,7 @@ public:
         std::vector<Command> cmds;
         cmds.push_back({"PEXPIRE", record_key(id), ttl});
         cmds.push_back({"PEXPIRE", streams_key(id), ttl});
+        cmds.push_back({"PEXPIRE", requests_key(id), ttl});
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -331,6 +343,41 @@ public:
             });
     }
 
+    /// Keeps `request_id` (JSON text) as the request that stream `stream` of the session
+    /// answers (`HSET`, the key expiring with the session's): `void(std::error_code)`.
+    template <class Token>
+    auto async_note_stream_request(const std::string& session_id, std::uint64_t stream, std::string request_id,
+                                   Token&& token) {
+        const std::string key = requests_key(session_id);
+        std::vector<Command> cmds;
+        cmds.push_back({"HSET", key, std::to_string(stream), std::move(request_id)});
+        cmds.push_back({"PEXPIRE", key, std::to_string(state_->options.session_ttl.count())});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// The request id kept for stream `stream` of the session (`HGET`):
+    /// `void(std::error_code, std::optional<std::string>)`, nullopt when none is.
+    template <class Token>
+    auto async_stream_request(const std::string& session_id, std::uint64_t stream, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"HGET", requests_key(session_id), std::to_string(stream)});
+        return run<void(std::error_code, std::optional<std::string>)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                if (ec || replies.front().type != detail::RedisValue::Type::string)
+                    return std::move(handler)(ec, std::optional<std::string>{});
+                std::move(handler)(std::error_code{}, std::optional<std::string>(std::move(replies.front().str)));
+            });
+    }
+
+    /// Life of a transport instance's lease (`RedisStoreOptions::instance_lease_ttl`).
+    [[nodiscard]] std::chrono::milliseconds instance_lease_ttl() const noexcept {
+        return state_->options.instance_lease_ttl;
+    }
+
     // ---- tasks, health, lifetime --------------------------------------------------------
 
     /// A `TaskStore` on this store's connection, for `TaskOptions::store`: task states
@@ -371,6 +418,10 @@ public:
     /// Key of the lease `name` (its tokens' counter: this + `:fence`).
     [[nodiscard]] std::string lease_key(const std::string& name) const {
         return state_->options.key_prefix + "lease:{" + name + "}";
+    }
+    /// Key of the hash of the request ids that the session's POST streams answer.
+    [[nodiscard]] std::string requests_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:requests";
     }
     /// Key of the session's set of stream numbers.
     [[nodiscard]] std::string streams_key(const std::string& session_id) const {
@@ -414,17 +465,17 @@ private:
     auto async_erase_keys(const std::string& session_id, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code)>(
             [connection = state_->connection, record = record_key(session_id), streams = streams_key(session_id),
-             events_prefix = events_key(session_id, 0)](auto handler) {
+             requests = requests_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
                 auto ex = asio::get_associated_executor(handler, connection->get_executor());
                 std::vector<Command> first;
                 first.push_back({"SMEMBERS", streams});
                 connection->async_pipeline(
                     std::move(first),
-                    asio::bind_executor(ex, [connection, record, streams, events_prefix, ex,
+                    asio::bind_executor(ex, [connection, record, streams, requests, events_prefix, ex,
                                              handler = std::move(handler)](std::error_code ec, Replies replies) mutable {
                         if (!ec) ec = first_error(replies);
                         if (ec) return std::move(handler)(ec);
-                        Command del{"DEL", record, streams};
+                        Command del{"DEL", record, streams, requests};
                         const std::string base = events_prefix.substr(0, events_prefix.size() - 1);  // drop the "0"
                         for (const auto& member : replies.front().elements)
                             if (member.type == detail::RedisValue::Type::string) del.push_back(base + member.str);
@@ -507,5 +558,6 @@ private:
 static_assert(AsyncEventStore<RedisStore>);
 static_assert(SessionStore<RedisStore>);
 static_assert(RenewableSessionStore<RedisStore>);
+static_assert(FailoverStore<RedisStore>);
 
 }  // namespace mcpsse

@@ -9,6 +9,7 @@
 #include <mcpsse/metrics.hpp>
 #include <mcpsse/plain_tcp.hpp>
 #include <mcpsse/session_store.hpp>
+#include <mcpsse/failover_store.hpp>
 #include <mcpsse/sse_session.hpp>
 #include <mcpsse/sse_transport_options.hpp>
 #include <mcpsse/transport_observer.hpp>
@@ -24,6 +25,7 @@
 #include <mcpsse/detail/http/response.hpp>
 #include <mcpsse/detail/http/writer.hpp>
 #include <mcpsse/detail/mcp/context.hpp>
+#include <mcpsse/detail/mcp/instance_lease.hpp>
 #include <mcpsse/detail/mcp/legacy.hpp>
 #include <mcpsse/detail/mcp/messages.hpp>
 #include <mcpsse/detail/mcp/replies.hpp>
@@ -39,6 +41,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/execution/outstanding_work.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -438,10 +441,25 @@ private:
         // context), the contexts may then run out of work.
         const std::vector<asio::any_io_executor> work = std::exchange(busy_, {});
         asio::co_spawn(listener_.get_executor(), reap_sessions(), asio::detached);
-        co_await listener_.async_run([this] { return connection_executor(); },
-                                     [this](const std::shared_ptr<Conn>& c) { return connection_loop(c); });
+        if constexpr (FailoverStore<Store>) {
+            // The instance's lease is held while connections are served (FailoverStore).
+            using namespace asio::experimental::awaitable_operators;
+            instance_lease_.emplace(store_, listener_.get_executor(), era_.sessions.instance_tag());
+            co_await (serve_connections() && instance_lease_->run());
+        } else {
+            co_await serve_connections();
+        }
         for (auto& session : era_.sessions.snapshot()) era_.sessions.end(session, SessionEndReason::stopped);
         stop_timer_.cancel();
+        if constexpr (FailoverStore<Store>) co_await instance_lease_->release();
+    }
+
+    // Accepts and serves connections until the listener stops (then the instance lease,
+    // if any, is given up too).
+    asio::awaitable<void> serve_connections() {
+        co_await listener_.async_run([this] { return connection_executor(); },
+                                     [this](const std::shared_ptr<Conn>& c) { return connection_loop(c); });
+        if constexpr (FailoverStore<Store>) instance_lease_->stop();
     }
 
     void begin_stop() {
@@ -851,6 +869,8 @@ private:
     detail::StatelessHttp<Conn, Store> stateless_;
     detail::LegacyHttpSse<Conn, Store> legacy_;
     detail::StreamServer<Conn, Store> streams_{era_};
+    // The lease `instance:<tag>` held while running (FailoverStore only).
+    std::conditional_t<FailoverStore<Store>, std::optional<detail::InstanceLease<Store>>, std::monostate> instance_lease_;
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     asio::steady_timer drain_timer_;  // paces finish_drain()

@@ -16,6 +16,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_future.hpp>
 
 #include <atomic>
@@ -468,22 +469,48 @@ struct Instance {
     std::promise<std::exception_ptr> done;
     std::thread thread;
 
-    explicit Instance(const std::string& url, std::chrono::milliseconds session_ttl = 60min) {
+    bool killed = false;
+
+    explicit Instance(const std::string& url, std::chrono::milliseconds session_ttl = 60min,
+                      std::chrono::milliseconds instance_lease_ttl = 10s) {
         dispatcher.on_request("whoami", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             co_return json{{"session", std::string(ctx.session_id())},
                            {"protocolVersion", std::string(ctx.protocol_version())},
                            {"clientInfo", ctx.client_info()}};
         });
+        // Sends one notification on its stream, then waits (30 s) for a result.
+        dispatcher.on_request("hang", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+            std::string method = "notifications/message";
+            json params = {{"level", "info"}, {"data", "working"}};
+            co_await ctx.async_notify(std::move(method), std::move(params));
+            const auto executor = co_await asio::this_coro::executor;
+            asio::steady_timer wait(executor, 30s);
+            std::error_code ec;
+            co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_return json{{"done", true}};
+        });
         mcpsse::SseTransportOptions options;
         options.port = 0;
         auto store_options = options_for(url);
         store_options.session_ttl = session_ttl;
+        store_options.instance_lease_ttl = instance_lease_ttl;
         RedisStore store(io.get_executor(), std::move(store_options));
         transport.emplace(io.get_executor(), std::move(options), std::move(store));
         transport->async_run(dispatcher, [this](std::exception_ptr e) { done.set_value(e); });
         thread = std::thread([this] { io.run(); });
     }
+    // As if the process died: its threads stop at once (nothing is sent, closed or
+    // released; its lease is no longer renewed).
+    void kill() {
+        io.stop();
+        thread.join();
+        killed = true;
+    }
     ~Instance() {
+        if (killed) {  // back to life, to be torn down normally
+            io.restart();
+            thread = std::thread([this] { io.run(); });
+        }
         transport->stop();
         transport->event_store().close();
         if (done.get_future().wait_for(10s) != std::future_status::ready) io.stop();
@@ -690,4 +717,126 @@ TEST_CASE("redis store: leases: one holder at a time, fencing tokens grow, renew
 
     // The keys carry the store's prefix and the name as a hash tag.
     CHECK(store.lease_key("s1") == "mcpsse:lease:{s1}");
+}
+
+TEST_CASE("redis store failover: a request in flight at an instance that died is answered with an error when its client resumes elsewhere") {
+    using namespace mcpsse_test;
+    RedisServer server;
+    Instance a(server.url(), 60min, 300ms);
+    Instance b(server.url(), 60min, 300ms);
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+
+    // A request answered as an SSE stream by a: priming event, then a notification.
+    HttpClient post = a.client();
+    REQUIRE(post.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request("call-7", "hang").dump()));
+    REQUIRE(post.read_head().status == 200);
+    std::string last_id;
+    while (true) {
+        const auto e = post.next_event(5s);
+        REQUIRE(e);
+        REQUIRE(e->id);
+        last_id = *e->id;
+        if (!e->data.empty()) break;
+    }
+    // A resumption at b while a lives: the stored events only, no error.
+    const auto resume_at_b = [&](const std::string& after) {
+        std::vector<json> got;
+        HttpClient g = b.client();
+        if (!g.send_request("GET", "/mcp", get_headers(sid, after))) return got;
+        if (g.read_head().status != 200) return got;
+        while (const auto e = g.next_event(2s))
+            if (!e->data.empty()) got.push_back(e->json());
+        return got;
+    };
+    // a holds its lease (named by the tag in its stream numbers) once it reached Redis.
+    const auto stream = mcpsse::detail::parse_event_id(last_id);
+    REQUIRE(stream);
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    const std::string a_lease = mcpsse::detail::instance_lease_name(mcpsse::detail::stream_instance_tag(stream->stream));
+    const auto a_holds = [&] {
+        return loop.run([&]() -> asio::awaitable<bool> {
+            const auto holder = co_await probe.async_lease_holder(a_lease, asio::use_awaitable);
+            co_return holder.has_value();
+        });
+    };
+    REQUIRE(eventually(a_holds, 5s));
+    CHECK(resume_at_b(last_id).empty());
+
+    // a dies. Once its lease has expired, resuming at b ends the request with an error.
+    a.kill();
+    CHECK(eventually([&] { return !a_holds(); }, 5s));
+    std::vector<json> got;
+    REQUIRE(eventually([&] {
+        got = resume_at_b(last_id);
+        return !got.empty();
+    }, 5s));
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["id"] == "call-7");
+    CHECK(got[0]["error"]["code"] == -32603);
+    CHECK(got[0]["error"]["data"]["reason"] == "instance_lost");
+    // The error was stored: a later resumption finds it, once, and adds nothing.
+    const auto again = resume_at_b(last_id);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0] == got[0]);
+}
+
+TEST_CASE("redis store failover: the standalone stream of an instance that died goes on at the instance the client resumes at") {
+    using namespace mcpsse_test;
+    RedisServer server;
+    Instance a(server.url(), 60min, 300ms);
+    Instance b(server.url(), 60min, 300ms);
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+    std::string first_id;
+    {
+        HttpClient g = a.client();
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+        REQUIRE(g.read_head().status == 200);
+        REQUIRE(g.next_event());  // priming
+        for (int n = 1; n <= 2; ++n) CHECK(a.transport->broadcast("notifications/message", {{"level", "info"}, {"data", n}}) == 1);
+        const auto e = g.next_event(5s);
+        REQUIRE(e);
+        REQUIRE(e->id);
+        first_id = *e->id;
+        REQUIRE(g.next_event(5s));
+        // Once both events are stored in Redis, a dies with the GET stream open.
+        Loop loop;
+        RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+        REQUIRE(!wait_ready(loop, probe));
+        const auto first = mcpsse::detail::parse_event_id(first_id);
+        REQUIRE(first);
+        REQUIRE(eventually([&] {
+            const auto events = replay(loop, probe, sid, *first);
+            return events && events->size() == 1;
+        }, 5s));
+        a.kill();
+    }
+    // At b: the stored event after first_id, then b's own standalone stream, open.
+    std::optional<HttpClient> g;
+    std::vector<int> replayed;
+    REQUIRE(eventually([&] {
+        g.emplace(b.transport->local_port(), 5s);
+        if (!g->send_request("GET", "/mcp", get_headers(sid, first_id))) return false;
+        if (g->read_head().status != 200) return false;
+        replayed.clear();
+        while (const auto e = g->next_event(1s)) {
+            if (e->data.empty()) continue;
+            replayed.push_back(e->json()["params"]["data"].get<int>());
+            if (replayed.size() == 1) break;
+        }
+        // Still open: b delivers to it.
+        return replayed == std::vector<int>{2} && b.transport->broadcast("notifications/message", {{"level", "info"}, {"data", 3}}) == 1;
+    }, 5s));
+    std::optional<SseEvent> next;
+    do next = g->next_event(5s);
+    while (next && next->data.empty());
+    REQUIRE(next);
+    CHECK(next->json()["params"]["data"] == 3);
 }

@@ -50,6 +50,10 @@ public:
 
     SessionRegistry(Store& store, Settings settings) : store_(store), settings_(std::move(settings)) {}
 
+    /// This instance's tag: the random high half of its stream numbers
+    /// (`make_stream_base`).
+    [[nodiscard]] std::uint32_t instance_tag() const noexcept { return static_cast<std::uint32_t>(stream_base_ >> 32); }
+
     /// Sessions open now.
     [[nodiscard]] std::size_t size() const {
         std::lock_guard lock(mutex_);

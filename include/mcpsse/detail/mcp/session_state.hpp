@@ -127,15 +127,21 @@ public:
     /// Thread-safe.
     void register_stream(const std::shared_ptr<SseStream>& stream) {
         if (stream->number() == 0) return;
+        bool live = false;
         {
             std::lock_guard lock(mutex_);
             if (!ended_) {
                 streams_[stream->number()] = stream;
                 prune_locked();
-                return;
+                live = true;
             }
         }
-        stream->close();
+        if (!live) {
+            stream->close();
+            return;
+        }
+        // A shared store notes which request the stream answers (FailoverStore).
+        if (log_ && stream->request_id()) log_->note_request(stream->number(), *stream->request_id());
     }
 
     /// Ends a POST exchange begun with `begin_activity` on `stream` (one of this

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <mcpsse/async_event_store.hpp>
+#include <mcpsse/failover_store.hpp>
 #include <mcpsse/event_store.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -82,6 +84,17 @@ public:
     }
 
     bool replay_after(EventId, const std::function<void(EventId, std::string_view)>&) override { return false; }
+
+    void note_request(std::uint64_t stream, const RequestId& id) override {
+        if constexpr (FailoverStore<Store>) {
+            const auto session = session_.lock();
+            if (!session) return;
+            session->if_live([&] { store_.async_note_stream_request(session->id(), stream, json_rpc::id_to_json(id).dump(), asio::detached); });
+        } else {
+            (void)stream;
+            (void)id;
+        }
+    }
 
     asio::awaitable<ReplayResult> async_replay_after(EventId id) override {
         const auto session = session_.lock();

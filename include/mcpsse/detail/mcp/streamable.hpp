@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mcpsse/async_event_store.hpp>
+#include <mcpsse/failover_store.hpp>
 #include <mcpsse/error.hpp>
 #include <mcpsse/json_rpc.hpp>
 #include <mcpsse/protocol_version.hpp>
@@ -11,6 +12,7 @@
 #include <mcpsse/detail/http/request.hpp>
 #include <mcpsse/detail/http/writer.hpp>
 #include <mcpsse/detail/mcp/context.hpp>
+#include <mcpsse/detail/mcp/failover.hpp>
 #include <mcpsse/detail/mcp/messages.hpp>
 #include <mcpsse/detail/mcp/replies.hpp>
 #include <mcpsse/detail/mcp/store_log.hpp>
@@ -190,7 +192,6 @@ public:
         auto session = std::move(found.session);
         session->touch();
         ctx_.renew_record(*session);
-        const auto& rpc = session->rpc();
         const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
 
         std::optional<EventId> last;
@@ -210,15 +211,22 @@ public:
                     append_sse_event(events, SseEvent{{}, id_text.view(), m, std::nullopt});
                 };
                 bool ok = false;
+                OrphanStream orphan = OrphanStream::none;
                 if constexpr (AsyncEventStore<Store>) {
                     // A store that may suspend: its answer is checked for gaps here.
                     const ReplayResult stored = co_await session->event_log()->async_replay_after(*last);
                     ok = stored && gapless_after(*stored, *last);
                     if (ok)
                         for (const auto& event : *stored) format(event.id, event.message);
+                    // Another instance's stream: is that instance gone?
+                    if constexpr (FailoverStore<Store>)
+                        if (ok && stream_instance_tag(last->stream) != ctx_.sessions.instance_tag())
+                            orphan = co_await async_check_orphan(ctx_.sessions.store(), *session, *last, *stored, events);
                 } else {
                     ok = session->event_log()->replay_after(*last, format);
                 }
+                if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining())
+                    co_return co_await open_standalone(c, req, session, std::nullopt, std::move(events));
                 if (ok) co_return co_await async_write_events(*c, req, events);
                 // A finished stream whose events are gone: a client holding one of its ids
                 // would miss what followed.
@@ -229,14 +237,24 @@ public:
             // Unknown: serve a fresh standalone stream.
         }
         if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
+        co_return co_await open_standalone(c, req, session, last, {});
+    }
+
+    /// The session's standalone stream for this GET (409 when one is already attached),
+    /// resumed after `last` when that names it; `prefix`: SSE events to send first (a
+    /// replay of a gone instance's standalone stream).
+    asio::awaitable<GetOutcome> open_standalone(const std::shared_ptr<Conn>& c, HttpRequest& req,
+                                                std::shared_ptr<SseSessionState> session, std::optional<EventId> last,
+                                                std::string prefix) {
+        const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
         auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         if (standalone->attached())
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
-        rpc->set_default_sink(standalone);
+        session->rpc()->set_default_sink(standalone);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
-        co_return StreamPlan{std::move(standalone), resume_after, priming, false, {}, session};
+        co_return StreamPlan{std::move(standalone), resume_after, priming, false, std::move(prefix), session};
     }
 
     /// DELETE: ends the session (MCP N5); 405 in sessionless mode and for 2026-07-28.

@@ -41,6 +41,12 @@ public:
     virtual asio::awaitable<ReplayResult> async_replay_after(EventId id) = 0;
     /// True when `replay_after` answers (an `EventStore`); false for an `AsyncEventStore`.
     [[nodiscard]] virtual bool synchronous() const noexcept { return true; }
+    /// Notes that stream `stream` answers request `id` (kept by a `FailoverStore`;
+    /// nothing for other stores). Does not wait.
+    virtual void note_request(std::uint64_t stream, const RequestId& id) {
+        (void)stream;
+        (void)id;
+    }
 };
 
 /// How an `SseStream` frames and keeps its events.
