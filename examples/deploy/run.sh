@@ -248,10 +248,10 @@ admin() { printf '%s\n' "$1" | socat -t 5 stdio "unix-connect:$dir/haproxy.sock"
 server_status() { admin "show stat" | awk -F, -v s="$1" '$1 == "everything" && $2 == s { print $18 }'; }
 # ready PORT: true when the instance's /readyz answers 200.
 ready() {
-  local status
+  local status=""
   status="$( (exec 3<>"/dev/tcp/127.0.0.1/$1" &&
     printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 &&
-    head -n 1 <&3) 2>/dev/null)"
+    read -r -t 2 line <&3 && echo "$line") 2>/dev/null)"
   [[ "$status" == "HTTP/1.1 200"* ]]
 }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }

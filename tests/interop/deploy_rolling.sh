@@ -29,7 +29,8 @@
 # Needs haproxy, redis-server and curl (cmake/scripts/setup-debian.sh installs them)
 # and an everything_server built with hiredis (mcpsse::redis); exits 77 (skipped) when
 # one of these is missing. The SDK clients run from the interop_npm fixture
-# (<build-dir>/npm, run_client.sh). About 15 s.
+# (<build-dir>/npm, run_client.sh). About 10 s. DEPLOY_ROLLING_KEEP=1 keeps the work
+# folder (run.sh's, HAProxy's and the instances' logs) and prints where it is.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -181,6 +182,10 @@ if ((rc == 0)); then
   ok "the load generator: no failed call, no transport error ($(grep -c '^ok ' "$work/load.log") checks)"
 else
   not_ok "the load generator: no failed call, no transport error (exit $rc)" "${lines[@]:0:60}"
+  # What the instances logged (warnings: refused and failed requests), with times.
+  for log in "$work"/redis/mcp*.log*; do
+    grep -h 'status=\|everything_server' "$log" | tail -n 10 | sed "s|^|# $(basename "$log"): |"
+  done
 fi
 summary="$(cat "$work/load/summary.json" 2>/dev/null)"
 calls="$(grep -o '"calls":[0-9]*' <<<"$summary" | head -n 1 | cut -d: -f2)"
