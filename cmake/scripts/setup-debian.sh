@@ -30,6 +30,7 @@ packages=(
   libhiredis-dev               # mcpsse::redis (RedisStore): the hiredis C client (0.14)
   redis-server                 # tests/unit/redis_store.cpp starts its own redis-server
                                # (never the system service) on a free loopback port
+  socat                        # examples/deploy/run.sh's rolling restart: HAProxy's runtime API
   chromium                     # headless browser of tests/interop/browser.sh (sse_server's demo
                                # page, driven by puppeteer-core, which downloads no browser)
 )

@@ -38,6 +38,16 @@
 # foreground, stopped with the rest; DIR/redis/info holds "PID PORT". Each instance
 # gets --redis redis://127.0.0.1:PORT. To restart Redis by hand:
 #   redis-server DIR/redis/redis.conf
+# HAProxy's runtime API listens on DIR/haproxy.sock (mode 600). A rolling restart of
+# the three instances, one after another, without failing a request (README.md,
+# "Rolling restart"; needs socat):
+#   kill -HUP <run.sh's pid>    each set to drain in HAProxy, SIGTERM, started again
+#                               on its port, set ready once its /readyz answers 200
+#   kill -USR1 <run.sh's pid>   SIGTERM and start only (HAProxy's checks and retries
+#                               cover the gap), as a supervisor unaware of HAProxy
+# It prints a line per instance and "deploy: rolling restart (HOW): done in N ms"
+# (HOW: balancer or sigterm), and updates DIR/instances; an instance's log before its
+# restart is kept as DIR/mcpN.log.1.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -204,7 +214,7 @@ for attempt in 1 2 3; do
     stats_port="$(free_port)"
     MCPSSE_LB_ADDR="127.0.0.1:$port" MCPSSE_STATS_ADDR="127.0.0.1:$stats_port" \
       MCPSSE_SERVER1="${servers[0]}" MCPSSE_SERVER2="${servers[1]}" MCPSSE_SERVER3="${servers[2]}" \
-      MCPSSE_CHECK_MS="${MCPSSE_CHECK_MS:-1000}" \
+      MCPSSE_CHECK_MS="${MCPSSE_CHECK_MS:-1000}" MCPSSE_ADMIN_SOCKET="$dir/haproxy.sock" \
       haproxy -db -f "$here/haproxy-$mode.cfg" </dev/null >"$dir/balancer.log" 2>&1 &
   else
     mkdir -p "$dir/nginx/tmp"
@@ -229,7 +239,130 @@ echo "deploy: $mode: $balancer_tool (pid $balancer_pid) in front of ${servers[*]
 ((stats_port)) && echo "deploy: HAProxy statistics: http://127.0.0.1:$stats_port/"
 echo "deploy: ready: http://127.0.0.1:$port/mcp"
 
-# Until a signal, or until the balancer exits.
-wait "$balancer_pid"
-echo "deploy: $balancer_tool exited with status $?" >&2
+# ---- rolling restart (redis mode) ----------------------------------------------------
+# The HAProxy runtime API on DIR/haproxy.sock (haproxy-redis.cfg's `stats socket`).
+admin() { printf '%s\n' "$1" | socat -t 5 stdio "unix-connect:$dir/haproxy.sock"; }
+# server_status NAME: server NAME's status in HAProxy's statistics (field 18 of `show
+# stat`): UP, DOWN, DRAIN (set to drain and passing its checks), MAINT, "UP 1/2"
+# (failed one check)...
+server_status() { admin "show stat" | awk -F, -v s="$1" '$1 == "everything" && $2 == s { print $18 }'; }
+# ready PORT: true when the instance's /readyz answers 200.
+ready() {
+  local status=""
+  status="$( (exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+    printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 &&
+    read -r -t 2 line <&3 && echo "$line") 2>/dev/null)"
+  [[ "$status" == "HTTP/1.1 200"* ]]
+}
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+stamp() { date -u +%H:%M:%S.%3N; }
+# restart_instance N HOW: restarts instance mcpN (1-3). HOW is `balancer` (the
+# procedure for a restart behind HAProxy) or `sigterm` (steps 2-4 only, as a process
+# supervisor that knows nothing of the balancer does; HAProxy's health checks and
+# retries cover the gap, see haproxy-redis.cfg):
+#   1. `set server everything/mcpN state drain`: HAProxy sends it no new request
+#      (round-robin, no stickiness) and goes on checking it;
+#   2. SIGTERM: the instance drains (/readyz 503, requests in flight are answered,
+#      GET streams end with an SSE retry: field, so their clients reconnect through
+#      HAProxy) and exits; waited for up to 35 s (its drain timeout is 30 s), then
+#      SIGKILL;
+#   3. starts it again on the same port with the same flags (the old log becomes
+#      DIR/mcpN.log.1);
+#   4. waits (up to 10 s) until its /readyz answers 200 (listening, Redis connected);
+#   5. `set server everything/mcpN state ready`, and waits (up to 10 s) until HAProxy
+#      shows it UP (its health check passes).
+# Prints one line, "deploy: rolling restart: mcpN (pid P)[: drain in HAProxy],
+# SIGTERM at TIME: exited with status S after T ms; pid Q UP on 127.0.0.1:PORT after
+# T ms", and returns 0; or says which step failed and returns 1.
+restart_instance() {
+  local n="$1" how="$2" name="mcp$1" port old_pid new_pid i t0 t_exit status line flags
+  read -r _ port old_pid < <(sed -n "${n}p" "$dir/instances")
+  line="deploy: rolling restart: $name (pid $old_pid)"
+  t0="$(now_ms)"
+  if [[ "$how" == balancer ]]; then
+    admin "set server everything/$name state drain" >/dev/null
+    line+=": drain in HAProxy"
+  fi
+  line+=", SIGTERM at $(stamp)"
+  kill -TERM "$old_pid" 2>/dev/null
+  for ((i = 0; i < 700; i++)); do
+    kill -0 "$old_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$old_pid" 2>/dev/null; then
+    kill -KILL "$old_pid" 2>/dev/null
+    line+=": still running after 35 s, SIGKILL"
+  fi
+  wait "$old_pid" 2>/dev/null
+  status=$?
+  t_exit="$(now_ms)"
+  line+=": exited with status $status after $((t_exit - t0)) ms"
+  mv -f "$dir/$name.log" "$dir/$name.log.1"
+  flags=("${instance_flags[@]}")
+  flags[1]="$port" # instance_flags begins with --port 0
+  "$server" "${flags[@]}" </dev/null >"$dir/$name.log" 2>&1 &
+  new_pid=$!
+  for i in "${!pids[@]}"; do
+    [[ "${pids[$i]}" == "$old_pid" ]] && pids[i]="$new_pid"
+  done
+  sed -i "${n}s/.*/$name $port $new_pid/" "$dir/instances"
+  for ((i = 0; i < 200; i++)); do
+    ready "$port" && break
+    kill -0 "$new_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if ! ready "$port"; then
+    echo "$line; pid $new_pid not ready on 127.0.0.1:$port; its log: $(tr '\n' ' ' <"$dir/$name.log")"
+    return 1
+  fi
+  [[ "$how" == balancer ]] && admin "set server everything/$name state ready" >/dev/null
+  for ((i = 0; i < 200; i++)); do
+    [[ "$(server_status "$name")" == UP ]] && break
+    sleep 0.05
+  done
+  if [[ "$(server_status "$name")" != UP ]]; then
+    echo "$line; pid $new_pid ready on 127.0.0.1:$port but not UP in HAProxy: $(server_status "$name")"
+    return 1
+  fi
+  echo "$line; pid $new_pid UP on 127.0.0.1:$port after $(($(now_ms) - t_exit)) ms"
+}
+# rolling_restart HOW: restart_instance 1, 2 and 3 HOW, one after another; stops at
+# the first that fails.
+rolling_restart() {
+  local how="$1" n t0
+  t0="$(now_ms)"
+  if ! command -v socat >/dev/null 2>&1; then
+    echo "deploy: rolling restart: needs socat for HAProxy's runtime API (Debian: apt-get install socat)" >&2
+    return 1
+  fi
+  echo "deploy: rolling restart ($how): begins"
+  for n in 1 2 3; do
+    if ! restart_instance "$n" "$how"; then
+      echo "deploy: rolling restart ($how): stopped at mcp$n"
+      return 1
+    fi
+  done
+  echo "deploy: rolling restart ($how): done in $(($(now_ms) - t0)) ms"
+}
+
+# Until a signal, or until the balancer exits. In redis mode SIGHUP restarts the
+# instances one after another through HAProxy's runtime API (rolling_restart
+# balancer), SIGUSR1 with SIGTERM only (rolling_restart sigterm); the wait goes on.
+restart_requested=""
+if [[ "$mode" == redis ]]; then
+  trap 'restart_requested=balancer' HUP
+  trap 'restart_requested=sigterm' USR1
+fi
+while true; do
+  wait "$balancer_pid"
+  status=$?
+  if [[ -n "$restart_requested" ]] && kill -0 "$balancer_pid" 2>/dev/null; then
+    how="$restart_requested"
+    restart_requested=""
+    rolling_restart "$how"
+    continue
+  fi
+  kill -0 "$balancer_pid" 2>/dev/null || break
+done
+echo "deploy: $balancer_tool exited with status $status" >&2
 exit 1

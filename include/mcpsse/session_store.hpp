@@ -59,7 +59,7 @@ using SessionLookup = std::optional<SessionRecord>;
 /// - `async_save_session(record, token)`, `void(std::error_code)`: keep `record` under
 ///   `record.id`, replacing an older one;
 /// - `async_load_session(id, token)`, `void(std::error_code, SessionLookup)`: the record
-///   kept under `id` (an error counts as nullopt);
+///   kept under `id`; an error (the store could not answer) is answered 503, never 404;
 /// - `async_erase_session(id, token)`, `void(std::error_code)`: forget it.
 ///
 /// Legacy HTTP+SSE (2024-11-05) sessions are not stored: their one stream is the

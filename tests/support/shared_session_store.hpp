@@ -74,13 +74,17 @@ public:
                           work = asio::make_work_guard(ex)]() mutable {
                     std::this_thread::sleep_for(s->delay);
                     mcpsse::SessionLookup found;
+                    std::error_code ec;
                     {
                         std::lock_guard lock(s->mutex);
                         ++s->loads;
-                        if (const auto it = s->records.find(key); it != s->records.end()) found = it->second;
+                        if (s->fail_loads)
+                            ec = std::make_error_code(std::errc::io_error);
+                        else if (const auto it = s->records.find(key); it != s->records.end())
+                            found = it->second;
                     }
-                    asio::post(ex, [handler = std::move(handler), found = std::move(found)]() mutable {
-                        handler(std::error_code{}, std::move(found));
+                    asio::post(ex, [handler = std::move(handler), ec, found = std::move(found)]() mutable {
+                        handler(ec, std::move(found));
                     });
                 });
             },
@@ -144,6 +148,11 @@ public:
         std::lock_guard lock(shared_->mutex);
         shared_->fail_saves = fail;
     }
+    /// Makes every later load fail (as a store that is down or not connected yet).
+    void fail_loads(bool fail) {
+        std::lock_guard lock(shared_->mutex);
+        shared_->fail_loads = fail;
+    }
     /// Waits for the store's threads (call before the io_contexts go away).
     void join() { shared_->join(); }
 
@@ -190,6 +199,7 @@ private:
         int saves = 0;
         int loads = 0;
         bool fail_saves = false;
+        bool fail_loads = false;
         std::mutex threads_mutex;
         std::vector<std::thread> threads;
     };

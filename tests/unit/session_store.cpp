@@ -274,6 +274,28 @@ TEST_CASE("session store: restoring counts toward max_sessions (503 when full); 
     CHECK(cc.request("POST", "/mcp", post_headers(local), rpc_request(4, "whoami").dump()).status == 404);
 }
 
+TEST_CASE("session store: a load that fails is 503, not 404; the session is served once the store answers") {
+    Fixture f;
+    Instance a(f.store);
+    Instance b(f.store);
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+    // The store cannot answer (e.g. b's connection to it is not up yet): the session may
+    // well exist, so b must not say it is gone (MCP N4: a 404 makes the client drop it).
+    f.store.fail_loads(true);
+    HttpClient cb = b.client();
+    const auto down = cb.request("POST", "/mcp", post_headers(sid), rpc_request(1, "whoami").dump());
+    CHECK(down.status == 503);
+    CHECK(json::parse(down.body)["error"]["code"] == mcpsse::error_code::invalid_request);
+    CHECK(cb.request("GET", "/mcp", get_headers(sid)).status == 503);
+    CHECK(b.transport->session_count() == 0);
+    f.store.fail_loads(false);
+    const auto up = cb.request("POST", "/mcp", post_headers(sid), rpc_request(2, "whoami").dump());
+    REQUIRE(up.status == 200);
+    CHECK(json::parse(up.body)["result"]["session"] == sid);
+}
+
 TEST_CASE("session store: a request waiting for 100 Continue is not refused for a session held elsewhere") {
     SharedPair f;
     const std::string& sid = f.sid;

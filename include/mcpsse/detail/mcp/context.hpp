@@ -145,8 +145,9 @@ public:
     /// the record a `SessionStore` keeps (MCP N4 when there is none: 404), under the
     /// `max_sessions` cap (503 when full) and the client's `ClientLimits::max_sessions`
     /// (429); 400 for an unsupported `MCP-Protocol-Version` (V3); 404 as well when the
-    /// record's subject is not the subject of `req`'s token. Only for stores that model
-    /// `SessionStore`.
+    /// record's subject is not the subject of `req`'s token; 503 when the store could not
+    /// answer (e.g. its connection is not up yet): the session may well exist, and a 404
+    /// would make the client drop it. Only for stores that model `SessionStore`.
     asio::awaitable<typename SessionRegistry<Store>::Lookup> async_restore(Conn& c, std::string id,
                                                                            std::optional<std::string_view> header_version,
                                                                            const HttpRequest& req)
@@ -156,7 +157,8 @@ public:
         std::error_code ec;
         SessionLookup record = co_await sessions.store().async_load_session(id, asio::redirect_error(asio::use_awaitable, ec));
         const std::string_view subject = principal ? std::string_view(principal->subject) : std::string_view();
-        if (ec || !record || record->id != id || record->subject != subject) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
+        if (ec) co_return typename SessionRegistry<Store>::Lookup{nullptr, 503, "Service Unavailable: the session store is unavailable"};
+        if (!record || record->id != id || record->subject != subject) co_return typename SessionRegistry<Store>::Lookup{nullptr, 404, "Not Found: unknown or ended session"};
         if (sessions.draining())
             co_return typename SessionRegistry<Store>::Lookup{nullptr, 503, "Service Unavailable: the server is draining"};
         if (header_version && !dispatcher->supports_protocol_version(*header_version))
