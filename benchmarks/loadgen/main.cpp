@@ -1479,6 +1479,10 @@ int run_sessions(const Options& o, bool fanout) {
             last_ms.push_back(arrivals.empty() ? -1 : arrivals.back());
             median_ms.push_back(arrivals.empty() ? -1 : arrivals[arrivals.size() / 2]);
             missed.push_back(want - got);
+            // A round that waited out its deadline left the control connection idle that
+            // long: a balancer may have closed it (keep-alive timeout); the next round
+            // connects afresh.
+            if (got < want && Clock::now() >= deadline) asio::post(io0, [&control] { control.close(); });
             if (got == 0 || (got < want && o.settle_ms <= 0))
                 f.add_error("fanout: " + std::to_string(want - got) + " streams missed round " + std::to_string(r));
             if (!o.quiet) std::fprintf(stderr, "[fanout] round %d: %d/%d streams, last after %.2f ms, median %.2f ms\n", r, got, want,
