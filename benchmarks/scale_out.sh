@@ -367,7 +367,7 @@ wait_idle() {
   if ((busy >= 25)); then busy_runs=$((busy_runs + 1)); fi
 }
 
-py() { python3 "$here/scale_out/summarize.py" "$@"; }
+py() { python3 -B "$here/scale_out/summarize.py" "$@"; }
 # snapshot FILE NAME...: Redis INFO commandstats and cpu, and the named instances'
 # counters from /metrics, into FILE (read by summarize.py; curl and redis-cli, fast
 # enough to take inside a run's measured window).

@@ -299,6 +299,8 @@ def report(args):
         if m is not None and rd is not None:
             rr = ratio(rd, m)
             verdict = "n/a" if rr is None else ("within 10 %" if rr <= 1.10 else "above the 10 % target")
+            if smoke:
+                verdict = "smoke run: too few sessions for a verdict"
             out.append(f"- {kind}: `--redis` {fmt(rd, 2)} KiB/session vs in-memory {fmt(m, 2)} "
                        f"({fmt(rr, 3, 'x')}, {verdict}).")
     out.append("")
