@@ -191,7 +191,7 @@ if ((do_build)); then
   cmake --build "$build_dir" -j2 --target mcpsse_loadgen everything_server >"$logs/cmake-build.log" 2>&1 ||
     { tail -50 "$logs/cmake-build.log" >&2; exit 1; }
 fi
-find_bin() { find "$build_dir" -type f -name "$1" -perm -u+x 2>/dev/null | head -n1; }
+find_bin() { find "$build_dir" -type f -name "$1" -perm -u+x -print -quit 2>/dev/null; }
 [[ -n "$loadgen" ]] || loadgen="$(find_bin mcpsse_loadgen)"
 [[ -x "$loadgen" ]] || die "mcpsse_loadgen not found (build it or pass --loadgen)"
 [[ -n "$mcpsse_server" ]] || mcpsse_server="$(find_bin everything_server)"
@@ -587,7 +587,7 @@ meta=(--meta "smoke=$smoke" --meta "rounds=$rounds" --meta "duration_s=$duration
   --meta "http_no_delay=$http_no_delay"
   --meta "busy_runs=$busy_runs" --meta "git=$git_rev" --meta "nproc=$(nproc)"
   --meta "redis=$(redis-server --version | grep -oE 'v=[^ ]+' | cut -d= -f2)"
-  --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')")
+  --meta "haproxy=$(haproxy -v | awk 'NR == 1 {print $3}')")
 py report --raw "$raw" --out "$out_dir/results.md" "${meta[@]}" >/dev/null
 log "results: $out_dir/results.md"
 if ((!smoke && publish)); then
