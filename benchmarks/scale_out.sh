@@ -169,7 +169,7 @@ build_dir="$(cd "$build_dir" && pwd)"
 out_dir="${out_dir:-$build_dir/scale-out-results}"
 mkdir -p "$out_dir"
 out_dir="$(cd "$out_dir" && pwd)"
-rm -f "$out_dir"/haproxy-*.cfg "$out_dir"/snap-*.json
+rm -f "$out_dir"/haproxy-*.cfg "$out_dir"/snap-*.txt
 raw="$out_dir/raw.jsonl"
 : >"$raw"
 logs="$out_dir/logs"
@@ -393,7 +393,7 @@ snapshot() {
 lg() {
   local label="$1" names="$2" pidmap="$3" extra="$4"
   shift 4
-  local line rc=0 before="$out_dir/snap-before.json" after="$out_dir/snap-after.json" lg_pid
+  local line rc=0 before="$out_dir/snap-before.txt" after="$out_dir/snap-after.txt" lg_pid
   local -a inames sets=()
   read -r -a inames <<<"$names"
   rm -f "$before" "$after"
