@@ -6,7 +6,7 @@
 //   mcpsse_loadgen legacy   --url http://127.0.0.1:PORT/sse ...
 //   mcpsse_loadgen sessions --url ... --sessions 10000 [--server-pid PID]
 //   mcpsse_loadgen fanout   --url ... --sessions 10000 [--trigger-tool broadcast] [--rounds 5]
-//   mcpsse_loadgen replay   --url ... --events 10000 [--emit-tool emit_events]
+//   mcpsse_loadgen replay   --url ... --events 10000 [--emit-tool emit_events] [--resume-url URL]
 //   any of them over TLS:   --url https://localhost:PORT/... --tls CA_FILE
 //   any of them with a header on every request: --header 'Authorization: Bearer TOKEN'
 //
@@ -86,7 +86,13 @@ struct Options {
     int sessions = 1000;
     int concurrency = 64;
     double hold_s = 0;
-    long server_pid = 0;
+    long server_pid = 0;            // the first of server_pids (0: none)
+    std::vector<long> server_pids;  // --server-pid PID[,PID...]
+    bool session_per_connection = false;
+    // fanout: the trigger's URL (default --url) and the settle time for a partial broadcast
+    std::string trigger_url_text;
+    Url trigger_url;
+    double settle_ms = 0;
     std::string trigger_tool = "test_trigger_tool_change";
     std::string trigger_args = "{}";
     std::string match = "notifications/";
@@ -95,6 +101,8 @@ struct Options {
     int events = 1000;
     std::string emit_tool = "test_trigger_tool_change";
     std::string emit_args = "{}";
+    std::string resume_url_text;  // replay: reconnect here (default --url)
+    Url resume_url;
     bool quiet = false;
     // TLS (https:// URLs)
     std::string tls_ca_file;
@@ -141,6 +149,9 @@ void usage(std::FILE* out) {
         "  --tool NAME           tool to call (default test_simple_text)\n"
         "  --args JSON           its arguments (default {})\n"
         "  --stateless           no initialize, no Mcp-Session-Id (call only)\n"
+        "  --session-per-connection  each connection initializes a session of its own (default:\n"
+        "                        one session shared by all connections); behind a balancer that\n"
+        "                        routes by Mcp-Session-Id this spreads the load over its instances\n"
         "  --raw-get             plain GET of --url, 200 = success (baseline for static servers)\n"
         "  --raw-post            the tools/call POST without a session, 200 = success (same)\n"
         "sessions / fanout:\n"
@@ -149,19 +160,28 @@ void usage(std::FILE* out) {
         "  --hold S              keep them open S seconds after all are open (default 0)\n"
         "  --server-pid PID      sessions/fanout: VmRSS of PID before/after (KiB per session);\n"
         "                        call: the server's CPU time per request (user and kernel) and\n"
-        "                        CPU %% (Linux /proc); the load generator's own is always given\n"
+        "                        CPU %% (Linux /proc); the load generator's own is always given.\n"
+        "                        PID,PID,...: the sums, and each process's own in \"server_pids\"\n"
         "  --trigger-tool NAME   fanout: tool whose call notifies every session's GET stream\n"
         "                        (default test_trigger_tool_change: tools/list_changed to all);\n"
         "                        called on the first session, over a connection of its own\n"
         "  --trigger-args JSON   its arguments (default {})\n"
         "  --match TEXT          an event counts when its data contains TEXT (default notifications/)\n"
         "  --rounds N            fanout: notifications to time (default 5)\n"
+        "  --trigger-url URL     fanout: send the trigger's tools/call (same session) to URL instead\n"
+        "                        of --url, e.g. one instance behind the balancer\n"
+        "  --settle MS           fanout: a notification may reach only some of the streams (a\n"
+        "                        broadcast that stays on one instance): a round ends MS ms after the\n"
+        "                        last arrival, and streams it did not reach are counted in\n"
+        "                        \"missed\", not as errors (default 0: every stream must get it)\n"
         "replay:\n"
         "  --events N            events emitted while the stream is disconnected (default 1000)\n"
         "  --emit-tool NAME      tool that sends notifications on the session's GET stream\n"
         "                        (default test_trigger_tool_change)\n"
         "  --emit-args JSON      its arguments (default {}); with {count} in them the tool is called\n"
-        "                        once with {count} replaced by N, else it is called N times\n",
+        "                        once with {count} replaced by N, else it is called N times\n"
+        "  --resume-url URL      reconnect with Last-Event-ID to URL instead of --url (e.g. another\n"
+        "                        instance sharing the session's events)\n",
         out);
 }
 
@@ -198,7 +218,15 @@ bool parse_options(int argc, char** argv, Options& o) {
         else if (a == "--sessions") o.sessions = std::stoi(value());
         else if (a == "--concurrency") o.concurrency = std::stoi(value());
         else if (a == "--hold") o.hold_s = std::stod(value());
-        else if (a == "--server-pid") o.server_pid = std::stol(value());
+        else if (a == "--server-pid") {
+            std::stringstream list(value());
+            for (std::string pid; std::getline(list, pid, ',');)
+                if (!pid.empty()) o.server_pids.push_back(std::stol(pid));
+            o.server_pid = o.server_pids.empty() ? 0 : o.server_pids.front();
+        } else if (a == "--session-per-connection") o.session_per_connection = true;
+        else if (a == "--trigger-url") o.trigger_url_text = value();
+        else if (a == "--settle") o.settle_ms = std::stod(value());
+        else if (a == "--resume-url") o.resume_url_text = value();
         else if (a == "--trigger-tool") o.trigger_tool = value();
         else if (a == "--trigger-args") o.trigger_args = value();
         else if (a == "--match") o.match = value();
@@ -225,6 +253,19 @@ bool parse_options(int argc, char** argv, Options& o) {
         return false;
     }
     o.url = *url;
+    for (auto [text, target] : {std::pair{&o.trigger_url_text, &o.trigger_url}, std::pair{&o.resume_url_text, &o.resume_url}}) {
+        if (text->empty()) {
+            *target = o.url;
+            continue;
+        }
+        const auto other = parse_url(*text);
+        if (!other || other->tls != o.url.tls) {
+            std::fprintf(stderr, "mcpsse_loadgen: --trigger-url and --resume-url must be URLs like --url (same scheme): %s\n",
+                         text->c_str());
+            return false;
+        }
+        *target = *other;
+    }
     if (o.url.tls != !o.tls_ca_file.empty()) {
         std::fprintf(stderr, "mcpsse_loadgen: %s\n", o.url.tls ? "an https:// URL needs --tls CA_FILE"
                                                                 : "--tls needs an https:// URL");
@@ -396,6 +437,41 @@ CpuTime read_cpu(long pid) {
         total.sys += c.sys;
     }
     return total;
+}
+
+/// VmRSS of each of `pids` (KiB; -1 where unreadable).
+std::vector<long> read_rss_each(const std::vector<long>& pids) {
+    std::vector<long> out;
+    for (const long pid : pids) out.push_back(read_rss_kib(pid));
+    return out;
+}
+
+/// The sum of `values`, or -1 when there are none or one is -1 (unreadable).
+long sum_or_invalid(const std::vector<long>& values) {
+    long total = 0;
+    for (const long v : values) {
+        if (v < 0) return -1;
+        total += v;
+    }
+    return values.empty() ? -1 : total;
+}
+
+/// CPU time of each of `pids` (with their direct children, as read_cpu).
+std::vector<CpuTime> read_cpu_each(const std::vector<long>& pids) {
+    std::vector<CpuTime> out;
+    for (const long pid : pids) out.push_back(read_cpu(pid));
+    return out;
+}
+
+/// The sum of `times`; invalid when there are none or one is invalid.
+CpuTime sum_cpu(const std::vector<CpuTime>& times) {
+    CpuTime total{0, 0};
+    for (const CpuTime& t : times) {
+        if (!t.valid()) return {};
+        total.user += t.user;
+        total.sys += t.sys;
+    }
+    return times.empty() ? CpuTime{} : total;
 }
 
 void raise_fd_limit() {
@@ -573,14 +649,14 @@ asio::awaitable<std::string> mcp_initialize(Connection& conn, const tcp::resolve
     co_return std::string{};
 }
 
-/// Calls tool `name` with `args` (JSON text) and checks for a successful result.
-asio::awaitable<std::string> mcp_call_tool(Connection& conn, const tcp::resolver::results_type& endpoints,
-                                           const Options& o, const McpSession& session, std::uint64_t id,
-                                           const std::string& name, const std::string& args) {
+/// Calls tool `name` with `args` (JSON text) at `url` and checks for a successful result.
+asio::awaitable<std::string> mcp_call_tool_at(Connection& conn, const tcp::resolver::results_type& endpoints,
+                                              const Url& url, const McpSession& session, std::uint64_t id,
+                                              const std::string& name, const std::string& args) {
     json params{{"name", name}, {"arguments", json::parse(args)}};
     const std::string body = rpc_request(id, "tools/call", params);
     PostResult res;
-    if (auto ec = co_await mcp_post(conn, endpoints, o.url, o.url.target, session, body, res))
+    if (auto ec = co_await mcp_post(conn, endpoints, url, url.target, session, body, res))
         co_return error_kind("tools/call", ec);
     if (res.head.status != 200) co_return "tools/call: HTTP " + std::to_string(res.head.status);
     for (const auto& m : res.messages) {
@@ -591,6 +667,13 @@ asio::awaitable<std::string> mcp_call_tool(Connection& conn, const tcp::resolver
         co_return std::string{};
     }
     co_return "tools/call " + name + ": no response";
+}
+
+/// The same at --url.
+asio::awaitable<std::string> mcp_call_tool(Connection& conn, const tcp::resolver::results_type& endpoints,
+                                           const Options& o, const McpSession& session, std::uint64_t id,
+                                           const std::string& name, const std::string& args) {
+    co_return co_await mcp_call_tool_at(conn, endpoints, o.url, session, id, name, args);
 }
 
 /// Opens a GET SSE stream for `session` on `conn` and reads its head.
@@ -687,6 +770,27 @@ asio::awaitable<void> call_worker(const CallPlan& plan, CallThread& st, int inde
     char digits[24];
     ResponseHead head;  // reused: its strings keep their storage
     std::uint64_t seq = 0;
+    // --session-per-connection: this connection's own session, initialized first (in the
+    // warm-up); its requests carry its id.
+    const std::string* head_prefix = &plan.head_prefix;
+    std::string own_prefix;
+    if (o.session_per_connection && !o.stateless && !o.raw_get && !o.raw_post) {
+        McpSession own;
+        deadline->at = Clock::now() + timeout;
+        const std::string err = co_await mcp_initialize(conn, plan.endpoints, o, o.url.target, own);
+        deadline->at = Clock::time_point::max();
+        if (!err.empty()) {
+            st.errors.add(err);
+            st.progress_errors.fetch_add(1, std::memory_order_relaxed);
+            conn.close();
+            deadline->conn = nullptr;
+            --st.active;
+            co_return;
+        }
+        own_prefix = mcp_post_head(o.url, o.url.target, own, 0);
+        own_prefix.resize(own_prefix.size() - std::string_view("0\r\n\r\n").size());
+        head_prefix = &own_prefix;
+    }
     while (!g_interrupted.load(std::memory_order_relaxed)) {
         if (Clock::now() >= plan.end) break;
         if (!conn.is_open()) {
@@ -714,7 +818,7 @@ asio::awaitable<void> call_worker(const CallPlan& plan, CallThread& st, int inde
             body += plan.body_prefix;
             body += id_text;
             body += plan.body_suffix;
-            wire += plan.head_prefix;
+            wire += *head_prefix;
             char length[24];
             wire.append(length, static_cast<std::size_t>(
                                     std::to_chars(length, length + sizeof length, body.size()).ptr - length));
@@ -791,7 +895,7 @@ int run_call(const Options& o) {
         tcp::resolver resolver(setup_io);
         plan.endpoints = resolver.resolve(o.url.host, o.url.port);
     }
-    if (!o.raw_get && !o.raw_post && !o.stateless) {
+    if (!o.raw_get && !o.raw_post && !o.stateless && !o.session_per_connection) {
         Connection conn(setup_io.get_executor());
         std::string err;
         asio::co_spawn(
@@ -828,8 +932,9 @@ int run_call(const Options& o) {
     plan.start = Clock::now();
     plan.measure_start = plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_s));
     plan.end = plan.measure_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
-    CpuTime server_cpu_start;  // sampled when the measured window starts and ends,
-    CpuTime server_cpu_end;    // with this load generator's own CPU time alongside
+    std::vector<CpuTime> server_cpu_start;  // each --server-pid, sampled when the measured
+    std::vector<CpuTime> server_cpu_end;    // window starts and ends, with this load
+                                            // generator's own CPU time alongside
     CpuTime own_cpu_start;
     CpuTime own_cpu_end;
     {
@@ -854,11 +959,11 @@ int run_call(const Options& o) {
             std::this_thread::sleep_for(std::chrono::milliseconds(o.server_pid > 0 ? 10 : 200));
             const auto now = Clock::now();
             if (!own_cpu_start.valid() && now >= plan.measure_start) {
-                server_cpu_start = read_cpu(o.server_pid);
+                server_cpu_start = read_cpu_each(o.server_pids);
                 own_cpu_start = read_own_cpu("self");
             }
             if (now >= plan.end || g_interrupted) {
-                server_cpu_end = read_cpu(o.server_pid);
+                server_cpu_end = read_cpu_each(o.server_pids);
                 own_cpu_end = read_own_cpu("self");
                 break;
             }
@@ -897,7 +1002,11 @@ int run_call(const Options& o) {
     json out{{"bench", "call"},
              {"label", o.label},
              {"url", o.url_text},
-             {"variant", o.raw_get ? "raw-get" : o.raw_post ? "raw-post" : (o.stateless ? "stateless" : "session")},
+             {"variant", o.raw_get                  ? "raw-get"
+                         : o.raw_post               ? "raw-post"
+                         : o.stateless              ? "stateless"
+                         : o.session_per_connection ? "session-per-connection"
+                                                    : "session"},
              {"mode", o.mode},
              {"tool", o.raw_get ? "" : o.tool},
              {"connections", o.connections},
@@ -919,12 +1028,23 @@ int run_call(const Options& o) {
     const auto per_request_us = [&](double seconds) {
         return measured ? seconds * 1e6 / static_cast<double>(measured) : 0.0;
     };
-    if (server_cpu_start.valid() && server_cpu_end.valid() && server_cpu_end.total() >= server_cpu_start.total()) {
-        const double cpu = server_cpu_end.total() - server_cpu_start.total();
+    const CpuTime cpu_start = sum_cpu(server_cpu_start);
+    const CpuTime cpu_end = sum_cpu(server_cpu_end);
+    if (cpu_start.valid() && cpu_end.valid() && cpu_end.total() >= cpu_start.total()) {
+        const double cpu = cpu_end.total() - cpu_start.total();
         out["server_cpu_pct"] = 100.0 * cpu / measured_s;
         out["server_cpu_us_per_request"] = per_request_us(cpu);
-        out["server_user_us_per_request"] = per_request_us(server_cpu_end.user - server_cpu_start.user);
-        out["server_sys_us_per_request"] = per_request_us(server_cpu_end.sys - server_cpu_start.sys);
+        out["server_user_us_per_request"] = per_request_us(cpu_end.user - cpu_start.user);
+        out["server_sys_us_per_request"] = per_request_us(cpu_end.sys - cpu_start.sys);
+        if (o.server_pids.size() > 1) {
+            json each = json::array();
+            for (std::size_t i = 0; i < o.server_pids.size(); ++i) {
+                const double c = server_cpu_end[i].total() - server_cpu_start[i].total();
+                each.push_back({{"pid", o.server_pids[i]}, {"cpu_pct", 100.0 * c / measured_s},
+                                {"cpu_us_per_request", per_request_us(c)}});
+            }
+            out["server_pids"] = each;
+        }
     }
     if (own_cpu_start.valid() && own_cpu_end.valid()) {
         // The load generator shares the cores: what it spends per request is CPU the
@@ -1269,7 +1389,8 @@ int run_sessions(const Options& o, bool fanout) {
         tcp::resolver resolver(io);
         f.endpoints = resolver.resolve(o.url.host, o.url.port);
     }
-    const long rss_before = read_rss_kib(o.server_pid);
+    const std::vector<long> rss_before_each = read_rss_each(o.server_pids);
+    const long rss_before = sum_or_invalid(rss_before_each);
     const long self_before = read_rss_kib(static_cast<long>(getpid()));
     json out{{"bench", fanout ? "fanout" : "sessions"}, {"label", o.label}, {"url", o.url_text},
              {"sessions", o.sessions}, {"threads", o.threads}};
@@ -1280,11 +1401,19 @@ int run_sessions(const Options& o, bool fanout) {
     out["sessions_per_s"] = open_s > 0 ? f.opened.load() / open_s : 0.0;
     if (!o.quiet) std::fprintf(stderr, "[%s] %d sessions open in %.2f s (%d failed)\n", o.command.c_str(), f.opened.load(), open_s, f.failed.load());
     std::this_thread::sleep_for(1s);  // let the server settle (lazy allocations, timers)
-    const long rss_after = read_rss_kib(o.server_pid);
+    const std::vector<long> rss_after_each = read_rss_each(o.server_pids);
+    const long rss_after = sum_or_invalid(rss_after_each);
     if (o.server_pid > 0) {
         out["server_rss_before_kib"] = rss_before;
         out["server_rss_after_kib"] = rss_after;
         out["kib_per_session"] = f.opened.load() > 0 ? static_cast<double>(rss_after - rss_before) / f.opened.load() : 0.0;
+        if (o.server_pids.size() > 1) {
+            json each = json::array();
+            for (std::size_t i = 0; i < o.server_pids.size(); ++i)
+                each.push_back({{"pid", o.server_pids[i]}, {"rss_before_kib", rss_before_each[i]},
+                                {"rss_after_kib", rss_after_each[i]}});
+            out["server_pids"] = each;
+        }
     }
     out["client_rss_delta_kib"] = read_rss_kib(static_cast<long>(getpid())) - self_before;
 
@@ -1294,6 +1423,12 @@ int run_sessions(const Options& o, bool fanout) {
         // no extra session is opened), over a connection of its own.
         asio::io_context& io0 = pool.at(0);
         Connection control(io0.get_executor());
+        tcp::resolver::results_type trigger_endpoints;
+        {
+            asio::io_context io;
+            tcp::resolver resolver(io);
+            trigger_endpoints = resolver.resolve(o.trigger_url.host, o.trigger_url.port);
+        }
         McpSession control_session;
         for (auto& s : f.sessions) {
             if (s && !s->session.id.empty()) {
@@ -1305,6 +1440,7 @@ int run_sessions(const Options& o, bool fanout) {
         std::vector<double> last_ms;
         std::vector<double> median_ms;
         std::vector<int> delivered;
+        std::vector<int> missed;
         for (int r = 1; r <= o.rounds && err.empty() && !g_interrupted; ++r) {
             f.delivered.store(0);
             f.round.store(r, std::memory_order_release);
@@ -1312,13 +1448,26 @@ int run_sessions(const Options& o, bool fanout) {
             err = run_sync<std::string>(io0, [&, r]() -> asio::awaitable<std::string> {
                 const std::string args = replace_all(o.trigger_args, "{round}", std::to_string(r));
                 t0_ns = to_ns(Clock::now());
-                co_return co_await mcp_call_tool(control, f.endpoints, o, control_session, 1000 + static_cast<std::uint64_t>(r),
-                                                 o.trigger_tool, args);
+                co_return co_await mcp_call_tool_at(control, trigger_endpoints, o.trigger_url, control_session,
+                                                    1000 + static_cast<std::uint64_t>(r), o.trigger_tool, args);
             });
             if (!err.empty()) break;
             const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
             const int want = f.opened.load() - f.closed_early.load();
-            while (f.delivered.load(std::memory_order_acquire) < want && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+            // --settle: the round also ends once no stream got the notification for that long.
+            const auto settle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(o.settle_ms));
+            int seen = 0;
+            auto last_change = Clock::now();
+            while (f.delivered.load(std::memory_order_acquire) < want && Clock::now() < deadline) {
+                std::this_thread::sleep_for(1ms);
+                const int now_seen = f.delivered.load(std::memory_order_acquire);
+                if (now_seen != seen) {
+                    seen = now_seen;
+                    last_change = Clock::now();
+                } else if (o.settle_ms > 0 && seen > 0 && Clock::now() - last_change >= settle) {
+                    break;
+                }
+            }
             std::this_thread::sleep_for(20ms);
             std::vector<double> arrivals;
             for (auto& s : f.sessions) {
@@ -1329,7 +1478,13 @@ int run_sessions(const Options& o, bool fanout) {
             delivered.push_back(got);
             last_ms.push_back(arrivals.empty() ? -1 : arrivals.back());
             median_ms.push_back(arrivals.empty() ? -1 : arrivals[arrivals.size() / 2]);
-            if (got < want) f.add_error("fanout: " + std::to_string(want - got) + " streams missed round " + std::to_string(r));
+            missed.push_back(want - got);
+            // A round that waited out its deadline left the control connection idle that
+            // long: a balancer may have closed it (keep-alive timeout); the next round
+            // connects afresh.
+            if (got < want && Clock::now() >= deadline) asio::post(io0, [&control] { control.close(); });
+            if (got == 0 || (got < want && o.settle_ms <= 0))
+                f.add_error("fanout: " + std::to_string(want - got) + " streams missed round " + std::to_string(r));
             if (!o.quiet) std::fprintf(stderr, "[fanout] round %d: %d/%d streams, last after %.2f ms, median %.2f ms\n", r, got, want,
                                        last_ms.back(), median_ms.back());
             std::this_thread::sleep_for(200ms);
@@ -1345,6 +1500,9 @@ int run_sessions(const Options& o, bool fanout) {
         out["last_ms"] = last_ms;
         out["median_arrival_ms"] = median_ms;
         out["delivered"] = delivered;
+        out["missed"] = missed;
+        if (!o.trigger_url_text.empty()) out["trigger_url"] = o.trigger_url_text;
+        if (o.settle_ms > 0) out["settle_ms"] = o.settle_ms;
         out["last_ms_median"] = med(last_ms);
         out["trigger_tool"] = o.trigger_tool;
     }
@@ -1355,7 +1513,10 @@ int run_sessions(const Options& o, bool fanout) {
     pool.join();
     if (o.server_pid > 0) {
         std::this_thread::sleep_for(500ms);
-        out["server_rss_after_close_kib"] = read_rss_kib(o.server_pid);
+        const std::vector<long> closed = read_rss_each(o.server_pids);
+        out["server_rss_after_close_kib"] = sum_or_invalid(closed);
+        if (o.server_pids.size() > 1)
+            for (std::size_t i = 0; i < closed.size(); ++i) out["server_pids"][i]["rss_after_close_kib"] = closed[i];
     }
     out["errors"] = f.errors.total;
     out["error_kinds"] = f.errors.to_json();
@@ -1370,11 +1531,14 @@ int run_sessions(const Options& o, bool fanout) {
 int run_replay(const Options& o) {
     asio::io_context io(1);
     tcp::resolver::results_type endpoints;
+    tcp::resolver::results_type resume_endpoints;
     {
         tcp::resolver resolver(io);
         endpoints = resolver.resolve(o.url.host, o.url.port);
+        resume_endpoints = resolver.resolve(o.resume_url.host, o.resume_url.port);
     }
     json out{{"bench", "replay"}, {"label", o.label}, {"url", o.url_text}, {"events", o.events}};
+    if (!o.resume_url_text.empty()) out["resume_url"] = o.resume_url_text;
     ErrorLog errors;
     double replay_s = 0;
     int replayed = 0;
@@ -1452,7 +1616,7 @@ int run_replay(const Options& o) {
             // 3. Reconnect with Last-Event-ID and time the replay.
             stream = std::make_unique<Connection>(ex);
             const auto t0 = Clock::now();
-            err = co_await open_stream(*stream, endpoints, o.url, o.url.target, session, last_id);
+            err = co_await open_stream(*stream, resume_endpoints, o.resume_url, o.resume_url.target, session, last_id);
             if (!err.empty()) {
                 errors.add(err);
                 co_return;
