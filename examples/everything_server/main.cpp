@@ -6,7 +6,7 @@
 //                     --auth-jwks FILE --auth-token TOKEN --auth-scope S]
 //                     [--log-format json|text|none] [--log-level LEVEL]
 //                     [--state-key KEY | --state-key-file FILE]
-//                     [--redis redis://HOST:PORT [--redis-prefix P]] [--help]
+//                     [--redis redis://HOST:PORT [--redis-prefix P] [--instance-lease-ms MS]] [--help]
 //
 // HTTP clients connect to http://127.0.0.1:3000/mcp (Streamable HTTP, every revision,
 // including stateless 2026-07-28) or http://127.0.0.1:3000/sse (legacy HTTP+SSE).
@@ -651,6 +651,8 @@ struct Settings {
     std::string redis_url;
     // --redis-prefix: put before every Redis key (empty: RedisStoreOptions' default).
     std::string redis_prefix;
+    // --instance-lease-ms: RedisStoreOptions::instance_lease_ttl (0: its default, 10 s).
+    long instance_lease_ms = 0;
 };
 
 // The shortest state key accepted (bytes): 16 random bytes are 128 bits of key.
@@ -741,6 +743,9 @@ void usage(std::FILE* out) {
                "                     the same --state-key. Needs a build with hiredis (mcpsse::redis)\n"
                "  --redis-prefix P   put P before every Redis key (default \"mcpsse:\"), so deployments can share one\n"
                "                     Redis database\n"
+               "  --instance-lease-ms MS  with --redis: life of this instance's lease in Redis (default 10000, at\n"
+               "                     least 3); this long after a crash, other instances answer the requests it had\n"
+               "                     in flight with -32603 when their clients resume\n"
                "Endpoints: http://HOST:PORT/mcp (Streamable HTTP), /sse + /messages (legacy HTTP+SSE),\n"
                "  /healthz, /readyz, /metrics (Prometheus), /stats (JSON). SIGTERM drains (readiness 503, requests finish), SIGINT stops\n",
                out);
@@ -825,6 +830,9 @@ std::optional<Settings> parse(int argc, char** argv) {
             if (settings.redis_url.empty()) return std::nullopt;
         } else if (arg == "--redis-prefix" && has_value) {
             settings.redis_prefix = argv[++i];
+        } else if (arg == "--instance-lease-ms" && has_value) {
+            settings.instance_lease_ms = std::strtol(argv[++i], nullptr, 10);
+            if (settings.instance_lease_ms < 3) return std::nullopt;
         } else if (arg == "--log-level" && has_value) {
             const auto level = mcpsse::logging_level_from_string(argv[++i]);
             if (!level) return std::nullopt;
@@ -841,7 +849,8 @@ std::optional<Settings> parse(int argc, char** argv) {
     if (settings.auth_issuer.empty() != settings.auth_jwks.empty()) return std::nullopt;
     // Redis shares what HTTP sessions keep; a stdio server has none to share.
     if (!settings.redis_url.empty() && settings.stdio) return std::nullopt;
-    if (!settings.redis_prefix.empty() && settings.redis_url.empty()) return std::nullopt;
+    if ((!settings.redis_prefix.empty() || settings.instance_lease_ms != 0) && settings.redis_url.empty())
+        return std::nullopt;
     return settings;
 }
 
@@ -1043,6 +1052,8 @@ int main(int argc, char** argv) {
             mcpsse::RedisStoreOptions redis_options;
             redis_options.url = settings->redis_url;
             if (!settings->redis_prefix.empty()) redis_options.key_prefix = settings->redis_prefix;
+            if (settings->instance_lease_ms != 0)
+                redis_options.instance_lease_ttl = std::chrono::milliseconds(settings->instance_lease_ms);
             try {
                 redis.emplace(executors.front(), std::move(redis_options));
             } catch (const std::system_error& e) {  // RedisErrc::bad_url: a usage error
