@@ -55,7 +55,6 @@
 #                           the run fails with missed streams)
 #   --replay-events N       events of the replay runs (default 1000; the in-memory event
 #                           store and RedisStore keep 1,024 events per stream by default)
-#   --http-no-delay         HAProxy with `option http-no-delay` added to the configs
 #                           defaults (copies in --out-dir). Without it HAProxy 2.6 holds
 #                           each SSE event it forwards for about 200 ms (it waits for more
 #                           of the chunked body), which the fan-out times then include
@@ -100,7 +99,6 @@ fanout_balancer=sticky
 cross_instance=0
 replay_events=1000
 redis_aof=0
-http_no_delay=0
 wait_idle_s=600
 
 die() { echo "scale_out: $*" >&2; exit 2; }
@@ -127,7 +125,6 @@ while [[ $# -gt 0 ]]; do
     --cross-instance-broadcast) cross_instance=1 ;;
     --replay-events) replay_events="$2"; shift ;;
     --redis-aof) redis_aof=1 ;;
-    --http-no-delay) http_no_delay=1 ;;
     --wait-idle) wait_idle_s="$2"; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -309,14 +306,13 @@ stop_instance() {
 
 # start_haproxy NAME CFG MAXCONN I1 I2 I3: HAProxy with a copy of examples/deploy/CFG
 # (its global maxconn set to MAXCONN; HAProxy raises its descriptor limit to about twice
-# that, within the hard limit; with --http-no-delay, `option http-no-delay` added to
-# the defaults) in front of the instances; sets lb_port[NAME], lb_pid[NAME].
+# that, within the hard limit) in front of the instances; sets lb_port[NAME],
+# lb_pid[NAME].
 declare -A lb_port lb_pid
 start_haproxy() {
   local name="$1" cfg="$repo/examples/deploy/$2" maxconn="$3" port pid
   shift 3
   local edit=(-e "s/^    maxconn [0-9]*$/    maxconn $maxconn/")
-  ((!http_no_delay)) || edit+=(-e 's/^defaults$/defaults\n    option http-no-delay/')
   sed "${edit[@]}" "$cfg" >"$out_dir/haproxy-$name.cfg"
   grep -q "^    maxconn $maxconn$" "$out_dir/haproxy-$name.cfg" || { log "$cfg: no global maxconn line to raise"; return 1; }
   cfg="$out_dir/haproxy-$name.cfg"
@@ -584,7 +580,6 @@ meta=(--meta "smoke=$smoke" --meta "rounds=$rounds" --meta "duration_s=$duration
   --meta "connections=$connections" --meta "sessions=$sessions" --meta "mem_sessions=$mem_sessions"
   --meta "fanout_balancer=$fanout_balancer" --meta "cross_instance_broadcast=$cross_instance"
   --meta "replay_events=$replay_events" --meta "mcpsse_args=${mcpsse_args:-(none)}" --meta "redis_aof=$redis_aof"
-  --meta "http_no_delay=$http_no_delay"
   --meta "busy_runs=$busy_runs" --meta "git=$git_rev" --meta "nproc=$(nproc)"
   --meta "redis=$(redis-server --version | grep -oE 'v=[^ ]+' | cut -d= -f2)"
   --meta "haproxy=$(haproxy -v | awk 'NR == 1 {print $3}')")

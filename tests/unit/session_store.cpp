@@ -260,6 +260,7 @@ TEST_CASE("session store: restoring counts toward max_sessions (503 when full); 
     CHECK(cb.request("POST", "/mcp", post_headers(first), rpc_request(1, "whoami").dump()).status == 200);
     const auto full = cb.request("POST", "/mcp", post_headers(second), rpc_request(2, "whoami").dump());
     CHECK(full.status == 503);
+    CHECK(full.header("retry-after") == "1");
     CHECK(b.transport->session_count() == 1);
 
     // The store fails: initialize still succeeds, and only its own transport knows it.
@@ -287,8 +288,11 @@ TEST_CASE("session store: a load that fails is 503, not 404; the session is serv
     HttpClient cb = b.client();
     const auto down = cb.request("POST", "/mcp", post_headers(sid), rpc_request(1, "whoami").dump());
     CHECK(down.status == 503);
+    CHECK(down.header("retry-after") == "1");  // try again soon (here, or at another instance)
     CHECK(json::parse(down.body)["error"]["code"] == mcpsse::error_code::invalid_request);
-    CHECK(cb.request("GET", "/mcp", get_headers(sid)).status == 503);
+    const auto get_down = cb.request("GET", "/mcp", get_headers(sid));
+    CHECK(get_down.status == 503);
+    CHECK(get_down.header("retry-after") == "1");
     CHECK(b.transport->session_count() == 0);
     f.store.fail_loads(false);
     const auto up = cb.request("POST", "/mcp", post_headers(sid), rpc_request(2, "whoami").dump());

@@ -25,6 +25,16 @@ asio::awaitable<bool> async_reply_error(Conn& c, const HttpRequest& req, int sta
     co_return co_await async_write_json(c, req, status, body, {});
 }
 
+/// The refusal of a request whose session could not be found or restored: `status`
+/// (400, 404, 429 or 503) with -32600 and `message`; a 503 (draining, session table
+/// full, session store unavailable) carries `Retry-After: 1`, so a client or a load
+/// balancer tries again (RFC 9110, 10.2.3).
+template <class Conn>
+asio::awaitable<bool> async_reply_no_session(Conn& c, const HttpRequest& req, int status, std::string message) {
+    const std::string body = json_rpc::serialize(ErrorResponse{std::nullopt, error_code::invalid_request, std::move(message), nullptr});
+    co_return co_await async_write_json(c, req, status, body, status == 503 ? std::string_view("Retry-After: 1\r\n") : std::string_view());
+}
+
 /// 405 with `Allow: allow` and -32600.
 template <class Conn>
 asio::awaitable<bool> async_reply_405(Conn& c, const HttpRequest& req, std::string_view allow) {

@@ -152,8 +152,7 @@ public:
     {
         auto found = co_await ctx_.async_restore(*c, std::string(req.find("mcp-session-id").value_or("")), header_version, req);
         if (!found.session)
-            co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
-                                                 found.message);
+            co_return co_await async_reply_no_session(*c, req, found.status, found.message);
         auto rpc = found.session->rpc();
         co_return co_await answer_post(c, req, std::move(rpc), std::move(found.session), std::move(parsed));
     }
@@ -187,8 +186,7 @@ public:
             if (found.status == 404)
                 found = co_await ctx_.async_restore(*c, std::string(*req.find("mcp-session-id")), header_version, req);
         if (!found.session)
-            co_return co_await async_reply_error(*c, req, found.status, std::nullopt, error_code::invalid_request,
-                                                 found.message);
+            co_return co_await async_reply_no_session(*c, req, found.status, found.message);
         auto session = std::move(found.session);
         session->touch();
         ctx_.renew_record(*session);
@@ -267,8 +265,7 @@ public:
             if (found.status == 404)
                 found = co_await ctx_.async_restore(c, std::string(*req.find("mcp-session-id")), header_version, req);
         if (!found.session)
-            co_return co_await async_reply_error(c, req, found.status, std::nullopt, error_code::invalid_request,
-                                                 found.message);
+            co_return co_await async_reply_no_session(c, req, found.status, found.message);
         ctx_.sessions.end(found.session, SessionEndReason::deleted);
         co_return co_await async_write_simple(c, 200, {}, c.response_headers);
     }
