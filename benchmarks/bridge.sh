@@ -314,32 +314,9 @@ stop_bridge() {
   bridge_pids=("${keep[@]+"${keep[@]}"}")
 }
 
-cpu_busy() {
-  local a b
-  read -r -a a < <(head -n1 /proc/stat)
-  if ((smoke)); then sleep 0.1; else sleep 0.5; fi
-  read -r -a b < <(head -n1 /proc/stat)
-  local total=0 idle i
-  for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
-  idle=$((b[4] - a[4] + b[5] - a[5]))
-  ((total > 0)) || { echo 0; return; }
-  echo $((100 * (total - idle) / total))
-}
-busy_runs=0
-busy_samples=()
-# Waits (up to --wait-idle seconds in all) until other work uses < 25 % of the CPUs.
-wait_idle() {
-  local busy
-  busy="$(cpu_busy)"
-  while ((busy >= 25 && idle_budget > 0)); do
-    log "machine busy (${busy}% CPU used by others); waiting (budget ${idle_budget}s)"
-    sleep 5
-    idle_budget=$((idle_budget - 5))
-    busy="$(cpu_busy)"
-  done
-  busy_samples+=("$busy")
-  if ((busy >= 25)); then busy_runs=$((busy_runs + 1)); fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"  # cpu_busy, wait_idle (until other work uses < 25 % of the CPUs)
+if ((smoke)); then CPU_BUSY_SPAN=0.1; fi
 
 # run LABEL CMD...: one measurement; its JSON line goes to raw.jsonl with the label and
 # the CPU use of others just before it.
@@ -355,7 +332,7 @@ run() {
     return 0
   fi
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["label"]=sys.argv[2]; r["others_cpu_pct"]=int(sys.argv[3]); print(json.dumps(r))' \
-    "$out" "$label" "${busy_samples[-1]}" >>"$raw"
+    "$out" "$label" "$LAST_BUSY" >>"$raw"
   if ((rc != 0)); then
     log "$label: errors (exit $rc): $out"
     failures=$((failures + 1))

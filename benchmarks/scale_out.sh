@@ -337,31 +337,8 @@ stop_haproxy() {
   if [[ -n "${lb_pid[$1]:-}" ]]; then stop "${lb_pid[$1]}" "haproxy-$1"; fi
   unset "lb_pid[$1]" "lb_port[$1]"
 }
-# Percentage of CPU time used by anything over 0.5 s (our idle servers use ~0).
-cpu_busy() {
-  local a b total=0 idle i
-  read -r -a a < <(head -n1 /proc/stat)
-  sleep 0.5
-  read -r -a b < <(head -n1 /proc/stat)
-  for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
-  idle=$((b[4] - a[4] + b[5] - a[5]))
-  ((total > 0)) || { echo 0; return; }
-  echo $((100 * (total - idle) / total))
-}
-busy_runs=0
-LAST_BUSY=0
-wait_idle() {
-  local busy
-  busy="$(cpu_busy)"
-  while ((busy >= 25 && idle_budget > 0)); do
-    log "machine busy (${busy}% CPU used by others); waiting (budget ${idle_budget}s)"
-    sleep 5
-    idle_budget=$((idle_budget - 5))
-    busy="$(cpu_busy)"
-  done
-  LAST_BUSY="$busy"
-  if ((busy >= 25)); then busy_runs=$((busy_runs + 1)); fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"  # cpu_busy, wait_idle
 
 py() { python3 -B "$here/scale_out/summarize.py" "$@"; }
 # snapshot FILE NAME...: Redis INFO commandstats and cpu, and the named instances'

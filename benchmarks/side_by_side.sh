@@ -449,34 +449,8 @@ lg() {
   if ((rc != 0)); then failures=$((failures + 1)); fi
 }
 
-# Percentage of CPU time used by anything over 0.5 s (our idle servers use ~0).
-cpu_busy() {
-  local a b
-  read -r -a a < <(head -n1 /proc/stat)
-  sleep 0.5
-  read -r -a b < <(head -n1 /proc/stat)
-  local total=0 idle i
-  for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
-  idle=$((b[4] - a[4] + b[5] - a[5]))
-  ((total > 0)) || { echo 0; return; }
-  echo $((100 * (total - idle) / total))
-}
-# Waits (up to --wait-idle seconds in all) until other work uses < 25 % of the CPUs,
-# so rounds are not measured while something else compiles.
-wait_idle() {
-  local busy
-  busy="$(cpu_busy)"
-  while ((busy >= 25 && idle_budget > 0)); do
-    log "machine busy (${busy}% CPU used by others); waiting (budget ${idle_budget}s)"
-    sleep 5
-    idle_budget=$((idle_budget - 5))
-    busy="$(cpu_busy)"
-  done
-  LAST_BUSY="$busy"
-  if ((busy >= 25)); then busy_runs=$((busy_runs + 1)); fi
-}
-busy_runs=0
-LAST_BUSY=0
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"  # cpu_busy, wait_idle (waits until other work uses < 25 % of the CPUs)
 
 load_note() {
   local load
