@@ -719,15 +719,26 @@ TEST_CASE("redis store: leases: one holder at a time, fencing tokens grow, renew
     CHECK(store.lease_key("s1") == "mcpsse:lease:{s1}");
 }
 
-TEST_CASE("redis store failover: a request in flight at an instance that died is answered with an error when its client resumes elsewhere") {
-    using namespace mcpsse_test;
+namespace {
+
+// Two instances whose leases live 300 ms, and a session initialized at the first.
+struct FailoverPair {
     RedisServer server;
-    Instance a(server.url(), 60min, 300ms);
-    Instance b(server.url(), 60min, 300ms);
-    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
-    HttpClient ca = a.client();
-    const std::string sid = open_session(ca);
-    REQUIRE(!sid.empty());
+    Instance a{server.url(), 60min, 300ms};
+    Instance b{server.url(), 60min, 300ms};
+    std::string sid;
+    FailoverPair() {
+        REQUIRE(mcpsse_test::eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+        mcpsse_test::HttpClient ca = a.client();
+        sid = mcpsse_test::open_session(ca);
+        REQUIRE(!sid.empty());
+    }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an instance that died is answered with an error when its client resumes elsewhere") {
+    using namespace mcpsse_test;
 
     // A request answered as an SSE stream by a: priming event, then a notification.
     HttpClient post = a.client();
@@ -785,15 +796,8 @@ TEST_CASE("redis store failover: a request in flight at an instance that died is
     CHECK(again[0] == got[0]);
 }
 
-TEST_CASE("redis store failover: the standalone stream of an instance that died goes on at the instance the client resumes at") {
+TEST_CASE_METHOD(FailoverPair, "redis store failover: the standalone stream of an instance that died goes on at the instance the client resumes at") {
     using namespace mcpsse_test;
-    RedisServer server;
-    Instance a(server.url(), 60min, 300ms);
-    Instance b(server.url(), 60min, 300ms);
-    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
-    HttpClient ca = a.client();
-    const std::string sid = open_session(ca);
-    REQUIRE(!sid.empty());
     std::string first_id;
     {
         HttpClient g = a.client();
