@@ -36,7 +36,9 @@
 # DIR/redis/redis.conf (its files in DIR/redis: no snapshots, append-only file synced
 # on every write, so a restarted Redis has every session it acknowledged), in the
 # foreground, stopped with the rest; DIR/redis/info holds "PID PORT". Each instance
-# gets --redis redis://127.0.0.1:PORT. To restart Redis by hand:
+# gets --redis redis://127.0.0.1:PORT, and --instance-lease-ms MS when the environment
+# sets MCPSSE_INSTANCE_LEASE_MS=MS (how long after a crash the other instances answer
+# the requests it had; everything_server's default 10000). To restart Redis by hand:
 #   redis-server DIR/redis/redis.conf
 # HAProxy's runtime API listens on DIR/haproxy.sock (mode 600). A rolling restart of
 # the three instances, one after another, without failing a request (README.md,
@@ -181,6 +183,13 @@ EOF_REDIS
   done
   echo "$redis_pid $redis_port" >"$dir/redis/info"
   instance_flags+=(--redis "redis://127.0.0.1:$redis_port")
+  if [[ -n "${MCPSSE_INSTANCE_LEASE_MS:-}" ]]; then
+    if [[ ! "$MCPSSE_INSTANCE_LEASE_MS" =~ ^[0-9]+$ ]]; then
+      echo "deploy: MCPSSE_INSTANCE_LEASE_MS must be a number of milliseconds" >&2
+      exit 2
+    fi
+    instance_flags+=(--instance-lease-ms "$MCPSSE_INSTANCE_LEASE_MS")
+  fi
   echo "deploy: redis-server (pid $redis_pid) on 127.0.0.1:$redis_port"
 fi
 : >"$dir/instances"

@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <cstdlib>
@@ -453,13 +454,33 @@ void add_task_tools(mcpsse::Server& server) {
     const json compute_schema = {{"type", "object"},
                                  {"properties",
                                   {{"seconds", {{"type", "number"}, {"description", "How long to work, in seconds"}}},
-                                   {"label", {{"type", "string"}, {"description", "A label echoed in the result"}}}}}};
+                                   {"label", {{"type", "string"}, {"description", "A label echoed in the result"}}},
+                                   {"progress_ms",
+                                    {{"type", "integer"},
+                                     {"description", "When the request has a progress token: a progress notification every this many ms "
+                                                     "(progress = elapsed ms, total = the work's ms); absent or 0: none"}}}}}};
     server.add_tool(task_tool("slow_compute", "Works for `seconds` seconds; runs as a task when the client supports tasks",
                               compute_schema, TaskSupport::optional),
-                    [](json args, RequestContext&) -> Awaitable {
+                    [](json args, RequestContext& ctx) -> Awaitable {
                         const double seconds = args.contains("seconds") && args["seconds"].is_number() ? args["seconds"].get<double>() : 1.0;
                         const int ms = static_cast<int>(std::clamp(seconds, 0.0, 3600.0) * 1000.0);
-                        if (ms > 0) co_await sleep_ms(ms);
+                        // Optional progress on a fixed schedule (10 ms at least): at progress_ms,
+                        // 2 * progress_ms, ... below ms, then ms; so the client can tell which were lost.
+                        const int step = args.contains("progress_ms") && args["progress_ms"].is_number_integer()
+                                             ? static_cast<int>(std::clamp<std::int64_t>(args["progress_ms"].get<std::int64_t>(), 0, 3600000))
+                                             : 0;
+                        if (step > 0 && !ctx.progress_token().is_null()) {
+                            const int every = std::max(step, 10);
+                            int done = 0;
+                            while (done < ms) {
+                                const int next = std::min(done + every, ms);
+                                co_await sleep_ms(next - done);
+                                done = next;
+                                co_await ctx.async_progress(done, ms, "Computed " + std::to_string(done) + " of " + std::to_string(ms) + " ms");
+                            }
+                        } else if (ms > 0) {
+                            co_await sleep_ms(ms);
+                        }
                         co_return mcpsse::tool_text_result("Computed " + args.value("label", std::string("result")) + " in " +
                                                            std::to_string(ms) + " ms");
                     });
