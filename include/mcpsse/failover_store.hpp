@@ -34,8 +34,12 @@ namespace mcpsse {
 ///   stores, so the client's request ends instead of waiting for ever (MCP Streamable
 ///   HTTP, "Resumability and Redelivery"). A standalone stream of such an instance is
 ///   replayed, then goes on as a standalone stream of the resuming instance in the
-///   same response. While the other instance's lease holds, the replay ends the
-///   response as before (the client asks again later).
+///   same response. While the other instance's lease holds and the request has no
+///   response yet, a resumption with nothing new to replay waits (polling the store
+///   every 100 ms, at most 25 s) for the stream's next events, or for the lease to
+///   lapse (then the error above); with still nothing to send it answers an event
+///   carrying the `Last-Event-ID` and no data (revisions with priming events), so the
+///   client keeps its place and asks again.
 ///
 /// A model `S` provides, all callable concurrently from several threads, each taking an
 /// Asio completion token:

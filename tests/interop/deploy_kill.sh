@@ -15,11 +15,11 @@
 # every progress notification stored in Redis before the kill reached the client
 # once, in order, without a gap, and nothing else did (lost = scheduled - stored,
 # printed); the session goes on (`greet` answers; tools/list_changed arrives on the
-# resumed standalone stream); the request is answered once (a known issue). Then
+# resumed standalone stream); the request is answered once (one error stored). Then
 # HAProxy must mark the dead instance DOWN; the survivors' resumption metrics are
 # printed. Twice, each in a deployment of its own: the SDK's first reconnection
-# 1.5 s after the kill (after the lease), then 0.3 s (within the lease; the client's
-# checks that fail there are known issues, see deploy_kill_client.mjs).
+# 1.5 s after the kill (after the lease), then 0.3 s (within the lease: the instance
+# it reaches waits for the lease to lapse, then answers with the error).
 #
 # Needs haproxy, redis-server (with redis-cli) and curl (cmake/scripts/setup-debian.sh
 # installs them) and an everything_server built with hiredis (mcpsse::redis); exits 77
@@ -65,7 +65,7 @@ trap 'exit 143' TERM
 
 # scenario NAME RECONNECT_MS EARLY: a deployment of its own (lease $lease_ms ms) in
 # $work/NAME; the client's first reconnection after RECONNECT_MS; EARLY=1 when that
-# is within the lease (the client then counts the unanswered call as a known issue).
+# is within the lease.
 scenario() {
   local name="$1" reconnect_ms="$2" early="$3" dir="$work/$1" rc t0 n r victim status i
   local -a names=() ports=() pids=() dead=() lines=()

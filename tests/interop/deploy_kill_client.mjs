@@ -31,8 +31,8 @@
 //   6. the session goes on: `greet` through HAProxy answers, and a tools/list_changed
 //      notification (test_trigger_tool_change, called until the instance holding the
 //      resumed standalone stream served it) reaches the client on its standalone stream;
-//   7. the call is answered once: one error response in Redis (a known issue: the
-//      SDK resumes after the error response, and mcpsse adds another).
+//   7. the call is answered once: one error response in Redis (the SDK resumes after
+//      an error response too; the instance it reaches must add nothing).
 // Every HTTP exchange is logged with its time, method, Last-Event-ID and status; the
 // log is printed when a check fails. Prints one line per check and "N passed,
 // N failed"; exits non-zero when a check failed.
@@ -59,13 +59,11 @@ const scheduled = workMs / stepMs; // progress notifications it would send, unin
 const killAfter = 8; // progress notifications received before the kill
 // DEPLOY_KILL_RECONNECT_MS: the SDK's first reconnection delay. Longer than the lease
 // (the default here), the first resumption finds the dead instance's lease gone. Shorter
-// (DEPLOY_KILL_EARLY=1), it comes while the lease still runs: mcpsse then replays the
-// stored events and ends the response, the SDK (which forgets the Last-Event-ID when a
-// resumption brought no event) reconnects without one and gets a fresh standalone
-// stream, and the call is never answered: those checks are known issues then.
+// (DEPLOY_KILL_EARLY=1), it comes while the lease still runs: the instance it reaches
+// then waits for the stream's next events or for the lease to lapse, and answers with
+// the error once it has.
 const reconnectMs = Number(process.env.DEPLOY_KILL_RECONNECT_MS ?? leaseMs + 500);
 const early = process.env.DEPLOY_KILL_EARLY === '1';
-const knownIssue = 'a resumption within the dead instance\'s lease ends empty and the SDK loses its Last-Event-ID (mcpsse issue #20)';
 const reconnect = {
   initialReconnectionDelay: reconnectMs,
   maxReconnectionDelay: Math.max(1000, reconnectMs),
@@ -89,8 +87,6 @@ const at = () => `${String(Date.now() - t0).padStart(5)} ms`;
 console.log(`# MCP TypeScript SDK ${sdkVersion()} on Node ${process.version}; endpoint ${url}; ` +
   `instances ${instances.map((i) => `${i.name}:${i.port}`).join(' ')}; lease ${leaseMs} ms, ` +
   `first reconnection after ${reconnectMs} ms${early ? ' (within the lease)' : ''}`);
-// A check that is a known issue when the reconnection comes within the lease.
-const runMaybeKnown = (name, fn) => (early ? checks.runKnownIssue(name, knownIssue, fn) : checks.run(name, fn));
 
 // ---- HTTP exchanges, with times ---------------------------------------------------------
 const exchanges = [];
@@ -250,7 +246,7 @@ if (!await checks.run(`${killAfter} progress notifications arrive, the instance 
 // ---- the client is told --------------------------------------------------------------------
 const waitMs = errorBoundMs + (early ? 0 : 5000);
 const ended = await Promise.race([outcome, sleep(waitMs).then(() => null)]);
-await runMaybeKnown(`the call fails with -32603, data.reason "instance_lost", within ${errorBoundMs} ms of the kill`, async () => {
+await checks.run(`the call fails with -32603, data.reason "instance_lost", within ${errorBoundMs} ms of the kill`, async () => {
   expect(ended, `the call had not ended ${waitMs} ms after the kill`);
   expect(!ended.result, `the call succeeded: ${JSON.stringify(ended.result)}`);
   const e = ended.error;
@@ -330,12 +326,9 @@ await checks.run('a notification reaches the client on its resumed standalone st
 await sleep(1500);
 const postResumes = exchanges.filter((x) => x.method === 'GET' && x.lastEventId?.startsWith(`${postStream}-`));
 const afterError = postResumes.filter((x) => ended && x.t > ended.t - t0);
-// mcpsse answers a resumption after its own error response with one more error
-// response (stored too): the orphan check looks only at the events after Last-Event-ID.
-const duplicateIssue = 'a resumption after the instance_lost error gets (and stores) another one; the SDK, which ' +
-  'resumes a stream that ended without a result, repeats that (mcpsse issue #20)';
-await checks.runKnownIssue('the call is answered once (no further error response after the first)',
-  early ? knownIssue : duplicateIssue, async () => {
+// A resumption after the error response finds it among the stream's stored events and
+// adds nothing.
+await checks.run('the call is answered once (no further error response after the first)', async () => {
   const key = `mcpsse:{${sessionId}}:events:${postStream}`;
   const raw = redis('XRANGE', key, '-', '+').trim().split('\n');
   const errors = [];

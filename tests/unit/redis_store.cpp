@@ -478,6 +478,20 @@ struct Instance {
                            {"protocolVersion", std::string(ctx.protocol_version())},
                            {"clientInfo", ctx.client_info()}};
         });
+        // Sends notifications 1 to 5, 150 ms apart, then its result.
+        dispatcher.on_request("tick", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+            const auto executor = co_await asio::this_coro::executor;
+            asio::steady_timer wait(executor);
+            for (int n = 1; n <= 5; ++n) {
+                wait.expires_after(150ms);
+                std::error_code ec;
+                co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                std::string method = "notifications/message";
+                json params = {{"level", "info"}, {"data", n}};
+                co_await ctx.async_notify(std::move(method), std::move(params));
+            }
+            co_return json{{"done", true}};
+        });
         // Sends one notification on its stream, then waits (30 s) for a result.
         dispatcher.on_request("hang", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             std::string method = "notifications/message";
@@ -737,6 +751,22 @@ struct FailoverPair {
 
 }  // namespace
 
+namespace {
+
+// One resumption (GET with Last-Event-ID `after`) at `instance`: the events with data,
+// with their ids, until the response ends (or 5 s pass without an event).
+std::vector<std::pair<std::string, json>> resume_at(const Instance& instance, const std::string& sid, const std::string& after) {
+    std::vector<std::pair<std::string, json>> got;
+    mcpsse_test::HttpClient g = instance.client();
+    if (!g.send_request("GET", "/mcp", mcpsse_test::get_headers(sid, after))) return got;
+    if (g.read_head().status != 200) return got;
+    while (const auto e = g.next_event(5s))
+        if (!e->data.empty()) got.emplace_back(e->id.value_or(""), e->json());
+    return got;
+}
+
+}  // namespace
+
 TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an instance that died is answered with an error when its client resumes elsewhere") {
     using namespace mcpsse_test;
 
@@ -752,16 +782,6 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an 
         last_id = *e->id;
         if (!e->data.empty()) break;
     }
-    // A resumption at b while a lives: the stored events only, no error.
-    const auto resume_at_b = [&](const std::string& after) {
-        std::vector<json> got;
-        HttpClient g = b.client();
-        if (!g.send_request("GET", "/mcp", get_headers(sid, after))) return got;
-        if (g.read_head().status != 200) return got;
-        while (const auto e = g.next_event(2s))
-            if (!e->data.empty()) got.push_back(e->json());
-        return got;
-    };
     // a holds its lease (named by the tag in its stream numbers) once it reached Redis.
     const auto stream = mcpsse::detail::parse_event_id(last_id);
     REQUIRE(stream);
@@ -776,24 +796,62 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an 
         });
     };
     REQUIRE(eventually(a_holds, 5s));
-    CHECK(resume_at_b(last_id).empty());
 
-    // a dies. Once its lease has expired, resuming at b ends the request with an error.
+    // Resumed at b while a still works on it: b waits for what a sends next. a dies
+    // meanwhile; once its lease lapses, b ends the request with an error.
+    const auto started = std::chrono::steady_clock::now();
+    auto waiting = std::async(std::launch::async, [&] { return resume_at(b, sid, last_id); });
+    REQUIRE(waiting.wait_for(400ms) == std::future_status::timeout);  // b holds the response
     a.kill();
-    CHECK(eventually([&] { return !a_holds(); }, 5s));
-    std::vector<json> got;
-    REQUIRE(eventually([&] {
-        got = resume_at_b(last_id);
-        return !got.empty();
-    }, 5s));
+    const auto got = waiting.get();
+    CHECK(std::chrono::steady_clock::now() - started >= 400ms);
+    CHECK(!a_holds());
     REQUIRE(got.size() == 1);
-    CHECK(got[0]["id"] == "call-7");
-    CHECK(got[0]["error"]["code"] == -32603);
-    CHECK(got[0]["error"]["data"]["reason"] == "instance_lost");
+    CHECK(got[0].second["id"] == "call-7");
+    CHECK(got[0].second["error"]["code"] == -32603);
+    CHECK(got[0].second["error"]["data"]["reason"] == "instance_lost");
+
     // The error was stored: a later resumption finds it, once, and adds nothing.
-    const auto again = resume_at_b(last_id);
+    const auto again = resume_at(b, sid, last_id);
     REQUIRE(again.size() == 1);
     CHECK(again[0] == got[0]);
+    // A resumption after the error (clients resume streams that ended without a result)
+    // adds no second error, at once.
+    const auto after_error_started = std::chrono::steady_clock::now();
+    CHECK(resume_at(b, sid, got[0].first).empty());
+    CHECK(std::chrono::steady_clock::now() - after_error_started < 3s);
+    const auto all = replay(loop, probe, sid, EventId{stream->stream, 0});
+    REQUIRE(all);
+    int errors = 0;
+    for (const auto& event : *all) errors += json::parse(event.message).contains("error") ? 1 : 0;
+    CHECK(errors == 1);
+}
+
+TEST_CASE_METHOD(FailoverPair, "redis store failover: a request running at a live instance is followed from another one until its result") {
+    using namespace mcpsse_test;
+    HttpClient post = a.client();
+    REQUIRE(post.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(9, "tick").dump()));
+    REQUIRE(post.read_head().status == 200);
+    const auto priming = post.next_event(5s);
+    REQUIRE(priming);
+    REQUIRE(priming->id);
+    // The client leaves a's stream and resumes at b, again and again, each time after
+    // the last event it got: b answers each resumption with what a stored next.
+    std::string last = *priming->id;
+    std::vector<int> ticks;
+    bool result = false;
+    int resumptions = 0;
+    while (!result && resumptions < 50) {
+        ++resumptions;
+        for (const auto& [id, message] : resume_at(b, sid, last)) {
+            last = id;
+            if (message.contains("result")) result = true;
+            else ticks.push_back(message["params"]["data"].get<int>());
+        }
+    }
+    CHECK(result);
+    CHECK(ticks == std::vector<int>{1, 2, 3, 4, 5});
+    CHECK(resumptions >= 2);  // it waited for events rather than answering all at once
 }
 
 TEST_CASE_METHOD(FailoverPair, "redis store failover: the standalone stream of an instance that died goes on at the instance the client resumes at") {

@@ -14,10 +14,14 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -27,8 +31,8 @@ namespace mcpsse::detail {
 
 /// What a resumption found about a stream of another instance.
 enum class OrphanStream {
-    /// Its instance holds its lease (or the store could not tell): replay only, as
-    /// before; a request already answered in the replay counts here too.
+    /// Nothing more than the replay (and what `async_resume_foreign` added to it):
+    /// its instance lives, or its request was answered.
     none,
     /// Its instance is gone and its request had no response: the error response was
     /// added to the replay (and stored).
@@ -61,30 +65,83 @@ enum class OrphanStream {
     return false;
 }
 
+/// How long a resumption of another instance's running request waits for its next
+/// events (`async_resume_foreign`) before it answers with none: under the usual 60 s
+/// idle timeouts of proxies.
+inline constexpr std::chrono::milliseconds foreign_follow_limit{25'000};
+/// How often such a resumption asks the store for new events and for the lease.
+inline constexpr std::chrono::milliseconds foreign_poll_interval{100};
+
 /// A client resumes stream `last.stream` of session `session`, which another instance
-/// numbered, and `stored` are its events after `last` (gapless). When that instance's
-/// lease (`instance:<tag>`) is gone: a stream that answered a request with no response
-/// among `stored` gets an error response to it (-32603, `data.reason` =
-/// "instance_lost"), stored as its next event and appended to `sse` (the replay's SSE
-/// text); a stream that answered no request is a standalone stream to go on here.
-/// Store errors count as "alive" (replay only). Two round trips to the store.
+/// numbered; `stored` are its events after `last` (gapless, already formatted into
+/// `sse`, the replay's SSE text). Decides what else the replay says (`FailoverStore`):
+/// - the stream answers no request (a standalone stream) and its instance's lease
+///   (`instance:<tag>`) is gone: `standalone`, to go on here;
+/// - its request has a response among all its stored events: `none` (replay only);
+/// - its request has none and the lease is gone: an error response to it (-32603,
+///   `data.reason` = "instance_lost") is stored as the stream's next event and added
+///   to `sse`: `request_failed`;
+/// - its request has none, the lease holds and `stored` is empty: the instance still
+///   works on it, so this waits, asking the store every `foreign_poll_interval`, until
+///   events follow (added to `sse`), the lease lapses (the error as above), the
+///   transport stops (`*stopping`) or `foreign_follow_limit` passes; with nothing to
+///   send, `sse` gets an event with the id `last` and no data when `priming` (the
+///   revision's priming events), so the client keeps its `Last-Event-ID`.
+/// Store errors count as "its instance lives, nothing more stored".
 template <class Store>
     requires FailoverStore<Store>
-asio::awaitable<OrphanStream> async_check_orphan(Store& store, SseSessionState& session, EventId last,
-                                                 const std::vector<StoredEvent>& stored, std::string& sse) {
+asio::awaitable<OrphanStream> async_resume_foreign(Store& store, SseSessionState& session, EventId last,
+                                                   std::vector<StoredEvent> stored, std::string& sse,
+                                                   const std::atomic<bool>* stopping, bool priming,
+                                                   std::optional<std::chrono::milliseconds> retry) {
+    const std::string lease_name = instance_lease_name(stream_instance_tag(last.stream));
+    const std::string session_id = session.id();
     std::error_code ec;
-    const std::optional<Lease> holder = co_await store.async_lease_holder(
-        instance_lease_name(stream_instance_tag(last.stream)), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || holder) co_return OrphanStream::none;
-    const std::optional<std::string> request =
-        co_await store.async_stream_request(session.id(), last.stream, asio::redirect_error(asio::use_awaitable, ec));
+    std::optional<Lease> holder = co_await store.async_lease_holder(lease_name, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return OrphanStream::none;
-    if (!request) co_return OrphanStream::standalone;
+    const std::optional<std::string> request =
+        co_await store.async_stream_request(session_id, last.stream, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return OrphanStream::none;
+    if (!request) co_return holder ? OrphanStream::none : OrphanStream::standalone;
     const auto id_value = nlohmann::json::parse(*request, nullptr, false);
     const auto id = json_rpc::id_from_json(id_value);
     if (!id || answers(stored, *id)) co_return OrphanStream::none;
+    // Answered before `last` (the client resumes after the response, e.g. after an
+    // error response): nothing to add.
+    const ReplayResult whole = co_await store.async_replay_after(session_id, EventId{last.stream, 0},
+                                                                 asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && whole && answers(*whole, *id)) co_return OrphanStream::none;
+
+    EventId at = stored.empty() ? last : stored.back().id;
+    if (holder && stored.empty()) {
+        // The request runs at its instance: wait for what it sends next.
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        const auto deadline = std::chrono::steady_clock::now() + foreign_follow_limit;
+        while (holder && !(stopping && stopping->load()) && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(foreign_poll_interval);
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            ReplayResult more = co_await store.async_replay_after(session_id, at, asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec && more && !more->empty()) {
+                for (const auto& event : *more) {
+                    const EventIdText id_text(event.id);
+                    append_sse_event(sse, SseEvent{{}, id_text.view(), event.message, std::nullopt});
+                }
+                co_return OrphanStream::none;
+            }
+            holder = co_await store.async_lease_holder(lease_name, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) holder = Lease{};  // unknown: as alive
+        }
+        if (holder) {
+            if (priming) {
+                const EventIdText id_text(at);
+                append_sse_event(sse, SseEvent{{}, id_text.view(), {}, retry});
+            }
+            co_return OrphanStream::none;
+        }
+    }
+    if (holder) co_return OrphanStream::none;
     const std::string message = lost_request_error(*id);
-    const EventId next{last.stream, (stored.empty() ? last.sequence : stored.back().id.sequence) + 1};
+    const EventId next{last.stream, at.sequence + 1};
     if (session.event_log()) session.event_log()->append(next, message);
     const EventIdText id_text(next);
     append_sse_event(sse, SseEvent{{}, id_text.view(), message, std::nullopt});

@@ -219,7 +219,8 @@ public:
                     // Another instance's stream: is that instance gone?
                     if constexpr (FailoverStore<Store>)
                         if (ok && stream_instance_tag(last->stream) != ctx_.sessions.instance_tag())
-                            orphan = co_await async_check_orphan(ctx_.sessions.store(), *session, *last, *stored, events);
+                            orphan = co_await async_resume_foreign(ctx_.sessions.store(), *session, *last, *stored, events,
+                                                                   ctx_.pump.stopping, priming, ctx_.pump.retry);
                 } else {
                     ok = session->event_log()->replay_after(*last, format);
                 }
