@@ -44,16 +44,7 @@ if (($# < 2)) || [[ ! -x "$1" ]]; then
 fi
 server="$1"
 build_dir="$2"
-for tool in haproxy redis-server; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "deploy_rolling: skipped: $tool is not installed (Debian: apt-get install $tool, see cmake/scripts/setup-debian.sh)"
-    exit 77
-  fi
-done
-if "$server" --redis 'redis://' 2>&1 | grep -q 'built without Redis'; then
-  echo "deploy_rolling: skipped: $server was built without the mcpsse::redis component (hiredis not found; Debian: libhiredis-dev)"
-  exit 77
-fi
+skip_without_redis_deployment deploy_rolling "$server"
 require_tools curl socat
 
 sessions=8

@@ -13,6 +13,24 @@
 #                            log's last 20 lines; 1 returned) when PID exits first (it is then
 #                            reaped) or SECONDS pass
 
+# skip_without_redis_deployment NAME SERVER [TOOL...]: exits 77 (ctest: skipped), saying
+# why, unless haproxy, redis-server and each TOOL are installed and SERVER was built
+# with hiredis (mcpsse::redis). A build without it says so for any --redis (here an
+# invalid URL, so a build with it stops at once too, without listening).
+skip_without_redis_deployment() {
+  local name="$1" server="$2" tool
+  shift 2
+  for tool in haproxy redis-server "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "$name: skipped: $tool is not installed (Debian: apt-get install ${tool/redis-cli/redis-tools}, see cmake/scripts/setup-debian.sh)"
+      exit 77
+    fi
+  done
+  if "$server" --redis 'redis://' 2>&1 | grep -q 'built without Redis'; then
+    echo "$name: skipped: $server was built without the mcpsse::redis component (hiredis not found; Debian: libhiredis-dev)"
+    exit 77
+  fi
+}
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
