@@ -36,7 +36,8 @@ namespace mcpsse {
 ///   replayed, then goes on as a standalone stream of the resuming instance in the
 ///   same response. While the other instance's lease holds and the request has no
 ///   response yet, a resumption with nothing new to replay waits (polling the store
-///   every 100 ms, at most 25 s) for the stream's next events, or for the lease to
+///   every `SseTransportOptions::failover_resume_poll`, at most `failover_resume_wait`)
+///   for the stream's next events, or for the lease to
 ///   lapse (then the error above); with still nothing to send it answers an event
 ///   carrying the `Last-Event-ID` and no data (revisions with priming events), so the
 ///   client keeps its place and asks again.

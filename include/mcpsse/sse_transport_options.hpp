@@ -127,6 +127,17 @@ struct SseTransportOptions {
     /// A session without requests and without open streams for this long, in ms, is
     /// ended (clients that vanish without DELETE).
     std::chrono::milliseconds session_idle_timeout{30 * 60'000};
+    /// With a `FailoverStore` (several instances): how long, in ms, a client resuming
+    /// another live instance's stream whose request has no response yet, with nothing
+    /// new stored, is kept waiting for the stream's next events or for that instance's
+    /// lease to lapse; then it gets an event with its `Last-Event-ID` and no data
+    /// (revisions with priming events) and asks again. Keep it under the idle timeouts
+    /// of the proxies in front (HAProxy's `timeout server`, often 60 s).
+    std::chrono::milliseconds failover_resume_wait{25'000};
+    /// With a `FailoverStore`: how often such a waiting resumption asks the store for
+    /// new events and for the lease, in ms (two Redis round trips each time; values
+    /// under 1 ms count as 1 ms).
+    std::chrono::milliseconds failover_resume_poll{100};
 
     /// Allowed `Origin` values, compared exactly by scheme, host and port (never by
     /// prefix), e.g. "https://app.example.com". Empty (the default): any origin whose

@@ -472,7 +472,8 @@ struct Instance {
     bool killed = false;
 
     explicit Instance(const std::string& url, std::chrono::milliseconds session_ttl = 60min,
-                      std::chrono::milliseconds instance_lease_ttl = 10s) {
+                      std::chrono::milliseconds instance_lease_ttl = 10s,
+                      std::chrono::milliseconds failover_resume_wait = 25s) {
         dispatcher.on_request("whoami", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             co_return json{{"session", std::string(ctx.session_id())},
                            {"protocolVersion", std::string(ctx.protocol_version())},
@@ -505,6 +506,7 @@ struct Instance {
         });
         mcpsse::SseTransportOptions options;
         options.port = 0;
+        options.failover_resume_wait = failover_resume_wait;
         auto store_options = options_for(url);
         store_options.session_ttl = session_ttl;
         store_options.instance_lease_ttl = instance_lease_ttl;
@@ -765,6 +767,18 @@ std::vector<std::pair<std::string, json>> resume_at(const Instance& instance, co
     return got;
 }
 
+// Whether the instance that numbered the stream of event `event_id` holds its lease
+// (asked through `probe`, a store of the test's own).
+bool instance_lease_held(Loop& loop, RedisStore& probe, const std::string& event_id) {
+    const auto id = mcpsse::detail::parse_event_id(event_id);
+    if (!id) return false;
+    const std::string name = mcpsse::detail::instance_lease_name(mcpsse::detail::stream_instance_tag(id->stream));
+    return loop.run([&]() -> asio::awaitable<bool> {
+        const auto holder = co_await probe.async_lease_holder(name, asio::use_awaitable);
+        co_return holder.has_value();
+    });
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an instance that died is answered with an error when its client resumes elsewhere") {
@@ -788,13 +802,7 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an 
     Loop loop;
     RedisStore probe(loop.io.get_executor(), options_for(server.url()));
     REQUIRE(!wait_ready(loop, probe));
-    const std::string a_lease = mcpsse::detail::instance_lease_name(mcpsse::detail::stream_instance_tag(stream->stream));
-    const auto a_holds = [&] {
-        return loop.run([&]() -> asio::awaitable<bool> {
-            const auto holder = co_await probe.async_lease_holder(a_lease, asio::use_awaitable);
-            co_return holder.has_value();
-        });
-    };
+    const auto a_holds = [&] { return instance_lease_held(loop, probe, last_id); };
     REQUIRE(eventually(a_holds, 5s));
 
     // Resumed at b while a still works on it: b waits for what a sends next. a dies
@@ -825,6 +833,47 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: a request in flight at an 
     int errors = 0;
     for (const auto& event : *all) errors += json::parse(event.message).contains("error") ? 1 : 0;
     CHECK(errors == 1);
+}
+
+TEST_CASE("redis store failover: a resumption waits failover_resume_wait at most, then keeps the client's place") {
+    using namespace mcpsse_test;
+    RedisServer server;
+    Instance a(server.url(), 60min, 10s, 300ms);
+    Instance b(server.url(), 60min, 10s, 300ms);
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+    HttpClient post = a.client();
+    REQUIRE(post.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(3, "hang").dump()));
+    REQUIRE(post.read_head().status == 200);
+    std::string last_id;
+    while (true) {
+        const auto e = post.next_event(5s);
+        REQUIRE(e);
+        REQUIRE(e->id);
+        last_id = *e->id;
+        if (!e->data.empty()) break;
+    }
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    REQUIRE(eventually([&] { return instance_lease_held(loop, probe, last_id); }, 5s));
+    // a lives and sends nothing more: b waits 300 ms, then answers an event carrying the
+    // same id and no data, and ends the response.
+    const auto started = std::chrono::steady_clock::now();
+    HttpClient g = b.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid, last_id)));
+    REQUIRE(g.read_head().status == 200);
+    const auto e = g.next_event(5s);
+    REQUIRE(e);
+    INFO("event data: " << e->data);
+    CHECK(e->id.value_or("") == last_id);
+    CHECK(e->data.empty());
+    const auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(waited >= 300ms);
+    CHECK(waited < 3s);
+    CHECK(!g.next_event(2s));  // the response has ended
 }
 
 TEST_CASE_METHOD(FailoverPair, "redis store failover: a request running at a live instance is followed from another one until its result") {

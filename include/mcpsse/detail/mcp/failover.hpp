@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -65,12 +66,12 @@ enum class OrphanStream {
     return false;
 }
 
-/// How long a resumption of another instance's running request waits for its next
-/// events (`async_resume_foreign`) before it answers with none: under the usual 60 s
-/// idle timeouts of proxies.
-inline constexpr std::chrono::milliseconds foreign_follow_limit{25'000};
-/// How often such a resumption asks the store for new events and for the lease.
-inline constexpr std::chrono::milliseconds foreign_poll_interval{100};
+/// How a resumption of another instance's running request waits for its next events
+/// (`SseTransportOptions::failover_resume_wait` and `failover_resume_poll`).
+struct ForeignResumeWait {
+    std::chrono::milliseconds limit{25'000};
+    std::chrono::milliseconds poll{100};
+};
 
 /// A client resumes stream `last.stream` of session `session`, which another instance
 /// numbered; `stored` are its events after `last` (gapless, already formatted into
@@ -82,9 +83,9 @@ inline constexpr std::chrono::milliseconds foreign_poll_interval{100};
 ///   `data.reason` = "instance_lost") is stored as the stream's next event and added
 ///   to `sse`: `request_failed`;
 /// - its request has none, the lease holds and `stored` is empty: the instance still
-///   works on it, so this waits, asking the store every `foreign_poll_interval`, until
-///   events follow (added to `sse`), the lease lapses (the error as above), the
-///   transport stops (`*stopping`) or `foreign_follow_limit` passes; with nothing to
+///   works on it, so this waits, asking the store every `wait.poll`, until events
+///   follow (added to `sse`), the lease lapses (the error as above), the transport
+///   stops (`*stopping`) or `wait.limit` passes; with nothing to
 ///   send, `sse` gets an event with the id `last` and no data when `priming` (the
 ///   revision's priming events), so the client keeps its `Last-Event-ID`.
 /// Store errors count as "its instance lives, nothing more stored".
@@ -92,8 +93,8 @@ template <class Store>
     requires FailoverStore<Store>
 asio::awaitable<OrphanStream> async_resume_foreign(Store& store, SseSessionState& session, EventId last,
                                                    std::vector<StoredEvent> stored, std::string& sse,
-                                                   const std::atomic<bool>* stopping, bool priming,
-                                                   std::optional<std::chrono::milliseconds> retry) {
+                                                   const std::atomic<bool>* stopping, ForeignResumeWait wait,
+                                                   bool priming, std::optional<std::chrono::milliseconds> retry) {
     const std::string lease_name = instance_lease_name(stream_instance_tag(last.stream));
     const std::string session_id = session.id();
     std::error_code ec;
@@ -116,9 +117,9 @@ asio::awaitable<OrphanStream> async_resume_foreign(Store& store, SseSessionState
     if (holder && stored.empty()) {
         // The request runs at its instance: wait for what it sends next.
         asio::steady_timer timer(co_await asio::this_coro::executor);
-        const auto deadline = std::chrono::steady_clock::now() + foreign_follow_limit;
+        const auto deadline = std::chrono::steady_clock::now() + wait.limit;
         while (holder && !(stopping && stopping->load()) && std::chrono::steady_clock::now() < deadline) {
-            timer.expires_after(foreign_poll_interval);
+            timer.expires_after(std::max(wait.poll, std::chrono::milliseconds(1)));
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             ReplayResult more = co_await store.async_replay_after(session_id, at, asio::redirect_error(asio::use_awaitable, ec));
             if (!ec && more && !more->empty()) {

@@ -219,8 +219,10 @@ public:
                     // Another instance's stream: is that instance gone?
                     if constexpr (FailoverStore<Store>)
                         if (ok && stream_instance_tag(last->stream) != ctx_.sessions.instance_tag())
-                            orphan = co_await async_resume_foreign(ctx_.sessions.store(), *session, *last, *stored, events,
-                                                                   ctx_.pump.stopping, priming, ctx_.pump.retry);
+                            orphan = co_await async_resume_foreign(
+                                ctx_.sessions.store(), *session, *last, *stored, events, ctx_.pump.stopping,
+                                ForeignResumeWait{ctx_.options.failover_resume_wait, ctx_.options.failover_resume_poll},
+                                priming, ctx_.pump.retry);
                 } else {
                     ok = session->event_log()->replay_after(*last, format);
                 }
