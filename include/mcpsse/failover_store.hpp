@@ -24,7 +24,8 @@ namespace mcpsse {
 /// - holds a lease named `instance:<tag>` for as long as it runs (the tag is the
 ///   random high half of its stream numbers, see `EventId`): taken at start, renewed
 ///   every `instance_lease_ttl() / 3`, released when the run ends. An instance killed
-///   without stopping loses it `instance_lease_ttl()` after its last renewal;
+///   without stopping loses it `instance_lease_ttl()` after its last renewal. Its
+///   readiness path answers 503 `not_ready` while it does not hold the lease;
 /// - records, when a POST's response turns into an SSE stream, the JSON-RPC id of the
 ///   request the stream answers (`async_note_stream_request`, not awaited);
 /// - when a client resumes (`GET` with `Last-Event-ID`) a stream of another instance

@@ -19,8 +19,9 @@ struct OperationsOptions {
     std::string health_path{};
     /// Readiness, e.g. "/readyz": 503 `{"status":"draining"}` while draining (`drain()`,
     /// `stop()`), 503 `{"status":"full"}` while the session table is at `max_sessions`,
-    /// 503 `{"status":"not_ready"}` when `ready` returns false, else 200
-    /// `{"status":"ready"}`. Empty: not served.
+    /// 503 `{"status":"not_ready"}` when `ready` returns false or, with a
+    /// `FailoverStore`, while the instance does not hold its lease (the other instances
+    /// would count it as gone), else 200 `{"status":"ready"}`. Empty: not served.
     std::string readiness_path{};
     /// The host's own readiness (e.g. its database answers); called on the I/O thread
     /// for each readiness request, must not block. Empty: always ready.

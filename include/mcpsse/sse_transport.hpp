@@ -411,6 +411,10 @@ private:
         if (draining()) return detail::Readiness::draining;
         if (era_.sessions.full()) return detail::Readiness::full;
         if (options_.operations.ready && !options_.operations.ready()) return detail::Readiness::not_ready;
+        // Until it holds its instance lease, the other instances count this one as gone
+        // (FailoverStore): take no traffic before.
+        if constexpr (FailoverStore<Store>)
+            if (!instance_lease_held_.load(std::memory_order_relaxed)) return detail::Readiness::not_ready;
         return detail::Readiness::ready;
     }
 
@@ -444,7 +448,7 @@ private:
         if constexpr (FailoverStore<Store>) {
             // The instance's lease is held while connections are served (FailoverStore).
             using namespace asio::experimental::awaitable_operators;
-            instance_lease_.emplace(store_, listener_.get_executor(), era_.sessions.instance_tag());
+            instance_lease_.emplace(store_, listener_.get_executor(), era_.sessions.instance_tag(), instance_lease_held_);
             co_await (serve_connections() && instance_lease_->run());
         } else {
             co_await serve_connections();
@@ -871,6 +875,7 @@ private:
     detail::StreamServer<Conn, Store> streams_{era_};
     // The lease `instance:<tag>` held while running (FailoverStore only).
     std::conditional_t<FailoverStore<Store>, std::optional<detail::InstanceLease<Store>>, std::monostate> instance_lease_;
+    std::atomic<bool> instance_lease_held_{false};  // set by instance_lease_; read by readiness()
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     asio::steady_timer drain_timer_;  // paces finish_drain()

@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -44,8 +45,10 @@ namespace mcpsse::detail {
 template <class Store>
 class InstanceLease {
 public:
-    InstanceLease(Store& store, const asio::any_io_executor& executor, std::uint32_t tag)
-        : store_(store), timer_(executor), name_(instance_lease_name(tag)) {}
+    /// `held` mirrors whether the lease is held, for readers on other threads (it must
+    /// outlive this object).
+    InstanceLease(Store& store, const asio::any_io_executor& executor, std::uint32_t tag, std::atomic<bool>& held)
+        : store_(store), timer_(executor), name_(instance_lease_name(tag)), held_(held) {}
 
     /// Takes and renews the lease until `stop()`.
     asio::awaitable<void> run() {
@@ -55,10 +58,12 @@ public:
             if (lease_) {
                 const bool held = co_await store_.async_renew_lease(name_, *lease_, ttl, asio::redirect_error(asio::use_awaitable, ec));
                 if (!ec && !held) lease_.reset();
+                held_.store(lease_.has_value(), std::memory_order_relaxed);
             }
             if (!lease_ && !stopped_) {
                 auto got = co_await store_.async_acquire_lease(name_, name_, ttl, asio::redirect_error(asio::use_awaitable, ec));
                 if (!ec) lease_ = std::move(got);
+                held_.store(lease_.has_value(), std::memory_order_relaxed);
             }
             if (stopped_) break;
             // Held: renew at a third of its life. Not held (the store was not reachable,
@@ -80,12 +85,10 @@ public:
         if (!lease_) co_return;
         const Lease lease = *lease_;
         lease_.reset();
+        held_.store(false, std::memory_order_relaxed);
         std::error_code ec;
         co_await store_.async_release_lease(name_, lease, asio::redirect_error(asio::use_awaitable, ec));
     }
-
-    /// True while the lease is held (as far as the last renewal knows).
-    [[nodiscard]] bool held() const noexcept { return lease_.has_value(); }
 
 private:
     static constexpr std::chrono::milliseconds retry_interval{50};
@@ -93,6 +96,7 @@ private:
     asio::steady_timer timer_;
     std::string name_;
     std::optional<Lease> lease_;
+    std::atomic<bool>& held_;  // lease_.has_value(), for other threads
     bool stopped_ = false;
 };
 
