@@ -9,7 +9,9 @@ namespace mcpsse {
 /// A lease held in a shared store (`RedisStore::async_acquire_lease`): who holds it and
 /// the fencing token it was granted with. Tokens of one lease name only grow: each grant
 /// to a new holder gets a larger one, so a write carrying a token smaller than the
-/// current holder's comes from a holder whose lease has expired (fencing).
+/// current holder's comes from a holder whose lease has expired (fencing). Not an MCP
+/// rule: the single-instance lock pattern of Redis's `SET NX PX` documentation, with a
+/// counter for the tokens. Errors of the operations are those of `RedisStore`.
 ///
 /// Thread-safety: a plain value.
 struct Lease {

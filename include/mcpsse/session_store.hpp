@@ -81,6 +81,9 @@ concept SessionStore = requires(S& store, const std::string& id, SessionRecord r
 /// whose requests are all answered as JSON (no stored events) would be forgotten by
 /// the other instances its record's life after `initialize`, however busy it was.
 ///
+/// Serves MCP Streamable HTTP "Session Management" across instances (a session stays
+/// known everywhere while it is used).
+///
 /// A model `S` provides, callable concurrently from several threads:
 /// - `async_touch_session(id, token)`, `void(std::error_code)`: renew the life of the
 ///   record kept under `id` (and of whatever expires with it);

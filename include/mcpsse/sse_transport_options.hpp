@@ -132,7 +132,9 @@ struct SseTransportOptions {
     /// new stored, is kept waiting for the stream's next events or for that instance's
     /// lease to lapse; then it gets an event with its `Last-Event-ID` and no data
     /// (revisions with priming events) and asks again. Keep it under the idle timeouts
-    /// of the proxies in front (HAProxy's `timeout server`, often 60 s).
+    /// of the proxies in front (HAProxy's `timeout server`, often 60 s). Implements MCP
+    /// Streamable HTTP "Resumability and Redelivery" (2025-03-26 to 2025-11-25) across
+    /// instances; see `FailoverStore`.
     std::chrono::milliseconds failover_resume_wait{25'000};
     /// With a `FailoverStore`: how often such a waiting resumption asks the store for
     /// new events and for the lease, in ms (two Redis round trips each time; values

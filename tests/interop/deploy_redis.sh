@@ -34,19 +34,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/script_lib.sh"
 deploy="$here/../../examples/deploy"
 
-if (($# < 2)) || [[ ! -x "$1" ]]; then
-  echo "usage: $0 <everything_server> <build-dir>" >&2
-  exit 2
-fi
-server="$1"
-build_dir="$2"
+server_and_build_dir "$@"
 skip_without_redis_deployment deploy_redis "$server"
 require_tools curl
 
 # Bad --redis settings end at once with the usage and exit status 2, before listening.
 bad_args_ok=1
 for args in "--redis redis://" "--redis http://127.0.0.1:6379" "--redis redis://127.0.0.1:99999" \
-  "--redis-prefix p" "--redis redis://127.0.0.1:6379 --stdio"; do
+  "--redis-prefix p" "--redis redis://127.0.0.1:6379 --stdio" "--instance-lease-ms 1000" \
+  "--redis redis://127.0.0.1:6379 --instance-lease-ms 2"; do
   # shellcheck disable=SC2086  # each entry is a list of arguments
   timeout 10 "$server" $args >/dev/null 2>&1
   status=$?

@@ -38,12 +38,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/script_lib.sh"
 deploy="$here/../../examples/deploy"
 
-if (($# < 2)) || [[ ! -x "$1" ]]; then
-  echo "usage: $0 <everything_server> <build-dir>" >&2
-  exit 2
-fi
-server="$1"
-build_dir="$2"
+server_and_build_dir "$@"
 skip_without_redis_deployment deploy_rolling "$server"
 require_tools curl socat
 

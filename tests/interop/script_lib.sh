@@ -13,6 +13,18 @@
 #                            log's last 20 lines; 1 returned) when PID exits first (it is then
 #                            reaped) or SECONDS pass
 
+# server_and_build_dir "$@": the arguments of a script run as
+# `SCRIPT <everything_server> <build-dir>`: sets `server` and `build_dir`, or prints the
+# usage and exits 2.
+server_and_build_dir() {
+  if (($# < 2)) || [[ ! -x "$1" ]]; then
+    echo "usage: $0 <everything_server> <build-dir>" >&2
+    exit 2
+  fi
+  server="$1"
+  # shellcheck disable=SC2034  # read by the sourcing script
+  build_dir="$2"
+}
 # skip_without_redis_deployment NAME SERVER [TOOL...]: exits 77 (ctest: skipped), saying
 # why, unless haproxy, redis-server and each TOOL are installed and SERVER was built
 # with hiredis (mcpsse::redis). A build without it says so for any --redis (here an

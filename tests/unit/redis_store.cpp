@@ -951,3 +951,16 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: the standalone stream of a
     REQUIRE(next);
     CHECK(next->json()["params"]["data"] == 3);
 }
+
+TEST_CASE("redis store: bad settings are refused at construction (no connection is tried)") {
+    asio::io_context io;
+    RedisStoreOptions bad_url;
+    bad_url.url = "http://127.0.0.1:6379";
+    CHECK_THROWS_AS(RedisStore(io.get_executor(), bad_url), std::system_error);
+    RedisStoreOptions no_events;
+    no_events.max_stream_events = 0;
+    CHECK_THROWS_AS(RedisStore(io.get_executor(), no_events), std::invalid_argument);
+    RedisStoreOptions short_lease;
+    short_lease.instance_lease_ttl = 2ms;  // renewed every third of it: 0 ms would spin
+    CHECK_THROWS_AS(RedisStore(io.get_executor(), short_lease), std::invalid_argument);
+}
