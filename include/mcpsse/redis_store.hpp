@@ -200,10 +200,7 @@ public:
         cmds.push_back({"SADD", streams, std::to_string(id.stream)});
         cmds.push_back({"PEXPIRE", streams, ttl});
         cmds.push_back({"PEXPIRE", record_key(session_id), ttl});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// The kept events of stream `id.stream` of session `session_id` after
@@ -242,10 +239,7 @@ public:
                             {"subject", record.subject}};
         std::vector<Command> cmds;
         cmds.push_back({"SET", record_key(record.id), j.dump(), "PX", std::to_string(state_->options.session_ttl.count())});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// The record kept under `id`, with the logging level kept for it
@@ -288,10 +282,7 @@ public:
         cmds.push_back({"PEXPIRE", holder_key(id), ttl});
         cmds.push_back({"PEXPIRE", subscriptions_key(id), ttl});
         cmds.push_back({"PEXPIRE", logging_key(id), ttl});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// The least time between two renewals of one session by one transport
@@ -384,10 +375,7 @@ public:
         std::vector<Command> cmds;
         cmds.push_back({"HSET", key, std::to_string(stream), std::move(request_id)});
         cmds.push_back({"PEXPIRE", key, std::to_string(state_->options.session_ttl.count())});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// The request id kept for stream `stream` of the session (`HGET`):
@@ -424,10 +412,7 @@ public:
         detail::RedisRelayFormat::append_fields(eval, message);
         std::vector<Command> cmds;
         cmds.push_back(std::move(eval));
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// Appends `message` to the broadcasts every instance's receiver reads:
@@ -436,10 +421,7 @@ public:
     auto async_relay_broadcast(RelayedMessage message, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back(relay_command(broadcast_key(), message));
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// Records `instance` as the holder of the session's standalone stream (`SET ... PX
@@ -448,10 +430,7 @@ public:
     auto async_set_stream_holder(const std::string& session_id, const std::string& instance, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"SET", holder_key(session_id), instance, "PX", std::to_string(state_->options.session_ttl.count())});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// Keeps the logging level the session's client set (its name; `SET ... PX
@@ -461,10 +440,7 @@ public:
     auto async_save_logging_level(const std::string& session_id, const std::string& level, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"SET", logging_key(session_id), level, "PX", std::to_string(state_->options.session_ttl.count())});
-        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
-                                          [](auto& handler, std::error_code ec, Replies replies) {
-                                              std::move(handler)(ec ? ec : first_error(replies));
-                                          });
+        return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
     /// The instance recorded as holding the session's standalone stream:
@@ -609,6 +585,16 @@ private:
         Command cmd{"XADD", key, "MAXLEN", "~", std::to_string(state_->options.max_relay_backlog), "*"};
         detail::RedisRelayFormat::append_fields(cmd, message);
         return cmd;
+    }
+
+    // Runs `cmds` as one pipeline, completing `void(std::error_code)`: the connection's
+    // error, or server_error when a reply is an error.
+    template <class Token>
+    auto run_checked(std::vector<Command> cmds, Token&& token) {
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
     }
 
     template <class Token>
