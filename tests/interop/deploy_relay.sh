@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Cross-instance delivery in examples/deploy `run.sh redis` (three everything_server
+# instances sharing sessions through a real redis-server, behind HAProxy round-robin
+# with no stickiness): what one instance sends the client is answered, or owed, at
+# another one.
+#
+#   deploy_relay.sh <everything_server> <build-dir>
+#
+# deploy_relay_client.mjs (the official TypeScript SDK 1.x client, sampling and
+# elicitation capabilities, its standalone GET stream open) checks through HAProxy:
+#   - test_sampling and test_elicitation, 6 calls each: the server-to-client request
+#     goes out on the call's stream from the instance running the tool; the client's
+#     JSON-RPC response POST is handed by round-robin to another instance, which must
+#     pass it on (through Redis) so that the call completes with the client's answer
+#     within 5 s; per call, the instance that ran the tool and the one that took the
+#     answer are told apart by their /metrics (most answers must cross); the
+#     server-to-client request ids are distinct across the instances;
+#   - test_trigger_tool_change three times (on three instances in turn): each
+#     notifications/tools/list_changed reaches the client once, on its standalone
+#     stream, whichever instance holds that stream;
+#   - test_tool_with_progress: progress 0, 50, 100 in order.
+# A deployment without cross-instance delivery fails the first two (the calls time out,
+# the notifications raised elsewhere never come).
+#
+# Needs haproxy, redis-server and curl (cmake/scripts/setup-debian.sh installs them) and
+# an everything_server built with hiredis (mcpsse::redis); exits 77 (skipped) when one of
+# these is missing. The SDK client runs from the interop_npm fixture (<build-dir>/npm,
+# run_client.sh). About 5 s. DEPLOY_RELAY_KEEP=1 keeps the work folder (run.sh's,
+# HAProxy's and the instances' logs) and prints where it is.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=script_lib.sh
+source "$here/script_lib.sh"
+deploy="$here/../../examples/deploy"
+
+server_and_build_dir "$@"
+skip_without_redis_deployment deploy_relay "$server"
+require_tools curl
+
+work="$(mktemp -d)"
+run_pid=""
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+  [[ -n "$run_pid" ]] && stop_pid "$run_pid" run.sh
+  if [[ -n "${DEPLOY_RELAY_KEEP:-}" ]]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+dir="$work/redis"
+if ! deploy_start "$deploy/run.sh" "$server" redis "$dir" "$work/run.out" 200; then
+  mapfile -t lines <"$work/run.out"
+  not_ok "run.sh redis starts redis-server, three instances and HAProxy" "${lines[@]}"
+  finish
+fi
+ok "run.sh redis starts redis-server, three instances and HAProxy"
+read -r _ lb_port stats_port <"$dir/balancer"
+
+# HAProxy must have all three instances in its rotation, or round-robin would not
+# spread consecutive requests over three instances (the client relies on that).
+up=0
+for ((i = 0; i < 100; i++)); do
+  up="$(curl -sS --max-time 2 "http://127.0.0.1:$stats_port/;csv" |
+    awk -F, '$1 == "everything" && $2 ~ /^mcp[123]$/ && $18 ~ /^UP/ { n++ } END { print n + 0 }')"
+  ((up == 3)) && break
+  sleep 0.05
+done
+if ((up == 3)); then
+  ok "HAProxy's health checks mark the three instances UP"
+else
+  not_ok "HAProxy's health checks mark the three instances UP" "UP: $up"
+fi
+
+t0=$(date +%s%3N)
+bash "$here/run_client.sh" "$build_dir" deploy_relay_client.mjs \
+  "http://127.0.0.1:$lb_port/mcp" "$dir" >"$work/client.log" 2>&1
+rc=$?
+mapfile -t lines <"$work/client.log"
+if ((rc == 0)); then
+  ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress ($(grep -c '^ok ' "$work/client.log") checks, $(($(date +%s%3N) - t0)) ms)"
+  grep '^# \|^ok ' "$work/client.log" | sed 's/^/  /'
+else
+  not_ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress (exit $rc)" "${lines[@]}"
+  for log in "$dir"/mcp*.log "$dir/balancer.log"; do
+    tail -n 15 "$log" | sed "s|^|# $(basename "$log"): |"
+  done
+fi
+
+# Every instance is still running (nothing crashed on the way).
+gone=()
+while read -r n _ pid; do
+  kill -0 "$pid" 2>/dev/null || gone+=("$n")
+done <"$dir/instances"
+if ((${#gone[@]} == 0)); then
+  ok "the three instances are still running"
+else
+  not_ok "the three instances are still running" "gone: ${gone[*]}"
+fi
+stop_pid "$run_pid" run.sh
+run_pid=""
+finish
