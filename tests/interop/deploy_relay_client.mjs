@@ -251,9 +251,11 @@ async function relayCall(kind, n) {
     return q && exchanges.some((x) => x.message && !x.message.method && isDeepStrictEqual(x.message.id, q.id) &&
       x.status !== undefined);
   };
-  const posted = await Promise.race([waitFor('the answer POST', answerPosted, callTimeoutMs).catch(() => false),
-    call.then(() => false)]);
-  if (posted || answerPosted()) {
+  // The tool's result may come before the SDK sees the 202.
+  const settled = (p) => p.then(() => true, () => false);
+  const posted = await Promise.race([settled(waitFor('the answer POST', answerPosted, callTimeoutMs)),
+    call.then(({ error }) => !error && settled(waitFor('the answer POST', answerPosted, 1000)))]);
+  if (posted) {
     row.answer = Object.keys(await waitFor('the answer POST counted', async () => {
       const r = await rises(acceptedBefore, ...accepted);
       return Object.keys(r).length ? r : undefined;
