@@ -25,7 +25,9 @@
 //      mcpsse_http_requests_total{method="POST",route="mcp",status="202"} rose: the only
 //      202s in this phase are the answers) are told apart: at least half the answers,
 //      and at least one of each kind, reached another instance than the tool's; the
-//      server-to-client request ids are distinct across the session;
+//      server-to-client request ids are distinct across the session; then 3 of each
+//      at once (on different instances, each waiting for its own answer): every call
+//      gets exactly its own handler's answer;
 //   3. `test_trigger_tool_change` three times: round-robin runs them on three instances
 //      in turn, at least one of them not the one holding the standalone stream; after
 //      each, notifications/tools/list_changed reaches the client's handler within 3 s,
@@ -325,9 +327,42 @@ await checks.run('the answers really crossed instances: each call\'s tool on one
   return `${cross.length} of ${done.length} crossed; tool->answer: ${Object.entries(pairs).map(([k, v]) => `${k} ×${v}`).join(', ')}`;
 });
 
+// Several at once: round-robin runs them on different instances, each waiting for its
+// own answer, which arrives at yet another instance; each must get exactly its own.
+const concurrent = 3;
+let concurrentCalls = 0;
+await checks.run(`${concurrent} test_sampling and ${concurrent} test_elicitation at once: each call gets its own answer`, async () => {
+  const calls = [];
+  for (let n = 0; n < concurrent; n++) {
+    for (const kind of ['sampling', 'elicitation']) {
+      const tag = `${kind}-at-once-${n}-${Math.random().toString(36).slice(2, 8)}`;
+      const tool = kind === 'sampling' ? 'test_sampling' : 'test_elicitation';
+      calls.push({ kind, tag, promise: client.callTool({ name: tool, arguments: kind === 'sampling' ? { prompt: tag } : { message: tag } },
+        undefined, { timeout: callTimeoutMs }).then((result) => ({ result }), (error) => ({ error })) });
+    }
+  }
+  const start = Date.now();
+  const wrong = [];
+  for (const c of calls) {
+    const { result, error } = await c.promise;
+    const answer = answers.get(c.tag);
+    const text = result?.content?.[0]?.text ?? '';
+    const expected = c.kind === 'sampling' ? `LLM response: ${answer}` : `User response: action=accept, content=${
+      answer && JSON.stringify(Object.fromEntries(Object.entries(answer).sort()))}`;
+    if (error || answer === undefined || text !== expected) {
+      wrong.push(`${c.tag}: ${error ? `${error.constructor?.name} ${error.code}: ${error.message}` : JSON.stringify(result)}` +
+        `${answer === undefined ? ' (handler never asked)' : ''}`);
+    }
+  }
+  concurrentCalls += calls.length;
+  expect(wrong.length === 0, `${wrong.length} of ${calls.length} calls wrong:\n${wrong.join('\n')}`);
+  return `all ${calls.length} in ${Date.now() - start} ms`;
+});
+
 await checks.run('the server-to-client requests: one per call, ids distinct across the instances', async () => {
   const ids = asked.map((a) => JSON.stringify(a.id));
-  expect(asked.length === perCall.length, `${asked.length} requests for ${perCall.length} calls: ${ids.join(' ')}`);
+  const calls = perCall.length + concurrentCalls;
+  expect(asked.length === calls, `${asked.length} requests for ${calls} calls: ${ids.join(' ')}`);
   expect(new Set(ids).size === ids.length, `repeated ids: ${ids.join(' ')}`);
   const onGet = sseCount('sampling/createMessage').GET + sseCount('elicitation/create').GET;
   return `ids ${ids.join(' ')}; ${onGet} of them on the standalone stream`;
