@@ -5,6 +5,7 @@
 #include <mcpsse/async_event_store.hpp>
 #include <mcpsse/detail/redis/redis_connection.hpp>
 #include <mcpsse/detail/redis/redis_lease_scripts.hpp>
+#include <mcpsse/detail/redis/redis_relay.hpp>
 #include <mcpsse/detail/redis/redis_task_store.hpp>
 #include <mcpsse/detail/redis/redis_url.hpp>
 #include <mcpsse/detail/redis/redis_value.hpp>
@@ -12,6 +13,7 @@
 #include <mcpsse/failover_store.hpp>
 #include <mcpsse/lease.hpp>
 #include <mcpsse/redis_error.hpp>
+#include <mcpsse/relay_store.hpp>
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/task_store.hpp>
 
@@ -79,12 +81,21 @@ struct RedisStoreOptions {
     /// after its last renewal (then another instance answers its unfinished requests
     /// with an error when their clients resume). Must be at least 3 ms.
     std::chrono::milliseconds instance_lease_ttl{10'000};
+    /// Messages kept per instance inbox and in the broadcasts (`RelayStore`; `XADD ...
+    /// MAXLEN ~`, trimmed roughly): a receiver more than this many behind (e.g. an
+    /// instance stalled for long) misses the oldest. Must be at least 1.
+    std::size_t max_relay_backlog = 10'000;
+    /// Longest wait of one read of the relayed messages (`XREAD ... BLOCK`), in ms; a
+    /// transport's relay loop reads again at once, so this bounds nothing a client sees.
+    /// Clamped under `command_timeout`.
+    std::chrono::milliseconds relay_block{1'000};
 };
 
 /// A store in Redis shared by any number of transports and processes: it models
 /// `AsyncEventStore` (the events of resumable SSE streams), `SessionStore` (the
-/// records of Streamable HTTP sessions) and `FailoverStore` (instance leases, and the
-/// requests that POST streams answer), and `task_store()` gives the `TaskStore` of
+/// records of Streamable HTTP sessions), `FailoverStore` (instance leases, and the
+/// requests that POST streams answer) and `RelayStore` (messages handed between
+/// instances), and `task_store()` gives the `TaskStore` of
 /// the same connection (what clients poll of tasks). Use it as
 /// `SseTransport<Executor, RedisStore>`; link `mcpsse::redis`.
 ///
@@ -99,7 +110,13 @@ struct RedisStoreOptions {
 ///   request it answers (`FailoverStore`);
 /// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON;
 /// - `Please:{<name>}`, `Please:{<name>}:fence`: a lease (`async_acquire_lease`) and
-///   the counter of its fencing tokens.
+///   the counter of its fencing tokens;
+/// - `P{<session>}:holder`: the instance holding the session's standalone stream
+///   (`async_set_stream_holder`);
+/// - `Prelay:inbox:{<instance>}`: a Redis Stream of the messages relayed to an instance
+///   (`async_relay`), `Prelay:broadcast`: those relayed to all (`async_relay_broadcast`);
+///   fields `k` (kind), `o` (origin), `s` (session), `m` (message); trimmed to about
+///   `max_relay_backlog` entries; an inbox expires `session_ttl` after its last message.
 /// Every append renews the expiry (`PEXPIRE session_ttl`) of all keys of its session.
 /// Bearer tokens are never stored: a record keeps only the principal's subject.
 ///
@@ -119,7 +136,8 @@ struct RedisStoreOptions {
 /// were trimmed (`max_stream_events`), expired, or never stored, and when the id is
 /// ahead of the stream.
 ///
-/// Connection: one hiredis connection per store (copies share it), driven on a
+/// Connection: one hiredis connection per store (copies share it), plus one per relay
+/// receiver (`make_relay_receiver`, one per running transport), driven on a
 /// strand of the executor given; made at construction, and again after it drops.
 /// While it is down every operation fails at once with `RedisErrc::not_connected`
 /// (the transport then treats the session as unknown to the store, and the events as
@@ -145,6 +163,7 @@ public:
         if (options.max_stream_events == 0) throw std::invalid_argument("RedisStoreOptions::max_stream_events must be >= 1");
         if (options.instance_lease_ttl < std::chrono::milliseconds(3))
             throw std::invalid_argument("RedisStoreOptions::instance_lease_ttl must be >= 3 ms");
+        if (options.max_relay_backlog == 0) throw std::invalid_argument("RedisStoreOptions::max_relay_backlog must be >= 1");
         detail::RedisConnectionSettings settings;
         settings.url = std::move(*url);
         settings.connect_timeout = options.connect_timeout;
@@ -152,6 +171,8 @@ public:
         settings.reconnect_interval = options.reconnect_interval;
         state_ = std::make_shared<State>();
         state_->options = std::move(options);
+        state_->executor = executor;
+        state_->settings = settings;
         state_->connection = std::make_shared<detail::RedisConnection>(executor, std::move(settings));
         state_->connection->start();
     }
@@ -256,6 +277,7 @@ public:
         cmds.push_back({"PEXPIRE", record_key(id), ttl});
         cmds.push_back({"PEXPIRE", streams_key(id), ttl});
         cmds.push_back({"PEXPIRE", requests_key(id), ttl});
+        cmds.push_back({"PEXPIRE", holder_key(id), ttl});
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -378,6 +400,72 @@ public:
         return state_->options.instance_lease_ttl;
     }
 
+    // ---- RelayStore -----------------------------------------------------------------------
+
+    /// Appends `message` to the inbox of `instance` (`XADD ... MAXLEN ~
+    /// max_relay_backlog`, the inbox's expiry renewed to `session_ttl`):
+    /// `void(std::error_code)`.
+    template <class Token>
+    auto async_relay(const std::string& instance, RelayedMessage message, Token&& token) {
+        const std::string key = inbox_key(instance);
+        std::vector<Command> cmds;
+        cmds.push_back(relay_command(key, message));
+        cmds.push_back({"PEXPIRE", key, std::to_string(state_->options.session_ttl.count())});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// Appends `message` to the broadcasts every instance's receiver reads:
+    /// `void(std::error_code)`.
+    template <class Token>
+    auto async_relay_broadcast(RelayedMessage message, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back(relay_command(broadcast_key(), message));
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// Records `instance` as the holder of the session's standalone stream (`SET ... PX
+    /// session_ttl`; renewed with the session): `void(std::error_code)`.
+    template <class Token>
+    auto async_set_stream_holder(const std::string& session_id, const std::string& instance, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"SET", holder_key(session_id), instance, "PX", std::to_string(state_->options.session_ttl.count())});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// The instance recorded as holding the session's standalone stream:
+    /// `void(std::error_code, std::optional<std::string>)`, nullopt when none is.
+    template <class Token>
+    auto async_stream_holder(const std::string& session_id, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"GET", holder_key(session_id)});
+        return run<void(std::error_code, std::optional<std::string>)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                if (ec || replies.front().type != detail::RedisValue::Type::string)
+                    return std::move(handler)(ec, std::optional<std::string>{});
+                std::move(handler)(std::error_code{}, std::optional<std::string>(std::move(replies.front().str)));
+            });
+    }
+
+    /// A receiver of relayed messages on a connection of its own (connecting at once;
+    /// `close()` it when done): each `async_receive` waits at most `relay_block` (under
+    /// `command_timeout`).
+    [[nodiscard]] std::shared_ptr<detail::RedisRelayReceiver> make_relay_receiver() const {
+        const auto& o = state_->options;
+        const auto block = std::max(std::chrono::milliseconds(1), std::min(o.relay_block, o.command_timeout / 2));
+        return std::make_shared<detail::RedisRelayReceiver>(state_->executor, state_->settings,
+                                                            o.key_prefix + "relay:inbox:", broadcast_key(), block);
+    }
+
     // ---- tasks, health, lifetime --------------------------------------------------------
 
     /// A `TaskStore` on this store's connection, for `TaskOptions::store`: task states
@@ -423,6 +511,16 @@ public:
     [[nodiscard]] std::string requests_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:requests";
     }
+    /// Key of the instance holding the session's standalone stream.
+    [[nodiscard]] std::string holder_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:holder";
+    }
+    /// Key of the inbox of instance `instance` (a Redis Stream of relayed messages).
+    [[nodiscard]] std::string inbox_key(const std::string& instance) const {
+        return state_->options.key_prefix + "relay:inbox:{" + instance + "}";
+    }
+    /// Key of the broadcasts every instance reads (a Redis Stream).
+    [[nodiscard]] std::string broadcast_key() const { return state_->options.key_prefix + "relay:broadcast"; }
     /// Key of the session's set of stream numbers.
     [[nodiscard]] std::string streams_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:streams";
@@ -438,6 +536,8 @@ private:
 
     struct State {
         RedisStoreOptions options;
+        asio::any_io_executor executor;
+        detail::RedisConnectionSettings settings;  // for the relay receivers' connections
         std::shared_ptr<detail::RedisConnection> connection;
         ~State() {
             if (connection) connection->close();
@@ -461,21 +561,27 @@ private:
             token, std::move(cmds), std::move(finish));
     }
 
+    Command relay_command(const std::string& key, const RelayedMessage& message) const {
+        Command cmd{"XADD", key, "MAXLEN", "~", std::to_string(state_->options.max_relay_backlog), "*"};
+        detail::RedisRelayFormat::append_fields(cmd, message);
+        return cmd;
+    }
+
     template <class Token>
     auto async_erase_keys(const std::string& session_id, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code)>(
             [connection = state_->connection, record = record_key(session_id), streams = streams_key(session_id),
-             requests = requests_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
+             requests = requests_key(session_id), holder = holder_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
                 auto ex = asio::get_associated_executor(handler, connection->get_executor());
                 std::vector<Command> first;
                 first.push_back({"SMEMBERS", streams});
                 connection->async_pipeline(
                     std::move(first),
-                    asio::bind_executor(ex, [connection, record, streams, requests, events_prefix, ex,
+                    asio::bind_executor(ex, [connection, record, streams, requests, holder, events_prefix, ex,
                                              handler = std::move(handler)](std::error_code ec, Replies replies) mutable {
                         if (!ec) ec = first_error(replies);
                         if (ec) return std::move(handler)(ec);
-                        Command del{"DEL", record, streams, requests};
+                        Command del{"DEL", record, streams, requests, holder};
                         const std::string base = events_prefix.substr(0, events_prefix.size() - 1);  // drop the "0"
                         for (const auto& member : replies.front().elements)
                             if (member.type == detail::RedisValue::Type::string) del.push_back(base + member.str);
@@ -559,5 +665,6 @@ static_assert(AsyncEventStore<RedisStore>);
 static_assert(SessionStore<RedisStore>);
 static_assert(RenewableSessionStore<RedisStore>);
 static_assert(FailoverStore<RedisStore>);
+static_assert(RelayStore<RedisStore>);
 
 }  // namespace mcpsse

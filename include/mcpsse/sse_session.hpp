@@ -87,14 +87,18 @@ public:
     /// GET stream, or the legacy stream), never on two streams (MCP M1). The send
     /// happens on the session's executor. Dropped when no standalone stream was ever
     /// opened or the session ended; kept for replay while a resumable stream is
-    /// disconnected.
+    /// disconnected. With a `RelayStore` (sessions shared by instances), when this
+    /// instance does not hold the session's standalone stream, the notification is
+    /// relayed to the instance recorded as holding it (dropped when none is).
+    /// Thread-safe.
     void notify(std::string method, nlohmann::json params = nullptr) const {
         state_->notify(std::move(method), std::move(params));
     }
 
     /// Sends an already serialized JSON-RPC message (one object, no trailing newline) on
     /// the standalone stream, without a hop to the session's executor. Returns false
-    /// when the session has no standalone stream.
+    /// when the session has no standalone stream (with a `RelayStore`: true, relayed as
+    /// by `notify`). Thread-safe.
     bool send_serialized(std::string message) const { return state_->send_serialized(std::move(message)); }
 
     /// Sends a server-to-client request unrelated to any client request (e.g.

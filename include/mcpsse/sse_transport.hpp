@@ -26,6 +26,7 @@
 #include <mcpsse/detail/http/writer.hpp>
 #include <mcpsse/detail/mcp/context.hpp>
 #include <mcpsse/detail/mcp/instance_lease.hpp>
+#include <mcpsse/detail/mcp/relay.hpp>
 #include <mcpsse/detail/mcp/legacy.hpp>
 #include <mcpsse/detail/mcp/messages.hpp>
 #include <mcpsse/detail/mcp/replies.hpp>
@@ -198,6 +199,11 @@ private:
         era_.limiter = &limiter_;
         if (share_nothing)
             for (const auto& executor : executors) connection_executors_.emplace_back(executor);
+        if constexpr (RelayStore<Store>) {
+            relay_.emplace(store_, era_.sessions, listener_.get_executor(),
+                           [this](const std::string& message) { broadcast_local(message); });
+            era_.sessions.set_relay(&*relay_);
+        }
     }
 
 public:
@@ -334,18 +340,40 @@ public:
     /// resumable stream keeps it for replay). The message is serialized once and handed
     /// to each stream directly. Thread-safe; `filter` and the sends run outside the
     /// session table's lock (as for `for_each_session`), so `filter` may call the transport.
+    ///
+    /// With a `RelayStore` (instances sharing sessions): without a filter, the
+    /// notification also goes (one store write) to every other instance, each sending it
+    /// to the standalone streams it holds, so every session of the deployment gets it
+    /// once (the count is of this instance's streams). With a filter, it goes to the
+    /// sessions this instance knows for which `filter` is true, relayed to the instance
+    /// holding a session's standalone stream when that is another one (each counted).
     std::size_t broadcast(const std::string& method, const nlohmann::json& params = nullptr,
                           const std::function<bool(const SseSession<>&)>& filter = {}) {
-        const std::string message = json_rpc::serialize(Notification{method, params});
+        std::string message = json_rpc::serialize(Notification{method, params});
         std::size_t count = 0;
+        if (!filter) {
+            count = broadcast_local(message);
+            if constexpr (RelayStore<Store>)
+                relay_->relay_broadcast(std::move(message));
+            return count;
+        }
         era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& state) {
-            if ((!filter || filter(detail::SseSessionAccess::handle(state))) && state->send_serialized(message)) ++count;
+            if (filter(detail::SseSessionAccess::handle(state)) && state->send_serialized(message)) ++count;
         });
         return count;
     }
 
 private:
     using clock = std::chrono::steady_clock;
+
+    // `message` to the standalone streams this instance holds (never relayed).
+    std::size_t broadcast_local(const std::string& message) {
+        std::size_t count = 0;
+        era_.sessions.for_each([&](const std::shared_ptr<detail::SseSessionState>& state) {
+            if (state->send_local(message)) ++count;
+        });
+        return count;
+    }
 
     // ---- construction ------------------------------------------------------------------
 
@@ -445,7 +473,13 @@ private:
         // context), the contexts may then run out of work.
         const std::vector<asio::any_io_executor> work = std::exchange(busy_, {});
         asio::co_spawn(listener_.get_executor(), reap_sessions(), asio::detached);
-        if constexpr (FailoverStore<Store>) {
+        if constexpr (RelayStore<Store>) {
+            // The instance's lease is held, and relayed messages received, while
+            // connections are served (FailoverStore, RelayStore).
+            using namespace asio::experimental::awaitable_operators;
+            instance_lease_.emplace(store_, listener_.get_executor(), era_.sessions.instance_tag(), instance_lease_held_);
+            co_await (serve_connections() && instance_lease_->run() && relay_->run());
+        } else if constexpr (FailoverStore<Store>) {
             // The instance's lease is held while connections are served (FailoverStore).
             using namespace asio::experimental::awaitable_operators;
             instance_lease_.emplace(store_, listener_.get_executor(), era_.sessions.instance_tag(), instance_lease_held_);
@@ -464,6 +498,7 @@ private:
         co_await listener_.async_run([this] { return connection_executor(); },
                                      [this](const std::shared_ptr<Conn>& c) { return connection_loop(c); });
         if constexpr (FailoverStore<Store>) instance_lease_->stop();
+        if constexpr (RelayStore<Store>) relay_->stop();
     }
 
     void begin_stop() {
@@ -876,6 +911,8 @@ private:
     // The lease `instance:<tag>` held while running (FailoverStore only).
     std::conditional_t<FailoverStore<Store>, std::optional<detail::InstanceLease<Store>>, std::monostate> instance_lease_;
     std::atomic<bool> instance_lease_held_{false};  // set by instance_lease_; read by readiness()
+    // What this instance relays to and receives from the others (RelayStore only).
+    std::conditional_t<RelayStore<Store>, std::optional<detail::Relay<Store>>, std::monostate> relay_;
     asio::steady_timer stop_timer_;
     asio::steady_timer reap_timer_;  // paces reap_sessions(); cancelled by stop
     asio::steady_timer drain_timer_;  // paces finish_drain()

@@ -20,8 +20,7 @@
 #    answers 200 again, the session goes on through HAProxy, and a fourth instance
 #    started only now (it never saw the session) serves it from Redis.
 #
-# Not tested here: server-to-client requests and notifications across instances
-# (they reach only the instance holding the stream; not built yet).
+# Server-to-client requests and notifications across instances: deploy_relay.sh.
 #
 # Needs haproxy, redis-server and curl (cmake/scripts/setup-debian.sh installs them)
 # and an everything_server built with hiredis (mcpsse::redis); exits 77 (skipped) when

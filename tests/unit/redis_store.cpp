@@ -504,6 +504,13 @@ struct Instance {
             co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             co_return json{{"done", true}};
         });
+        // Asks the client (a server-to-client request, 5 s to answer); its result is the
+        // answer.
+        dispatcher.on_request("ask", [](json params, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+            std::string method = "sampling/createMessage";
+            json answer = co_await ctx.async_request(std::move(method), std::move(params), 5s);
+            co_return json{{"answer", std::move(answer)}};
+        });
         mcpsse::SseTransportOptions options;
         options.port = 0;
         options.failover_resume_wait = failover_resume_wait;
@@ -952,6 +959,115 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: the standalone stream of a
     CHECK(next->json()["params"]["data"] == 3);
 }
 
+TEST_CASE_METHOD(FailoverPair, "redis relay: a client's answer to a server-to-client request reaches the instance that asked, wherever it lands") {
+    using namespace mcpsse_test;
+    // a asks on the POST's stream; the id names a (its tag, 8 hex digits, then a count).
+    HttpClient post = a.client();
+    REQUIRE(post.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                              rpc_request(1, "ask", {{"question", "color?"}}).dump()));
+    REQUIRE(post.read_head().status == 200);
+    std::optional<json> asked;
+    while (!asked) {
+        const auto e = post.next_event(5s);
+        REQUIRE(e);
+        if (!e->data.empty()) asked = e->json();
+    }
+    CHECK((*asked)["method"] == "sampling/createMessage");
+    CHECK((*asked)["params"]["question"] == "color?");
+    REQUIRE((*asked)["id"].is_string());
+    const std::string request_id = (*asked)["id"];
+    REQUIRE(request_id.size() > 9);
+    CHECK(request_id[8] == '-');
+    CHECK(request_id.find_first_not_of("0123456789abcdef") == 8);
+
+    // The answer is POSTed to b, which does not hold the request: it relays it to a.
+    HttpClient cb = b.client();
+    const json answer = {{"jsonrpc", "2.0"}, {"id", request_id}, {"result", {{"color", "teal"}}}};
+    CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), answer.dump()).status == 202);
+    std::optional<json> result;
+    while (!result) {
+        const auto e = post.next_event(5s);
+        REQUIRE(e);  // without the relay: nothing until the 5 s timeout's error
+        if (!e->data.empty()) result = e->json();
+    }
+    CHECK((*result)["id"] == 1);
+    CHECK((*result)["result"]["answer"]["color"] == "teal");
+
+    // An error answer travels too; an answer naming an instance that is not there is
+    // accepted and goes nowhere (no crash, no reply).
+    HttpClient post2 = a.client();
+    REQUIRE(post2.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(2, "ask").dump()));
+    REQUIRE(post2.read_head().status == 200);
+    std::string second_id;
+    while (second_id.empty()) {
+        const auto e = post2.next_event(5s);
+        REQUIRE(e);
+        if (!e->data.empty()) second_id = e->json()["id"];
+    }
+    const json stray = {{"jsonrpc", "2.0"}, {"id", "00000000-7"}, {"result", json::object()}};
+    CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), stray.dump()).status == 202);
+    const json refusal = {{"jsonrpc", "2.0"}, {"id", second_id}, {"error", {{"code", -1}, {"message", "User rejected"}}}};
+    CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), refusal.dump()).status == 202);
+    std::optional<json> failed;
+    while (!failed) {
+        const auto e = post2.next_event(5s);
+        REQUIRE(e);
+        if (!e->data.empty()) failed = e->json();
+    }
+    CHECK((*failed)["id"] == 2);
+    CHECK((*failed)["error"]["message"] == "User rejected");
+}
+
+TEST_CASE_METHOD(FailoverPair, "redis relay: broadcasts and notifications reach the standalone stream another instance holds, once each") {
+    using namespace mcpsse_test;
+    // The standalone stream is at b; a knows the session (it initialized it).
+    HttpClient g = b.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event(5s));  // priming
+    // b recorded itself as the stream's holder.
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    REQUIRE(eventually([&] {
+        return loop.run([&]() -> asio::awaitable<bool> {
+            const auto holder = co_await probe.async_stream_holder(sid, asio::use_awaitable);
+            co_return holder.has_value();
+        });
+    }, 5s));
+
+    const auto message = [](int n) { return json{{"level", "info"}, {"data", n}}; };
+    // 1: a broadcast at a (no filter): a holds no stream (0), b delivers it.
+    CHECK(a.transport->broadcast("notifications/message", message(1)) == 0);
+    // 2: a filtered broadcast at a: relayed to the holder, counted.
+    CHECK(a.transport->broadcast("notifications/message", message(2),
+                                 [&](const mcpsse::SseSession<>& s) { return s.id() == sid; }) == 1);
+    // 3: SseSession::notify at a.
+    std::size_t notified = 0;
+    a.transport->for_each_session([&](const mcpsse::SseSession<>& s) {
+        if (s.id() != sid) return;
+        s.notify("notifications/message", message(3));
+        ++notified;
+    });
+    CHECK(notified == 1);
+    // 4: a broadcast at b itself, delivered here once (not again through the relay).
+    CHECK(b.transport->broadcast("notifications/message", message(4)) == 1);
+
+    std::vector<int> got;
+    while (got.size() < 4) {
+        const auto e = g.next_event(5s);
+        REQUIRE(e);
+        if (!e->data.empty()) got.push_back(e->json()["params"]["data"].get<int>());
+    }
+    std::sort(got.begin(), got.end());  // 4 is sent locally, the others through Redis
+    CHECK(got == std::vector<int>{1, 2, 3, 4});
+    // Nothing twice.
+    std::optional<SseEvent> extra;
+    do extra = g.next_event(500ms);
+    while (extra && extra->data.empty());
+    CHECK(!extra);
+}
+
 TEST_CASE("redis store: bad settings are refused at construction (no connection is tried)") {
     asio::io_context io;
     RedisStoreOptions bad_url;
@@ -963,4 +1079,7 @@ TEST_CASE("redis store: bad settings are refused at construction (no connection 
     RedisStoreOptions short_lease;
     short_lease.instance_lease_ttl = 2ms;  // renewed every third of it: 0 ms would spin
     CHECK_THROWS_AS(RedisStore(io.get_executor(), short_lease), std::invalid_argument);
+    RedisStoreOptions no_backlog;
+    no_backlog.max_relay_backlog = 0;
+    CHECK_THROWS_AS(RedisStore(io.get_executor(), no_backlog), std::invalid_argument);
 }

@@ -21,13 +21,17 @@
 
 namespace mcpsse::detail {
 
-/// The name of the lease of the instance whose stream numbers carry `tag` in their high
-/// half: `instance:<tag as 8 hex digits>`.
-[[nodiscard]] inline std::string instance_lease_name(std::uint32_t tag) {
+/// The name of the instance whose stream numbers carry `tag` in their high half, in
+/// lease names, relayed messages and server-to-client request ids: 8 lower-case hex
+/// digits.
+[[nodiscard]] inline std::string instance_name(std::uint32_t tag) {
     char text[9];
     std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(tag));
-    return std::string("instance:") + text;
+    return text;
 }
+
+/// The name of the lease of the instance with tag `tag`: `instance:<instance_name>`.
+[[nodiscard]] inline std::string instance_lease_name(std::uint32_t tag) { return "instance:" + instance_name(tag); }
 
 /// The instance tag of stream number `stream` (its high half; see `make_stream_base`).
 [[nodiscard]] inline std::uint32_t stream_instance_tag(std::uint64_t stream) noexcept {

@@ -3,6 +3,7 @@
 
 #include <mcpsse/dispatcher.hpp>
 #include <mcpsse/event_store.hpp>
+#include <mcpsse/relay_store.hpp>
 #include <mcpsse/session_store.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
 #include <mcpsse/transport_observer.hpp>
@@ -54,6 +55,19 @@ public:
     /// (`make_stream_base`).
     [[nodiscard]] std::uint32_t instance_tag() const noexcept { return static_cast<std::uint32_t>(stream_base_ >> 32); }
 
+    /// Relays what sessions created from now on cannot deliver here through `relay`
+    /// (a `RelayStore`; it must outlive them). Called before the transport runs.
+    void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
+
+    /// Records this instance as the holder of `session`'s standalone stream in a
+    /// `RelayStore` (not waiting for it), so that the other instances relay the
+    /// session's notifications here; nothing with other stores.
+    void note_stream_holder(const SseSessionState& session) {
+        if constexpr (RelayStore<Store>)
+            if (relay_) store_.async_set_stream_holder(session.id(), relay_->instance_name(), [](std::error_code) {});
+        (void)session;
+    }
+
     /// Sessions open now.
     [[nodiscard]] std::size_t size() const {
         std::lock_guard lock(mutex_);
@@ -102,6 +116,13 @@ public:
         auto session = std::make_shared<SseSessionState>(id, legacy, log, stream_base_);
         if (log) log->set_session(session);
         session->set_rpc(make_rpc(std::move(id)));
+        if (relay_ && !legacy) {
+            session->set_relay(relay_);
+            session->rpc()->set_answer_relay(
+                relay_->instance_name(), [relay = relay_, sid = session->id()](std::string issuer, Message answer) {
+                    relay->relay_answer(std::move(issuer), sid, answer);
+                });
+        }
         return session;
     }
 
@@ -248,6 +269,7 @@ private:
     }
 
     Store& store_;
+    SessionRelay* relay_ = nullptr;  // set before the run (RelayStore only)
     const std::uint64_t stream_base_ = make_stream_base();  // this instance's stream numbers
     Settings settings_;
     mutable std::mutex mutex_;

@@ -22,6 +22,23 @@
 
 namespace mcpsse::detail {
 
+/// Hands a session's messages to the transport instance that holds the stream they must
+/// travel on, when the transport shares its sessions through a `RelayStore` (see
+/// `Relay`). Thread-safety: every member may be called from any thread.
+class SessionRelay {
+public:
+    virtual ~SessionRelay() = default;
+    /// Sends `message` (a serialized notification) to the instance recorded as holding
+    /// the standalone stream of `session_id`, if any (not waiting for it).
+    virtual void relay_notification(const std::string& session_id, std::string message) = 0;
+    /// Hands `answer` (a client's response to a request that instance `issuer` sent in
+    /// session `session_id`) to `issuer` (not waiting for it).
+    virtual void relay_answer(std::string issuer, const std::string& session_id, const Message& answer) = 0;
+    /// This instance's name in relayed messages and server-to-client request ids (its
+    /// tag as 8 hex digits).
+    [[nodiscard]] virtual const std::string& instance_name() const noexcept = 0;
+};
+
 /// The state of one MCP session of an `SseTransport`: its id, its JSON-RPC state, its
 /// streams (one per POST that streams, the standalone GET stream, or the legacy stream)
 /// and their event ids. Created by the transport on `initialize` (Streamable HTTP, MCP
@@ -60,8 +77,14 @@ public:
     /// (the GET stream, or the legacy stream), never on two streams (MCP M1). Safe
     /// from any thread: the send happens on the session's executor. When no standalone
     /// stream was ever opened the notification is dropped; when it is disconnected,
-    /// the event is kept for replay.
+    /// the event is kept for replay. With a relay (a `RelayStore`), a session whose
+    /// standalone stream this instance does not hold has it relayed to the instance that
+    /// does.
     void notify(std::string method, nlohmann::json params = nullptr) {
+        if (relay_ && !existing_standalone_stream()) {
+            relay_->relay_notification(id_, json_rpc::serialize(Notification{std::move(method), std::move(params)}));
+            return;
+        }
         auto rpc = rpc_;
         if (!rpc) return;
         asio::post(rpc->get_executor(), [rpc, method = std::move(method), params = std::move(params)]() mutable {
@@ -71,11 +94,28 @@ public:
 
     /// Sends an already serialized JSON-RPC notification on the standalone stream, like
     /// `notify` but without a hop to the session's strand (the stream is thread-safe).
-    /// Returns false when the session has no standalone stream. Safe from any thread.
+    /// Returns false when the session has no standalone stream (with a relay: true, the
+    /// message relayed to the instance holding it, see `notify`). Safe from any thread.
     bool send_serialized(std::string message) {
+        auto stream = existing_standalone_stream();
+        if (!stream && relay_) {
+            relay_->relay_notification(id_, std::move(message));
+            return true;
+        }
+        return stream && stream->send(std::move(message));
+    }
+
+    /// `send_serialized` on this instance's standalone stream only (never relayed): a
+    /// broadcast that every instance delivers to the streams it holds. Safe from any
+    /// thread.
+    bool send_local(std::string message) {
         auto stream = existing_standalone_stream();
         return stream && stream->send(std::move(message));
     }
+
+    /// Relays what this instance cannot deliver itself through `relay` (which must
+    /// outlive the session); called once, before the session is shared.
+    void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
 
     // ---- streams and activity -----------------------------------------------------------
 
@@ -283,6 +323,7 @@ private:
     const bool legacy_;
     std::shared_ptr<EventLog> log_;
     std::shared_ptr<RpcSession> rpc_;
+    SessionRelay* relay_ = nullptr;  // set once, before sharing (RelayStore only)
     std::string protocol_version_;
     std::shared_ptr<const Principal> principal_;
     ClientSlot client_slot_;  // given back by end()

@@ -253,6 +253,7 @@ public:
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
         session->rpc()->set_default_sink(standalone);
+        ctx_.sessions.note_stream_holder(*session);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
         co_return StreamPlan{std::move(standalone), resume_after, priming, false, std::move(prefix), session};

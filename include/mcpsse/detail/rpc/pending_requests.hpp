@@ -13,6 +13,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,7 +43,10 @@ struct PendingRequest {
 
 /// The server-to-client requests of one session (`sampling/createMessage`,
 /// `elicitation/create`, ...): issues their ids, matches the client's answers to the
-/// waiting handlers, and fails the waiters when the session closes.
+/// waiting handlers, and fails the waiters when the session closes. Ids are integers
+/// counting from 0, or, after `set_id_prefix(p)`, strings `p<n>` (a transport sharing
+/// its sessions with other instances names itself in them, so that any instance can
+/// tell whose request an answer is for: `issuer_of`).
 ///
 /// Thread-safety: a mutex guards the table, the id counter and the closed flag, so every
 /// member is safe from any thread; `async_request` runs inside a handler whose executor
@@ -62,6 +66,7 @@ public:
                            "Connection closed: the channel cannot carry requests to the client");
         auto pending = std::make_shared<PendingRequest>(co_await asio::this_coro::executor);
         std::int64_t id = 0;
+        RequestId wire_id;
         {
             std::lock_guard lock(mutex_);
             if (closed_)
@@ -69,8 +74,10 @@ public:
                                "Connection closed: the channel cannot carry requests to the client");
             id = next_id_++;
             pending_.emplace(id, pending);
+            if (prefix_.empty()) wire_id = id;
+            else wire_id = prefix_ + std::to_string(id);
         }
-        if (!sink->send(json_rpc::serialize(Request{id, std::move(method), std::move(params)}))) {
+        if (!sink->send(json_rpc::serialize(Request{wire_id, std::move(method), std::move(params)}))) {
             erase(id);
             throw RpcError(error_code::connection_closed, "Connection closed");
         }
@@ -88,7 +95,8 @@ public:
         const bool aborted = state.cancelled() != asio::cancellation_type::none;
         // Tell the client to stop working on it (MCP basic/utilities/cancellation).
         sink->send(json_rpc::serialize(Notification{
-            "notifications/cancelled", {{"requestId", id}, {"reason", aborted ? "cancelled" : "timeout"}}}));
+            "notifications/cancelled",
+            {{"requestId", json_rpc::id_to_json(wire_id)}, {"reason", aborted ? "cancelled" : "timeout"}}}));
         if (aborted) throw std::system_error(asio::error::operation_aborted);
         throw RpcError(error_code::request_timeout, "Request timed out", {{"timeout", timeout.count()}});
     }
@@ -106,11 +114,11 @@ public:
             },
             message);
         if (!id) return;
-        const auto* number = std::get_if<std::int64_t>(&*id);
-        if (!number) return;  // mcpsse only issues integer ids
         std::shared_ptr<PendingRequest> pending;
         {
             std::lock_guard lock(mutex_);
+            const auto number = local_number(*id);
+            if (!number) return;  // not an id this table issued
             const auto it = pending_.find(*number);
             if (it == pending_.end()) return;  // late or unknown: ignore
             pending = it->second;
@@ -122,6 +130,28 @@ public:
             pending->reply = std::move(message);
             pending->timer.cancel();
         });
+    }
+
+    /// From now on, ids are strings `prefix` + the number (before any request is sent).
+    /// An empty prefix: integers.
+    void set_id_prefix(std::string prefix) {
+        std::lock_guard lock(mutex_);
+        prefix_ = std::move(prefix);
+    }
+
+    /// The issuer named by a string id `<issuer>-<digits>` whose issuer is not this
+    /// table's (`set_id_prefix(<issuer> "-")`): an answer for a request another instance
+    /// sent; nullopt for this table's ids, integers and other strings.
+    [[nodiscard]] std::optional<std::string> issuer_of(const RequestId& id) const {
+        const auto* text = std::get_if<std::string>(&id);
+        if (!text) return std::nullopt;
+        const auto dash = text->rfind('-');
+        if (dash == std::string::npos || dash == 0 || dash + 1 == text->size()) return std::nullopt;
+        for (std::size_t i = dash + 1; i < text->size(); ++i)
+            if ((*text)[i] < '0' || (*text)[i] > '9') return std::nullopt;
+        std::lock_guard lock(mutex_);
+        if (prefix_.empty() || text->compare(0, dash + 1, prefix_) == 0) return std::nullopt;
+        return text->substr(0, dash);
     }
 
     /// Fails every waiting request with `connection_closed`, and every later one at once:
@@ -155,6 +185,22 @@ public:
     }
 
 private:
+    // The number of an id this table issued (under the lock); nullopt for others.
+    std::optional<std::int64_t> local_number(const RequestId& id) const {
+        if (prefix_.empty()) {
+            const auto* number = std::get_if<std::int64_t>(&id);
+            return number ? std::optional<std::int64_t>(*number) : std::nullopt;
+        }
+        const auto* text = std::get_if<std::string>(&id);
+        if (!text || text->size() <= prefix_.size() || text->compare(0, prefix_.size(), prefix_) != 0) return std::nullopt;
+        std::int64_t n = 0;
+        const char* first = text->data() + prefix_.size();
+        const char* last = text->data() + text->size();
+        const auto [end, ec] = std::from_chars(first, last, n);
+        if (ec != std::errc{} || end != last) return std::nullopt;
+        return n;
+    }
+
     void erase(std::int64_t id) {
         std::lock_guard lock(mutex_);
         pending_.erase(id);
@@ -163,6 +209,7 @@ private:
     mutable std::mutex mutex_;  // guards the members below
     std::map<std::int64_t, std::shared_ptr<PendingRequest>> pending_;
     std::int64_t next_id_ = 0;
+    std::string prefix_;  // of string ids (empty: integer ids)
     bool closed_ = false;
 };
 

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <exception>
 #include <limits>
 #include <map>
@@ -174,6 +175,17 @@ public:
                                                   std::shared_ptr<MessageSink> sink) {
         return pending_.async_request(std::move(method), std::move(params), timeout, std::move(sink));
     }
+    /// Names server-to-client requests `<issuer>-<n>` and hands answers that name
+    /// another issuer to `relay(issuer, answer)` instead of dropping them (a session
+    /// shared by several transport instances, `RelayStore`). Called once, before the
+    /// session is shared.
+    void set_answer_relay(const std::string& issuer, std::function<void(std::string, Message)> relay) {
+        pending_.set_id_prefix(issuer + "-");
+        answer_relay_ = std::move(relay);
+    }
+    /// Hands a client's answer relayed from another instance to the request it answers
+    /// (as if it had arrived here). Thread-safe.
+    void deliver_answer(Message answer) { pending_.deliver(std::move(answer)); }
 
     // ---- outbound channels --------------------------------------------------------------
 
@@ -210,6 +222,16 @@ public:
         if (auto* notification = std::get_if<Notification>(&message)) {
             co_await handle_notification(std::move(*notification), std::move(reply_sink));
             co_return std::nullopt;
+        }
+        if (answer_relay_) {
+            const RequestId* id = nullptr;
+            if (const auto* response = std::get_if<Response>(&message)) id = &response->id;
+            else if (const auto* error = std::get_if<ErrorResponse>(&message); error && error->id) id = &*error->id;
+            if (id)
+                if (auto issuer = pending_.issuer_of(*id)) {
+                    answer_relay_(std::move(*issuer), std::move(message));
+                    co_return std::nullopt;
+                }
         }
         pending_.deliver(std::move(message));
         co_return std::nullopt;
@@ -504,6 +526,7 @@ private:
     SessionLifecycle lifecycle_;
     InFlightTable in_flight_;
     PendingRequests pending_;
+    std::function<void(std::string, Message)> answer_relay_;  // set once, before sharing
     mutable std::mutex sink_mutex_;  // guards default_sink_
     std::shared_ptr<MessageSink> default_sink_;
     const Observers* observers_ = nullptr;  // told of requests (null: nobody observes)

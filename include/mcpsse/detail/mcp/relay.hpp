@@ -1,0 +1,167 @@
+// mcpsse internal: the messages a transport instance relays to and receives from the
+// other instances sharing its sessions through a RelayStore.
+#pragma once
+
+#include <mcpsse/json_rpc.hpp>
+#include <mcpsse/relay_store.hpp>
+#include <mcpsse/detail/mcp/instance_lease.hpp>
+#include <mcpsse/detail/mcp/session_registry.hpp>
+#include <mcpsse/detail/mcp/session_state.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace mcpsse::detail {
+
+/// One transport instance's side of the relay (`RelayStore`):
+/// - sending (`SessionRelay`, from any thread, never waiting): a client's answer to
+///   another instance's server-to-client request goes to that instance's inbox; a
+///   notification for a session whose standalone stream another instance holds goes to
+///   that instance (looked up with `async_stream_holder`); a broadcast goes to all;
+/// - receiving (`run()`, on one strand until `stop()`): reads the inbox and the
+///   broadcasts and delivers each message once: an answer to the session's waiting
+///   request, a notification to the session's standalone stream here (dropped when the
+///   session or its stream is no longer here), a broadcast of another instance to
+///   `deliver_broadcast` (this instance's own were delivered when sent).
+/// A read that fails (the store is down) is retried every 100 ms, from where it stood.
+/// (Unconstrained, so that a transport can name it for any store; only a `RelayStore`
+/// instantiates it.)
+template <class Store>
+class Relay final : public SessionRelay {
+public:
+    /// `deliver_broadcast(message)`: sends another instance's broadcast to the standalone
+    /// streams this one holds.
+    Relay(Store& store, SessionRegistry<Store>& sessions, const asio::any_io_executor& executor,
+          std::function<void(const std::string&)> deliver_broadcast)
+        : store_(store), sessions_(sessions), executor_(executor), timer_(executor),
+          name_(detail::instance_name(sessions.instance_tag())), deliver_broadcast_(std::move(deliver_broadcast)) {}
+
+    [[nodiscard]] const std::string& instance_name() const noexcept override { return name_; }
+
+    void relay_notification(const std::string& session_id, std::string message) override {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        asio::co_spawn(executor_, forward_notification(session_id, std::move(message)), asio::detached);
+    }
+
+    void relay_answer(std::string issuer, const std::string& session_id, const Message& answer) override {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::response;
+        m.origin = name_;
+        m.session_id = session_id;
+        m.message = json_rpc::serialize(answer);
+        store_.async_relay(issuer, std::move(m), [](std::error_code) {});
+    }
+
+    /// Sends `message` (a serialized notification) to every other instance, which
+    /// deliver it to the standalone streams they hold. Thread-safe; not waiting.
+    void relay_broadcast(std::string message) {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::broadcast;
+        m.origin = name_;
+        m.message = std::move(message);
+        store_.async_relay_broadcast(std::move(m), [](std::error_code) {});
+    }
+
+    /// Receives and delivers relayed messages until `stop()`.
+    asio::awaitable<void> run() {
+        receiver_ = store_.make_relay_receiver();
+        RelayCursor cursor;
+        while (!stopped_) {
+            std::error_code ec;
+            std::vector<RelayedMessage> messages =
+                co_await receiver_->async_receive(name_, cursor, asio::redirect_error(asio::use_awaitable, ec));
+            if (stopped_) break;
+            for (auto& m : messages) deliver(std::move(m));
+            if (ec) {
+                timer_.expires_after(std::chrono::milliseconds(100));
+                co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            }
+        }
+        receiver_->close();
+    }
+
+    /// Ends `run()` (a waiting read ends at once). Call on `run()`'s strand.
+    void stop() {
+        stopped_ = true;
+        timer_.cancel();
+        if (receiver_) receiver_->close();
+    }
+
+    /// Messages relayed to other instances so far. Thread-safe.
+    [[nodiscard]] std::uint64_t sent() const noexcept { return sent_.load(std::memory_order_relaxed); }
+    /// Relayed messages received and delivered here so far. Thread-safe.
+    [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_.load(std::memory_order_relaxed); }
+
+private:
+    asio::awaitable<void> forward_notification(std::string session_id, std::string message) {
+        std::error_code ec;
+        std::optional<std::string> holder =
+            co_await store_.async_stream_holder(session_id, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || !holder) co_return;  // no standalone stream anywhere (or unknown now): dropped, as here
+        if (*holder == name_) {
+            // Recorded here, but the stream is gone (e.g. the session idled out here).
+            if (auto session = sessions_.find(session_id)) session->send_local(std::move(message));
+            co_return;
+        }
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::notification;
+        m.origin = name_;
+        m.session_id = std::move(session_id);
+        m.message = std::move(message);
+        co_await store_.async_relay(*holder, std::move(m), asio::redirect_error(asio::use_awaitable, ec));
+    }
+
+    void deliver(RelayedMessage m) {
+        switch (m.kind) {
+        case RelayedMessage::Kind::response: {
+            auto session = sessions_.find(m.session_id);
+            if (!session) return;  // the asking session is gone from here: its request failed
+            mcpsse::ParseResult parsed = json_rpc::parse_messages(m.message);
+            if (parsed.messages.size() != 1) return;
+            delivered_.fetch_add(1, std::memory_order_relaxed);
+            session->rpc()->deliver_answer(std::move(parsed.messages.front()));
+            return;
+        }
+        case RelayedMessage::Kind::notification:
+            if (auto session = sessions_.find(m.session_id); session && session->send_local(std::move(m.message)))
+                delivered_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case RelayedMessage::Kind::broadcast:
+            if (m.origin == name_) return;  // delivered here when it was sent
+            delivered_.fetch_add(1, std::memory_order_relaxed);
+            deliver_broadcast_(m.message);
+            return;
+        }
+    }
+
+    Store& store_;
+    SessionRegistry<Store>& sessions_;
+    asio::any_io_executor executor_;
+    asio::steady_timer timer_;  // pause after a failed read
+    std::string name_;
+    std::function<void(const std::string&)> deliver_broadcast_;
+    std::shared_ptr<typename decltype(std::declval<Store&>().make_relay_receiver())::element_type> receiver_;
+    bool stopped_ = false;
+    std::atomic<std::uint64_t> sent_{0};
+    std::atomic<std::uint64_t> delivered_{0};
+};
+
+}  // namespace mcpsse::detail

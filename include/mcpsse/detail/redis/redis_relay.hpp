@@ -1,0 +1,181 @@
+// mcpsse internal: relayed messages in Redis Streams (RedisStore's RelayStore side):
+// their entry fields, and the receiver that reads an instance's inbox and the
+// broadcasts with XREAD BLOCK on a connection of its own.
+#pragma once
+
+#include <mcpsse/redis_error.hpp>
+#include <mcpsse/relay_store.hpp>
+#include <mcpsse/detail/redis/redis_connection.hpp>
+#include <mcpsse/detail/redis/redis_value.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/bind_executor.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace mcpsse::detail {
+
+/// How relayed messages are kept in Redis: one Redis Stream entry each, fields `k` (kind:
+/// `r` response, `n` notification, `b` broadcast), `o` (origin), `s` (session), `m`
+/// (message).
+struct RedisRelayFormat {
+    /// The entry's field-value list, after `XADD key MAXLEN ~ n *`.
+    static void append_fields(RedisConnection::Command& cmd, const RelayedMessage& m) {
+        cmd.insert(cmd.end(), {"k", std::string(1, kind_letter(m.kind)), "o", m.origin, "s", m.session_id, "m", m.message});
+    }
+
+    /// The message of one XREAD/XRANGE entry (`[id, [field, value, ...]]`); nullopt
+    /// when it is not one (a foreign entry in the key: skipped).
+    static std::optional<RelayedMessage> parse_entry(const RedisValue& entry) {
+        if (entry.elements.size() != 2) return std::nullopt;
+        RelayedMessage m;
+        bool has_kind = false, has_message = false;
+        const auto& fields = entry.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            const std::string& name = fields[i].str;
+            const std::string& value = fields[i + 1].str;
+            if (name == "k" && value.size() == 1) {
+                const auto kind = kind_of(value[0]);
+                if (!kind) return std::nullopt;
+                m.kind = *kind;
+                has_kind = true;
+            } else if (name == "o") {
+                m.origin = value;
+            } else if (name == "s") {
+                m.session_id = value;
+            } else if (name == "m") {
+                m.message = value;
+                has_message = true;
+            }
+        }
+        if (!has_kind || !has_message) return std::nullopt;
+        return m;
+    }
+
+private:
+    static char kind_letter(RelayedMessage::Kind kind) noexcept {
+        switch (kind) {
+        case RelayedMessage::Kind::response: return 'r';
+        case RelayedMessage::Kind::notification: return 'n';
+        case RelayedMessage::Kind::broadcast: return 'b';
+        }
+        return 'n';
+    }
+    static std::optional<RelayedMessage::Kind> kind_of(char letter) noexcept {
+        switch (letter) {
+        case 'r': return RelayedMessage::Kind::response;
+        case 'n': return RelayedMessage::Kind::notification;
+        case 'b': return RelayedMessage::Kind::broadcast;
+        default: return std::nullopt;
+        }
+    }
+};
+
+/// Reads one instance's inbox and the broadcasts (`RelayStore::make_relay_receiver`):
+/// `XREAD COUNT <batch> BLOCK <block> STREAMS <inbox> <broadcasts> <cursor...>` on a
+/// connection of its own (a blocked read would hold up every command behind it on a
+/// shared one). The first read of a cursor without a broadcast position starts it at
+/// the newest broadcast (`XREVRANGE ... COUNT 1`).
+///
+/// Errors: the connection's (`RedisErrc::not_connected` while it is down, `closed` after
+/// `close()`). Thread-safety: `async_receive` one at a time; `close()` from any thread.
+class RedisRelayReceiver {
+public:
+    /// Most entries read per stream and call.
+    static constexpr std::size_t batch = 256;
+
+    /// A receiver with a connection made from `settings`; `inbox_key(instance)` names an
+    /// instance's inbox, `broadcast_key` the broadcasts. Each read waits at most `block`
+    /// (keep it under `settings.command_timeout`).
+    RedisRelayReceiver(const asio::any_io_executor& executor, RedisConnectionSettings settings,
+                       std::string inbox_prefix, std::string broadcast_key, std::chrono::milliseconds block)
+        : connection_(std::make_shared<RedisConnection>(executor, std::move(settings))),
+          inbox_prefix_(std::move(inbox_prefix)), broadcast_key_(std::move(broadcast_key)), block_(block) {
+        connection_->start();
+    }
+
+    ~RedisRelayReceiver() { connection_->close(); }
+    RedisRelayReceiver(const RedisRelayReceiver&) = delete;
+    RedisRelayReceiver& operator=(const RedisRelayReceiver&) = delete;
+
+    /// Waits up to `block` for messages after `cursor` (advanced past them):
+    /// `void(std::error_code, std::vector<RelayedMessage>)`. While the connection is
+    /// not up yet it waits for it (or for its next failed attempt) first.
+    template <class Token>
+    auto async_receive(const std::string& instance, RelayCursor& cursor, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::vector<RelayedMessage>)>(
+            [this, inbox = inbox_prefix_ + "{" + instance + "}", &cursor](auto handler) {
+                auto ex = asio::get_associated_executor(handler, connection_->get_executor());
+                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                auto finish = [shared](std::error_code ec, std::vector<RelayedMessage> out) { (*shared)(ec, std::move(out)); };
+                auto read = [this, inbox, &cursor, ex, finish]() {
+                    connection_->async_pipeline(
+                        {read_command(inbox, cursor)},
+                        asio::bind_executor(ex, [this, inbox, &cursor, finish](std::error_code ec,
+                                                                               RedisConnection::Replies replies) {
+                            if (!ec && replies.front().is_error()) ec = RedisErrc::server_error;
+                            if (ec) return finish(ec, {});
+                            finish({}, take(inbox, cursor, replies.front()));
+                        }));
+                };
+                connection_->async_wait_ready(asio::bind_executor(ex, [this, &cursor, ex, read, finish](std::error_code ec) {
+                    if (ec) return finish(ec, {});
+                    if (!cursor.broadcast.empty()) return read();
+                    connection_->async_pipeline(
+                        {{"XREVRANGE", broadcast_key_, "+", "-", "COUNT", "1"}},
+                        asio::bind_executor(ex, [&cursor, read, finish](std::error_code e, RedisConnection::Replies r) {
+                            if (!e && r.front().is_error()) e = RedisErrc::server_error;
+                            if (e) return finish(e, {});
+                            const auto& newest = r.front().elements;
+                            cursor.broadcast = newest.empty() || newest.front().elements.empty()
+                                                   ? "0-0"
+                                                   : newest.front().elements.front().str;
+                            read();
+                        }));
+                }));
+            },
+            token);
+    }
+
+    /// Ends a waiting `async_receive` (`RedisErrc::closed`) and fails later ones.
+    /// Thread-safety: any thread.
+    void close() { connection_->close(); }
+
+private:
+    RedisConnection::Command read_command(const std::string& inbox, const RelayCursor& cursor) const {
+        return {"XREAD", "COUNT", std::to_string(batch), "BLOCK", std::to_string(block_.count()), "STREAMS",
+                inbox, broadcast_key_, cursor.inbox.empty() ? "0-0" : cursor.inbox, cursor.broadcast};
+    }
+
+    // The messages of an XREAD reply (nil: none came), the cursor moved past them.
+    std::vector<RelayedMessage> take(const std::string& inbox, RelayCursor& cursor, const RedisValue& reply) const {
+        std::vector<RelayedMessage> out;
+        for (const auto& stream : reply.elements) {
+            if (stream.elements.size() != 2) continue;
+            std::string& position = stream.elements[0].str == inbox ? cursor.inbox : cursor.broadcast;
+            for (const auto& entry : stream.elements[1].elements) {
+                if (entry.elements.empty()) continue;
+                position = entry.elements[0].str;
+                if (auto m = RedisRelayFormat::parse_entry(entry)) out.push_back(std::move(*m));
+            }
+        }
+        return out;
+    }
+
+    std::shared_ptr<RedisConnection> connection_;
+    std::string inbox_prefix_;
+    std::string broadcast_key_;
+    std::chrono::milliseconds block_;
+};
+
+}  // namespace mcpsse::detail

@@ -1,0 +1,112 @@
+// mcpsse: the RelayStore concept: a shared store through which transport instances hand
+// each other the messages whose stream another instance holds.
+#pragma once
+
+#include <mcpsse/failover_store.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <concepts>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpsse {
+
+/// A message one transport instance hands to another through a `RelayStore`.
+///
+/// Thread-safety: a plain value.
+struct RelayedMessage {
+    /// What the message is, and so what the receiving instance does with it.
+    enum class Kind {
+        /// A client's JSON-RPC response (or error response) to a server-to-client
+        /// request (`sampling/createMessage`, `elicitation/create`, ...) that another
+        /// instance sent: handed to the request waiting there.
+        response,
+        /// A notification for one session's standalone stream, which the receiving
+        /// instance holds (`SseSession::notify`, `SseTransport::notify`).
+        notification,
+        /// A notification for the standalone streams of every session
+        /// (`SseTransport::broadcast` without a filter): each instance delivers it to
+        /// the streams it holds.
+        broadcast,
+    };
+    /// What the message is.
+    Kind kind = Kind::notification;
+    /// The instance that sent it (its tag as 8 lower-case hex digits, see `EventId`).
+    std::string origin;
+    /// The session it is for (empty for a broadcast).
+    std::string session_id;
+    /// The serialized JSON-RPC message.
+    std::string message;
+    /// Equal when every member is.
+    friend bool operator==(const RelayedMessage&, const RelayedMessage&) = default;
+};
+
+/// Where a reader of relayed messages stands: the last entries it read of its own inbox
+/// and of the shared broadcast log (store-specific ids; empty: from the start of its
+/// inbox, and from now on for broadcasts).
+///
+/// Thread-safety: a plain value.
+struct RelayCursor {
+    /// The last inbox entry read (empty: none yet).
+    std::string inbox;
+    /// The last broadcast entry read (empty: none yet; the first read starts at the
+    /// newest one, so broadcasts sent before the reader started are not delivered).
+    std::string broadcast;
+};
+
+/// A `FailoverStore` that also relays messages between transport instances, so that a
+/// message reaches the instance holding the stream it must travel on (MCP Streamable
+/// HTTP: a session's POSTs may land on any instance behind a round-robin balancer, but
+/// a stream lives in one process). `SseTransport<Executor, Store>` with such a store:
+/// - reads its inbox (and the broadcasts) while it runs, with a receiver of its own
+///   (`make_relay_receiver()`), and delivers what it reads: responses to its waiting
+///   server-to-client requests, notifications to the standalone streams it holds;
+/// - issues server-to-client request ids as strings `<tag>-<n>` (its instance tag, 8
+///   hex digits), and relays a client's response carrying another instance's tag to
+///   that instance's inbox;
+/// - records which instance holds a session's standalone stream
+///   (`async_set_stream_holder`) when it opens one, and relays a notification for a
+///   session whose standalone stream it does not hold to that instance;
+/// - relays an unfiltered `broadcast` to every instance (one write), each delivering it
+///   to the sessions it holds standalone streams of.
+/// The store keeps each relayed message (a log, not a fire-and-forget channel): a
+/// receiver reads every message after its cursor, once, in order.
+///
+/// A model `S` provides, besides `FailoverStore`'s operations, all callable concurrently
+/// from several threads, each taking an Asio completion token:
+/// - `async_relay(instance, message, token)`, `void(std::error_code)`: append `message`
+///   to the inbox of `instance` (a tag as 8 hex digits);
+/// - `async_relay_broadcast(message, token)`, `void(std::error_code)`: append it to the
+///   broadcasts every instance reads;
+/// - `async_set_stream_holder(session_id, instance, token)`, `void(std::error_code)`:
+///   record `instance` as the holder of the session's standalone stream (for the
+///   session's life); `async_stream_holder(session_id, token)`,
+///   `void(std::error_code, std::optional<std::string>)`: who holds it (nullopt: none
+///   recorded);
+/// - `make_relay_receiver()`: a `std::shared_ptr` to a receiver `R` with
+///   `async_receive(instance, cursor, token)`, `void(std::error_code,
+///   std::vector<RelayedMessage>)`, which waits a short while (store-defined, at most
+///   a few seconds) for messages after `cursor` (a `RelayCursor&` that it advances;
+///   it must outlive the operation) in the inbox of `instance` and the broadcasts, and
+///   completes with them (possibly none); and `close()`, which ends a waiting
+///   `async_receive` with an error and fails later ones.
+template <class S>
+concept RelayStore = FailoverStore<S> &&
+    requires(S& store, const std::string& text, RelayedMessage message, RelayCursor& cursor) {
+        { store.async_relay(text, message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        { store.async_set_stream_holder(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        {
+            store.async_stream_holder(text, asio::use_awaitable)
+        } -> std::same_as<asio::awaitable<std::optional<std::string>>>;
+        {
+            store.make_relay_receiver()->async_receive(text, cursor, asio::use_awaitable)
+        } -> std::same_as<asio::awaitable<std::vector<RelayedMessage>>>;
+        store.make_relay_receiver()->close();
+    };
+
+}  // namespace mcpsse
