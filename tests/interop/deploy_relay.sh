@@ -18,7 +18,9 @@
 #   - test_trigger_tool_change three times (on three instances in turn): each
 #     notifications/tools/list_changed reaches the client once, on its standalone
 #     stream, whichever instance holds that stream;
-#   - test_tool_with_progress: progress 0, 50, 100 in order.
+#   - test_tool_with_progress: progress 0, 50, 100 in order;
+#   - a known issue (printed, not counted): a call cancelled by the client, whose
+#     notifications/cancelled round-robin hands to another instance, runs on there.
 # A deployment without cross-instance delivery fails the first two (the calls time out,
 # the notifications raised elsewhere never come).
 #
@@ -80,7 +82,7 @@ rc=$?
 mapfile -t lines <"$work/client.log"
 if ((rc == 0)); then
   ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress ($(grep -c '^ok ' "$work/client.log") checks, $(($(date +%s%3N) - t0)) ms)"
-  grep '^# \|^ok ' "$work/client.log" | sed 's/^/  /'
+  grep '^# \|^ok \|^not ok .*# TODO\|^  # ' "$work/client.log" | sed 's/^/  /'
 else
   not_ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress (exit $rc)" "${lines[@]}"
   for log in "$dir"/mcp*.log "$dir/balancer.log"; do

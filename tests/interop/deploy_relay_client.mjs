@@ -34,7 +34,10 @@
 //      and nothing more arrives in the 300 ms after it (exactly once); on the wire
 //      (a tee of the SSE bodies) every list_changed arrived on the standalone stream;
 //   4. `test_tool_with_progress` three times (one per instance) with a progress token:
-//      progress 0, 50, 100 in order, the result names the token.
+//      progress 0, 50, 100 in order, the result names the token;
+//   5. `slow_compute` (2 s) aborted by the client: the SDK's notifications/cancelled
+//      lands on another instance than the call's, which must stop within 1 s (its
+//      outcome "cancelled"); a known issue for now (not relayed: the call runs on).
 // Every HTTP exchange is logged with its time, what it carried and its status, and
 // printed when a check fails. Prints one line per check and "N passed, N failed";
 // exits non-zero when a check failed.
@@ -426,6 +429,48 @@ await checks.run('3 × test_tool_with_progress: progress 0, 50, 100 in order, th
 
 await checks.run('no transport error reported to the client', async () => {
   expect(transportErrors.length === 0, transportErrors.join('\n'));
+});
+
+// ---- 5. a cancellation POSTed to another instance ----------------------------------------------
+// The SDK's notifications/cancelled for a running call goes, by round-robin, to another
+// instance than the one running it; that one must stop the handler (as it does when the
+// cancellation reaches it directly: outcome "cancelled" at once). Last, since a call
+// that goes on sends its result anyway, which the SDK reports as a transport error
+// ("unknown message ID").
+await checks.runKnownIssue('a call cancelled through another instance stops within 1 s ' +
+  '(mcpsse_tool_calls_total{tool="slow_compute",outcome="cancelled"} on the instance running it)',
+'notifications/cancelled is not relayed to the instance running the request', async () => {
+  const outcomes = ['mcpsse_tool_calls_total', ['tool="slow_compute"', 'outcome="cancelled"']];
+  const accepted = ['mcpsse_http_requests_total', ['method="POST"', 'route="mcp"', 'status="202"']];
+  const tries = [];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const inFlightBefore = await metricAll('mcpsse_rpc_requests_in_flight');
+    const cancelledBefore = await metricAll(...outcomes);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'slow_compute', arguments: { seconds: 2, label: 'cancel' } }, undefined,
+      { signal: controller.signal, timeout: 10000 }).then(() => 'completed', (e) => `rejected: ${e?.message ?? e}`);
+    const running = Object.keys(await waitFor('the call running on an instance', async () => {
+      const r = await rises(inFlightBefore, 'mcpsse_rpc_requests_in_flight');
+      return Object.keys(r).length ? r : undefined;
+    }, 1500));
+    const acceptedBefore = await metricAll(...accepted);
+    controller.abort('deploy_relay cancels');
+    await call;
+    const cancelAt = Object.keys(await waitFor('the notifications/cancelled POST counted', async () => {
+      const r = await rises(acceptedBefore, ...accepted);
+      return Object.keys(r).length ? r : undefined;
+    }, 1000).catch(() => ({})));
+    const row = `call on ${running.join('+')}, notifications/cancelled on ${cancelAt.join('+') || '?'}`;
+    tries.push(row);
+    if (running.length !== 1 || cancelAt.length !== 1 || running[0] === cancelAt[0]) continue; // try again
+    const stopped = await waitFor('outcome cancelled', async () => {
+      const r = await rises(cancelledBefore, ...outcomes);
+      return r[running[0]] ? r : undefined;
+    }, 1000).then(() => true, () => false);
+    expect(stopped, `${row}: not cancelled within 1 s (the handler ran on)`);
+    return row;
+  }
+  throw new Error(`the cancellation never reached another instance than the call's: ${tries.join('; ')}`);
 });
 
 if (checks.failed) dump();
