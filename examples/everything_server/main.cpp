@@ -411,6 +411,16 @@ void add_stateless_diagnostics(mcpsse::Server& server) {
                             });
                         co_return mcpsse::tool_text_result("Tool list changed");
                     });
+    // notifications/resources/updated to the sessions subscribed to the uri (with
+    // --redis: subscribed at any instance, each reached where its standalone stream is).
+    json uri_schema = string_argument_schema("uri", "The resource (default test://watched-resource)");
+    uri_schema.erase("required");
+    server.add_tool(make_tool("test_trigger_resource_update", "Announces that a resource changed (resources/updated)",
+                              std::move(uri_schema)),
+                    [&server](json args, RequestContext&) -> Awaitable {
+                        server.notify_resource_updated(args.value("uri", std::string("test://watched-resource")));
+                        co_return mcpsse::tool_text_result("Resource update announced");
+                    });
     server.add_tool(make_tool("test_trigger_prompt_change", "Adds or removes a prompt (prompts/list_changed)"),
                     [&server](json, RequestContext&) -> Awaitable {
                         if (!server.remove_prompt("test_dynamic_prompt")) {
@@ -1082,6 +1092,7 @@ int main(int argc, char** argv) {
                 return 2;
             }
             server_options.tasks.store = redis->task_store();
+            server_options.subscription_store = redis->subscription_store();
         }
 #endif
         mcpsse::Server server{server_options};

@@ -6,6 +6,7 @@
 #include <mcpsse/detail/redis/redis_connection.hpp>
 #include <mcpsse/detail/redis/redis_lease_scripts.hpp>
 #include <mcpsse/detail/redis/redis_relay.hpp>
+#include <mcpsse/detail/redis/redis_subscription_store.hpp>
 #include <mcpsse/detail/redis/redis_task_store.hpp>
 #include <mcpsse/detail/redis/redis_url.hpp>
 #include <mcpsse/detail/redis/redis_value.hpp>
@@ -15,6 +16,7 @@
 #include <mcpsse/redis_error.hpp>
 #include <mcpsse/relay_store.hpp>
 #include <mcpsse/session_store.hpp>
+#include <mcpsse/subscription_store.hpp>
 #include <mcpsse/task_store.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -95,8 +97,8 @@ struct RedisStoreOptions {
 /// `AsyncEventStore` (the events of resumable SSE streams), `SessionStore` (the
 /// records of Streamable HTTP sessions), `FailoverStore` (instance leases, and the
 /// requests that POST streams answer) and `RelayStore` (messages handed between
-/// instances), and `task_store()` gives the `TaskStore` of
-/// the same connection (what clients poll of tasks). Use it as
+/// instances); `task_store()` gives the `TaskStore` of the same connection (what
+/// clients poll of tasks), and `subscription_store()` its `SubscriptionStore`. Use it as
 /// `SseTransport<Executor, RedisStore>`; link `mcpsse::redis`.
 ///
 /// Key layout (`P` = `key_prefix`; the braces are a Redis Cluster hash tag, so all
@@ -113,6 +115,8 @@ struct RedisStoreOptions {
 ///   the counter of its fencing tokens;
 /// - `P{<session>}:holder`: the instance holding the session's standalone stream
 ///   (`async_set_stream_holder`);
+/// - `P{<session>}:subscriptions`, `Psubscribers:{<uri>}`: resource subscriptions
+///   (`subscription_store()`);
 /// - `Prelay:inbox:{<instance>}`: a Redis Stream of the messages relayed to an instance
 ///   (`async_relay`), `Prelay:broadcast`: those relayed to all (`async_relay_broadcast`);
 ///   fields `k` (kind), `o` (origin), `s` (session), `m` (message); trimmed to about
@@ -278,6 +282,7 @@ public:
         cmds.push_back({"PEXPIRE", streams_key(id), ttl});
         cmds.push_back({"PEXPIRE", requests_key(id), ttl});
         cmds.push_back({"PEXPIRE", holder_key(id), ttl});
+        cmds.push_back({"PEXPIRE", subscriptions_key(id), ttl});
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -476,6 +481,16 @@ public:
                                                         state_->options.default_task_ttl);
     }
 
+    /// A `SubscriptionStore` on this store's connection, for
+    /// `ServerOptions::subscription_store`: keys `<key_prefix>{<session>}:subscriptions`
+    /// (renewed and erased with the session's other keys) and
+    /// `<key_prefix>subscribers:{<uri>}` (expiring `session_ttl` after the URI's last
+    /// subscription). Its coroutines throw `std::system_error` on failure.
+    [[nodiscard]] std::shared_ptr<SubscriptionStore> subscription_store() const {
+        return std::make_shared<detail::RedisSubscriptionStore>(state_->connection, state_->options.key_prefix,
+                                                                state_->options.session_ttl);
+    }
+
     /// True while the connection is up (connected, authenticated, answering); false
     /// before the first connection and while reconnecting. For readiness checks.
     /// Thread-safety: any thread.
@@ -514,6 +529,10 @@ public:
     /// Key of the instance holding the session's standalone stream.
     [[nodiscard]] std::string holder_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:holder";
+    }
+    /// Key of the session's set of subscribed resource URIs (`subscription_store()`).
+    [[nodiscard]] std::string subscriptions_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:subscriptions";
     }
     /// Key of the inbox of instance `instance` (a Redis Stream of relayed messages).
     [[nodiscard]] std::string inbox_key(const std::string& instance) const {
@@ -571,17 +590,18 @@ private:
     auto async_erase_keys(const std::string& session_id, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code)>(
             [connection = state_->connection, record = record_key(session_id), streams = streams_key(session_id),
-             requests = requests_key(session_id), holder = holder_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
+             requests = requests_key(session_id), holder = holder_key(session_id),
+             subscriptions = subscriptions_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
                 auto ex = asio::get_associated_executor(handler, connection->get_executor());
                 std::vector<Command> first;
                 first.push_back({"SMEMBERS", streams});
                 connection->async_pipeline(
                     std::move(first),
-                    asio::bind_executor(ex, [connection, record, streams, requests, holder, events_prefix, ex,
+                    asio::bind_executor(ex, [connection, record, streams, requests, holder, subscriptions, events_prefix, ex,
                                              handler = std::move(handler)](std::error_code ec, Replies replies) mutable {
                         if (!ec) ec = first_error(replies);
                         if (ec) return std::move(handler)(ec);
-                        Command del{"DEL", record, streams, requests, holder};
+                        Command del{"DEL", record, streams, requests, holder, subscriptions};
                         const std::string base = events_prefix.substr(0, events_prefix.size() - 1);  // drop the "0"
                         for (const auto& member : replies.front().elements)
                             if (member.type == detail::RedisValue::Type::string) del.push_back(base + member.str);

@@ -53,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 #include <utility>
 
@@ -273,9 +274,29 @@ public:
         changes_.set_observer(std::move(observer));
     }
 
-    /// Forgets what `session_id` subscribed to (call when the session ends; the
-    /// `on_session_close` of `SseTransportOptions` is the place). Thread-safe.
+    /// Forgets what `session_id` subscribed to here (call when the session ends; the
+    /// `on_session_close` of `SseTransportOptions` is the place). Thread-safe. Leaves a
+    /// `SubscriptionStore` alone (the session may go on at another instance): see
+    /// `async_forget_shared_session`.
     void forget_session(std::string_view session_id) { subscriptions_.forget_session(session_id); }
+
+    /// True when resource subscriptions are shared (`ServerOptions::subscription_store`).
+    [[nodiscard]] bool shares_subscriptions() const noexcept { return subscriptions_.shared(); }
+
+    /// The sessions subscribed to `uri` with `resources/subscribe`: every instance's,
+    /// from the `SubscriptionStore` when there is one (throws what it throws, e.g.
+    /// `std::system_error`), else this `Server`'s. Thread-safe; runs on the caller's
+    /// executor.
+    asio::awaitable<std::vector<std::string>> async_subscribers(std::string uri) const {
+        return subscriptions_.async_subscribers(std::move(uri));
+    }
+
+    /// Forgets every subscription of `session_id` in the `SubscriptionStore` (nothing
+    /// without one): the client ended the session (DELETE). Throws what the store throws.
+    /// Thread-safe.
+    asio::awaitable<void> async_forget_shared_session(std::string session_id) const {
+        return subscriptions_.async_forget_shared(std::move(session_id));
+    }
 
     /// Number of open `subscriptions/listen` streams.
     [[nodiscard]] std::size_t listener_count() const { return changes_.listener_count(); }
@@ -320,7 +341,7 @@ private:
     ServerOptions options_;
     Dispatcher* dispatcher_ = nullptr;
     detail::Catalog catalog_;
-    detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session};
+    detail::ResourceSubscriptions subscriptions_{options_.max_subscriptions_per_session, options_.subscription_store};
     detail::ChangeNotifier changes_{options_.list_changed};
     detail::TaskService tasks_{options_.tasks, options_.max_input_rounds};
     detail::Listing listing_{catalog_, options_};

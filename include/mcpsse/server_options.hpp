@@ -1,11 +1,13 @@
 // mcpsse: settings of a `Server`.
 #pragma once
 
+#include <mcpsse/subscription_store.hpp>
 #include <mcpsse/tasks.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace mcpsse {
@@ -38,6 +40,10 @@ struct ServerOptions {
     /// with -32602. A transport forgets a session's entries when it ends
     /// (`Server::forget_session`).
     std::size_t max_subscriptions_per_session = 1024;
+    /// Where resource subscriptions are shared with the other instances serving the same
+    /// sessions (e.g. `RedisStore::subscription_store()`); null: this `Server` alone
+    /// knows them. See `SubscriptionStore`.
+    std::shared_ptr<SubscriptionStore> subscription_store;
     /// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
     TaskOptions tasks;
 };

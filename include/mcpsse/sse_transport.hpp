@@ -363,6 +363,25 @@ public:
         return count;
     }
 
+    /// Sends one notification to the standalone stream of session `session_id`, as
+    /// `SseSession::notify` does, whether or not this instance holds the session: with a
+    /// `RelayStore`, a session held elsewhere (or whose standalone stream another
+    /// instance holds) gets it through the instance holding that stream. Returns false
+    /// when the session is not here and cannot be reached through a store (then nothing
+    /// is sent); true when it was queued or relayed (a relayed notification for a
+    /// session with no standalone stream anywhere is dropped there). Thread-safe.
+    bool notify(std::string_view session_id, const std::string& method, const nlohmann::json& params = nullptr) {
+        if (auto session = era_.sessions.find(session_id)) {
+            session->notify(method, params);
+            return true;
+        }
+        if constexpr (RelayStore<Store>) {
+            relay_->relay_notification(std::string(session_id), json_rpc::serialize(Notification{method, params}));
+            return true;
+        }
+        return false;
+    }
+
 private:
     using clock = std::chrono::steady_clock;
 

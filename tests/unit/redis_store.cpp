@@ -3,6 +3,8 @@
 // in a temporary directory. The suite exits 77 (ctest: skipped), saying why, when
 // redis-server is not installed (Debian: redis-server; cmake/scripts/setup-debian.sh).
 #include <mcpsse/redis_store.hpp>
+#include <mcpsse/serve.hpp>
+#include <mcpsse/server.hpp>
 #include <mcpsse/sse_transport.hpp>
 
 #include "support/catch.hpp"
@@ -19,6 +21,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_future.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -1066,6 +1069,140 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: broadcasts and notifications reach 
     do extra = g.next_event(500ms);
     while (extra && extra->data.empty());
     CHECK(!extra);
+}
+
+TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {
+    RedisServer server;
+    Loop loop;
+    RedisStore store(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, store));
+    const auto subscriptions = store.subscription_store();
+    const auto subscribe = [&](std::string sid, std::string uri) {
+        return loop.run([&]() -> asio::awaitable<bool> { co_return co_await subscriptions->async_subscribe(sid, uri, 2); });
+    };
+    const auto subscribers = [&](std::string uri) {
+        auto out = loop.run([&]() -> asio::awaitable<std::vector<std::string>> {
+            co_return co_await subscriptions->async_subscribers(uri);
+        });
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    CHECK(subscribe("s1", "test://a"));
+    CHECK(subscribe("s1", "test://a"));  // again: still one
+    CHECK(subscribe("s1", "test://b"));
+    CHECK(!subscribe("s1", "test://c"));  // a third: over the limit of 2, nothing changed
+    CHECK(subscribe("s2", "test://a"));
+    CHECK(subscribers("test://a") == std::vector<std::string>{"s1", "s2"});
+    CHECK(subscribers("test://c").empty());
+    loop.run([&]() -> asio::awaitable<void> { co_await subscriptions->async_unsubscribe("s2", "test://a"); });
+    CHECK(subscribers("test://a") == std::vector<std::string>{"s1"});
+    // Forgetting s1 frees its place under the limit and removes it everywhere.
+    loop.run([&]() -> asio::awaitable<void> { co_await subscriptions->async_forget_session("s1"); });
+    CHECK(subscribers("test://a").empty());
+    CHECK(subscribers("test://b").empty());
+    CHECK(subscribe("s1", "test://c"));
+    // The session's set goes with the session's other keys (DELETE erases it).
+    loop.run([&]() -> asio::awaitable<void> {
+        std::error_code ec;
+        co_await store.async_erase_session("s1", asio::redirect_error(asio::use_awaitable, ec));
+    });
+    CHECK(subscribe("s1", "test://d"));
+    CHECK(subscribe("s1", "test://e"));  // the erased set no longer counts test://c
+}
+
+namespace {
+
+// A Server served (async_serve) on a transport sharing sessions, events and resource
+// subscriptions through the Redis at `url`, on a thread of its own.
+struct ServedInstance {
+    asio::io_context io;
+    std::optional<RedisStore> store;
+    std::optional<mcpsse::Server> server;
+    mcpsse::Dispatcher dispatcher;
+    std::optional<RedisTransport> transport;
+    std::promise<void> done;
+    std::thread thread;
+
+    explicit ServedInstance(const std::string& url) {
+        store.emplace(io.get_executor(), options_for(url));
+        mcpsse::ServerOptions server_options;
+        server_options.subscription_store = store->subscription_store();
+        server.emplace(server_options);
+        mcpsse::Resource watched;
+        watched.uri = "test://watched";
+        watched.name = "watched";
+        server->add_resource(watched,
+                             [](mcpsse::ResourceRead, mcpsse::RequestContext&) -> asio::awaitable<json> {
+                                 co_return json::array({{{"uri", "test://watched"}, {"text", "x"}}});
+                             });
+        mcpsse::SseTransportOptions options;
+        options.port = 0;
+        transport.emplace(io.get_executor(), std::move(options), *store);
+        mcpsse::async_serve(*server, dispatcher, *transport, [this](std::exception_ptr) { done.set_value(); });
+        thread = std::thread([this] { io.run(); });
+    }
+    ~ServedInstance() {
+        mcpsse::stop_serving(*server, *transport);
+        transport->event_store().close();
+        if (done.get_future().wait_for(10s) != std::future_status::ready) io.stop();
+        thread.join();
+    }
+    mcpsse_test::HttpClient client() const { return mcpsse_test::HttpClient(transport->local_port(), 5s); }
+};
+
+}  // namespace
+
+TEST_CASE("redis relay: resources/updated reaches a session subscribed at another instance, once, through the instance holding its stream") {
+    using namespace mcpsse_test;
+    RedisServer redis;
+    ServedInstance a(redis.url());
+    ServedInstance b(redis.url());
+    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    HttpClient ca = a.client();
+    const std::string sid = open_session(ca);
+    REQUIRE(!sid.empty());
+    // Subscribed at a; the standalone stream at b.
+    const auto sub = ca.request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                                rpc_request(2, "resources/subscribe", {{"uri", "test://watched"}}).dump());
+    REQUIRE(sub.status == 200);
+    CHECK(json::parse(sub.body).contains("result"));
+    HttpClient g = b.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    REQUIRE(g.next_event(5s));  // priming
+    CHECK(a.server->is_subscribed(sid, "test://watched"));
+    CHECK(!b.server->is_subscribed(sid, "test://watched"));  // b's own table does not know
+
+    // Raised at b (which learns the subscriber from Redis), then at a (which relays to b);
+    // b's stream gets each once. The holder record may lag the GET: retry the first.
+    std::vector<std::string> got;
+    REQUIRE(eventually([&] {
+        b.server->notify_resource_updated("test://watched");
+        const auto e = g.next_event(1s);
+        if (!e || e->data.empty()) return false;
+        got.push_back(e->json()["method"]);
+        return true;
+    }, 5s));
+    a.server->notify_resource_updated("test://watched");
+    std::optional<SseEvent> e;
+    do e = g.next_event(5s);
+    while (e && e->data.empty());
+    REQUIRE(e);
+    CHECK(e->json()["method"] == "notifications/resources/updated");
+    CHECK(e->json()["params"]["uri"] == "test://watched");
+    a.server->notify_resource_updated("test://other");  // nobody subscribed
+    do e = g.next_event(500ms);
+    while (e && e->data.empty());
+    CHECK(!e);
+
+    // Unsubscribed at b: the store forgets it; no more updates.
+    HttpClient cb = b.client();
+    CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                     rpc_request(3, "resources/unsubscribe", {{"uri", "test://watched"}}).dump()).status == 200);
+    a.server->notify_resource_updated("test://watched");
+    do e = g.next_event(500ms);
+    while (e && e->data.empty());
+    CHECK(!e);
 }
 
 TEST_CASE("redis store: bad settings are refused at construction (no connection is tried)") {
