@@ -18,6 +18,10 @@
 #   - test_trigger_tool_change three times (on three instances in turn): each
 #     notifications/tools/list_changed reaches the client once, on its standalone
 #     stream, whichever instance holds that stream;
+#   - resources/subscribe at an instance other than the standalone stream's, then
+#     test_trigger_resource_update three times (three instances): each
+#     notifications/resources/updated reaches the client once, on its standalone
+#     stream; none after resources/unsubscribe (at another instance);
 #   - test_tool_with_progress: progress 0, 50, 100 in order;
 #   - known issues (printed, not counted): a call cancelled by the client, whose
 #     notifications/cancelled round-robin hands to another instance, runs on there;
@@ -83,10 +87,10 @@ bash "$here/run_client.sh" "$build_dir" deploy_relay_client.mjs \
 rc=$?
 mapfile -t lines <"$work/client.log"
 if ((rc == 0)); then
-  ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress ($(grep -c '^ok ' "$work/client.log") checks, $(($(date +%s%3N) - t0)) ms)"
+  ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed and resources/updated once from any instance, progress ($(grep -c '^ok ' "$work/client.log") checks, $(($(date +%s%3N) - t0)) ms)"
   grep '^# \|^ok \|^not ok .*# TODO\|^  # ' "$work/client.log" | sed 's/^/  /'
 else
-  not_ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed once from any instance, progress (exit $rc)" "${lines[@]}"
+  not_ok "the SDK client: sampling and elicitation answered through other instances, tools/list_changed and resources/updated once from any instance, progress (exit $rc)" "${lines[@]}"
   for log in "$dir"/mcp*.log "$dir/balancer.log"; do
     tail -n 15 "$log" | sed "s|^|# $(basename "$log"): |"
   done

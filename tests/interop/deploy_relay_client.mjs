@@ -33,6 +33,12 @@
 //      each, notifications/tools/list_changed reaches the client's handler within 3 s,
 //      and nothing more arrives in the 300 ms after it (exactly once); on the wire
 //      (a tee of the SSE bodies) every list_changed arrived on the standalone stream;
+//   3b. resources/subscribe (test://watched-resource) at an instance that does not hold
+//      the standalone stream (pings steer round-robin), then
+//      `test_trigger_resource_update` three times (three instances): each
+//      notifications/resources/updated arrives once, within 3 s, on the standalone
+//      stream; after resources/unsubscribe (at another instance) three more triggers
+//      bring none;
 //   4. `test_tool_with_progress` three times (one per instance) with a progress token:
 //      progress 0, 50, 100 in order, the result names the token;
 //   5. `slow_compute` (2 s) aborted by the client: the SDK's notifications/cancelled
@@ -50,6 +56,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Checks, expect, sdkVersion } from './lib.mjs';
@@ -406,6 +413,63 @@ await checks.run('on the wire: every tools/list_changed came on the standalone G
   expect(counts.GET === listChanged.length && counts.POST === 0,
     `standalone stream ${counts.GET}, POST streams ${counts.POST}, handler ${listChanged.length}`);
   return `${counts.GET} on the standalone stream`;
+});
+
+// ---- 3b. resources/updated for a subscription made at one instance, raised at others -----
+// resources/subscribe goes to one instance (not the standalone stream's), each test_trigger_resource_update (round-robin)
+// to another; every resources/updated is owed to the standalone stream, once; after
+// resources/unsubscribe (at yet another instance) none.
+const watched = 'test://watched-resource';
+const updated = []; // uris, in arrival order
+client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { updated.push(n.params.uri); });
+const rpcOn = async (method, fn) => {
+  const before = await metricAll('mcpsse_rpc_requests_total', [`method="${method}"`]);
+  const value = await fn();
+  return { value, on: Object.keys(await rises(before, 'mcpsse_rpc_requests_total', [`method="${method}"`])).join('+') };
+};
+await checks.run(`resources/subscribe at one instance, 3 × test_trigger_resource_update: each resources/updated ` +
+  `reaches the client within ${notifyWaitMs} ms, once; after resources/unsubscribe at another instance, none`, async () => {
+  // Pings steer round-robin (mcp1, mcp2, mcp3, ...) so that the subscription is made at
+  // another instance than the standalone stream's.
+  const order = instances.map((i) => i.name);
+  for (let n = 0; n < 3; n++) {
+    const ping = await rpcOn('ping', () => client.ping());
+    if (order[(order.indexOf(ping.on) + 1) % order.length] !== getHolder.name) break;
+  }
+  const subscribed = await rpcOn('resources/subscribe', () => client.subscribeResource({ uri: watched }, { timeout: callTimeoutMs }));
+  expect(subscribed.on && subscribed.on !== getHolder.name,
+    `resources/subscribe served by ${subscribed.on || '?'}, the standalone stream on ${getHolder.name}: not steered away`);
+  const raised = [];
+  for (let n = 0; n < 3; n++) {
+    const seen = updated.length;
+    const start = Date.now();
+    const trigger = await rpcOn('tools/call',
+      () => client.callTool({ name: 'test_trigger_resource_update', arguments: { uri: watched } }, undefined, { timeout: callTimeoutMs }));
+    expect(trigger.value?.content?.[0]?.text === 'Resource update announced', `trigger ${n + 1}: ${JSON.stringify(trigger.value)}`);
+    const arrived = await waitFor('resources/updated', () => updated.length > seen, notifyWaitMs).then(() => true, () => false);
+    expect(arrived, `trigger ${n + 1} (on ${trigger.on}; subscribed on ${subscribed.on}, standalone stream on ` +
+      `${getHolder.name}): no resources/updated within ${notifyWaitMs} ms; earlier: ${raised.join(', ') || 'none'}`);
+    const ms = Date.now() - start;
+    await sleep(quietMs);
+    const got = updated.slice(seen);
+    expect(got.length === 1 && got[0] === watched, `trigger ${n + 1} (on ${trigger.on}): ${JSON.stringify(got)}`);
+    raised.push(`${trigger.on} (${ms} ms)`);
+  }
+  const unsubscribed = await rpcOn('resources/unsubscribe', () => client.unsubscribeResource({ uri: watched }, { timeout: callTimeoutMs }));
+  const after = updated.length;
+  const quietOn = [];
+  for (let n = 0; n < 3; n++) {
+    const trigger = await rpcOn('tools/call',
+      () => client.callTool({ name: 'test_trigger_resource_update', arguments: { uri: watched } }, undefined, { timeout: callTimeoutMs }));
+    quietOn.push(trigger.on);
+  }
+  await sleep(2 * quietMs);
+  expect(updated.length === after, `${updated.length - after} resources/updated after unsubscribing on ${unsubscribed.on} ` +
+    `(triggers on ${quietOn.join(', ')})`);
+  const counts = sseCount('notifications/resources/updated');
+  expect(counts.GET === 3 && counts.POST === 0, `on the wire: standalone stream ${counts.GET}, POST streams ${counts.POST}`);
+  return `subscribed on ${subscribed.on}, standalone stream on ${getHolder.name}; raised on ${raised.join(', ')}; ` +
+    `unsubscribed on ${unsubscribed.on}, then triggers on ${quietOn.join(', ')}: none`;
 });
 
 // ---- 4. progress ------------------------------------------------------------------------------
