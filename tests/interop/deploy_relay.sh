@@ -33,7 +33,7 @@
 # Needs haproxy, redis-server (with redis-cli) and curl (cmake/scripts/setup-debian.sh installs them) and
 # an everything_server built with hiredis (mcpsse::redis); exits 77 (skipped) when one of
 # these is missing. The SDK client runs from the interop_npm fixture (<build-dir>/npm,
-# run_client.sh). About 5 s. DEPLOY_RELAY_KEEP=1 keeps the work folder (run.sh's,
+# run_client.sh). About 8 s. DEPLOY_RELAY_KEEP=1 keeps the work folder (run.sh's,
 # HAProxy's and the instances' logs) and prints where it is.
 set -uo pipefail
 
