@@ -114,7 +114,8 @@ struct RedisStoreOptions {
 /// - `Please:{<name>}`, `Please:{<name>}:fence`: a lease (`async_acquire_lease`) and
 ///   the counter of its fencing tokens;
 /// - `P{<session>}:holder`: the instance holding the session's standalone stream
-///   (`async_set_stream_holder`);
+///   (`async_set_stream_holder`); `P{<session>}:logging`: the logging level its client
+///   set (`async_save_logging_level`);
 /// - `P{<session>}:subscriptions`, `Psubscribers:{<uri>}`: resource subscriptions
 ///   (`subscription_store()`);
 /// - `Prelay:inbox:{<instance>}`: a Redis Stream of the messages relayed to an instance
@@ -247,19 +248,22 @@ public:
                                           });
     }
 
-    /// The record kept under `id`: `void(std::error_code, SessionLookup)`; nullopt when
+    /// The record kept under `id`, with the logging level kept for it
+    /// (`async_save_logging_level`): `void(std::error_code, SessionLookup)`; nullopt when
     /// there is none (or it expired), or with the error (`RedisErrc::bad_reply` for a
     /// value that is not a record).
     template <class Token>
     auto async_load_session(const std::string& id, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"GET", record_key(id)});
+        cmds.push_back({"GET", logging_key(id)});
         return run<void(std::error_code, SessionLookup)>(
             std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
                 if (!ec) ec = first_error(replies);
                 if (ec || replies.front().is_nil()) return std::move(handler)(ec, SessionLookup{});
                 auto record = parse_record(replies.front().str);
                 if (!record) return std::move(handler)(std::error_code(RedisErrc::bad_reply), SessionLookup{});
+                if (replies[1].type == detail::RedisValue::Type::string) record->logging_level = std::move(replies[1].str);
                 std::move(handler)(std::error_code{}, std::move(record));
             });
     }
@@ -283,6 +287,7 @@ public:
         cmds.push_back({"PEXPIRE", requests_key(id), ttl});
         cmds.push_back({"PEXPIRE", holder_key(id), ttl});
         cmds.push_back({"PEXPIRE", subscriptions_key(id), ttl});
+        cmds.push_back({"PEXPIRE", logging_key(id), ttl});
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -408,14 +413,17 @@ public:
     // ---- RelayStore -----------------------------------------------------------------------
 
     /// Appends `message` to the inbox of `instance` (`XADD ... MAXLEN ~
-    /// max_relay_backlog`, the inbox's expiry renewed to `session_ttl`):
-    /// `void(std::error_code)`.
+    /// max_relay_backlog`, the inbox's expiry renewed to `session_ttl`) if that instance
+    /// holds its lease `instance:<instance>`, else drops it (so a made-up name in a
+    /// client's answer creates no key); one Lua script: `void(std::error_code)`.
     template <class Token>
     auto async_relay(const std::string& instance, RelayedMessage message, Token&& token) {
-        const std::string key = inbox_key(instance);
+        Command eval{"EVAL", std::string(detail::RedisRelayFormat::relay_script), "2", lease_key("instance:" + instance),
+                     inbox_key(instance), std::to_string(state_->options.max_relay_backlog),
+                     std::to_string(state_->options.session_ttl.count())};
+        detail::RedisRelayFormat::append_fields(eval, message);
         std::vector<Command> cmds;
-        cmds.push_back(relay_command(key, message));
-        cmds.push_back({"PEXPIRE", key, std::to_string(state_->options.session_ttl.count())});
+        cmds.push_back(std::move(eval));
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -440,6 +448,19 @@ public:
     auto async_set_stream_holder(const std::string& session_id, const std::string& instance, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"SET", holder_key(session_id), instance, "PX", std::to_string(state_->options.session_ttl.count())});
+        return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
+                                          [](auto& handler, std::error_code ec, Replies replies) {
+                                              std::move(handler)(ec ? ec : first_error(replies));
+                                          });
+    }
+
+    /// Keeps the logging level the session's client set (its name; `SET ... PX
+    /// session_ttl`, renewed with the session), for `SessionRecord::logging_level` of
+    /// later loads: `void(std::error_code)`.
+    template <class Token>
+    auto async_save_logging_level(const std::string& session_id, const std::string& level, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"SET", logging_key(session_id), level, "PX", std::to_string(state_->options.session_ttl.count())});
         return run<void(std::error_code)>(std::move(cmds), std::forward<Token>(token),
                                           [](auto& handler, std::error_code ec, Replies replies) {
                                               std::move(handler)(ec ? ec : first_error(replies));
@@ -530,6 +551,10 @@ public:
     [[nodiscard]] std::string holder_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:holder";
     }
+    /// Key of the logging level the session's client set.
+    [[nodiscard]] std::string logging_key(const std::string& session_id) const {
+        return state_->options.key_prefix + "{" + session_id + "}:logging";
+    }
     /// Key of the session's set of subscribed resource URIs (`subscription_store()`).
     [[nodiscard]] std::string subscriptions_key(const std::string& session_id) const {
         return state_->options.key_prefix + "{" + session_id + "}:subscriptions";
@@ -591,17 +616,18 @@ private:
         return asio::async_initiate<Token, void(std::error_code)>(
             [connection = state_->connection, record = record_key(session_id), streams = streams_key(session_id),
              requests = requests_key(session_id), holder = holder_key(session_id),
-             subscriptions = subscriptions_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
+             subscriptions = subscriptions_key(session_id), logging = logging_key(session_id), events_prefix = events_key(session_id, 0)](auto handler) {
                 auto ex = asio::get_associated_executor(handler, connection->get_executor());
                 std::vector<Command> first;
                 first.push_back({"SMEMBERS", streams});
                 connection->async_pipeline(
                     std::move(first),
-                    asio::bind_executor(ex, [connection, record, streams, requests, holder, subscriptions, events_prefix, ex,
+                    asio::bind_executor(ex, [connection, record, streams, requests, holder, subscriptions, logging,
+                                             events_prefix, ex,
                                              handler = std::move(handler)](std::error_code ec, Replies replies) mutable {
                         if (!ec) ec = first_error(replies);
                         if (ec) return std::move(handler)(ec);
-                        Command del{"DEL", record, streams, requests, holder, subscriptions};
+                        Command del{"DEL", record, streams, requests, holder, subscriptions, logging};
                         const std::string base = events_prefix.substr(0, events_prefix.size() - 1);  // drop the "0"
                         for (const auto& member : replies.front().elements)
                             if (member.type == detail::RedisValue::Type::string) del.push_back(base + member.str);

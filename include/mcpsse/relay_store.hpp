@@ -32,6 +32,13 @@ struct RelayedMessage {
         /// (`SseTransport::broadcast` without a filter): each instance delivers it to
         /// the streams it holds.
         broadcast,
+        /// The logging level the client of a session set (`logging/setLevel`; the
+        /// message is the level's name): each instance holding the session adopts it.
+        logging_level,
+        /// A client's `notifications/cancelled` for a request of the session that did
+        /// not run where it arrived (the message is the request id as JSON): the
+        /// instance running it cancels it.
+        cancellation,
     };
     /// What the message is.
     Kind kind = Kind::notification;
@@ -72,16 +79,25 @@ struct RelayCursor {
 ///   (`async_set_stream_holder`) when it opens one, and relays a notification for a
 ///   session whose standalone stream it does not hold to that instance;
 /// - relays an unfiltered `broadcast` to every instance (one write), each delivering it
-///   to the sessions it holds standalone streams of.
+///   to the sessions it holds standalone streams of;
+/// - keeps the logging level a client sets (`logging/setLevel`) with the session
+///   (`async_save_logging_level`) and relays it to every instance, so log notifications
+///   are filtered alike wherever a request runs;
+/// - relays a client's `notifications/cancelled` for a request not running where it
+///   arrived to every instance; the one running it cancels it.
 /// The store keeps each relayed message (a log, not a fire-and-forget channel): a
 /// receiver reads every message after its cursor, once, in order.
 ///
 /// A model `S` provides, besides `FailoverStore`'s operations, all callable concurrently
 /// from several threads, each taking an Asio completion token:
 /// - `async_relay(instance, message, token)`, `void(std::error_code)`: append `message`
-///   to the inbox of `instance` (a tag as 8 hex digits);
+///   to the inbox of `instance` (a tag as 8 hex digits) if that instance holds its
+///   lease (`instance:<instance>`), else drop it (a made-up name creates nothing);
 /// - `async_relay_broadcast(message, token)`, `void(std::error_code)`: append it to the
 ///   broadcasts every instance reads;
+/// - `async_save_logging_level(session_id, level, token)`, `void(std::error_code)`:
+///   keep the level's name with the session, for `SessionRecord::logging_level` of
+///   later loads;
 /// - `async_set_stream_holder(session_id, instance, token)`, `void(std::error_code)`:
 ///   record `instance` as the holder of the session's standalone stream (for the
 ///   session's life); `async_stream_holder(session_id, token)`,
@@ -100,6 +116,7 @@ concept RelayStore = FailoverStore<S> &&
         { store.async_relay(text, message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_set_stream_holder(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        { store.async_save_logging_level(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         {
             store.async_stream_holder(text, asio::use_awaitable)
         } -> std::same_as<asio::awaitable<std::optional<std::string>>>;

@@ -31,6 +31,10 @@ struct SessionRecord {
     /// The subject of the principal that opened the session (`Principal::subject`; empty
     /// without authorization): only requests from that subject may use it elsewhere.
     std::string subject;
+    /// The logging level the client set with `logging/setLevel` (its name, e.g.
+    /// "warning"); empty when it set none. Filled by stores that keep it
+    /// (`RelayStore::async_save_logging_level`); not part of a save.
+    std::string logging_level;
     /// Equal when every member is.
     friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };

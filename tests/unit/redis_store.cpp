@@ -473,6 +473,7 @@ struct Instance {
     std::thread thread;
 
     bool killed = false;
+    std::atomic<int> cancelled_hangs{0};
 
     explicit Instance(const std::string& url, std::chrono::milliseconds session_ttl = 60min,
                       std::chrono::milliseconds instance_lease_ttl = 10s,
@@ -496,8 +497,9 @@ struct Instance {
             }
             co_return json{{"done", true}};
         });
-        // Sends one notification on its stream, then waits (30 s) for a result.
-        dispatcher.on_request("hang", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+        // Sends one notification on its stream, then waits (30 s) for a result; counts
+        // the waits cut short by a cancellation.
+        dispatcher.on_request("hang", [this](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
             std::string method = "notifications/message";
             json params = {{"level", "info"}, {"data", "working"}};
             co_await ctx.async_notify(std::move(method), std::move(params));
@@ -505,6 +507,7 @@ struct Instance {
             asio::steady_timer wait(executor, 30s);
             std::error_code ec;
             co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec == asio::error::operation_aborted) cancelled_hangs.fetch_add(1);
             co_return json{{"done", true}};
         });
         // Asks the client (a server-to-client request, 5 s to answer); its result is the
@@ -514,9 +517,18 @@ struct Instance {
             json answer = co_await ctx.async_request(std::move(method), std::move(params), 5s);
             co_return json{{"answer", std::move(answer)}};
         });
+        // Logs "low" at info and "high" at error (what the client's level lets through).
+        dispatcher.on_request("log_two", [](json, mcpsse::RequestContext& ctx) -> asio::awaitable<json> {
+            json low = "low";
+            co_await ctx.async_log(mcpsse::LoggingLevel::info, std::move(low));
+            json high = "high";
+            co_await ctx.async_log(mcpsse::LoggingLevel::error, std::move(high));
+            co_return json::object();
+        });
         mcpsse::SseTransportOptions options;
         options.port = 0;
         options.failover_resume_wait = failover_resume_wait;
+        options.operations.readiness_path = "/readyz";
         auto store_options = options_for(url);
         store_options.session_ttl = session_ttl;
         store_options.instance_lease_ttl = instance_lease_ttl;
@@ -543,6 +555,9 @@ struct Instance {
         thread.join();
     }
     mcpsse_test::HttpClient client() const { return mcpsse_test::HttpClient(transport->local_port(), 5s); }
+    // Ready (200 at /readyz): connected to Redis and holding its instance lease, as a
+    // balancer's health check sees it.
+    bool ready() const { return client().request("GET", "/readyz").status == 200; }
 };
 
 }  // namespace
@@ -754,7 +769,7 @@ struct FailoverPair {
     Instance b{server.url(), 60min, 300ms};
     std::string sid;
     FailoverPair() {
-        REQUIRE(mcpsse_test::eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+        REQUIRE(mcpsse_test::eventually([&] { return a.ready() && b.ready(); }, 5s));
         mcpsse_test::HttpClient ca = a.client();
         sid = mcpsse_test::open_session(ca);
         REQUIRE(!sid.empty());
@@ -1137,6 +1152,7 @@ struct ServedInstance {
                              });
         mcpsse::SseTransportOptions options;
         options.port = 0;
+        options.operations.readiness_path = "/readyz";
         transport.emplace(io.get_executor(), std::move(options), *store);
         mcpsse::async_serve(*server, dispatcher, *transport, [this](std::exception_ptr) { done.set_value(); });
         thread = std::thread([this] { io.run(); });
@@ -1148,6 +1164,7 @@ struct ServedInstance {
         thread.join();
     }
     mcpsse_test::HttpClient client() const { return mcpsse_test::HttpClient(transport->local_port(), 5s); }
+    bool ready() const { return client().request("GET", "/readyz").status == 200; }
 };
 
 }  // namespace
@@ -1157,7 +1174,7 @@ TEST_CASE("redis relay: resources/updated reaches a session subscribed at anothe
     RedisServer redis;
     ServedInstance a(redis.url());
     ServedInstance b(redis.url());
-    REQUIRE(eventually([&] { return a.transport->event_store().ready() && b.transport->event_store().ready(); }));
+    REQUIRE(eventually([&] { return a.ready() && b.ready(); }, 5s));
     HttpClient ca = a.client();
     const std::string sid = open_session(ca);
     REQUIRE(!sid.empty());
@@ -1203,6 +1220,53 @@ TEST_CASE("redis relay: resources/updated reaches a session subscribed at anothe
     do e = g.next_event(500ms);
     while (e && e->data.empty());
     CHECK(!e);
+}
+
+TEST_CASE_METHOD(FailoverPair, "redis relay: a client's cancellation POSTed to another instance stops the request where it runs") {
+    using namespace mcpsse_test;
+    HttpClient post = a.client();
+    REQUIRE(post.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request("long-1", "hang").dump()));
+    REQUIRE(post.read_head().status == 200);
+    std::optional<SseEvent> e;
+    do e = post.next_event(5s);
+    while (e && e->data.empty());
+    REQUIRE(e);  // it runs at a
+    HttpClient cb = b.client();
+    const json cancel = {{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"},
+                         {"params", {{"requestId", "long-1"}, {"reason", "user"}}}};
+    CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), cancel.dump()).status == 202);
+    CHECK(eventually([&] { return a.cancelled_hangs.load() == 1; }, 3s));  // else 30 s
+    CHECK(b.cancelled_hangs.load() == 0);
+}
+
+TEST_CASE_METHOD(FailoverPair, "redis relay: the logging level a client sets at one instance holds at every instance") {
+    using namespace mcpsse_test;
+    // The log messages a request's answer carries, at `instance`.
+    const auto logged = [&](const Instance& instance, int id) {
+        std::vector<std::string> got;
+        HttpClient c = instance.client();
+        if (!c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(id, "log_two").dump())) return got;
+        if (c.read_head().status != 200) return got;
+        while (const auto event = c.next_event(5s)) {
+            if (event->data.empty()) continue;
+            const json m = event->json();
+            if (m.contains("id")) break;  // the result
+            if (m.value("method", std::string()) == "notifications/message") got.push_back(m["params"]["data"]);
+        }
+        return got;
+    };
+    // a knows the session; so does b, once it served it.
+    CHECK(logged(b, 1) == std::vector<std::string>{"low", "high"});
+    HttpClient ca = a.client();
+    CHECK(ca.request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                     rpc_request(2, "logging/setLevel", {{"level", "error"}}).dump()).status == 200);
+    CHECK(logged(a, 3) == std::vector<std::string>{"high"});
+    // b's copy adopts it through the relay.
+    REQUIRE(eventually([&] { return logged(b, 4) == std::vector<std::string>{"high"}; }, 5s));
+    // An instance that restores the session only now reads it with the record.
+    Instance c(server.url());
+    REQUIRE(eventually([&] { return c.transport->event_store().ready(); }));
+    CHECK(logged(c, 5) == std::vector<std::string>{"high"});
 }
 
 TEST_CASE("redis store: bad settings are refused at construction (no connection is tried)") {

@@ -170,6 +170,7 @@ public:
         session->hold(std::move(slot));
         session->rpc()->restore(record->protocol_version, std::move(record->client_capabilities),
                                 std::move(record->client_info));
+        if (const auto level = logging_level_from_string(record->logging_level)) session->rpc()->set_log_level(*level);
         session->set_protocol_version(std::move(record->protocol_version));
         session->set_principal(std::move(principal));
         auto held = sessions.adopt(session);

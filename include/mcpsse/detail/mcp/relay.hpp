@@ -38,7 +38,8 @@ namespace mcpsse::detail {
 ///   broadcasts and delivers each message once: an answer to the session's waiting
 ///   request, a notification to the session's standalone stream here (dropped when the
 ///   session or its stream is no longer here), a broadcast of another instance to
-///   `deliver_broadcast` (this instance's own were delivered when sent).
+///   `deliver_broadcast` (this instance's own were delivered when sent), a logging
+///   level to the session's copy here, a cancellation to the request running here.
 /// A read that fails (the store is down) is retried every 100 ms, from where it stood.
 /// (Unconstrained, so that a transport can name it for any store; only a `RelayStore`
 /// instantiates it.)
@@ -67,6 +68,28 @@ public:
         m.session_id = session_id;
         m.message = json_rpc::serialize(answer);
         store_.async_relay(issuer, std::move(m), [](std::error_code) {});
+    }
+
+    void share_logging_level(const std::string& session_id, LoggingLevel level) override {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        const std::string name(to_string(level));
+        store_.async_save_logging_level(session_id, name, [](std::error_code) {});
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::logging_level;
+        m.origin = name_;
+        m.session_id = session_id;
+        m.message = name;
+        store_.async_relay_broadcast(std::move(m), [](std::error_code) {});
+    }
+
+    void relay_cancellation(const std::string& session_id, const RequestId& id) override {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::cancellation;
+        m.origin = name_;
+        m.session_id = session_id;
+        m.message = json_rpc::id_to_json(id).dump();
+        store_.async_relay_broadcast(std::move(m), [](std::error_code) {});
     }
 
     /// Sends `message` (a serialized notification) to every other instance, which
@@ -148,6 +171,22 @@ private:
             if (m.origin == name_) return;  // delivered here when it was sent
             delivered_.fetch_add(1, std::memory_order_relaxed);
             deliver_broadcast_(m.message);
+            return;
+        case RelayedMessage::Kind::cancellation: {
+            if (m.origin == name_) return;  // not running here
+            auto session = sessions_.find(m.session_id);
+            if (!session) return;
+            const auto id = json_rpc::id_from_json(nlohmann::json::parse(m.message, nullptr, false));
+            if (id && session->rpc()->cancel_request(*id)) delivered_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        case RelayedMessage::Kind::logging_level:
+            if (m.origin == name_) return;  // set here
+            if (auto session = sessions_.find(m.session_id))
+                if (const auto level = logging_level_from_string(m.message)) {
+                    delivered_.fetch_add(1, std::memory_order_relaxed);
+                    session->rpc()->set_log_level(*level);
+                }
             return;
         }
     }

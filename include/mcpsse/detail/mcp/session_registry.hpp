@@ -122,6 +122,10 @@ public:
                 relay_->instance_name(), [relay = relay_, sid = session->id()](std::string issuer, Message answer) {
                     relay->relay_answer(std::move(issuer), sid, answer);
                 });
+            session->rpc()->set_level_relay(
+                [relay = relay_, sid = session->id()](LoggingLevel level) { relay->share_logging_level(sid, level); });
+            session->rpc()->set_cancel_relay(
+                [relay = relay_, sid = session->id()](const RequestId& id) { relay->relay_cancellation(sid, id); });
         }
         return session;
     }

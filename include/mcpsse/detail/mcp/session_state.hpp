@@ -34,6 +34,12 @@ public:
     /// Hands `answer` (a client's response to a request that instance `issuer` sent in
     /// session `session_id`) to `issuer` (not waiting for it).
     virtual void relay_answer(std::string issuer, const std::string& session_id, const Message& answer) = 0;
+    /// Tells the other instances (and the store, for those that restore the session
+    /// later) that the client of `session_id` set its logging level to `level`.
+    virtual void share_logging_level(const std::string& session_id, LoggingLevel level) = 0;
+    /// Tells the other instances that the client of `session_id` cancelled request
+    /// `id`, which does not run here (`notifications/cancelled`).
+    virtual void relay_cancellation(const std::string& session_id, const RequestId& id) = 0;
     /// This instance's name in relayed messages and server-to-client request ids (its
     /// tag as 8 hex digits).
     [[nodiscard]] virtual const std::string& instance_name() const noexcept = 0;

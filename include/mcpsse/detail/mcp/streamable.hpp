@@ -284,8 +284,12 @@ private:
     {
         if (!ok) co_return;
         const auto& rpc = session->rpc();
-        SessionRecord record{session->id(), rpc->protocol_version(), rpc->client_capabilities(), rpc->client_info(),
-                             std::string(session->subject())};
+        SessionRecord record;
+        record.id = session->id();
+        record.protocol_version = rpc->protocol_version();
+        record.client_capabilities = rpc->client_capabilities();
+        record.client_info = rpc->client_info();
+        record.subject = std::string(session->subject());
         std::error_code ec;
         co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) session->record_renewed();

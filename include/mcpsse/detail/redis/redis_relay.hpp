@@ -26,13 +26,24 @@
 namespace mcpsse::detail {
 
 /// How relayed messages are kept in Redis: one Redis Stream entry each, fields `k` (kind:
-/// `r` response, `n` notification, `b` broadcast), `o` (origin), `s` (session), `m`
-/// (message).
+/// `r` response, `n` notification, `b` broadcast, `l` logging level, `c`
+/// cancellation), `o` (origin), `s`
+/// (session), `m` (message).
 struct RedisRelayFormat {
     /// The entry's field-value list, after `XADD key MAXLEN ~ n *`.
     static void append_fields(RedisConnection::Command& cmd, const RelayedMessage& m) {
         cmd.insert(cmd.end(), {"k", std::string(1, kind_letter(m.kind)), "o", m.origin, "s", m.session_id, "m", m.message});
     }
+
+    /// Appends to an instance's inbox only while that instance holds its lease: KEYS the
+    /// lease, the inbox; ARGV `max_relay_backlog`, the inbox's ttl (ms), then the
+    /// entry's fields. 1: appended; 0: no such instance (nothing written).
+    static constexpr std::string_view relay_script = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+)lua";
 
     /// The message of one XREAD/XRANGE entry (`[id, [field, value, ...]]`); nullopt
     /// when it is not one (a foreign entry in the key: skipped).
@@ -68,6 +79,8 @@ private:
         case RelayedMessage::Kind::response: return 'r';
         case RelayedMessage::Kind::notification: return 'n';
         case RelayedMessage::Kind::broadcast: return 'b';
+        case RelayedMessage::Kind::logging_level: return 'l';
+        case RelayedMessage::Kind::cancellation: return 'c';
         }
         return 'n';
     }
@@ -76,6 +89,8 @@ private:
         case 'r': return RelayedMessage::Kind::response;
         case 'n': return RelayedMessage::Kind::notification;
         case 'b': return RelayedMessage::Kind::broadcast;
+        case 'l': return RelayedMessage::Kind::logging_level;
+        case 'c': return RelayedMessage::Kind::cancellation;
         default: return std::nullopt;
         }
     }

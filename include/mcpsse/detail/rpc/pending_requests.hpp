@@ -139,16 +139,21 @@ public:
         prefix_ = std::move(prefix);
     }
 
-    /// The issuer named by a string id `<issuer>-<digits>` whose issuer is not this
-    /// table's (`set_id_prefix(<issuer> "-")`): an answer for a request another instance
-    /// sent; nullopt for this table's ids, integers and other strings.
+    /// The issuer named by a string id `<issuer>-<digits>`, the issuer 8 lower-case hex
+    /// digits (an instance's name), when it is not this table's (`set_id_prefix(<issuer>
+    /// "-")`): an answer for a request another instance sent; nullopt for this table's
+    /// ids, integers and other strings.
     [[nodiscard]] std::optional<std::string> issuer_of(const RequestId& id) const {
+        constexpr std::size_t issuer_size = 8;
         const auto* text = std::get_if<std::string>(&id);
-        if (!text) return std::nullopt;
-        const auto dash = text->rfind('-');
-        if (dash == std::string::npos || dash == 0 || dash + 1 == text->size()) return std::nullopt;
-        for (std::size_t i = dash + 1; i < text->size(); ++i)
+        if (!text || text->size() < issuer_size + 2 || (*text)[issuer_size] != '-') return std::nullopt;
+        for (std::size_t i = 0; i < issuer_size; ++i) {
+            const char c = (*text)[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+        }
+        for (std::size_t i = issuer_size + 1; i < text->size(); ++i)
             if ((*text)[i] < '0' || (*text)[i] > '9') return std::nullopt;
+        const std::size_t dash = issuer_size;
         std::lock_guard lock(mutex_);
         if (prefix_.empty() || text->compare(0, dash + 1, prefix_) == 0) return std::nullopt;
         return text->substr(0, dash);

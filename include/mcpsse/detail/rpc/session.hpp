@@ -183,6 +183,14 @@ public:
         pending_.set_id_prefix(issuer + "-");
         answer_relay_ = std::move(relay);
     }
+    /// Calls `share(level)` after each successful `logging/setLevel` of the client (a
+    /// session shared by several transport instances tells them). Called once, before
+    /// the session is shared.
+    void set_level_relay(std::function<void(LoggingLevel)> share) { level_relay_ = std::move(share); }
+    /// Calls `relay(id)` for a client's `notifications/cancelled` naming a request that
+    /// is not running here (a session shared by several transport instances: it may run
+    /// at another). Called once, before the session is shared.
+    void set_cancel_relay(std::function<void(const RequestId&)> relay) { cancel_relay_ = std::move(relay); }
     /// Hands a client's answer relayed from another instance to the request it answers
     /// (as if it had arrived here). Thread-safe.
     void deliver_answer(Message answer) { pending_.deliver(std::move(answer)); }
@@ -440,6 +448,8 @@ private:
     std::optional<std::string> answer_builtin(RequestId id, bool is_initialize, const nlohmann::json& params) {
         try {
             nlohmann::json result = is_initialize ? initialize(params) : lifecycle_.set_level(params);
+            if (!is_initialize && level_relay_)
+                if (const auto level = lifecycle_.log_level()) level_relay_(*level);
             return json_rpc::serialize(Response{std::move(id), std::move(result)});
         } catch (const RpcError& error) {
             return json_rpc::serialize(ErrorResponse{id, error.code(), error.what(), error.data()});
@@ -498,7 +508,9 @@ private:
     asio::awaitable<void> handle_notification(Notification notification, std::shared_ptr<MessageSink> sink) {
         if (notification.method == "notifications/cancelled" && notification.params.is_object()) {
             if (const auto id = notification.params.find("requestId"); id != notification.params.end())
-                if (auto request_id = json_rpc::id_from_json(*id)) cancel_request(*request_id);
+                if (auto request_id = json_rpc::id_from_json(*id); request_id && !cancel_request(*request_id) &&
+                                                                   cancel_relay_)
+                    cancel_relay_(*request_id);  // not running here: maybe at another instance
         } else if (notification.method == "notifications/initialized") {
             lifecycle_.set_client_initialized();
         }
@@ -527,6 +539,8 @@ private:
     InFlightTable in_flight_;
     PendingRequests pending_;
     std::function<void(std::string, Message)> answer_relay_;  // set once, before sharing
+    std::function<void(LoggingLevel)> level_relay_;           // set once, before sharing
+    std::function<void(const RequestId&)> cancel_relay_;      // set once, before sharing
     mutable std::mutex sink_mutex_;  // guards default_sink_
     std::shared_ptr<MessageSink> default_sink_;
     const Observers* observers_ = nullptr;  // told of requests (null: nobody observes)
