@@ -39,11 +39,14 @@
 //      notifications/resources/updated arrives once, within 3 s, on the standalone
 //      stream; after resources/unsubscribe (at another instance) three more triggers
 //      bring none;
+//   3c. logging/setLevel "warning" at one instance: test_tool_with_logging on each of
+//      the three sends none of its three info messages; "info" set at another
+//      instance: each call sends all three, in order;
 //   4. `test_tool_with_progress` three times (one per instance) with a progress token:
 //      progress 0, 50, 100 in order, the result names the token;
 //   5. `slow_compute` (2 s) aborted by the client: the SDK's notifications/cancelled
-//      lands on another instance than the call's, which must stop within 1 s (its
-//      outcome "cancelled"); a known issue for now (not relayed: the call runs on).
+//      lands on another instance than the call's; the call must stop within 1 s (its
+//      outcome "cancelled" on its instance).
 // Every HTTP exchange is logged with its time, what it carried and its status, and
 // printed when a check fails. Prints one line per check and "N passed, N failed";
 // exits non-zero when a check failed.
@@ -56,6 +59,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -472,6 +476,42 @@ await checks.run(`resources/subscribe at one instance, 3 × test_trigger_resourc
     `unsubscribed on ${unsubscribed.on}, then triggers on ${quietOn.join(', ')}: none`;
 });
 
+// ---- 3c. the logging level, set at one instance, at every instance -------------------------
+// logging/setLevel goes to one instance; test_tool_with_logging (three info messages on
+// its call's stream) then runs on each of the three in turn.
+const logged = []; // notifications/message params, in arrival order
+client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logged.push(n.params); });
+const logLines = ['Tool execution started', 'Tool processing data', 'Tool execution completed'];
+await checks.run('logging/setLevel at one instance holds at all three: at "warning" test_tool_with_logging sends none ' +
+  'of its info messages, at "info" (set at another instance) all three, in order', async () => {
+  const callLogging = async (n, level) => {
+    const before = logged.length;
+    const call = await rpcOn('tools/call',
+      () => client.callTool({ name: 'test_tool_with_logging', arguments: {} }, undefined, { timeout: callTimeoutMs }));
+    expect(call.value?.content?.[0]?.text === 'Tool with logging executed successfully',
+      `call ${n + 1} at "${level}": ${JSON.stringify(call.value)}`);
+    return { on: call.on, got: logged.slice(before) };
+  };
+  const warning = await rpcOn('logging/setLevel', () => client.setLoggingLevel('warning'));
+  const quiet = [];
+  for (let n = 0; n < 3; n++) {
+    const { on, got } = await callLogging(n, 'warning');
+    expect(got.length === 0, `level "warning" set on ${warning.on}, call on ${on}: ${JSON.stringify(got)}`);
+    quiet.push(on);
+  }
+  const info = await rpcOn('logging/setLevel', () => client.setLoggingLevel('info'));
+  expect(info.on !== warning.on, `both logging/setLevel on ${info.on}`);
+  const loud = [];
+  for (let n = 0; n < 3; n++) {
+    const { on, got } = await callLogging(n, 'info');
+    expect(isDeepStrictEqual(got.map((m) => [m.level, m.data]), logLines.map((l) => ['info', l])),
+      `level "info" set on ${info.on}, call on ${on}: ${JSON.stringify(got)}`);
+    loud.push(on);
+  }
+  return `"warning" set on ${warning.on}, calls on ${quiet.join(', ')}: none; "info" set on ${info.on}, ` +
+    `calls on ${loud.join(', ')}: 3 each`;
+});
+
 // ---- 4. progress ------------------------------------------------------------------------------
 await checks.run('3 × test_tool_with_progress: progress 0, 50, 100 in order, the result names the token', async () => {
   const seenOn = [];
@@ -497,13 +537,12 @@ await checks.run('no transport error reported to the client', async () => {
 
 // ---- 5. a cancellation POSTed to another instance ----------------------------------------------
 // The SDK's notifications/cancelled for a running call goes, by round-robin, to another
-// instance than the one running it; that one must stop the handler (as it does when the
-// cancellation reaches it directly: outcome "cancelled" at once). Last, since a call
-// that goes on sends its result anyway, which the SDK reports as a transport error
-// ("unknown message ID").
-await checks.runKnownIssue('a call cancelled through another instance stops within 1 s ' +
-  '(mcpsse_tool_calls_total{tool="slow_compute",outcome="cancelled"} on the instance running it)',
-'notifications/cancelled is not relayed to the instance running the request', async () => {
+// instance than the one running it, which must pass it on: the handler stops (as when
+// the cancellation reaches its instance directly: outcome "cancelled" at once). Last,
+// since a call that goes on sends its result anyway, which the SDK reports as a
+// transport error ("unknown message ID").
+await checks.run('a call cancelled through another instance stops within 1 s ' +
+  '(mcpsse_tool_calls_total{tool="slow_compute",outcome="cancelled"} on the instance running it)', async () => {
   const outcomes = ['mcpsse_tool_calls_total', ['tool="slow_compute"', 'outcome="cancelled"']];
   const accepted = ['mcpsse_http_requests_total', ['method="POST"', 'route="mcp"', 'status="202"']];
   const tries = [];
