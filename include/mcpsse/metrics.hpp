@@ -10,6 +10,7 @@
 #include <mcpsse/http_message.hpp>
 #include <mcpsse/http_route.hpp>
 #include <mcpsse/protocol_version.hpp>
+#include <mcpsse/relay_store.hpp>
 #include <mcpsse/transport_observer.hpp>
 
 #include <asio/awaitable.hpp>
@@ -89,6 +90,8 @@ struct MetricsOptions {
 ///   `mcpsse_tool_calls_total{tool,outcome}`;
 /// - event store (with `set_event_store_source`): `mcpsse_event_store_events`,
 ///   `mcpsse_event_store_bytes`, `mcpsse_event_store_evictions_total`;
+/// - relay between instances (with `set_relay_source`, a `RelayStore`):
+///   `mcpsse_relay_messages_sent_total`, `mcpsse_relay_messages_delivered_total`;
 /// - limits and authorization: `mcpsse_limits_hit_total{limit}`,
 ///   `mcpsse_rate_limited_requests_total`, `mcpsse_authorization_failures_total{reason}`;
 /// - `mcpsse_draining` (0 or 1, `set_draining`), the host's `add_gauge` gauges, and the
@@ -127,6 +130,14 @@ public:
     void set_event_store_source(std::function<EventStoreStats()> source) {
         std::lock_guard lock(scrape_mutex_);
         event_store_source_ = std::move(source);
+    }
+
+    /// Sets where the `mcpsse_relay_*` counters come from, called at each scrape (the
+    /// transport sets it when its store is a `RelayStore`); thread-safe and fast. Empty
+    /// (the default): not exported. Thread-safe.
+    void set_relay_source(std::function<RelayStats()> source) {
+        std::lock_guard lock(scrape_mutex_);
+        relay_source_ = std::move(source);
     }
 
     /// Adds a gauge of the host's own, read by `read` at each scrape (thread-safe, fast).
@@ -433,6 +444,7 @@ private:
 
     mutable std::mutex scrape_mutex_;  // guards the two below (never taken by events)
     std::function<EventStoreStats()> event_store_source_;
+    std::function<RelayStats()> relay_source_;
     std::vector<Gauge> gauges_;
 };
 
@@ -600,6 +612,15 @@ inline std::string Metrics::render(ExpositionFormat format) const {
             w.family("mcpsse_event_store_evictions_total", MetricType::counter,
                      "Events evicted from the replay store over its limits.");
             w.sample(stats.evictions);
+        }
+        if (relay_source_) {
+            const RelayStats relayed = relay_source_();
+            w.family("mcpsse_relay_messages_sent_total", MetricType::counter,
+                     "Messages relayed to other instances through the shared store.");
+            w.sample(relayed.sent);
+            w.family("mcpsse_relay_messages_delivered_total", MetricType::counter,
+                     "Messages relayed from other instances and delivered here.");
+            w.sample(relayed.delivered);
         }
         for (const Gauge& g : gauges_) {
             w.family(g.name, MetricType::gauge, g.help);

@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <concepts>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,18 @@ struct RelayedMessage {
     std::string message;
     /// Equal when every member is.
     friend bool operator==(const RelayedMessage&, const RelayedMessage&) = default;
+};
+
+/// What one transport instance relayed (`RelayStore`), for `Metrics::set_relay_source`.
+///
+/// Thread-safety: a plain value.
+struct RelayStats {
+    /// Messages this instance handed to the others (answers, notifications, broadcasts,
+    /// cancellations, logging levels), counted when handed to the store.
+    std::uint64_t sent = 0;
+    /// Messages from other instances delivered here (to a waiting request, a stream, a
+    /// session's copy, or a running request's cancellation).
+    std::uint64_t delivered = 0;
 };
 
 /// Where a reader of relayed messages stands: the last entries it read of its own inbox

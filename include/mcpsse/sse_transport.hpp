@@ -449,6 +449,7 @@ private:
         auto metrics = std::make_shared<Metrics>(std::move(settings));
         if constexpr (requires(const Store& s) { { s.stats() } -> std::same_as<EventStoreStats>; })
             metrics->set_event_store_source([this] { return store_.stats(); });
+        if constexpr (RelayStore<Store>) metrics->set_relay_source([this] { return relay_->stats(); });
         observers_.add(metrics);
         return metrics;
     }

@@ -332,6 +332,12 @@ TEST_CASE("metrics: authorization failures, rate limiting, the event store and h
     mcpsse::InMemoryEventStore store(limits);
     for (std::uint64_t i = 1; i <= 5; ++i) store.append("s", {1, i}, "abc");
     m.set_event_store_source([&store] { return store.stats(); });
+    m.set_relay_source([] {
+        mcpsse::RelayStats relayed;
+        relayed.sent = 4;
+        relayed.delivered = 9;
+        return relayed;
+    });
     m.add_gauge("acme_queue_depth", "Jobs waiting.", [] { return 12.5; });
     CHECK_THROWS_AS(m.add_gauge("acme_queue_depth", "again", [] { return 0.0; }), std::invalid_argument);
     CHECK_THROWS_AS(m.add_gauge("mcpsse_draining", "clash", [] { return 0.0; }), std::invalid_argument);
@@ -350,6 +356,9 @@ TEST_CASE("metrics: authorization failures, rate limiting, the event store and h
     CHECK(has_line(text, "mcpsse_event_store_events 2"));
     CHECK(has_line(text, "mcpsse_event_store_bytes 6"));
     CHECK(has_line(text, "mcpsse_event_store_evictions_total 3"));
+    CHECK(has_line(text, "# TYPE mcpsse_relay_messages_sent_total counter"));
+    CHECK(has_line(text, "mcpsse_relay_messages_sent_total 4"));
+    CHECK(has_line(text, "mcpsse_relay_messages_delivered_total 9"));
     CHECK(has_line(text, "# TYPE acme_queue_depth gauge"));
     CHECK(has_line(text, "acme_queue_depth 12.5"));
     CHECK(has_line(text, "mcpsse_draining 0"));

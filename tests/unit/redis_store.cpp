@@ -529,6 +529,7 @@ struct Instance {
         options.port = 0;
         options.failover_resume_wait = failover_resume_wait;
         options.operations.readiness_path = "/readyz";
+        options.operations.metrics_path = "/metrics";
         auto store_options = options_for(url);
         store_options.session_ttl = session_ttl;
         store_options.instance_lease_ttl = instance_lease_ttl;
@@ -1237,6 +1238,14 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: a client's cancellation POSTed to a
     CHECK(cb.request("POST", "/mcp", post_headers(sid, "2025-11-25"), cancel.dump()).status == 202);
     CHECK(eventually([&] { return a.cancelled_hangs.load() == 1; }, 3s));  // else 30 s
     CHECK(b.cancelled_hangs.load() == 0);
+    // Counted: one message relayed by b, delivered at a.
+    const auto metric = [](const Instance& i, const std::string& name) {
+        const auto page = i.client().request("GET", "/metrics");
+        const auto at = page.body.find("\n" + name + " ");
+        return at == std::string::npos ? std::string() : page.body.substr(at + name.size() + 2, page.body.find('\n', at + 1) - at - name.size() - 2);
+    };
+    CHECK(metric(b, "mcpsse_relay_messages_sent_total") == "1");
+    CHECK(metric(a, "mcpsse_relay_messages_delivered_total") == "1");
 }
 
 TEST_CASE_METHOD(FailoverPair, "redis relay: the logging level a client sets at one instance holds at every instance") {

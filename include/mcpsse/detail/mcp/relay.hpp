@@ -128,10 +128,14 @@ public:
         if (receiver_) receiver_->close();
     }
 
-    /// Messages relayed to other instances so far. Thread-safe.
-    [[nodiscard]] std::uint64_t sent() const noexcept { return sent_.load(std::memory_order_relaxed); }
-    /// Relayed messages received and delivered here so far. Thread-safe.
-    [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_.load(std::memory_order_relaxed); }
+    /// Messages relayed to other instances, and relayed messages delivered here, so far.
+    /// Thread-safe.
+    [[nodiscard]] RelayStats stats() const noexcept {
+        RelayStats s;
+        s.sent = sent_.load(std::memory_order_relaxed);
+        s.delivered = delivered_.load(std::memory_order_relaxed);
+        return s;
+    }
 
 private:
     asio::awaitable<void> forward_notification(std::string session_id, std::string message) {
