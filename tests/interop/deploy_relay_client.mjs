@@ -24,7 +24,9 @@
 //      mcpsse_tool_calls_total{tool} rose) and the one that took the answer (its
 //      mcpsse_http_requests_total{method="POST",route="mcp",status="202"} rose: the only
 //      202s in this phase are the answers) are told apart: at least half the answers,
-//      and at least one of each kind, reached another instance than the tool's; the
+//      and at least one of each kind, reached another instance than the tool's, and
+//      the relay counted each of those (mcpsse_relay_messages_sent_total at the one
+//      that took it, mcpsse_relay_messages_delivered_total at the tool's); the
 //      server-to-client request ids are distinct across the session; then 3 of each
 //      at once (on different instances, each waiting for its own answer): every call
 //      gets exactly its own handler's answer;
@@ -254,6 +256,8 @@ async function relayCall(kind, n) {
   const toolsBefore = await metricAll('mcpsse_tool_calls_total', [`tool="${tool}"`]);
   const inFlightBefore = await metricAll('mcpsse_rpc_requests_in_flight');
   const acceptedBefore = await metricAll(...accepted);
+  const sentBefore = await metricAll('mcpsse_relay_messages_sent_total');
+  const deliveredBefore = await metricAll('mcpsse_relay_messages_delivered_total');
   const start = Date.now();
   const row = { kind, tag, ok: false };
   perCall.push(row);
@@ -284,6 +288,9 @@ async function relayCall(kind, n) {
   // The instance that ran the tool: its tool call count rose (counted when the call
   // ended), else (a call still stuck there) its handlers in flight did.
   row.tool = Object.keys(await rises(toolsBefore, 'mcpsse_tool_calls_total', [`tool="${tool}"`])).join('+');
+  // The relay's own counters: which instances sent and delivered a relayed message.
+  row.sent = Object.keys(await rises(sentBefore, 'mcpsse_relay_messages_sent_total')).join('+');
+  row.delivered = Object.keys(await rises(deliveredBefore, 'mcpsse_relay_messages_delivered_total')).join('+');
   if (!row.tool) {
     const stuck = Object.keys(await rises(inFlightBefore, 'mcpsse_rpc_requests_in_flight'));
     if (stuck.length) row.tool = `${stuck.join('+')} (still running)`;
@@ -328,13 +335,19 @@ for (const kind of ['sampling', 'elicitation']) {
 }
 
 await checks.run('the answers really crossed instances: each call\'s tool on one instance, its answer POST ' +
-  '(the only 202 of that call) on one, another for at least half the calls and one of each kind', async () => {
+  '(the only 202 of that call) on one, another for at least half the calls and one of each kind, each of those ' +
+  'sent there and delivered at the tool\'s by the relay (mcpsse_relay_messages_sent/delivered_total)', async () => {
   const done = perCall.filter((r) => r.ok);
   expect(done.length > 0, 'no call completed');
   const bad = done.filter((r) => !r.tool || !r.answer || r.tool.includes('+') || r.answer.includes('+'));
   expect(bad.length === 0, `calls not attributed to one instance each:\n${bad.map(describe).join('\n')}`);
   const cross = done.filter((r) => r.answer !== r.tool);
   const kinds = new Set(cross.map((r) => r.kind));
+  // Each crossed answer was relayed: sent by the instance that took it, delivered at the
+  // tool's (mcpsse_relay_messages_*_total); an answer taken where the tool ran, not relayed.
+  const unrelayed = done.filter((r) => (r.answer !== r.tool) !== (r.sent === r.answer && r.delivered === r.tool));
+  expect(unrelayed.length === 0, `relay counters do not match:\n${unrelayed.map((r) =>
+    `${describe(r)}; relay sent by ${r.sent || 'none'}, delivered at ${r.delivered || 'none'}`).join('\n')}`);
   expect(cross.length * 2 >= done.length && kinds.size === 2,
     `answers on another instance: ${cross.length} of ${done.length}:\n${done.map(describe).join('\n')}`);
   const pairs = {};
