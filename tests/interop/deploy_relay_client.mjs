@@ -506,8 +506,8 @@ const logLines = ['Tool execution started', 'Tool processing data', 'Tool execut
 await checks.run('logging/setLevel at one instance holds at all three: at "warning" test_tool_with_logging sends none ' +
   `of its info messages, at "info" (set at another instance) all three, in order${strictLogLevel ? ' (strict)' : ''}`, async () => {
   const notes = [];
-  // A phase: setLevel(level), then three calls; `want(k)`: are the first k of the three
-  // messages sent (0 or 3: the whole call under one level).
+  // A phase: setLevel(level), then three calls, each sending all three info messages
+  // (`sends`) or none.
   const phase = async (level, sends) => {
     const set = await rpcOn('logging/setLevel', () => client.setLoggingLevel(level));
     const on = [];
