@@ -33,9 +33,9 @@ namespace mcpsse {
 ///   request, replays them followed by a JSON-RPC error response to that request
 ///   (-32603, "the server instance answering this request stopped"), which it also
 ///   stores, so the client's request ends instead of waiting for ever (MCP Streamable
-///   HTTP, "Resumability and Redelivery"). A standalone stream of such an instance is
-///   replayed, then goes on as a standalone stream of the resuming instance in the
-///   same response. While the other instance's lease holds and the request has no
+///   HTTP, "Resumability and Redelivery"). A standalone stream of another instance
+///   (gone or not) is replayed, then goes on as a standalone stream of the resuming
+///   instance in the same response. While the other instance's lease holds and the request has no
 ///   response yet, a resumption with nothing new to replay waits (polling the store
 ///   every `SseTransportOptions::failover_resume_poll`, at most `failover_resume_wait`)
 ///   for the stream's next events, or for the lease to

@@ -87,9 +87,10 @@ public:
     /// GET stream, or the legacy stream), never on two streams (MCP M1). The send
     /// happens on the session's executor. Dropped when no standalone stream was ever
     /// opened or the session ended; kept for replay while a resumable stream is
-    /// disconnected. With a `RelayStore` (sessions shared by instances), when this
-    /// instance does not hold the session's standalone stream, the notification is
-    /// relayed to the instance recorded as holding it (dropped when none is).
+    /// disconnected. With a `RelayStore` (sessions shared by instances), when no GET is
+    /// attached to the session's standalone stream here, the notification goes to the
+    /// instance recorded as holding it (the last one a GET attached to: kept for replay
+    /// there; dropped when none is).
     /// Thread-safe.
     void notify(std::string method, nlohmann::json params = nullptr) const {
         state_->notify(std::move(method), std::move(params));

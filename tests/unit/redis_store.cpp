@@ -1087,6 +1087,52 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: broadcasts and notifications reach 
     CHECK(!extra);
 }
 
+TEST_CASE_METHOD(FailoverPair, "redis relay: once the client moved its standalone stream to another instance, notifications follow it there") {
+    using namespace mcpsse_test;
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    const auto holder = [&] {
+        return loop.run([&]() -> asio::awaitable<std::optional<std::string>> {
+            co_return co_await probe.async_stream_holder(sid, asio::use_awaitable);
+        });
+    };
+    std::string last_id;
+    std::optional<std::string> at_a;
+    {
+        // First at a: a holds it, then the GET ends (a keeps the stream for replay).
+        HttpClient g = a.client();
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+        REQUIRE(g.read_head().status == 200);
+        const auto priming = g.next_event(5s);
+        REQUIRE(priming);
+        REQUIRE(priming->id);
+        last_id = *priming->id;
+        REQUIRE(eventually([&] { return (at_a = holder()).has_value(); }, 5s));
+    }
+    // The client resumes at b (Last-Event-ID of a's stream): b now holds the session's
+    // standalone stream.
+    std::optional<HttpClient> g;
+    REQUIRE(eventually([&] {
+        g.emplace(b.transport->local_port(), 5s);
+        if (!g->send_request("GET", "/mcp", get_headers(sid, last_id))) return false;
+        return g->read_head().status == 200;
+    }, 5s));
+    REQUIRE(eventually([&] {
+        const auto now = holder();
+        return now && now != at_a;
+    }, 5s));
+    // SseSession::notify at a, whose copy still has the (detached) stream: it reaches b.
+    a.transport->for_each_session([&](const mcpsse::SseSession<>& s) {
+        if (s.id() == sid) s.notify("notifications/message", {{"level", "info"}, {"data", "moved"}});
+    });
+    std::optional<SseEvent> e;
+    do e = g->next_event(5s);
+    while (e && e->data.empty());
+    REQUIRE(e);
+    CHECK(e->json()["params"]["data"] == "moved");
+}
+
 TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {
     RedisServer server;
     Loop loop;

@@ -76,8 +76,10 @@ struct ForeignResumeWait {
 /// A client resumes stream `last.stream` of session `session`, which another instance
 /// numbered; `stored` are its events after `last` (gapless, already formatted into
 /// `sse`, the replay's SSE text). Decides what else the replay says (`FailoverStore`):
-/// - the stream answers no request (a standalone stream) and its instance's lease
-///   (`instance:<tag>`) is gone: `standalone`, to go on here;
+/// - the stream answers no request (a standalone stream): `standalone`, to go on here,
+///   whether its instance is gone or lives (the client's GET is here now; with a
+///   `RelayStore` this instance becomes the stream's holder, and the session's
+///   notifications follow it);
 /// - its request has a response among all its stored events: `none` (replay only);
 /// - its request has none and the lease is gone: an error response to it (-32603,
 ///   `data.reason` = "instance_lost") is stored as the stream's next event and added
@@ -103,7 +105,7 @@ asio::awaitable<OrphanStream> async_resume_foreign(Store& store, SseSessionState
     const std::optional<std::string> request =
         co_await store.async_stream_request(session_id, last.stream, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return OrphanStream::none;
-    if (!request) co_return holder ? OrphanStream::none : OrphanStream::standalone;
+    if (!request) co_return OrphanStream::standalone;
     const auto id_value = nlohmann::json::parse(*request, nullptr, false);
     const auto id = json_rpc::id_from_json(id_value);
     if (!id || answers(stored, *id)) co_return OrphanStream::none;

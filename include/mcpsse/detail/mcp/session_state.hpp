@@ -84,10 +84,11 @@ public:
     /// from any thread: the send happens on the session's executor. When no standalone
     /// stream was ever opened the notification is dropped; when it is disconnected,
     /// the event is kept for replay. With a relay (a `RelayStore`), a session whose
-    /// standalone stream this instance does not hold has it relayed to the instance that
-    /// does.
+    /// standalone stream is not attached here has it relayed to the instance recorded as
+    /// holding it (this one when the client has not moved its stream elsewhere: then it
+    /// is kept here for replay).
     void notify(std::string method, nlohmann::json params = nullptr) {
-        if (relay_ && !existing_standalone_stream()) {
+        if (relay_ && !standalone_attached()) {
             relay_->relay_notification(id_, json_rpc::serialize(Notification{std::move(method), std::move(params)}));
             return;
         }
@@ -104,7 +105,7 @@ public:
     /// message relayed to the instance holding it, see `notify`). Safe from any thread.
     bool send_serialized(std::string message) {
         auto stream = existing_standalone_stream();
-        if (!stream && relay_) {
+        if (relay_ && !(stream && stream->attached())) {
             relay_->relay_notification(id_, std::move(message));
             return true;
         }
@@ -228,6 +229,12 @@ public:
         std::lock_guard lock(mutex_);
         if (!standalone_) standalone_ = std::move(stream);
         return standalone_;
+    }
+
+    /// True when the standalone stream exists and a GET is attached to it here.
+    [[nodiscard]] bool standalone_attached() {
+        auto stream = existing_standalone_stream();
+        return stream && stream->attached();
     }
 
     /// The standalone stream if it exists.
