@@ -458,6 +458,16 @@ public:
             });
     }
 
+    /// Completes once every operation started on this store before it was applied by
+    /// Redis (a `PING` on the same connection, whose commands Redis applies in order):
+    /// `void(std::error_code)`.
+    template <class Token>
+    auto async_sync(Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"PING"});
+        return run_checked(std::move(cmds), std::forward<Token>(token));
+    }
+
     /// A receiver of relayed messages on a connection of its own (connecting at once;
     /// `close()` it when done): each `async_receive` waits at most `relay_block` (under
     /// `command_timeout`).

@@ -116,6 +116,9 @@ struct RelayCursor {
 ///   session's life); `async_stream_holder(session_id, token)`,
 ///   `void(std::error_code, std::optional<std::string>)`: who holds it (nullopt: none
 ///   recorded);
+/// - `async_sync(token)`, `void(std::error_code)`: complete once every operation
+///   started on this store before it was applied (the answer to `logging/setLevel`
+///   waits for it, so the other instances have the level first);
 /// - `make_relay_receiver()`: a `std::shared_ptr` to a receiver `R` with
 ///   `async_receive(instance, cursor, token)`, `void(std::error_code,
 ///   std::vector<RelayedMessage>)`, which waits a short while (store-defined, at most
@@ -130,6 +133,7 @@ concept RelayStore = FailoverStore<S> &&
         { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_set_stream_holder(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_save_logging_level(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        { store.async_sync(asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         {
             store.async_stream_holder(text, asio::use_awaitable)
         } -> std::same_as<asio::awaitable<std::optional<std::string>>>;

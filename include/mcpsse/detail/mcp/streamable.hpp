@@ -92,6 +92,17 @@ public:
         if (session) session->begin_activity();
         ExchangeSpec spec{rpc, stream, session.get()};
         spec.priming = session && traits.priming_and_polling;
+        // With a RelayStore, `logging/setLevel` is answered once the level reached the
+        // store (the other instances read it from there): its writes were started while
+        // it was handled, and `async_sync` waits for every earlier operation.
+        std::function<asio::awaitable<void>(bool)> level_shared;
+        if constexpr (RelayStore<Store>) {
+            if (session && std::get<Request>(message).method == "logging/setLevel") {
+                level_shared = [this](bool) { return async_sync_store(); };
+                spec.hold_until_finished = true;
+                spec.before_head = &level_shared;
+            }
+        }
         const bool keep = co_await ctx_.exchange(c, req, std::get<Request>(std::move(message)), std::move(spec));
         if (session) session->end_exchange(*stream);
         co_return keep;
@@ -293,6 +304,14 @@ private:
         std::error_code ec;
         co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) session->record_renewed();
+    }
+
+    // Waits until the store applied every operation started before (a failure: as done).
+    asio::awaitable<void> async_sync_store()
+        requires RelayStore<Store>
+    {
+        std::error_code ec;
+        co_await ctx_.sessions.store().async_sync(asio::redirect_error(asio::use_awaitable, ec));
     }
 
     EraContext<Conn, Store>& ctx_;
