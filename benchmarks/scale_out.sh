@@ -18,11 +18,11 @@
 #      by the same instance from memory (no Redis), by the same --redis instance, and by
 #      another --redis instance (from Redis).
 #   3. One notification to --sessions streams opened through HAProxy over three
-#      instances (HAProxy maxconn and the descriptor limits raised for it). Until
-#      broadcasts cross instances, a notification reaches only the streams held by the
-#      instance that sends it: the run is triggered on one instance and records how
-#      many streams that instance reached and how fast (per-instance fan-out);
-#      --cross-instance-broadcast expects every stream to get it instead.
+#      instances (HAProxy maxconn and the descriptor limits raised for it). By default
+#      the run is triggered on one instance and records how many streams that instance
+#      reached and how fast (per-instance fan-out). With --redis a broadcast now crosses
+#      instances (RelayStore): --cross-instance-broadcast expects every stream to get
+#      it (not yet run in full; the in-memory configuration cannot).
 #   4. Memory per session: RSS growth / sessions held, per instance, --redis against
 #      in-memory (one instance direct, and three instances behind HAProxy sticky, from
 #      the fan-out runs); target: within 10 %.
