@@ -385,12 +385,7 @@ public:
         std::vector<Command> cmds;
         cmds.push_back({"HGET", requests_key(session_id), std::to_string(stream)});
         return run<void(std::error_code, std::optional<std::string>)>(
-            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
-                if (!ec) ec = first_error(replies);
-                if (ec || replies.front().type != detail::RedisValue::Type::string)
-                    return std::move(handler)(ec, std::optional<std::string>{});
-                std::move(handler)(std::error_code{}, std::optional<std::string>(std::move(replies.front().str)));
-            });
+            std::move(cmds), std::forward<Token>(token), finish_optional_string);
     }
 
     /// Life of a transport instance's lease (`RedisStoreOptions::instance_lease_ttl`).
@@ -450,12 +445,7 @@ public:
         std::vector<Command> cmds;
         cmds.push_back({"GET", holder_key(session_id)});
         return run<void(std::error_code, std::optional<std::string>)>(
-            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
-                if (!ec) ec = first_error(replies);
-                if (ec || replies.front().type != detail::RedisValue::Type::string)
-                    return std::move(handler)(ec, std::optional<std::string>{});
-                std::move(handler)(std::error_code{}, std::optional<std::string>(std::move(replies.front().str)));
-            });
+            std::move(cmds), std::forward<Token>(token), finish_optional_string);
     }
 
     /// Completes once every operation started on this store before it was applied by
@@ -522,29 +512,19 @@ public:
     [[nodiscard]] const RedisStoreOptions& options() const noexcept { return state_->options; }
 
     /// Key of the session's record (see the class comment).
-    [[nodiscard]] std::string record_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:record";
-    }
+    [[nodiscard]] std::string record_key(const std::string& session_id) const { return session_key(session_id, "record"); }
     /// Key of the lease `name` (its tokens' counter: this + `:fence`).
     [[nodiscard]] std::string lease_key(const std::string& name) const {
         return state_->options.key_prefix + "lease:{" + name + "}";
     }
     /// Key of the hash of the request ids that the session's POST streams answer.
-    [[nodiscard]] std::string requests_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:requests";
-    }
+    [[nodiscard]] std::string requests_key(const std::string& session_id) const { return session_key(session_id, "requests"); }
     /// Key of the instance holding the session's standalone stream.
-    [[nodiscard]] std::string holder_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:holder";
-    }
+    [[nodiscard]] std::string holder_key(const std::string& session_id) const { return session_key(session_id, "holder"); }
     /// Key of the logging level the session's client set.
-    [[nodiscard]] std::string logging_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:logging";
-    }
+    [[nodiscard]] std::string logging_key(const std::string& session_id) const { return session_key(session_id, "logging"); }
     /// Key of the session's set of subscribed resource URIs (`subscription_store()`).
-    [[nodiscard]] std::string subscriptions_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:subscriptions";
-    }
+    [[nodiscard]] std::string subscriptions_key(const std::string& session_id) const { return session_key(session_id, "subscriptions"); }
     /// Key of the inbox of instance `instance` (a Redis Stream of relayed messages).
     [[nodiscard]] std::string inbox_key(const std::string& instance) const {
         return state_->options.key_prefix + "relay:inbox:{" + instance + "}";
@@ -552,9 +532,7 @@ public:
     /// Key of the broadcasts every instance reads (a Redis Stream).
     [[nodiscard]] std::string broadcast_key() const { return state_->options.key_prefix + "relay:broadcast"; }
     /// Key of the session's set of stream numbers.
-    [[nodiscard]] std::string streams_key(const std::string& session_id) const {
-        return state_->options.key_prefix + "{" + session_id + "}:streams";
-    }
+    [[nodiscard]] std::string streams_key(const std::string& session_id) const { return session_key(session_id, "streams"); }
     /// Key of the Redis Stream holding the events of stream `stream` of the session.
     [[nodiscard]] std::string events_key(const std::string& session_id, std::uint64_t stream) const {
         return state_->options.key_prefix + "{" + session_id + "}:events:" + std::to_string(stream);
@@ -595,6 +573,13 @@ private:
         Command cmd{"XADD", key, "MAXLEN", "~", std::to_string(state_->options.max_relay_backlog), "*"};
         detail::RedisRelayFormat::append_fields(cmd, message);
         return cmd;
+    }
+
+    // Key `<prefix>{<session>}:<suffix>` of a session (all in the session's Cluster slot).
+    std::string session_key(const std::string& session_id, std::string_view suffix) const {
+        std::string key = state_->options.key_prefix + "{" + session_id + "}:";
+        key += suffix;
+        return key;
     }
 
     // Runs `cmds` as one pipeline, completing `void(std::error_code)`: the connection's
@@ -644,6 +629,15 @@ private:
             if (r.is_error()) return RedisErrc::server_error;
         return {};
     }
+
+    // Completes `void(std::error_code, std::optional<std::string>)` with one string reply
+    // (nullopt for nil or an error).
+    static constexpr auto finish_optional_string = [](auto& handler, std::error_code ec, Replies replies) {
+        if (!ec) ec = first_error(replies);
+        if (ec || replies.front().type != detail::RedisValue::Type::string)
+            return std::move(handler)(ec, std::optional<std::string>{});
+        std::move(handler)(std::error_code{}, std::optional<std::string>(std::move(replies.front().str)));
+    };
 
     static std::optional<std::uint64_t> entry_sequence(const std::string& entry_id) {
         std::uint64_t seq = 0;

@@ -16,7 +16,8 @@
 
 namespace mcpsse {
 
-/// A message one transport instance hands to another through a `RelayStore`.
+/// A message one transport instance hands to another through a `RelayStore` (MCP
+/// Streamable HTTP: a JSON-RPC message bound for a stream another instance holds).
 ///
 /// Thread-safety: a plain value.
 struct RelayedMessage {

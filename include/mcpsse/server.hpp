@@ -286,7 +286,7 @@ public:
     /// The sessions subscribed to `uri` with `resources/subscribe`: every instance's,
     /// from the `SubscriptionStore` when there is one (throws what it throws, e.g.
     /// `std::system_error`), else this `Server`'s. Thread-safe; runs on the caller's
-    /// executor.
+    /// executor. (MCP server/resources, "Subscriptions".)
     asio::awaitable<std::vector<std::string>> async_subscribers(std::string uri) const {
         return subscriptions_.async_subscribers(std::move(uri));
     }

@@ -369,7 +369,8 @@ public:
     /// instance holds) gets it through the instance holding that stream. Returns false
     /// when the session is not here and cannot be reached through a store (then nothing
     /// is sent); true when it was queued or relayed (a relayed notification for a
-    /// session with no standalone stream anywhere is dropped there). Thread-safe.
+    /// session with no standalone stream anywhere is dropped there). Never on two
+    /// streams (MCP M1: the standalone stream only). Thread-safe.
     bool notify(std::string_view session_id, const std::string& method, const nlohmann::json& params = nullptr) {
         if (auto session = era_.sessions.find(session_id)) {
             session->notify(method, params);

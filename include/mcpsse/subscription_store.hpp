@@ -23,7 +23,13 @@ namespace mcpsse {
 /// - forgets a session's subscriptions in the store when the client ends the session
 ///   (DELETE), not when the session leaves one instance (idle timeout, stop).
 ///
-/// Errors: the operations report failures by throwing (e.g. `std::system_error`).
+/// Implements the server side of MCP server/resources "Subscriptions"
+/// (`resources/subscribe`, `resources/unsubscribe`, `notifications/resources/updated`)
+/// across instances.
+///
+/// Errors: the operations report failures by throwing (e.g. `std::system_error`); the
+/// client's `resources/subscribe` or `resources/unsubscribe` is then answered -32603,
+/// and a `resources/updated` is not sent (nothing is retried).
 /// Thread-safety: implementations must accept calls from several threads at once; each
 /// coroutine runs on the caller's executor.
 class SubscriptionStore {

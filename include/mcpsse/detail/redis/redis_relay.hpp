@@ -26,9 +26,8 @@
 namespace mcpsse::detail {
 
 /// How relayed messages are kept in Redis: one Redis Stream entry each, fields `k` (kind:
-/// `r` response, `n` notification, `b` broadcast, `l` logging level, `c`
-/// cancellation), `o` (origin), `s`
-/// (session), `m` (message).
+/// `r` response, `n` notification, `b` broadcast, `l` logging level, `c` cancellation),
+/// `o` (origin), `s` (session), `m` (message).
 struct RedisRelayFormat {
     /// The entry's field-value list, after `XADD key MAXLEN ~ n *`.
     static void append_fields(RedisConnection::Command& cmd, const RelayedMessage& m) {
