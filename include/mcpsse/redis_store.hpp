@@ -419,12 +419,39 @@ public:
         return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
-    /// Records `instance` as the holder of the session's standalone stream (`SET ... PX
-    /// session_ttl`; renewed with the session): `void(std::error_code)`.
+    /// Records that a GET is attached to the session's standalone stream at `instance`,
+    /// which becomes its holder (`<instance>+`, `PX session_ttl`, renewed with the
+    /// session), and completes with the former holder when that is another instance
+    /// holding its lease `instance:<name>`; when a GET is attached there and not
+    /// `take_over`, writes nothing. One Lua script (Redis >= 6.0; the lease key it
+    /// reads is named by the holder key's value, so a single Redis, not a Cluster):
+    /// `void(std::error_code, FormerStreamHolder)`.
     template <class Token>
-    auto async_set_stream_holder(const std::string& session_id, const std::string& instance, Token&& token) {
+    auto async_attach_stream(const std::string& session_id, const std::string& instance, bool take_over, Token&& token) {
         std::vector<Command> cmds;
-        cmds.push_back({"SET", holder_key(session_id), instance, "PX", std::to_string(state_->options.session_ttl.count())});
+        cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::attach_script), "1", holder_key(session_id),
+                        instance, std::to_string(state_->options.session_ttl.count()), take_over ? "1" : "0",
+                        state_->options.key_prefix + "lease:{instance:"});
+        return run<void(std::error_code, FormerStreamHolder)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                FormerStreamHolder former;
+                const auto& r = replies.front();
+                if (!ec && r.type == detail::RedisValue::Type::array && r.elements.size() == 2) {
+                    former.instance = r.elements[0].str;
+                    former.attached = r.elements[1].integer == 1;
+                }
+                std::move(handler)(ec, std::move(former));
+            });
+    }
+
+    /// The GET attached at `instance` to the session's standalone stream ended:
+    /// `instance` stays its holder (`SET ... KEEPTTL` if the value is still
+    /// `<instance>+`; another instance's is kept). One Lua script: `void(std::error_code)`.
+    template <class Token>
+    auto async_detach_stream(const std::string& session_id, const std::string& instance, Token&& token) {
+        std::vector<Command> cmds;
+        cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::detach_script), "1", holder_key(session_id), instance});
         return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
@@ -438,14 +465,22 @@ public:
         return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
-    /// The instance recorded as holding the session's standalone stream:
-    /// `void(std::error_code, std::optional<std::string>)`, nullopt when none is.
+    /// The instance recorded as holding the session's standalone stream (whether or not
+    /// a GET is attached there now): `void(std::error_code, std::optional<std::string>)`,
+    /// nullopt when none is.
     template <class Token>
     auto async_stream_holder(const std::string& session_id, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"GET", holder_key(session_id)});
         return run<void(std::error_code, std::optional<std::string>)>(
-            std::move(cmds), std::forward<Token>(token), finish_optional_string);
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                auto without_mark = [&handler](std::error_code e, std::optional<std::string> holder) {
+                    if (holder && !holder->empty() && holder->back() == detail::RedisRelayFormat::attached_mark)
+                        holder->pop_back();
+                    std::move(handler)(e, std::move(holder));
+                };
+                finish_optional_string(without_mark, ec, std::move(replies));
+            });
     }
 
     /// Completes once every operation started on this store before it was applied by

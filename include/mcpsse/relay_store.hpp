@@ -41,6 +41,11 @@ struct RelayedMessage {
         /// not run where it arrived (the message is the request id as JSON): the
         /// instance running it cancels it.
         cancellation,
+        /// The session's standalone stream moved to the sending instance (its client
+        /// resumed it there, MCP Streamable HTTP R3-R4): the receiving instance ends
+        /// its own connection to that stream, if it still has one, so that each
+        /// message travels on one stream only (the message is empty).
+        stream_moved,
     };
     /// What the message is.
     Kind kind = Kind::notification;
@@ -66,6 +71,20 @@ struct RelayStats {
     std::uint64_t delivered = 0;
 };
 
+/// Who held a session's standalone stream before a GET attached to it at this instance
+/// (`RelayStore::async_attach_stream`), when that is another instance that still holds
+/// its lease; `instance` is empty otherwise (none, this one, or a gone instance).
+///
+/// Thread-safety: a plain value.
+struct FormerStreamHolder {
+    /// The other instance's name (its tag as 8 lower-case hex digits), or empty.
+    std::string instance;
+    /// True when a GET was attached to the stream there.
+    bool attached = false;
+    /// Equal when every member is.
+    friend bool operator==(const FormerStreamHolder&, const FormerStreamHolder&) = default;
+};
+
 /// Where a reader of relayed messages stands: the last entries it read of its own inbox
 /// and of the shared broadcast log (store-specific ids; empty: from the start of its
 /// inbox, and from now on for broadcasts).
@@ -89,9 +108,14 @@ struct RelayCursor {
 /// - issues server-to-client request ids as strings `<tag>-<n>` (its instance tag, 8
 ///   hex digits), and relays a client's response carrying another instance's tag to
 ///   that instance's inbox;
-/// - records which instance holds a session's standalone stream
-///   (`async_set_stream_holder`) when it opens one, and relays a notification for a
-///   session whose standalone stream it does not hold to that instance;
+/// - records which instance holds a session's standalone stream, and whether a GET is
+///   attached to it there (`async_attach_stream`, `async_detach_stream`): a GET
+///   without `Last-Event-ID` for a session whose stream is attached at another live
+///   instance is refused with 409, as at one instance, while a resumption takes the
+///   stream over; the former holder (attached or not) is told (`stream_moved`), ends
+///   its connection if it has one, and keeps no more of the session's broadcasts;
+///   a notification for a session whose standalone stream it does not hold is relayed
+///   to the holder;
 /// - relays an unfiltered `broadcast` to every instance (one write), each delivering it
 ///   to the sessions it holds standalone streams of;
 /// - keeps the logging level a client sets (`logging/setLevel`) with the session
@@ -112,11 +136,18 @@ struct RelayCursor {
 /// - `async_save_logging_level(session_id, level, token)`, `void(std::error_code)`:
 ///   keep the level's name with the session, for `SessionRecord::logging_level` of
 ///   later loads;
-/// - `async_set_stream_holder(session_id, instance, token)`, `void(std::error_code)`:
-///   record `instance` as the holder of the session's standalone stream (for the
-///   session's life); `async_stream_holder(session_id, token)`,
-///   `void(std::error_code, std::optional<std::string>)`: who holds it (nullopt: none
-///   recorded);
+/// - `async_attach_stream(session_id, instance, take_over, token)`,
+///   `void(std::error_code, FormerStreamHolder)`: record that a GET is attached to
+///   the session's standalone stream at `instance`, which becomes its holder, and
+///   complete with the former holder when that is another live instance (one that
+///   holds its lease; a dead instance's record does not count). When that instance
+///   has a GET attached and `take_over` is false, nothing is written (the attach is
+///   refused);
+/// - `async_detach_stream(session_id, instance, token)`, `void(std::error_code)`: the
+///   GET attached at `instance` ended; `instance` stays the holder (for the session's
+///   life, unless another instance attaches), the mark of another instance is kept;
+/// - `async_stream_holder(session_id, token)`, `void(std::error_code,
+///   std::optional<std::string>)`: who holds the stream (nullopt: none recorded);
 /// - `async_sync(token)`, `void(std::error_code)`: complete once every operation
 ///   started on this store before it was applied (the answer to `logging/setLevel`
 ///   waits for it, so the other instances have the level first);
@@ -132,7 +163,10 @@ concept RelayStore = FailoverStore<S> &&
     requires(S& store, const std::string& text, RelayedMessage message, RelayCursor& cursor) {
         { store.async_relay(text, message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
-        { store.async_set_stream_holder(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        {
+            store.async_attach_stream(text, text, true, asio::use_awaitable)
+        } -> std::same_as<asio::awaitable<FormerStreamHolder>>;
+        { store.async_detach_stream(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_save_logging_level(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_sync(asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         {

@@ -635,6 +635,7 @@ private:
                     std::string{}.swap(request->body);  // a stream has no use for the body that opened it
                     compact(*request);
                     keep = co_await streams_.serve(c, *request, *plan);
+                    era_.sessions.note_stream_detached(*plan->session, *plan->stream);
                     plan->session->end_activity();
                     if (plan->legacy)
                         era_.sessions.end(plan->session, c->limited ? SessionEndReason::limit : SessionEndReason::stream_closed);

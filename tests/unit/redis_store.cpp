@@ -1133,6 +1133,68 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: once the client moved its standalon
     CHECK(e->json()["params"]["data"] == "moved");
 }
 
+TEST_CASE_METHOD(FailoverPair, "redis relay: one GET stream per session across instances: a second GET elsewhere is refused, a resumption elsewhere takes it over") {
+    using namespace mcpsse_test;
+    const auto message = [](int n) { return json{{"level", "info"}, {"data", n}}; };
+    // Data events of `g` until `count` arrived (or 5 s pass without one); `last_id`:
+    // the id of the last event read.
+    std::string last_id;
+    const auto data_events = [&last_id](HttpClient& g, std::size_t count) {
+        std::vector<int> got;
+        while (got.size() < count) {
+            const auto e = g.next_event(5s);
+            if (!e) break;
+            if (e->id) last_id = *e->id;
+            if (!e->data.empty()) got.push_back(e->json()["params"]["data"].get<int>());
+        }
+        return got;
+    };
+    // The standalone stream is attached at a.
+    HttpClient ga = a.client();
+    REQUIRE(ga.send_request("GET", "/mcp", get_headers(sid)));
+    REQUIRE(ga.read_head().status == 200);
+    const auto priming = ga.next_event(5s);
+    REQUIRE(priming);
+    REQUIRE(priming->id);
+
+    // A second GET at b, without Last-Event-ID: 409, as at one instance.
+    {
+        HttpClient second = b.client();
+        const auto r = second.request("GET", "/mcp", get_headers(sid));
+        CHECK(r.status == 409);
+        CHECK(r.body.find("another server instance") != std::string::npos);
+    }
+    // So a broadcast from b reaches the session once, on a's stream.
+    CHECK(b.transport->broadcast("notifications/message", message(1)) == 0);
+    CHECK(data_events(ga, 1) == std::vector<int>{1});
+
+    // The client resumes a's stream at b after the last event it got: b takes it over
+    // and a ends its connection.
+    HttpClient gb = b.client();
+    REQUIRE(gb.send_request("GET", "/mcp", get_headers(sid, last_id)));
+    REQUIRE(gb.read_head().status == 200);
+    std::optional<SseEvent> rest;
+    do rest = ga.next_event(5s);
+    while (rest);
+    CHECK(!ga.timed_out());  // the response ended, not the wait
+    // A broadcast from a now reaches the session at b only, once.
+    CHECK(a.transport->broadcast("notifications/message", message(2)) == 0);
+    std::vector<int> at_b = data_events(gb, 1);
+    CHECK(at_b == std::vector<int>{2});
+    std::optional<SseEvent> extra;
+    do extra = gb.next_event(500ms);
+    while (extra && extra->data.empty());
+    CHECK(!extra);
+
+    // Once b's GET ended, a GET without Last-Event-ID is accepted at a again.
+    gb.close();
+    CHECK(eventually([&] {
+        HttpClient again = a.client();
+        if (!again.send_request("GET", "/mcp", get_headers(sid))) return false;
+        return again.read_head().status == 200;
+    }, 5s));
+}
+
 TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {
     RedisServer server;
     Loop loop;

@@ -39,7 +39,11 @@ namespace mcpsse::detail {
 ///   request, a notification to the session's standalone stream here (dropped when the
 ///   session or its stream is no longer here), a broadcast of another instance to
 ///   `deliver_broadcast` (this instance's own were delivered when sent), a logging
-///   level to the session's copy here, a cancellation to the request running here.
+///   level to the session's copy here, a cancellation to the request running here, a
+///   `stream_moved` to the session's standalone stream here, whose connection it ends
+///   and which keeps no more broadcasts (a late one ends a connection that attached
+///   again meanwhile; its client resumes, losing nothing, and attaching again here
+///   makes the stream keep broadcasts again).
 /// A read that fails (the store is down) is retried every 100 ms, from where it stood.
 /// (Unconstrained, so that a transport can name it for any store; only a `RelayStore`
 /// instantiates it.)
@@ -90,6 +94,15 @@ public:
         m.session_id = session_id;
         m.message = json_rpc::id_to_json(id).dump();
         store_.async_relay_broadcast(std::move(m), [](std::error_code) {});
+    }
+
+    void relay_stream_moved(std::string former, const std::string& session_id) override {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+        RelayedMessage m;
+        m.kind = RelayedMessage::Kind::stream_moved;
+        m.origin = name_;
+        m.session_id = session_id;
+        store_.async_relay(former, std::move(m), [](std::error_code) {});
     }
 
     /// Sends `message` (a serialized notification) to every other instance, which
@@ -184,6 +197,13 @@ private:
             if (id && session->rpc()->cancel_request(*id)) delivered_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
+        case RelayedMessage::Kind::stream_moved:
+            if (auto session = sessions_.find(m.session_id)) {
+                delivered_.fetch_add(1, std::memory_order_relaxed);
+                session->set_standalone_moved(true);
+                if (auto stream = session->existing_standalone_stream()) stream->close_connection(std::nullopt);
+            }
+            return;
         case RelayedMessage::Kind::logging_level:
             if (m.origin == name_) return;  // set here
             if (auto session = sessions_.find(m.session_id))

@@ -14,6 +14,10 @@
 #include <mcpsse/detail/sse/stream.hpp>
 #include <mcpsse/detail/util/string_hash.hpp>
 
+#include <asio/awaitable.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <atomic>
@@ -59,13 +63,40 @@ public:
     /// (a `RelayStore`; it must outlive them). Called before the transport runs.
     void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
 
-    /// Records this instance as the holder of `session`'s standalone stream in a
-    /// `RelayStore` (not waiting for it), so that the other instances relay the
-    /// session's notifications here; nothing with other stores.
-    void note_stream_holder(const SseSessionState& session) {
-        if constexpr (RelayStore<Store>)
-            if (relay_) store_.async_set_stream_holder(session.id(), relay_->instance_name(), [](std::error_code) {});
+    /// Records in a `RelayStore` that a GET attaches here to `session`'s standalone
+    /// stream, making this instance its holder, so that the other instances relay the
+    /// session's notifications here. False (nothing recorded) when another live
+    /// instance has a GET attached to that stream and `take_over` is false: the caller
+    /// answers 409, as for a second GET at one instance. A former holder elsewhere is
+    /// told (`stream_moved`): it ends its connection, if any, and keeps no more of the
+    /// session's broadcasts. True at once with other stores, and when the store fails
+    /// (the session goes on here).
+    asio::awaitable<bool> async_attach_standalone(SseSessionState& session, bool take_over) {
+        if constexpr (RelayStore<Store>) {
+            if (!relay_) co_return true;
+            std::error_code ec;
+            FormerStreamHolder former = co_await store_.async_attach_stream(
+                session.id(), relay_->instance_name(), take_over, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return true;
+            if (former.attached && !take_over) co_return false;
+            session.set_standalone_moved(false);
+            if (!former.instance.empty()) relay_->relay_stream_moved(std::move(former.instance), session.id());
+        }
         (void)session;
+        (void)take_over;
+        co_return true;
+    }
+
+    /// After the GET that received `stream` ended: when that is `session`'s standalone
+    /// stream and no other GET attached to it meanwhile, records in a `RelayStore` that
+    /// it is no longer attached here (this instance stays its holder; not waiting).
+    /// Nothing with other stores.
+    void note_stream_detached(SseSessionState& session, const SseStream& stream) {
+        if constexpr (RelayStore<Store>)
+            if (relay_ && !session.legacy() && !stream.attached() && session.existing_standalone_stream().get() == &stream)
+                store_.async_detach_stream(session.id(), relay_->instance_name(), [](std::error_code) {});
+        (void)session;
+        (void)stream;
     }
 
     /// Sessions open now.

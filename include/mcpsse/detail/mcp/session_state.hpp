@@ -40,6 +40,10 @@ public:
     /// Tells the other instances that the client of `session_id` cancelled request
     /// `id`, which does not run here (`notifications/cancelled`).
     virtual void relay_cancellation(const std::string& session_id, const RequestId& id) = 0;
+    /// Tells instance `former`, which had the standalone stream of `session_id`
+    /// attached, that the stream moved here: it ends its connection to it (not
+    /// waiting for it).
+    virtual void relay_stream_moved(std::string former, const std::string& session_id) = 0;
     /// This instance's name in relayed messages and server-to-client request ids (its
     /// tag as 8 hex digits).
     [[nodiscard]] virtual const std::string& instance_name() const noexcept = 0;
@@ -116,9 +120,16 @@ public:
     /// broadcast that every instance delivers to the streams it holds. Safe from any
     /// thread.
     bool send_local(std::string message) {
+        if (standalone_moved_.load(std::memory_order_relaxed)) return false;
         auto stream = existing_standalone_stream();
         return stream && stream->send(std::move(message));
     }
+
+    /// With a relay: whether the client moved the standalone stream to another instance
+    /// (true, after a `stream_moved`; then `send_local` keeps nothing here for a
+    /// resumption the client will not make) or attached it here again (false). Safe
+    /// from any thread.
+    void set_standalone_moved(bool moved) noexcept { standalone_moved_.store(moved, std::memory_order_relaxed); }
 
     /// Relays what this instance cannot deliver itself through `relay` (which must
     /// outlive the session); called once, before the session is shared.
@@ -343,6 +354,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::weak_ptr<SseStream>> streams_;
     std::shared_ptr<SseStream> standalone_;
+    std::atomic<bool> standalone_moved_{false};  // set_standalone_moved
     const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
     const std::shared_ptr<StreamTraffic> traffic_ = std::make_shared<StreamTraffic>();  // its streams count here
     std::atomic<std::uint64_t> next_stream_{0};

@@ -210,6 +210,12 @@ public:
             if (stream && ctx_.sessions.draining() && stream == session->existing_standalone_stream())
                 co_return co_await async_reply_draining(*c, req);
             if (stream) {
+                // A resumption takes the standalone stream over from another instance
+                // that has it attached (the client's GET is here now).
+                if (stream == session->existing_standalone_stream()) {
+                    const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, true);
+                    (void)attached;  // always true with take_over
+                }
                 session->begin_activity();
                 co_return StreamPlan{std::move(stream), last, priming, false, {}, session};
             }
@@ -238,7 +244,7 @@ public:
                     ok = session->event_log()->replay_after(*last, format);
                 }
                 if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining())
-                    co_return co_await open_standalone(c, req, session, std::nullopt, std::move(events));
+                    co_return co_await open_standalone(c, req, session, std::nullopt, std::move(events), true);
                 if (ok) co_return co_await async_write_events(*c, req, events);
                 // A finished stream whose events are gone: a client holding one of its ids
                 // would miss what followed.
@@ -249,22 +255,29 @@ public:
             // Unknown: serve a fresh standalone stream.
         }
         if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
-        co_return co_await open_standalone(c, req, session, last, {});
+        co_return co_await open_standalone(c, req, session, last, {}, false);
     }
 
-    /// The session's standalone stream for this GET (409 when one is already attached),
+    /// The session's standalone stream for this GET (409 when one is already attached,
+    /// here or, with a `RelayStore`, at another live instance unless `take_over`),
     /// resumed after `last` when that names it; `prefix`: SSE events to send first (a
-    /// replay of a gone instance's standalone stream).
+    /// replay of another instance's standalone stream, which `take_over` moves here).
     asio::awaitable<GetOutcome> open_standalone(const std::shared_ptr<Conn>& c, HttpRequest& req,
                                                 std::shared_ptr<SseSessionState> session, std::optional<EventId> last,
-                                                std::string prefix) {
+                                                std::string prefix, bool take_over) {
         const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
-        auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
-        if (standalone->attached())
+        if (const auto existing = session->existing_standalone_stream(); existing && existing->attached())
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
+        // Checked before the stream exists here, so that a refused GET leaves nothing
+        // that would keep broadcasts.
+        const bool attachable = co_await ctx_.sessions.async_attach_standalone(*session, take_over);
+        if (!attachable)
+            co_return co_await async_reply_error(
+                *c, req, 409, std::nullopt, error_code::invalid_request,
+                "Conflict: this session already has an open GET stream (at another server instance)");
+        auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         session->rpc()->set_default_sink(standalone);
-        ctx_.sessions.note_stream_holder(*session);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
         co_return StreamPlan{std::move(standalone), resume_after, priming, false, std::move(prefix), session};

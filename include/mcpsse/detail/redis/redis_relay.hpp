@@ -44,6 +44,44 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 )lua";
 
+    /// The holder of a session's standalone stream is kept as the instance's name, with
+    /// a `+` appended while a GET is attached to the stream there.
+    static constexpr char attached_mark = '+';
+
+    /// Records a GET attached at an instance (`RelayStore::async_attach_stream`): KEYS
+    /// the session's holder key; ARGV the instance, the key's ttl (ms), "1" to take the
+    /// stream over (else "0"), the prefix of instance lease keys (`<prefix>lease:{instance:`,
+    /// closed with `}`). Returns `{name, attached}` (attached 1 or 0) for a former holder
+    /// that is another instance holding its lease, else nil; when a GET is attached
+    /// there and ARGV[3] is "0", nothing was written. The lease key it reads is named
+    /// by the holder key's value, not declared in KEYS: a single Redis (or its
+    /// replicas), not a Cluster.
+    static constexpr std::string_view attach_script = R"lua(
+local current = redis.call('GET', KEYS[1])
+local former = false
+if current then
+  local attached = 0
+  local name = current
+  if string.sub(current, -1) == '+' then
+    attached = 1
+    name = string.sub(current, 1, -2)
+  end
+  if name ~= ARGV[1] and redis.call('EXISTS', ARGV[4] .. name .. '}') == 1 then former = {name, attached} end
+end
+if former and former[2] == 1 and ARGV[3] ~= '1' then return former end
+redis.call('SET', KEYS[1], ARGV[1] .. '+', 'PX', ARGV[2])
+return former
+)lua";
+
+    /// Ends an instance's attached mark (`RelayStore::async_detach_stream`): KEYS the
+    /// holder key; ARGV the instance. The instance stays the holder; another
+    /// instance's value is left alone. Returns 1 when the mark was removed.
+    static constexpr std::string_view detach_script = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] .. '+' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+return 1
+)lua";
+
     /// The message of one XREAD/XRANGE entry (`[id, [field, value, ...]]`); nullopt
     /// when it is not one (a foreign entry in the key: skipped).
     static std::optional<RelayedMessage> parse_entry(const RedisValue& entry) {
@@ -80,6 +118,7 @@ private:
         case RelayedMessage::Kind::broadcast: return 'b';
         case RelayedMessage::Kind::logging_level: return 'l';
         case RelayedMessage::Kind::cancellation: return 'c';
+        case RelayedMessage::Kind::stream_moved: return 'm';
         }
         return 'n';
     }
@@ -90,6 +129,7 @@ private:
         case 'b': return RelayedMessage::Kind::broadcast;
         case 'l': return RelayedMessage::Kind::logging_level;
         case 'c': return RelayedMessage::Kind::cancellation;
+        case 'm': return RelayedMessage::Kind::stream_moved;
         default: return std::nullopt;
         }
     }
