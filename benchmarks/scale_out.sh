@@ -18,11 +18,11 @@
 #      by the same instance from memory (no Redis), by the same --redis instance, and by
 #      another --redis instance (from Redis).
 #   3. One notification to --sessions streams opened through HAProxy over three
-#      instances (HAProxy maxconn and the descriptor limits raised for it). By default
-#      the run is triggered on one instance and records how many streams that instance
-#      reached and how fast (per-instance fan-out). With --redis a broadcast now crosses
-#      instances (RelayStore): --cross-instance-broadcast expects every stream to get
-#      it (not yet run in full; the in-memory configuration cannot).
+#      instances (HAProxy maxconn and the descriptor limits raised for it). With --redis
+#      the broadcast is triggered through HAProxy and crosses instances (RelayStore):
+#      every stream must get every notification. In memory only the instance that runs
+#      it can reach its own streams: that run records how many streams it reached and
+#      how fast (per-instance fan-out).
 #   4. Memory per session: RSS growth / sessions held, per instance, --redis against
 #      in-memory (one instance direct, and three instances behind HAProxy sticky, from
 #      the fan-out runs); target: within 10 %.
@@ -49,15 +49,11 @@
 #   --fanout-rounds N       notifications timed per fan-out run (default 5)
 #   --fanout-balancer B     sticky (default) or rr: the HAProxy config the fan-out
 #                           streams are opened through
-#   --cross-instance-broadcast
-#                           fan-out: every stream behind the balancer must get each
-#                           notification (for when a broadcast crosses instances; today
-#                           the run fails with missed streams)
+#   --per-instance-broadcast
+#                           fan-out with --redis: trigger on mcp1 directly and count
+#                           only the streams mcp1 holds, as the in-memory run does
 #   --replay-events N       events of the replay runs (default 1000; the in-memory event
 #                           store and RedisStore keep 1,024 events per stream by default)
-#                           defaults (copies in --out-dir). Without it HAProxy 2.6 holds
-#                           each SSE event it forwards for about 200 ms (it waits for more
-#                           of the chunked body), which the fan-out times then include
 #   --redis-aof             redis-server with appendonly yes, appendfsync always (as
 #                           examples/deploy/run.sh redis); default: no persistence
 #   --wait-idle S           before each run, wait while other processes use >= 25 % CPU,
@@ -96,7 +92,7 @@ sessions=10000
 mem_sessions=10000
 fanout_rounds=5
 fanout_balancer=sticky
-cross_instance=0
+per_instance=0
 replay_events=1000
 redis_aof=0
 wait_idle_s=600
@@ -122,7 +118,7 @@ while [[ $# -gt 0 ]]; do
     --mem-sessions) mem_sessions="$2"; shift ;;
     --fanout-rounds) fanout_rounds="$2"; shift ;;
     --fanout-balancer) fanout_balancer="$2"; shift ;;
-    --cross-instance-broadcast) cross_instance=1 ;;
+    --per-instance-broadcast) per_instance=1 ;;
     --replay-events) replay_events="$2"; shift ;;
     --redis-aof) redis_aof=1 ;;
     --wait-idle) wait_idle_s="$2"; shift ;;
@@ -529,16 +525,18 @@ for cfg in memory redis; do
   if ((ok)); then
     fan_url="http://127.0.0.1:${lb_port[fan]}/mcp"
     trigger=()
-    if ((cross_instance)); then
-      measured="cross-instance broadcast: every stream must get each notification (triggered through HAProxy)"
+    if [[ "$cfg" == redis ]] && ((!per_instance)); then
+      # The broadcast runs at whichever instance HAProxy sends the trigger to and crosses
+      # instances through Redis: every stream must get every notification.
+      measured="cross-instance broadcast: triggered through HAProxy, every stream must get each notification"
     elif [[ "$cfg" == redis ]]; then
       # Any instance serves the first session's tools/call (Redis); mcp1 runs the broadcast.
       trigger=(--trigger-url "http://127.0.0.1:${inst_port[mcp1]}/mcp" --settle 500)
-      measured="per-instance fan-out: the broadcast runs on mcp1 only and reaches the streams mcp1 holds (no cross-instance broadcast yet)"
+      measured="per-instance fan-out: the broadcast runs on mcp1 only and counts the streams mcp1 holds (--per-instance-broadcast)"
     else
       # Without Redis only the first session's own instance knows it: through HAProxy.
       trigger=(--settle 500)
-      measured="per-instance fan-out: the broadcast runs on the instance holding the first session (sticky) and reaches the streams it holds (no cross-instance broadcast yet)"
+      measured="per-instance fan-out: in memory, the broadcast runs on the instance holding the first session (sticky) and reaches only the streams it holds"
     fi
     pm="$(pidlist mcp1 mcp2 mcp3)"
     lg "fanout/$cfg/1" "mcp1 mcp2 mcp3" "$pm" "balancer=$fanout_balancer;measured=$measured" fanout \
@@ -555,7 +553,7 @@ done
 git_rev="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
 meta=(--meta "smoke=$smoke" --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
   --meta "connections=$connections" --meta "sessions=$sessions" --meta "mem_sessions=$mem_sessions"
-  --meta "fanout_balancer=$fanout_balancer" --meta "cross_instance_broadcast=$cross_instance"
+  --meta "fanout_balancer=$fanout_balancer" --meta "per_instance_broadcast=$per_instance"
   --meta "replay_events=$replay_events" --meta "mcpsse_args=${mcpsse_args:-(none)}" --meta "redis_aof=$redis_aof"
   --meta "busy_runs=$busy_runs" --meta "git=$git_rev" --meta "nproc=$(nproc)"
   --meta "redis=$(redis-server --version | grep -oE 'v=[^ ]+' | cut -d= -f2)"
