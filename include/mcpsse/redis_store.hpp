@@ -419,19 +419,21 @@ public:
         return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
-    /// Records that a GET is attached to the session's standalone stream at `instance`,
-    /// which becomes its holder (`<instance>+`, `PX session_ttl`, renewed with the
-    /// session), and completes with the former holder when that is another instance
-    /// holding its lease `instance:<name>`; when a GET is attached there and not
-    /// `take_over`, writes nothing. One Lua script (Redis >= 6.0; the lease key it
-    /// reads is named by the holder key's value, so a single Redis, not a Cluster):
+    /// Records that a GET is attached at `instance` to the session's standalone stream,
+    /// numbered `stream` there, which makes `instance` its holder
+    /// (`<instance>:<stream>+`, `PX session_ttl`, renewed with the session), and
+    /// completes with the former holder when that is another instance holding its
+    /// lease `instance:<name>`; when a GET is attached there and not `take_over`,
+    /// writes nothing. One Lua script (Redis >= 6.0; the lease key it reads is named by
+    /// the holder key's value, so a single Redis, not a Cluster):
     /// `void(std::error_code, FormerStreamHolder)`.
     template <class Token>
-    auto async_attach_stream(const std::string& session_id, const std::string& instance, bool take_over, Token&& token) {
+    auto async_attach_stream(const std::string& session_id, const std::string& instance, std::uint64_t stream,
+                             bool take_over, Token&& token) {
         std::vector<Command> cmds;
         cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::attach_script), "1", holder_key(session_id),
-                        instance, std::to_string(state_->options.session_ttl.count()), take_over ? "1" : "0",
-                        state_->options.key_prefix + "lease:{instance:"});
+                        instance, std::to_string(stream), std::to_string(state_->options.session_ttl.count()),
+                        take_over ? "1" : "0", state_->options.key_prefix});
         return run<void(std::error_code, FormerStreamHolder)>(
             std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
                 if (!ec) ec = first_error(replies);
@@ -442,6 +444,36 @@ public:
                     former.attached = r.elements[1].integer == 1;
                 }
                 std::move(handler)(ec, std::move(former));
+            });
+    }
+
+    /// Routes a notification sent at `instance` for the session's standalone stream:
+    /// to the inbox of the instance holding it while that holds its lease (`XADD ...
+    /// MAXLEN ~ max_relay_backlog`), else as the next event of its stream (`XADD` with
+    /// `MAXLEN max_stream_events`, the session's keys renewed, as `async_append`). One
+    /// Lua script, reading the holder key and the keys it names (a single Redis):
+    /// `void(std::error_code, NotificationRelay)`.
+    template <class Token>
+    auto async_relay_notification(const std::string& session_id, const std::string& instance, std::string message,
+                                  Token&& token) {
+        const auto& o = state_->options;
+        std::vector<Command> cmds;
+        cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::notify_script), "1", holder_key(session_id), instance,
+                        o.key_prefix, session_id, std::to_string(o.max_relay_backlog),
+                        std::to_string(o.session_ttl.count()), std::to_string(o.max_stream_events), std::move(message)});
+        return run<void(std::error_code, NotificationRelay)>(
+            std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
+                if (!ec) ec = first_error(replies);
+                NotificationRelay outcome = NotificationRelay::dropped;
+                if (!ec && replies.front().type == detail::RedisValue::Type::integer) {
+                    switch (replies.front().integer) {
+                    case 1: outcome = NotificationRelay::relayed; break;
+                    case 2: outcome = NotificationRelay::stored; break;
+                    case 3: outcome = NotificationRelay::holder_is_sender; break;
+                    default: break;
+                    }
+                }
+                std::move(handler)(ec, outcome);
             });
     }
 
@@ -474,12 +506,11 @@ public:
         cmds.push_back({"GET", holder_key(session_id)});
         return run<void(std::error_code, std::optional<std::string>)>(
             std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
-                auto without_mark = [&handler](std::error_code e, std::optional<std::string> holder) {
-                    if (holder && !holder->empty() && holder->back() == detail::RedisRelayFormat::attached_mark)
-                        holder->pop_back();
+                auto instance_only = [&handler](std::error_code e, std::optional<std::string> holder) {
+                    if (holder) holder->erase(std::min(holder->find(':'), holder->size()));  // `<instance>:<stream>[+]`
                     std::move(handler)(e, std::move(holder));
                 };
-                finish_optional_string(without_mark, ec, std::move(replies));
+                finish_optional_string(instance_only, ec, std::move(replies));
             });
     }
 

@@ -71,6 +71,22 @@ struct RelayStats {
     std::uint64_t delivered = 0;
 };
 
+/// What `RelayStore::async_relay_notification` did with a notification for a session's
+/// standalone stream.
+enum class NotificationRelay {
+    /// No instance is recorded as holding the stream: dropped (as at one instance,
+    /// where a session without a standalone stream gets no notification).
+    dropped,
+    /// Appended to the inbox of the live instance holding the stream.
+    relayed,
+    /// The holder's lease is gone (it died or stopped): stored as the next event of
+    /// its standalone stream, which the client gets when it resumes that stream at a
+    /// live instance (MCP Streamable HTTP R3-R4).
+    stored,
+    /// The sending instance holds the stream itself: nothing written.
+    holder_is_sender,
+};
+
 /// Who held a session's standalone stream before a GET attached to it at this instance
 /// (`RelayStore::async_attach_stream`), when that is another instance that still holds
 /// its lease; `instance` is empty otherwise (none, this one, or a gone instance).
@@ -136,18 +152,25 @@ struct RelayCursor {
 /// - `async_save_logging_level(session_id, level, token)`, `void(std::error_code)`:
 ///   keep the level's name with the session, for `SessionRecord::logging_level` of
 ///   later loads;
-/// - `async_attach_stream(session_id, instance, take_over, token)`,
-///   `void(std::error_code, FormerStreamHolder)`: record that a GET is attached to
-///   the session's standalone stream at `instance`, which becomes its holder, and
-///   complete with the former holder when that is another live instance (one that
-///   holds its lease; a dead instance's record does not count). When that instance
-///   has a GET attached and `take_over` is false, nothing is written (the attach is
-///   refused);
+/// - `async_attach_stream(session_id, instance, stream, take_over, token)`,
+///   `void(std::error_code, FormerStreamHolder)`: record that a GET is attached at
+///   `instance` to the session's standalone stream, numbered `stream` there, and that
+///   `instance` is its holder; complete with the former holder when that is another
+///   live instance (one that holds its lease; a dead instance's record does not
+///   count). When that instance has a GET attached and `take_over` is false, nothing
+///   is written (the attach is refused);
 /// - `async_detach_stream(session_id, instance, token)`, `void(std::error_code)`: the
 ///   GET attached at `instance` ended; `instance` stays the holder (for the session's
 ///   life, unless another instance attaches), the mark of another instance is kept;
+/// - `async_relay_notification(session_id, instance, message, token)`,
+///   `void(std::error_code, NotificationRelay)`: route a notification sent at
+///   `instance` to the session's standalone stream, in one atomic step with respect
+///   to `async_attach_stream`: to the holder's inbox while it holds its lease, else
+///   into the holder's stream as its next event (so a client resuming that stream at
+///   a live instance gets it);
 /// - `async_stream_holder(session_id, token)`, `void(std::error_code,
-///   std::optional<std::string>)`: who holds the stream (nullopt: none recorded);
+///   std::optional<std::string>)`: the instance holding the stream (nullopt: none
+///   recorded);
 /// - `async_sync(token)`, `void(std::error_code)`: complete once every operation
 ///   started on this store before it was applied (the answer to `logging/setLevel`
 ///   waits for it, so the other instances have the level first);
@@ -164,8 +187,11 @@ concept RelayStore = FailoverStore<S> &&
         { store.async_relay(text, message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         {
-            store.async_attach_stream(text, text, true, asio::use_awaitable)
+            store.async_attach_stream(text, text, std::uint64_t{}, true, asio::use_awaitable)
         } -> std::same_as<asio::awaitable<FormerStreamHolder>>;
+        {
+            store.async_relay_notification(text, text, text, asio::use_awaitable)
+        } -> std::same_as<asio::awaitable<NotificationRelay>>;
         { store.async_detach_stream(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_save_logging_level(text, text, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_sync(asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;

@@ -1195,6 +1195,51 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: one GET stream per session across i
     }, 5s));
 }
 
+TEST_CASE_METHOD(FailoverPair, "redis relay: a notification for a stream whose instance died is kept in that stream and replayed where the client resumes") {
+    using namespace mcpsse_test;
+    std::string priming_id;
+    {
+        HttpClient g = a.client();
+        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
+        REQUIRE(g.read_head().status == 200);
+        const auto priming = g.next_event(5s);
+        REQUIRE(priming);
+        REQUIRE(priming->id);
+        priming_id = *priming->id;
+        // a dies with the GET stream open; b sees its lease lapse.
+        a.kill();
+    }
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    REQUIRE(eventually([&] { return !instance_lease_held(loop, probe, priming_id); }, 5s));
+
+    // Sent at b (which does not hold the session) while no instance holds the stream.
+    const json params = {{"level", "info"}, {"data", "while the holder was gone"}};
+    CHECK(b.transport->notify(sid, "notifications/message", params));
+    const auto priming = mcpsse::detail::parse_event_id(priming_id);
+    REQUIRE(priming);
+    REQUIRE(eventually([&] {
+        const auto events = replay(loop, probe, sid, *priming);
+        return events && events->size() == 1;
+    }, 5s));
+
+    // The client resumes a's stream at b: it gets the notification, then b's stream goes on.
+    HttpClient g = b.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid, priming_id)));
+    REQUIRE(g.read_head().status == 200);
+    std::optional<SseEvent> e;
+    do e = g.next_event(5s);
+    while (e && e->data.empty());
+    REQUIRE(e);
+    CHECK(e->json()["params"] == params);
+    CHECK(b.transport->notify(sid, "notifications/message", {{"level", "info"}, {"data", "after"}}));
+    do e = g.next_event(5s);
+    while (e && e->data.empty());
+    REQUIRE(e);
+    CHECK(e->json()["params"]["data"] == "after");
+}
+
 TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {
     RedisServer server;
     Loop loop;

@@ -33,7 +33,8 @@ namespace mcpsse::detail {
 /// - sending (`SessionRelay`, from any thread, never waiting): a client's answer to
 ///   another instance's server-to-client request goes to that instance's inbox; a
 ///   notification for a session whose standalone stream another instance holds goes to
-///   that instance (looked up with `async_stream_holder`); a broadcast goes to all;
+///   that instance, or into that stream's record when the instance is gone
+///   (`async_relay_notification`); a broadcast goes to all;
 /// - receiving (`run()`, on one strand until `stop()`): reads the inbox and the
 ///   broadcasts and delivers each message once: an answer to the session's waiting
 ///   request, a notification to the session's standalone stream here (dropped when the
@@ -153,20 +154,11 @@ public:
 private:
     asio::awaitable<void> forward_notification(std::string session_id, std::string message) {
         std::error_code ec;
-        std::optional<std::string> holder =
-            co_await store_.async_stream_holder(session_id, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || !holder) co_return;  // no standalone stream anywhere (or unknown now): dropped, as here
-        if (*holder == name_) {
-            // Recorded here, but the stream is gone (e.g. the session idled out here).
+        const NotificationRelay outcome = co_await store_.async_relay_notification(
+            session_id, name_, message, asio::redirect_error(asio::use_awaitable, ec));
+        // Recorded here, but the stream is gone (e.g. the session idled out here).
+        if (!ec && outcome == NotificationRelay::holder_is_sender)
             if (auto session = sessions_.find(session_id)) session->send_local(std::move(message));
-            co_return;
-        }
-        RelayedMessage m;
-        m.kind = RelayedMessage::Kind::notification;
-        m.origin = name_;
-        m.session_id = std::move(session_id);
-        m.message = std::move(message);
-        co_await store_.async_relay(*holder, std::move(m), asio::redirect_error(asio::use_awaitable, ec));
     }
 
     void deliver(RelayedMessage m) {

@@ -64,25 +64,30 @@ public:
     void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
 
     /// Records in a `RelayStore` that a GET attaches here to `session`'s standalone
-    /// stream, making this instance its holder, so that the other instances relay the
+    /// stream `stream`, making this instance its holder, so that the other instances relay the
     /// session's notifications here. False (nothing recorded) when another live
     /// instance has a GET attached to that stream and `take_over` is false: the caller
     /// answers 409, as for a second GET at one instance. A former holder elsewhere is
     /// told (`stream_moved`): it ends its connection, if any, and keeps no more of the
     /// session's broadcasts. True at once with other stores, and when the store fails
     /// (the session goes on here).
-    asio::awaitable<bool> async_attach_standalone(SseSessionState& session, bool take_over) {
+    asio::awaitable<bool> async_attach_standalone(SseSessionState& session, const SseStream& stream, bool take_over) {
         if constexpr (RelayStore<Store>) {
             if (!relay_) co_return true;
             std::error_code ec;
-            FormerStreamHolder former = co_await store_.async_attach_stream(
-                session.id(), relay_->instance_name(), take_over, asio::redirect_error(asio::use_awaitable, ec));
+            FormerStreamHolder former =
+                co_await store_.async_attach_stream(session.id(), relay_->instance_name(), stream.number(), take_over,
+                                                    asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return true;
-            if (former.attached && !take_over) co_return false;
+            if (former.attached && !take_over) {
+                session.set_standalone_moved(true);  // held elsewhere: keeps no broadcasts here
+                co_return false;
+            }
             session.set_standalone_moved(false);
             if (!former.instance.empty()) relay_->relay_stream_moved(std::move(former.instance), session.id());
         }
         (void)session;
+        (void)stream;
         (void)take_over;
         co_return true;
     }

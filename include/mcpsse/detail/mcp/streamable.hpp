@@ -213,7 +213,7 @@ public:
                 // A resumption takes the standalone stream over from another instance
                 // that has it attached (the client's GET is here now).
                 if (stream == session->existing_standalone_stream()) {
-                    const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, true);
+                    const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, *stream, true);
                     (void)attached;  // always true with take_over
                 }
                 session->begin_activity();
@@ -266,17 +266,15 @@ public:
                                                 std::shared_ptr<SseSessionState> session, std::optional<EventId> last,
                                                 std::string prefix, bool take_over) {
         const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
-        if (const auto existing = session->existing_standalone_stream(); existing && existing->attached())
+        auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
+        if (standalone->attached())
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
-        // Checked before the stream exists here, so that a refused GET leaves nothing
-        // that would keep broadcasts.
-        const bool attachable = co_await ctx_.sessions.async_attach_standalone(*session, take_over);
+        const bool attachable = co_await ctx_.sessions.async_attach_standalone(*session, *standalone, take_over);
         if (!attachable)
             co_return co_await async_reply_error(
                 *c, req, 409, std::nullopt, error_code::invalid_request,
                 "Conflict: this session already has an open GET stream (at another server instance)");
-        auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         session->rpc()->set_default_sink(standalone);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;

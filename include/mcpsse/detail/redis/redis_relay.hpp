@@ -44,32 +44,32 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 )lua";
 
-    /// The holder of a session's standalone stream is kept as the instance's name, with
-    /// a `+` appended while a GET is attached to the stream there.
-    static constexpr char attached_mark = '+';
+    // The holder of a session's standalone stream is kept as `<instance>:<stream>` (the
+    // instance's name and the stream's number, decimal), with a `+` appended while a
+    // GET is attached to the stream there.
 
     /// Records a GET attached at an instance (`RelayStore::async_attach_stream`): KEYS
-    /// the session's holder key; ARGV the instance, the key's ttl (ms), "1" to take the
-    /// stream over (else "0"), the prefix of instance lease keys (`<prefix>lease:{instance:`,
-    /// closed with `}`). Returns `{name, attached}` (attached 1 or 0) for a former holder
-    /// that is another instance holding its lease, else nil; when a GET is attached
-    /// there and ARGV[3] is "0", nothing was written. The lease key it reads is named
-    /// by the holder key's value, not declared in KEYS: a single Redis (or its
-    /// replicas), not a Cluster.
+    /// the session's holder key; ARGV the instance, its stream's number, the key's ttl
+    /// (ms), "1" to take the stream over (else "0"), the key prefix. Returns `{name,
+    /// attached}` (attached 1 or 0) for a former holder that is another instance
+    /// holding its lease, else nil; when a GET is attached there and ARGV[4] is "0",
+    /// nothing was written.
     static constexpr std::string_view attach_script = R"lua(
 local current = redis.call('GET', KEYS[1])
 local former = false
 if current then
   local attached = 0
-  local name = current
   if string.sub(current, -1) == '+' then
     attached = 1
-    name = string.sub(current, 1, -2)
+    current = string.sub(current, 1, -2)
   end
-  if name ~= ARGV[1] and redis.call('EXISTS', ARGV[4] .. name .. '}') == 1 then former = {name, attached} end
+  local name = string.match(current, '^[^:]*')
+  if name ~= ARGV[1] and redis.call('EXISTS', ARGV[5] .. 'lease:{instance:' .. name .. '}') == 1 then
+    former = {name, attached}
+  end
 end
-if former and former[2] == 1 and ARGV[3] ~= '1' then return former end
-redis.call('SET', KEYS[1], ARGV[1] .. '+', 'PX', ARGV[2])
+if former and former[2] == 1 and ARGV[4] ~= '1' then return former end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2] .. '+', 'PX', ARGV[3])
 return former
 )lua";
 
@@ -77,9 +77,46 @@ return former
     /// holder key; ARGV the instance. The instance stays the holder; another
     /// instance's value is left alone. Returns 1 when the mark was removed.
     static constexpr std::string_view detach_script = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] .. '+' then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+local current = redis.call('GET', KEYS[1])
+if not current or string.sub(current, -1) ~= '+' or string.match(current, '^[^:]*') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], string.sub(current, 1, -2), 'KEEPTTL')
 return 1
+)lua";
+
+    /// Routes a notification for a session's standalone stream
+    /// (`RelayStore::async_relay_notification`): KEYS the session's holder key; ARGV
+    /// the sending instance, the key prefix, the session id, `max_relay_backlog`, the
+    /// keys' ttl (ms), `max_stream_events`, the message. Returns 0: no holder recorded
+    /// (dropped); 1: appended to the live holder's inbox (an entry of kind `n`); 2: the
+    /// holder's lease is gone, so stored as the next event of its standalone stream
+    /// (as `RedisStore::async_append` stores one), which a client resuming that stream
+    /// elsewhere gets; 3: the sender is the holder (nothing written). One script, so a
+    /// takeover (`attach_script`) comes wholly before or after it.
+    static constexpr std::string_view notify_script = R"lua(
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if string.sub(current, -1) == '+' then current = string.sub(current, 1, -2) end
+local name, stream = string.match(current, '^([^:]*):?(.*)$')
+if name == ARGV[1] then return 3 end
+local prefix = ARGV[2]
+if redis.call('EXISTS', prefix .. 'lease:{instance:' .. name .. '}') == 1 then
+  local inbox = prefix .. 'relay:inbox:{' .. name .. '}'
+  redis.call('XADD', inbox, 'MAXLEN', '~', ARGV[4], '*', 'k', 'n', 'o', ARGV[1], 's', ARGV[3], 'm', ARGV[7])
+  redis.call('PEXPIRE', inbox, ARGV[5])
+  return 1
+end
+if stream == '' then return 0 end
+local session = prefix .. '{' .. ARGV[3] .. '}:'
+local events = session .. 'events:' .. stream
+local newest = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)
+local sequence = 1
+if #newest > 0 then sequence = tonumber(string.match(newest[1][1], '^(%d+)')) + 1 end
+redis.call('XADD', events, 'MAXLEN', ARGV[6], string.format('%d-0', sequence), 'm', ARGV[7])
+redis.call('PEXPIRE', events, ARGV[5])
+redis.call('SADD', session .. 'streams', stream)
+redis.call('PEXPIRE', session .. 'streams', ARGV[5])
+redis.call('PEXPIRE', session .. 'record', ARGV[5])
+return 2
 )lua";
 
     /// The message of one XREAD/XRANGE entry (`[id, [field, value, ...]]`); nullopt
