@@ -1270,11 +1270,15 @@ TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limi
     CHECK(subscribers("test://a").empty());
     CHECK(subscribers("test://b").empty());
     CHECK(subscribe("s1", "test://c"));
-    // The session's set goes with the session's other keys (DELETE erases it).
+    CHECK(subscribers("test://c") == std::vector<std::string>{"s1"});
+    // The session's set goes with the session's other keys (DELETE erases it; so does
+    // their expiry, for a session that ended without DELETE).
     loop.run([&]() -> asio::awaitable<void> {
         std::error_code ec;
         co_await store.async_erase_session("s1", asio::redirect_error(asio::use_awaitable, ec));
     });
+    // Its entry in the URI's set is no longer listed, and is removed.
+    CHECK(subscribers("test://c").empty());
     CHECK(subscribe("s1", "test://d"));
     CHECK(subscribe("s1", "test://e"));  // the erased set no longer counts test://c
 }

@@ -22,10 +22,11 @@ namespace mcpsse::detail {
 /// Resource subscriptions in two Redis sets: `<prefix>{<session>}:subscriptions` (the
 /// session's URIs; it expires with the session's other keys) and
 /// `<prefix>subscribers:{<uri>}` (the sessions subscribed to the URI; its expiry is
-/// renewed to `ttl` by each subscription, so an entry of a session that ended without
-/// DELETE lasts until then: a notification for it finds no stream and is dropped). A
-/// subscription is one Lua script (the limit check and both sets at once); the two keys
-/// are in different Redis Cluster slots (mcpsse's Redis client speaks to one server).
+/// renewed to `ttl` by each subscription). A subscription is one Lua script (the limit
+/// check and both sets at once), and so is the lookup of a URI's subscribers, which
+/// keeps only the sessions whose own set still lists the URI and removes the others
+/// (sessions that ended without DELETE, whose keys expired). The keys are in
+/// different Redis Cluster slots (mcpsse's Redis client speaks to one server).
 /// Errors: throws `std::system_error` with a `RedisErrc` (or the connection's error).
 /// Thread-safety: any thread; the coroutines run on the caller's executor.
 class RedisSubscriptionStore final : public SubscriptionStore {
@@ -50,7 +51,7 @@ public:
     }
 
     asio::awaitable<std::vector<std::string>> async_subscribers(std::string uri) override {
-        RedisConnection::Command cmd{"SMEMBERS", uri_key(uri)};
+        RedisConnection::Command cmd{"EVAL", std::string(subscribers_script), "1", uri_key(uri), prefix_, uri};
         const RedisValue reply = co_await connection_->async_command(std::move(cmd), asio::use_awaitable);
         check(reply);
         std::vector<std::string> out;
@@ -91,6 +92,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
+)lua";
+
+    // KEYS: the URI's set; ARGV: the key prefix, the uri. The sessions whose own set
+    // lists the uri; the others are removed from the URI's set.
+    static constexpr std::string_view subscribers_script = R"lua(
+local live = {}
+for _, session in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('SISMEMBER', ARGV[1] .. '{' .. session .. '}:subscriptions', ARGV[2]) == 1 then
+    live[#live + 1] = session
+  else
+    redis.call('SREM', KEYS[1], session)
+  end
+end
+return live
 )lua";
 
     static void check(const RedisValue& reply) {
