@@ -541,7 +541,7 @@ inline std::string Metrics::render(ExpositionFormat format) const {
     w.sample(load(bytes_sent_));
     w.family("mcpsse_sse_keep_alives_total", MetricType::counter, "Keep-alives written on idle SSE streams.");
     w.sample(load(keep_alives_));
-    w.family("mcpsse_sse_resumptions_total", MetricType::counter, "SSE streams resumed after Last-Event-ID.");
+    w.family("mcpsse_sse_resumptions_total", MetricType::counter, "SSE streams resumed after Last-Event-ID (live, or replayed from the event store).");
     w.sample(load(resumptions_));
     w.family("mcpsse_sse_replayed_events_total", MetricType::counter, "SSE events replayed to resumed streams.");
     w.sample(load(replayed_events_));

@@ -40,6 +40,8 @@ struct Recorder : mcpsse::TransportObserver {
     int streams_opened = 0, streams_closed = 0, keep_alives = 0;
     std::uint64_t events = 0, bytes = 0;
     std::vector<mcpsse::StreamKind> kinds;
+    int resumptions = 0;
+    std::uint64_t replayed = 0;
 
     void on_request(const mcpsse::RequestInfo& r) override {
         std::lock_guard lock(mutex);
@@ -51,6 +53,8 @@ struct Recorder : mcpsse::TransportObserver {
         std::lock_guard lock(mutex);
         ++streams_opened;
         kinds.push_back(s.kind);
+        if (s.resumed) ++resumptions;
+        replayed += s.replayed_events;
     }
     void on_stream_write(const mcpsse::StreamInfo&, const mcpsse::StreamWrite& w) override {
         std::lock_guard lock(mutex);
@@ -278,6 +282,44 @@ TEST_CASE("observers: requests carry their route, session and traceparent; strea
     CHECK(std::get<1>(recorder->rpcs[1]) == "echo_tool");
     CHECK(std::get<2>(recorder->rpcs[1]) == mcpsse::RpcOutcome::success);
     CHECK(std::get<1>(recorder->rpcs[2]).empty());
+}
+
+TEST_CASE("observers: a resumption of a finished stream, answered from the event store, is reported with its replayed events") {
+    auto recorder = std::make_shared<Recorder>();
+    auto o = probed();
+    o.observers.push_back(recorder);
+    o.response_mode = mcpsse::ResponseMode::sse;
+    TestServer s;
+    s.start(o);
+    HttpClient c = s.client();
+    const std::string sid = open_session(c);
+    REQUIRE(!sid.empty());
+    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                           rpc_request(3, "tools/call", {{"name", "echo_tool"}, {"arguments", {{"a", 1}}}}).dump()));
+    REQUIRE(c.read_head().status == 200);
+    const auto events = read_events_until_response(c, 3);
+    std::vector<std::string> ids;
+    for (const auto& e : events)
+        if (e.id && !e.data.empty()) ids.push_back(*e.id);
+    REQUIRE(!ids.empty());
+    int resumptions_before = 0;
+    {
+        std::lock_guard lock(recorder->mutex);
+        resumptions_before = recorder->resumptions;
+    }
+    // After the stream's priming event (its first id): every message event again.
+    const std::string first_id = events.front().id.value_or("");
+    REQUIRE(!first_id.empty());
+    HttpClient g = s.client();
+    const auto r = g.request("GET", "/mcp", get_headers(sid, first_id));
+    CHECK(r.status == 200);
+    CHECK(r.body.find(ids.back()) != std::string::npos);
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(recorder->mutex);
+        return recorder->resumptions == resumptions_before + 1;
+    }));
+    std::lock_guard lock(recorder->mutex);
+    CHECK(recorder->replayed == ids.size());
 }
 
 TEST_CASE("observers: a JSON-RPC error and a cancelled request are told apart") {

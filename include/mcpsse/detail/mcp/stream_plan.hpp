@@ -5,6 +5,7 @@
 #include <mcpsse/detail/sse/event_id.hpp>
 #include <mcpsse/detail/sse/stream.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@ struct StreamPlan {
     bool legacy = false;                  // the connection and the session end with the stream
     std::string prefix;                   // bytes sent before the stream's events
     std::shared_ptr<SseSessionState> session;  // its activity ends with the stream
+    std::uint64_t prefix_events = 0;      // events of `prefix` replayed from a store (a resumption)
 };
 
 /// What a GET handler did: answered (true: the connection may go on), or a stream to serve.

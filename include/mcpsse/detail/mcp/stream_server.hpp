@@ -85,6 +85,7 @@ private:
         job.closes_connection = plan.legacy;
         job.priming = plan.priming && !resume;
         job.prefix = std::move(plan.prefix);
+        job.prefix_events = plan.prefix_events;
         job.kind = plan.legacy                        ? StreamKind::legacy
                    : plan.stream->request_id() ? StreamKind::response
                                                       : StreamKind::standalone;

@@ -19,16 +19,19 @@
 #include <mcpsse/detail/mcp/stream_plan.hpp>
 #include <mcpsse/detail/sse/event.hpp>
 #include <mcpsse/detail/sse/event_id.hpp>
+#include <mcpsse/detail/sse/stream_watch.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace mcpsse::detail {
 
@@ -243,9 +246,13 @@ public:
                 } else {
                     ok = session->event_log()->replay_after(*last, format);
                 }
-                if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining())
-                    co_return co_await open_standalone(c, req, session, std::nullopt, std::move(events), true);
-                if (ok) co_return co_await async_write_events(*c, req, events);
+                if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining()) {
+                    const std::uint64_t replayed = count_sse_events(events);
+                    GetOutcome taken = co_await open_standalone(c, req, session, std::nullopt, std::move(events), true);
+                    if (auto* plan = std::get_if<StreamPlan>(&taken)) plan->prefix_events = replayed;
+                    co_return taken;
+                }
+                if (ok) co_return co_await write_replay(c, req, events, *session);
                 // A finished stream whose events are gone: a client holding one of its ids
                 // would miss what followed.
                 if (last->stream != 0 && !(session->existing_standalone_stream() &&
@@ -315,6 +322,31 @@ private:
         std::error_code ec;
         co_await ctx_.sessions.store().async_save_session(std::move(record), asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) session->record_renewed();
+    }
+
+    // 200 with a replay of a finished stream's stored events (a resumption that ends
+    // there), reported to the stream observers (`mcpsse_sse_resumptions_total`).
+    asio::awaitable<bool> write_replay(const std::shared_ptr<Conn>& c, const HttpRequest& req, const std::string& events,
+                                       const SseSessionState& session) {
+        const bool observed = ctx_.pump.observers && ctx_.pump.observers->observes_streams();
+        if (observed) {
+            end_stream_watch(*c);
+            c->watch = std::make_unique<StreamWatch>(*ctx_.pump.observers, c->info(), StreamKind::response, session.id(),
+                                                     true, count_sse_events(events));
+        }
+        const bool keep = co_await async_write_events(*c, req, events);
+        if (observed && c->watch) {
+            c->watch->open();
+            c->watch->wrote(count_sse_events(events), events.size());
+        }
+        co_return keep;
+    }
+
+    // The events in `sse` (SSE text of whole events, each ending with a blank line).
+    static std::uint64_t count_sse_events(std::string_view sse) {
+        std::uint64_t n = 0;
+        for (std::size_t at = sse.find("\n\n"); at != std::string_view::npos; at = sse.find("\n\n", at + 2)) ++n;
+        return n;
     }
 
     // Waits until the store applied every operation started before (a failure: as done).

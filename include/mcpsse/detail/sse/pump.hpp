@@ -52,6 +52,7 @@ struct PumpJob {
     bool closes_connection = false;    // the connection ends with the stream (legacy)
     bool priming = false;              // start with an empty event carrying the first id
     std::string prefix;                // bytes sent before the stream's events
+    std::uint64_t prefix_events = 0;   // events of `prefix` replayed from a store (another instance's stream)
     // Extra response headers once the reply's success is known (empty: none).
     const std::function<std::string(bool)>* headers = nullptr;
     // Awaited once before the head is written, with the same success flag as `headers`
@@ -257,8 +258,9 @@ asio::awaitable<bool> async_pump(const std::shared_ptr<Conn>& c, HttpRequest& re
     if (settings.observers && settings.observers->observes_streams()) {
         const std::string_view session_id = job.session_id ? std::string_view(*job.session_id) : std::string_view();
         end_stream_watch(*c);  // a request has one stream; no earlier watch is left
-        c->watch = std::make_unique<StreamWatch>(*settings.observers, c->info(), job.kind, session_id, job.resumed,
-                                                 job.resumed ? job.stream->replayed_events() : 0);
+        const std::uint64_t replayed = (job.resumed ? job.stream->replayed_events() : 0) + job.prefix_events;
+        c->watch = std::make_unique<StreamWatch>(*settings.observers, c->info(), job.kind, session_id,
+                                                 job.resumed || job.prefix_events > 0, replayed);
     }
     return pump_stream(c, req, settings, std::move(job));
 }
