@@ -40,6 +40,10 @@
 #   --out-dir DIR           raw results and logs (default <build-dir>/scale-out-results)
 #   --no-publish            a full run that writes to --out-dir only, not to
 #                           benchmarks/scale_out/results.md and raw/
+#   --runs N                whole runs of sections 1-4, one after another (default 3;
+#                           smoke 1), each in <out-dir>/run-K; results.md gives the
+#                           medians over all of them (a target counts only as the
+#                           median of three full runs)
 #   --rounds N              rounds of the tools/call and replay runs (default 3)
 #   --duration S            measured seconds per tools/call run (default 10)
 #   --warmup S              warm-up seconds per tools/call run (default 2)
@@ -76,7 +80,9 @@ source "$repo/tests/interop/script_lib.sh"
 # during a run cannot derail it).
 main() {
 
+all_args=("$@")
 smoke=0
+runs=3
 build_dir="$repo/build/bench-release"
 do_build=1
 loadgen=""
@@ -110,6 +116,7 @@ while [[ $# -gt 0 ]]; do
     --mcpsse-args) mcpsse_args="$2"; shift ;;
     --out-dir) out_dir="$2"; shift ;;
     --no-publish) publish=0 ;;
+    --runs) runs="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
     --duration) duration="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
@@ -131,6 +138,7 @@ done
 positive() { if [[ ! "$2" =~ ^[0-9]+$ ]] || (($2 == 0)); then die "$1 takes a whole number above 0"; fi; }
 seconds() { [[ "$2" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$1 takes a number of seconds"; }
 positive --rounds "$rounds"
+positive --runs "$runs"
 positive --connections "$connections"
 positive --sessions "$sessions"
 positive --mem-sessions "$mem_sessions"
@@ -150,6 +158,7 @@ if ((smoke)); then
   fanout_rounds=2
   replay_events=50
   wait_idle_s=0
+  runs=1
 fi
 idle_budget="$wait_idle_s"
 
@@ -197,6 +206,55 @@ help_text="$("$mcpsse_server" --help 2>&1 || true)"
 probe="$("$mcpsse_server" --port 0 --redis redis://127.0.0.1:1 --log-format none </dev/null 2>&1 & pid=$!
   sleep 0.3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true)" || true
 [[ "$probe" != *"built without Redis"* ]] || skip "everything_server was built without hiredis (Debian: libhiredis-dev, then rebuild)"
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"  # cpu_busy, wait_idle, busy_runs
+
+py() { python3 -B "$here/scale_out/summarize.py" "$@"; }
+
+# report_and_publish: results.md from raw.jsonl (and, for a full run, the published copy).
+report_and_publish() {
+  local git_rev stamp
+  git_rev="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
+  local -a meta=(--meta "smoke=$smoke" --meta "runs=$runs" --meta "rounds=$rounds" --meta "duration_s=$duration"
+    --meta "warmup_s=$warmup" --meta "connections=$connections" --meta "sessions=$sessions"
+    --meta "mem_sessions=$mem_sessions" --meta "fanout_balancer=$fanout_balancer"
+    --meta "per_instance_broadcast=$per_instance" --meta "replay_events=$replay_events"
+    --meta "mcpsse_args=${mcpsse_args:-(none)}" --meta "redis_aof=$redis_aof"
+    --meta "busy_runs=$busy_runs" --meta "git=$git_rev" --meta "nproc=$(nproc)"
+    --meta "redis=$(redis-server --version | grep -oE 'v=[^ ]+' | cut -d= -f2)"
+    --meta "haproxy=$(haproxy -v | awk 'NR == 1 {print $3}')")
+  py report --raw "$raw" --out "$out_dir/results.md" "${meta[@]}" >/dev/null
+  log "results: $out_dir/results.md"
+  if ((!smoke && publish)); then
+    mkdir -p "$here/scale_out/raw"
+    stamp="$(date -u +%Y%m%dT%H%M%SZ)-$git_rev"
+    cp "$raw" "$here/scale_out/raw/$stamp.jsonl"
+    cp "$out_dir/results.md" "$here/scale_out/results.md"
+    log "published benchmarks/scale_out/results.md and raw/$stamp.jsonl"
+  fi
+}
+
+# Several runs: this script again, once per run, in <out-dir>/run-K, then one report
+# over all their lines.
+if ((runs > 1)); then
+  for ((k = 1; k <= runs; k++)); do
+    log "run $k of $runs (log: $out_dir/run-$k.log)"
+    bash "${BASH_SOURCE[0]}" "${all_args[@]}" --runs 1 --no-build --no-publish --loadgen "$loadgen" \
+      --mcpsse-server "$mcpsse_server" --out-dir "$out_dir/run-$k" >"$out_dir/run-$k.log" 2>&1 ||
+      failures=$((failures + 1))
+    cat "$out_dir/run-$k/raw.jsonl" >>"$raw" 2>/dev/null || true
+    busy_runs=$((busy_runs + $(grep -oE 'busy_runs=[0-9]+' "$out_dir/run-$k/results.md" | head -1 | cut -d= -f2 || echo 0)))
+  done
+  report_and_publish
+  log "raw results: $raw"
+  if ((failures > 0)); then
+    log "$failures of $runs run(s) failed; see $out_dir/run-*.log"
+    exit 1
+  fi
+  log "all $runs runs finished with zero errors"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------
 # Processes
@@ -333,10 +391,6 @@ stop_haproxy() {
   if [[ -n "${lb_pid[$1]:-}" ]]; then stop "${lb_pid[$1]}" "haproxy-$1"; fi
   unset "lb_pid[$1]" "lb_port[$1]"
 }
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$here/lib.sh"  # cpu_busy, wait_idle
-
-py() { python3 -B "$here/scale_out/summarize.py" "$@"; }
 # snapshot FILE NAME...: Redis INFO commandstats and cpu, and the named instances'
 # counters from /metrics, into FILE (read by summarize.py; curl and redis-cli, fast
 # enough to take inside a run's measured window).
@@ -550,23 +604,7 @@ done
 # ---------------------------------------------------------------------------
 # 5. Summary
 # ---------------------------------------------------------------------------
-git_rev="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
-meta=(--meta "smoke=$smoke" --meta "rounds=$rounds" --meta "duration_s=$duration" --meta "warmup_s=$warmup"
-  --meta "connections=$connections" --meta "sessions=$sessions" --meta "mem_sessions=$mem_sessions"
-  --meta "fanout_balancer=$fanout_balancer" --meta "per_instance_broadcast=$per_instance"
-  --meta "replay_events=$replay_events" --meta "mcpsse_args=${mcpsse_args:-(none)}" --meta "redis_aof=$redis_aof"
-  --meta "busy_runs=$busy_runs" --meta "git=$git_rev" --meta "nproc=$(nproc)"
-  --meta "redis=$(redis-server --version | grep -oE 'v=[^ ]+' | cut -d= -f2)"
-  --meta "haproxy=$(haproxy -v | awk 'NR == 1 {print $3}')")
-py report --raw "$raw" --out "$out_dir/results.md" "${meta[@]}" >/dev/null
-log "results: $out_dir/results.md"
-if ((!smoke && publish)); then
-  mkdir -p "$here/scale_out/raw"
-  stamp="$(date -u +%Y%m%dT%H%M%SZ)-$git_rev"
-  cp "$raw" "$here/scale_out/raw/$stamp.jsonl"
-  cp "$out_dir/results.md" "$here/scale_out/results.md"
-  log "published benchmarks/scale_out/results.md and raw/$stamp.jsonl"
-fi
+report_and_publish
 log "raw results: $raw"
 if ((failures > 0)); then
   log "$failures run(s) reported errors or a process failed; see $logs"

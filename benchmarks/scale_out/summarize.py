@@ -188,7 +188,8 @@ def report(args):
                    "end to end, its numbers mean nothing.**")
         out.append("")
     out.append("Written by `benchmarks/scale_out.sh` (see benchmarks/README.md, \"Scale-out\"). Medians over "
-               f"{meta.get('rounds', '?')} round(s); raw lines in `raw/`.")
+               f"{meta.get('runs', '1')} whole run(s) of {meta.get('rounds', '?')} round(s) each; raw lines in "
+               "`raw/`.")
     out.append("")
     out.append("Run: " + ", ".join(f"{k}={v}" for k, v in sorted(meta.items())))
     out.append("")
@@ -273,6 +274,11 @@ def report(args):
         if w.get("redis_calls"):
             out.append("  Redis commands during the run (sessions opened, streams, notification rounds): " + ", ".join(
                 f"`{c}` {n:,}" for c, n in w["redis_calls"].items()) + ".")
+    for cfg in sorted({k[1] for k in by if k[0] == "fanout"}):
+        rs = by[("fanout", cfg)]
+        if len(rs) > 1:
+            out.append(f"- `{cfg}`, median over {len(rs)} runs of each run's median last arrival: "
+                       f"{fmt(med([r.get('last_ms_median') for r in rs]), 1)} ms.")
     out.append("")
 
     # 4. memory
