@@ -189,6 +189,17 @@ std::error_code append(Loop& loop, RedisStore& store, const std::string& sid, Ev
     });
 }
 
+// Opens session `sid`'s standalone stream on `g` (GET without Last-Event-ID, 200):
+// the id of its priming event.
+std::string open_standalone_get(mcpsse_test::HttpClient& g, const std::string& sid) {
+    REQUIRE(g.send_request("GET", "/mcp", mcpsse_test::get_headers(sid)));
+    REQUIRE(g.read_head().status == 200);
+    const auto priming = g.next_event(5s);
+    REQUIRE(priming);
+    REQUIRE(priming->id);
+    return *priming->id;
+}
+
 mcpsse::ReplayResult replay(Loop& loop, RedisStore& store, const std::string& sid, EventId after) {
     return loop.run([&]() -> asio::awaitable<mcpsse::ReplayResult> {
         co_return co_await store.async_replay_after(sid, after, asio::use_awaitable);
@@ -584,9 +595,7 @@ TEST_CASE("redis store: two transports share sessions and events through one Red
     std::string first_id;
     {
         HttpClient g = a.client();
-        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-        REQUIRE(g.read_head().status == 200);
-        REQUIRE(g.next_event());  // priming
+        open_standalone_get(g, sid);
         for (int n = 1; n <= 3; ++n) CHECK(a.transport->broadcast("notifications/message", {{"level", "info"}, {"data", n}}) == 1);
         for (int n = 1; n <= 3; ++n) {
             const auto e = g.next_event(5s);
@@ -934,9 +943,7 @@ TEST_CASE_METHOD(FailoverPair, "redis store failover: the standalone stream of a
     std::string first_id;
     {
         HttpClient g = a.client();
-        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-        REQUIRE(g.read_head().status == 200);
-        REQUIRE(g.next_event());  // priming
+        open_standalone_get(g, sid);
         for (int n = 1; n <= 2; ++n) CHECK(a.transport->broadcast("notifications/message", {{"level", "info"}, {"data", n}}) == 1);
         const auto e = g.next_event(5s);
         REQUIRE(e);
@@ -1041,9 +1048,7 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: broadcasts and notifications reach 
     using namespace mcpsse_test;
     // The standalone stream is at b; a knows the session (it initialized it).
     HttpClient g = b.client();
-    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-    REQUIRE(g.read_head().status == 200);
-    REQUIRE(g.next_event(5s));  // priming
+    open_standalone_get(g, sid);
     // b recorded itself as the stream's holder.
     Loop loop;
     RedisStore probe(loop.io.get_executor(), options_for(server.url()));
@@ -1102,12 +1107,7 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: once the client moved its standalon
     {
         // First at a: a holds it, then the GET ends (a keeps the stream for replay).
         HttpClient g = a.client();
-        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-        REQUIRE(g.read_head().status == 200);
-        const auto priming = g.next_event(5s);
-        REQUIRE(priming);
-        REQUIRE(priming->id);
-        last_id = *priming->id;
+        last_id = open_standalone_get(g, sid);
         REQUIRE(eventually([&] { return (at_a = holder()).has_value(); }, 5s));
     }
     // The client resumes at b (Last-Event-ID of a's stream): b now holds the session's
@@ -1122,14 +1122,18 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: once the client moved its standalon
         const auto now = holder();
         return now && now != at_a;
     }, 5s));
-    // SseSession::notify at a, whose copy still has the (detached) stream: it reaches b.
-    a.transport->for_each_session([&](const mcpsse::SseSession<>& s) {
-        if (s.id() == sid) s.notify("notifications/message", {{"level", "info"}, {"data", "moved"}});
-    });
+    // SseSession::notify at a, whose copy still has the (detached) stream: it reaches b
+    // once a learned of the move (b tells a right after it took the stream over; until
+    // then a keeps what it sends in its own stream).
     std::optional<SseEvent> e;
-    do e = g->next_event(5s);
-    while (e && e->data.empty());
-    REQUIRE(e);
+    REQUIRE(eventually([&] {
+        a.transport->for_each_session([&](const mcpsse::SseSession<>& s) {
+            if (s.id() == sid) s.notify("notifications/message", {{"level", "info"}, {"data", "moved"}});
+        });
+        do e = g->next_event(300ms);
+        while (e && e->data.empty());
+        return e.has_value();
+    }, 5s));
     CHECK(e->json()["params"]["data"] == "moved");
 }
 
@@ -1151,11 +1155,7 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: one GET stream per session across i
     };
     // The standalone stream is attached at a.
     HttpClient ga = a.client();
-    REQUIRE(ga.send_request("GET", "/mcp", get_headers(sid)));
-    REQUIRE(ga.read_head().status == 200);
-    const auto priming = ga.next_event(5s);
-    REQUIRE(priming);
-    REQUIRE(priming->id);
+    open_standalone_get(ga, sid);
 
     // A second GET at b, without Last-Event-ID: 409, as at one instance.
     {
@@ -1200,12 +1200,7 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: a notification for a stream whose i
     std::string priming_id;
     {
         HttpClient g = a.client();
-        REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-        REQUIRE(g.read_head().status == 200);
-        const auto priming = g.next_event(5s);
-        REQUIRE(priming);
-        REQUIRE(priming->id);
-        priming_id = *priming->id;
+        priming_id = open_standalone_get(g, sid);
         // a dies with the GET stream open; b sees its lease lapse.
         a.kill();
     }
@@ -1342,9 +1337,7 @@ TEST_CASE("redis relay: resources/updated reaches a session subscribed at anothe
     REQUIRE(sub.status == 200);
     CHECK(json::parse(sub.body).contains("result"));
     HttpClient g = b.client();
-    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid)));
-    REQUIRE(g.read_head().status == 200);
-    REQUIRE(g.next_event(5s));  // priming
+    open_standalone_get(g, sid);
     CHECK(a.server->is_subscribed(sid, "test://watched"));
     CHECK(!b.server->is_subscribed(sid, "test://watched"));  // b's own table does not know
 

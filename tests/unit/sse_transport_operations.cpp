@@ -9,7 +9,9 @@
 #include <atomic>
 #include <thread>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,31 @@ struct Recorder : mcpsse::TransportObserver {
     void on_session_close(const mcpsse::SessionInfo&, mcpsse::SessionEndReason reason) override {
         std::lock_guard lock(mutex);
         ended.push_back(reason);
+    }
+};
+
+// A transport that answers in SSE (ResponseMode::sse) and reports to `recorder`, with
+// one session open.
+struct ObservedSse {
+    std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
+    TestServer server;
+    std::optional<HttpClient> client;
+    std::string sid;
+    ObservedSse() {
+        auto o = probed();
+        o.observers.push_back(recorder);
+        o.response_mode = mcpsse::ResponseMode::sse;
+        server.start(o);
+        client.emplace(server.client());
+        sid = open_session(*client);
+        REQUIRE(!sid.empty());
+    }
+    // tools/call of echo_tool as request `id`: the events of its SSE answer.
+    std::vector<SseEvent> call_echo(int id) {
+        REQUIRE(client->send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
+                                     rpc_request(id, "tools/call", {{"name", "echo_tool"}, {"arguments", {{"a", 1}}}}).dump()));
+        REQUIRE(client->read_head().status == 200);
+        return read_events_until_response(*client, id);
     }
 };
 
@@ -234,19 +261,11 @@ TEST_CASE("heartbeat_event: standalone and legacy streams get a named event with
 }
 
 TEST_CASE("observers: requests carry their route, session and traceparent; streams and JSON-RPC requests are reported") {
-    auto recorder = std::make_shared<Recorder>();
-    auto o = probed();
-    o.observers.push_back(recorder);
-    o.response_mode = mcpsse::ResponseMode::sse;
-    TestServer s;
-    s.start(o);
-    HttpClient c = s.client();
-    const std::string sid = open_session(c);
-    REQUIRE(!sid.empty());
-    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
-                           rpc_request(3, "tools/call", {{"name", "echo_tool"}, {"arguments", {{"a", 1}}}}).dump()));
-    REQUIRE(c.read_head().status == 200);
-    const auto events = read_events_until_response(c, 3);
+    ObservedSse observed;
+    auto& recorder = observed.recorder;
+    auto& c = *observed.client;
+    const std::string& sid = observed.sid;
+    const auto events = observed.call_echo(3);
     CHECK(!events.empty());
     CHECK(c.request("POST", "/mcp", post_headers(sid, "2025-11-25"), rpc_request(4, "no/such").dump()).status == 200);
     CHECK(c.request("GET", "/healthz", {}).status == 200);
@@ -285,19 +304,11 @@ TEST_CASE("observers: requests carry their route, session and traceparent; strea
 }
 
 TEST_CASE("observers: a resumption of a finished stream, answered from the event store, is reported with its replayed events") {
-    auto recorder = std::make_shared<Recorder>();
-    auto o = probed();
-    o.observers.push_back(recorder);
-    o.response_mode = mcpsse::ResponseMode::sse;
-    TestServer s;
-    s.start(o);
-    HttpClient c = s.client();
-    const std::string sid = open_session(c);
-    REQUIRE(!sid.empty());
-    REQUIRE(c.send_request("POST", "/mcp", post_headers(sid, "2025-11-25"),
-                           rpc_request(3, "tools/call", {{"name", "echo_tool"}, {"arguments", {{"a", 1}}}}).dump()));
-    REQUIRE(c.read_head().status == 200);
-    const auto events = read_events_until_response(c, 3);
+    ObservedSse observed;
+    auto& recorder = observed.recorder;
+    auto& s = observed.server;
+    const std::string& sid = observed.sid;
+    const auto events = observed.call_echo(3);
     std::vector<std::string> ids;
     for (const auto& e : events)
         if (e.id && !e.data.empty()) ids.push_back(*e.id);

@@ -88,11 +88,11 @@ public:
     /// from any thread: the send happens on the session's executor. When no standalone
     /// stream was ever opened the notification is dropped; when it is disconnected,
     /// the event is kept for replay. With a relay (a `RelayStore`), a session whose
-    /// standalone stream is not attached here has it relayed to the instance recorded as
-    /// holding it (this one when the client has not moved its stream elsewhere: then it
-    /// is kept here for replay).
+    /// standalone stream this instance does not hold (`holds_standalone`: none here, or
+    /// the client moved it elsewhere) has it relayed to the instance recorded as holding
+    /// it, or stored in that stream when that instance is gone.
     void notify(std::string method, nlohmann::json params = nullptr) {
-        if (relay_ && !standalone_attached()) {
+        if (relay_ && !holds_standalone()) {
             relay_->relay_notification(id_, json_rpc::serialize(Notification{std::move(method), std::move(params)}));
             return;
         }
@@ -109,7 +109,7 @@ public:
     /// message relayed to the instance holding it, see `notify`). Safe from any thread.
     bool send_serialized(std::string message) {
         auto stream = existing_standalone_stream();
-        if (relay_ && !(stream && stream->attached())) {
+        if (relay_ && !(stream && !standalone_moved_.load(std::memory_order_relaxed))) {
             relay_->relay_notification(id_, std::move(message));
             return true;
         }
@@ -242,10 +242,11 @@ public:
         return standalone_;
     }
 
-    /// True when the standalone stream exists and a GET is attached to it here.
-    [[nodiscard]] bool standalone_attached() {
-        auto stream = existing_standalone_stream();
-        return stream && stream->attached();
+    /// True when the standalone stream exists here and, with a relay, the client did not
+    /// move it to another instance (`set_standalone_moved`): this instance holds it,
+    /// attached or kept for a resumption.
+    [[nodiscard]] bool holds_standalone() {
+        return existing_standalone_stream() && !standalone_moved_.load(std::memory_order_relaxed);
     }
 
     /// The standalone stream if it exists.
