@@ -551,16 +551,25 @@ done
 
 # Each stream is one client connection to HAProxy (maxconn counts those) and one from
 # HAProxy to an instance: HAProxy asks for about 2 x maxconn descriptors and cannot
-# start when the hard limit (ulimit -Hn) is lower.
-fan_maxconn=$((sessions + 100))
-fan_fds=$((2 * fan_maxconn + 50))
+# get more than the hard limit (ulimit -Hn). When one HAProxy cannot hold every
+# stream, the streams are spread over several HAProxy processes in front of the same
+# instances (as a pair of load balancers would be), session i through the (i mod n)-th.
+hard_fds="$(ulimit -Hn)"
+fan_lbs=0
+for n in 1 2 3 4; do
+  fan_maxconn=$(((sessions + n - 1) / n + 100))
+  if ((2 * fan_maxconn + 50 <= hard_fds)); then fan_lbs=$n; break; fi
+done
 fan_possible=1
-if ((fan_fds > $(ulimit -Hn))); then
-  log "fan-out: $sessions streams through HAProxy need about $fan_fds descriptors, the hard limit is $(ulimit -Hn):"
-  log "  raise it (limits.conf, systemd LimitNOFILE, docker --ulimit nofile=65536:65536) or lower --sessions"
-  log "  (at most about $((($(ulimit -Hn) - 50) / 2 - 100)) here); the fan-out runs are not made"
+if ((fan_lbs == 0)); then
+  log "fan-out: $sessions streams need about $((2 * sessions + 250)) descriptors over HAProxy processes of"
+  log "  at most $hard_fds each (the hard limit) even split over 4: raise it (limits.conf, systemd"
+  log "  LimitNOFILE, docker --ulimit nofile=65536:65536) or lower --sessions; the fan-out runs are not made"
   fan_possible=0
   failures=$((failures + 1))
+elif ((fan_lbs > 1)); then
+  log "fan-out: one HAProxy would need about $((2 * (sessions + 100) + 50)) descriptors (hard limit $hard_fds):"
+  log "  the streams go through $fan_lbs HAProxy processes of maxconn $fan_maxconn each"
 fi
 fan_cfg=haproxy-sticky.cfg
 [[ "$fanout_balancer" == sticky ]] || fan_cfg=haproxy-redis.cfg
@@ -575,9 +584,13 @@ for cfg in memory redis; do
   fi
   ok=1
   for n in mcp1 mcp2 mcp3; do start_instance "$n" "${args[@]}" || ok=0; done
-  ((ok)) && { start_haproxy fan "$fan_cfg" "$fan_maxconn" mcp1 mcp2 mcp3 || ok=0; }
+  for ((k = 1; k <= fan_lbs; k++)); do
+    ((ok)) && { start_haproxy "fan$k" "$fan_cfg" "$fan_maxconn" mcp1 mcp2 mcp3 || ok=0; }
+  done
   if ((ok)); then
-    fan_url="http://127.0.0.1:${lb_port[fan]}/mcp"
+    fan_url="http://127.0.0.1:${lb_port[fan1]}/mcp"
+    also=()
+    for ((k = 2; k <= fan_lbs; k++)); do also+=(--also-url "http://127.0.0.1:${lb_port[fan$k]}/mcp"); done
     trigger=()
     if [[ "$cfg" == redis ]] && ((!per_instance)); then
       # The broadcast runs at whichever instance HAProxy sends the trigger to and crosses
@@ -593,11 +606,11 @@ for cfg in memory redis; do
       measured="per-instance fan-out: in memory, the broadcast runs on the instance holding the first session (sticky) and reaches only the streams it holds"
     fi
     pm="$(pidlist mcp1 mcp2 mcp3)"
-    lg "fanout/$cfg/1" "mcp1 mcp2 mcp3" "$pm" "balancer=$fanout_balancer;measured=$measured" fanout \
-      --url "$fan_url" --sessions "$sessions" --rounds "$fanout_rounds" --server-pid "$(pidvals "$pm")" \
+    lg "fanout/$cfg/1" "mcp1 mcp2 mcp3" "$pm" "balancer=$fanout_balancer;balancers=$fan_lbs;measured=$measured" fanout \
+      --url "$fan_url" "${also[@]}" --sessions "$sessions" --rounds "$fanout_rounds" --server-pid "$(pidvals "$pm")" \
       "${trigger[@]}"
   else failures=$((failures + 1)); fi
-  stop_haproxy fan
+  for ((k = 1; k <= fan_lbs; k++)); do stop_haproxy "fan$k"; done
   for n in mcp1 mcp2 mcp3; do stop_instance "$n"; done
 done
 

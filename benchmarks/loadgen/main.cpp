@@ -89,6 +89,9 @@ struct Options {
     long server_pid = 0;            // the first of server_pids (0: none)
     std::vector<long> server_pids;  // --server-pid PID[,PID...]
     bool session_per_connection = false;
+    // sessions / fanout: more URLs the sessions are opened through, in turn with --url
+    std::vector<std::string> also_url_texts;
+    std::vector<Url> also_urls;
     // fanout: the trigger's URL (default --url) and the settle time for a partial broadcast
     std::string trigger_url_text;
     Url trigger_url;
@@ -162,6 +165,9 @@ void usage(std::FILE* out) {
         "                        call: the server's CPU time per request (user and kernel) and\n"
         "                        CPU %% (Linux /proc); the load generator's own is always given.\n"
         "                        PID,PID,...: the sums, and each process's own in \"server_pids\"\n"
+        "  --also-url URL        sessions/fanout: open the sessions through --url and this URL in\n"
+        "                        turn (repeatable; session i through the (i mod n)-th), e.g. two\n"
+        "                        load balancers in front of the same servers\n"
         "  --trigger-tool NAME   fanout: tool whose call notifies every session's GET stream\n"
         "                        (default test_trigger_tool_change: tools/list_changed to all);\n"
         "                        called on the first session, over a connection of its own\n"
@@ -225,6 +231,7 @@ bool parse_options(int argc, char** argv, Options& o) {
             o.server_pid = o.server_pids.empty() ? 0 : o.server_pids.front();
         } else if (a == "--session-per-connection") o.session_per_connection = true;
         else if (a == "--trigger-url") o.trigger_url_text = value();
+        else if (a == "--also-url") o.also_url_texts.push_back(value());
         else if (a == "--settle") o.settle_ms = std::stod(value());
         else if (a == "--resume-url") o.resume_url_text = value();
         else if (a == "--trigger-tool") o.trigger_tool = value();
@@ -265,6 +272,14 @@ bool parse_options(int argc, char** argv, Options& o) {
             return false;
         }
         *target = *other;
+    }
+    for (const auto& text : o.also_url_texts) {
+        const auto other = parse_url(text);
+        if (!other || other->tls != o.url.tls) {
+            std::fprintf(stderr, "mcpsse_loadgen: --also-url must be a URL like --url (same scheme): %s\n", text.c_str());
+            return false;
+        }
+        o.also_urls.push_back(*other);
     }
     if (o.url.tls != !o.tls_ca_file.empty()) {
         std::fprintf(stderr, "mcpsse_loadgen: %s\n", o.url.tls ? "an https:// URL needs --tls CA_FILE"
@@ -1281,7 +1296,12 @@ struct StreamSession {
 
 struct Fleet {
     const Options* o = nullptr;
-    tcp::resolver::results_type endpoints;
+    // Where session i is opened: targets[i % targets.size()] (--url, then --also-url).
+    struct Target {
+        Url url;
+        tcp::resolver::results_type endpoints;
+    };
+    std::vector<Target> targets;
     std::vector<std::unique_ptr<StreamSession>> sessions;
     std::atomic<int> next{0};
     std::atomic<int> opened{0};
@@ -1337,8 +1357,9 @@ asio::awaitable<void> session_opener(Fleet& f) {
         auto& slot = f.sessions[static_cast<std::size_t>(i)];
         slot = std::make_unique<StreamSession>(ex);
         StreamSession& s = *slot;
-        std::string err = co_await mcp_initialize(s.conn, f.endpoints, o, o.url.target, s.session);
-        if (err.empty()) err = co_await open_stream(s.conn, f.endpoints, o.url, o.url.target, s.session, "");
+        const Fleet::Target& t = f.targets[static_cast<std::size_t>(i) % f.targets.size()];
+        std::string err = co_await mcp_initialize(s.conn, t.endpoints, o, t.url.target, s.session);
+        if (err.empty()) err = co_await open_stream(s.conn, t.endpoints, t.url, t.url.target, s.session, "");
         if (!err.empty()) {
             f.add_error(err);
             f.failed.fetch_add(1);
@@ -1387,7 +1408,8 @@ int run_sessions(const Options& o, bool fanout) {
     {
         asio::io_context io;
         tcp::resolver resolver(io);
-        f.endpoints = resolver.resolve(o.url.host, o.url.port);
+        f.targets.push_back({o.url, resolver.resolve(o.url.host, o.url.port)});
+        for (const Url& other : o.also_urls) f.targets.push_back({other, resolver.resolve(other.host, other.port)});
     }
     const std::vector<long> rss_before_each = read_rss_each(o.server_pids);
     const long rss_before = sum_or_invalid(rss_before_each);

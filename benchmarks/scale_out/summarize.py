@@ -258,7 +258,9 @@ def report(args):
         cfg = r.get("label", "").split("/")[1]
         what = r.get("measured", "")
         delivered = r.get("delivered", [])
-        out.append(f"- `{cfg}` ({r.get('label')}): {r.get('opened', 0):,} streams opened through HAProxy "
+        lbs = str(r.get("balancers", "1"))
+        through = "HAProxy" if lbs == "1" else f"{lbs} HAProxy processes (the descriptor limit)"
+        out.append(f"- `{cfg}` ({r.get('label')}): {r.get('opened', 0):,} streams opened through {through} "
                    f"({r.get('balancer', '?')}); {what}. Delivered per round: "
                    f"{', '.join(str(d) for d in delivered) or 'n/a'}; last arrival per round (ms): "
                    f"{', '.join(fmt(x, 1) for x in r.get('last_ms', [])) or 'n/a'} (median "

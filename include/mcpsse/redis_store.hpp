@@ -113,9 +113,11 @@ struct RedisStoreOptions {
 /// - `Ptask:{<task id>}`: a task's `DetailedTask` object as JSON;
 /// - `Please:{<name>}`, `Please:{<name>}:fence`: a lease (`async_acquire_lease`) and
 ///   the counter of its fencing tokens;
-/// - `P{<session>}:holder`: the instance holding the session's standalone stream
-///   (`async_set_stream_holder`); `P{<session>}:logging`: the logging level its client
-///   set (`async_save_logging_level`);
+/// - `P{<session>}:holder`: the instance holding the session's standalone stream and
+///   its number there, `<instance>:<stream>`, with `+` while a GET is attached there
+///   (`async_attach_stream`, `async_detach_stream`, read by `async_relay_notification`);
+///   `P{<session>}:logging`: the logging level its client set
+///   (`async_save_logging_level`);
 /// - `P{<session>}:subscriptions`, `Psubscribers:{<uri>}`: resource subscriptions
 ///   (`subscription_store()`);
 /// - `Prelay:inbox:{<instance>}`: a Redis Stream of the messages relayed to an instance
