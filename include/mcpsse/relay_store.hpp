@@ -129,7 +129,8 @@ struct RelayCursor {
 ///   without `Last-Event-ID` for a session whose stream is attached at another live
 ///   instance is refused with 409, as at one instance, while a resumption takes the
 ///   stream over; the former holder (attached or not) is told (`stream_moved`), ends
-///   its connection if it has one, and keeps no more of the session's broadcasts;
+///   its connection if it has one, and relays the session's notifications to the new
+///   holder from then on;
 ///   a notification for a session whose standalone stream it does not hold is relayed
 ///   to the holder;
 /// - relays an unfiltered `broadcast` to every instance (one write), each delivering it

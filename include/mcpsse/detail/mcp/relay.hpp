@@ -41,10 +41,10 @@ namespace mcpsse::detail {
 ///   session or its stream is no longer here), a broadcast of another instance to
 ///   `deliver_broadcast` (this instance's own were delivered when sent), a logging
 ///   level to the session's copy here, a cancellation to the request running here, a
-///   `stream_moved` to the session's standalone stream here, whose connection it ends
-///   and which keeps no more broadcasts (a late one ends a connection that attached
-///   again meanwhile; its client resumes, losing nothing, and attaching again here
-///   makes the stream keep broadcasts again).
+///   `stream_moved` to the session here: its standalone stream's connection ends and
+///   its notifications are relayed to the new holder from then on (a late one ends a
+///   connection that attached again meanwhile; its client resumes, losing nothing,
+///   and attaching again here makes this instance the holder again).
 /// A read that fails (the store is down) is retried every 100 ms, from where it stood.
 /// (Unconstrained, so that a transport can name it for any store; only a `RelayStore`
 /// instantiates it.)

@@ -64,13 +64,14 @@ public:
     void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
 
     /// Records in a `RelayStore` that a GET attaches here to `session`'s standalone
-    /// stream `stream`, making this instance its holder, so that the other instances relay the
-    /// session's notifications here. False (nothing recorded) when another live
-    /// instance has a GET attached to that stream and `take_over` is false: the caller
-    /// answers 409, as for a second GET at one instance. A former holder elsewhere is
-    /// told (`stream_moved`): it ends its connection, if any, and keeps no more of the
-    /// session's broadcasts. True at once with other stores, and when the store fails
-    /// (the session goes on here).
+    /// stream `stream`, making this instance its holder, so that the other instances
+    /// relay the session's notifications here. False (nothing recorded) when another
+    /// live instance has a GET attached to that stream and `take_over` is false: the
+    /// caller answers 409, as for a second GET at one instance (this instance then
+    /// relays the session's notifications to that one). A former holder elsewhere is
+    /// told (`stream_moved`): it ends its connection, if any, and relays the session's
+    /// notifications here from then on. True at once with other stores, and when the
+    /// store fails (the session goes on here).
     asio::awaitable<bool> async_attach_standalone(SseSessionState& session, const SseStream& stream, bool take_over) {
         if constexpr (RelayStore<Store>) {
             if (!relay_) co_return true;
