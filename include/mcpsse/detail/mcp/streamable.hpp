@@ -215,10 +215,11 @@ public:
             if (stream) {
                 // A resumption takes the standalone stream over from another instance
                 // that has it attached (the client's GET is here now).
-                if (stream == session->existing_standalone_stream()) {
-                    const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, *stream, true);
-                    (void)attached;  // always true with take_over
-                }
+                if constexpr (RelayStore<Store>)
+                    if (stream == session->existing_standalone_stream()) {
+                        const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, *stream, true);
+                        (void)attached;  // always true with take_over
+                    }
                 session->begin_activity();
                 co_return StreamPlan{std::move(stream), last, priming, false, {}, session};
             }
@@ -230,15 +231,14 @@ public:
                 };
                 bool ok = false;
                 OrphanStream orphan = OrphanStream::none;
-                std::optional<EventId> read_up_to;  // the last event the replay read
+                EventId read_up_to = *last;  // the last event the replay read
                 if constexpr (AsyncEventStore<Store>) {
                     // A store that may suspend: its answer is checked for gaps here.
                     const ReplayResult stored = co_await session->event_log()->async_replay_after(*last);
                     ok = stored && gapless_after(*stored, *last);
-                    if (ok) {
+                    if (ok && !stored->empty()) read_up_to = stored->back().id;
+                    if (ok)
                         for (const auto& event : *stored) format(event.id, event.message);
-                        read_up_to = stored->empty() ? *last : stored->back().id;
-                    }
                     // Another instance's stream: is that instance gone?
                     if constexpr (FailoverStore<Store>)
                         if (ok && stream_instance_tag(last->stream) != ctx_.sessions.instance_tag())
@@ -249,13 +249,10 @@ public:
                 } else {
                     ok = session->event_log()->replay_after(*last, format);
                 }
-                if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining()) {
-                    const std::uint64_t replayed = count_sse_events(events);
-                    GetOutcome taken =
-                        co_await open_standalone(c, req, session, std::nullopt, std::move(events), true, read_up_to);
-                    if (auto* plan = std::get_if<StreamPlan>(&taken)) plan->prefix_events += replayed;
-                    co_return taken;
-                }
+                // Another instance's standalone stream goes on here: taken over, after its
+                // replay and what that instance stored after `read_up_to` meanwhile.
+                if (ok && orphan == OrphanStream::standalone && !ctx_.sessions.draining())
+                    co_return co_await open_standalone(c, req, session, std::nullopt, std::move(events), read_up_to);
                 if (ok) co_return co_await write_replay(c, req, events, *session);
                 // A finished stream whose events are gone: a client holding one of its ids
                 // would miss what followed.
@@ -266,48 +263,49 @@ public:
             // Unknown: serve a fresh standalone stream.
         }
         if (ctx_.sessions.draining()) co_return co_await async_reply_draining(*c, req);
-        co_return co_await open_standalone(c, req, session, last, {}, false, std::nullopt);
+        co_return co_await open_standalone(c, req, session, last, {}, std::nullopt);
     }
 
     /// The session's standalone stream for this GET (409 when one is already attached,
-    /// here or, with a `RelayStore`, at another live instance unless `take_over`),
-    /// resumed after `last` when that names it; `prefix`: SSE events to send first (a
-    /// replay of another instance's standalone stream, which `take_over` moves here).
-    /// `catch_up_after`: the last event of that replay; once the stream is taken over,
-    /// what that instance stored after it meanwhile is read and sent too.
+    /// here or, with a `RelayStore`, at another live instance), resumed after `last`
+    /// when that names it. `taken_after`: set when the GET resumes another instance's
+    /// standalone stream, whose replay up to that event is `prefix` (SSE events sent
+    /// first): the stream is taken over even when attached there, and what that
+    /// instance stored after `taken_after` until it learned of the move is read and
+    /// sent too.
     asio::awaitable<GetOutcome> open_standalone(const std::shared_ptr<Conn>& c, HttpRequest& req,
                                                 std::shared_ptr<SseSessionState> session, std::optional<EventId> last,
-                                                std::string prefix, bool take_over,
-                                                std::optional<EventId> catch_up_after) {
+                                                std::string prefix, std::optional<EventId> taken_after) {
         const bool priming = protocol_version::traits(session->protocol_version()).priming_and_polling;
         auto standalone = session->standalone_stream(ctx_.options.max_stream_queue_bytes);
         if (standalone->attached())
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
-        const bool attachable = co_await ctx_.sessions.async_attach_standalone(*session, *standalone, take_over);
-        if (!attachable)
-            co_return co_await async_reply_error(
-                *c, req, 409, std::nullopt, error_code::invalid_request,
-                "Conflict: this session already has an open GET stream (at another server instance)");
-        std::uint64_t caught_up = 0;
+        std::uint64_t prefix_events = 0;
+        if constexpr (RelayStore<Store>) {
+            const bool attachable =
+                co_await ctx_.sessions.async_attach_standalone(*session, *standalone, taken_after.has_value());
+            if (!attachable)
+                co_return co_await async_reply_error(
+                    *c, req, 409, std::nullopt, error_code::invalid_request,
+                    "Conflict: this session already has an open GET stream (at another server instance)");
+        }
         if constexpr (AsyncEventStore<Store>) {
-            if (catch_up_after && session->event_log()) {
-                // The former holder kept storing until it learned of the move.
-                const ReplayResult more = co_await session->event_log()->async_replay_after(*catch_up_after);
-                if (more && gapless_after(*more, *catch_up_after))
+            if (taken_after && session->event_log()) {
+                prefix_events = count_sse_events(prefix);
+                const ReplayResult more = co_await session->event_log()->async_replay_after(*taken_after);
+                if (more && gapless_after(*more, *taken_after))
                     for (const auto& event : *more) {
                         const EventIdText id_text(event.id);
                         append_sse_event(prefix, SseEvent{{}, id_text.view(), event.message, std::nullopt});
-                        ++caught_up;
+                        ++prefix_events;
                     }
             }
         }
         session->rpc()->set_default_sink(standalone);
         session->begin_activity();
         auto resume_after = last && last->stream == standalone->number() ? last : std::nullopt;
-        StreamPlan plan{std::move(standalone), resume_after, priming, false, std::move(prefix), session};
-        plan.prefix_events = caught_up;
-        co_return plan;
+        co_return StreamPlan{std::move(standalone), resume_after, priming, false, std::move(prefix), session, prefix_events};
     }
 
     /// DELETE: ends the session (MCP N5); 405 in sessionless mode and for 2026-07-28.
