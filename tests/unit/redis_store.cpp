@@ -1177,6 +1177,22 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: one GET stream per session across i
     do rest = ga.next_event(5s);
     while (rest);
     CHECK(!ga.timed_out());  // the response ended, not the wait
+    // A notification relayed to a before the move, arriving now: a passes it on to b.
+    {
+        Loop loop;
+        RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+        REQUIRE(!wait_ready(loop, probe));
+        const auto stream = mcpsse::detail::parse_event_id(last_id);
+        REQUIRE(stream);
+        mcpsse::RelayedMessage late;
+        late.kind = mcpsse::RelayedMessage::Kind::notification;
+        late.origin = "00000000";
+        late.session_id = sid;
+        late.message = json{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", message(9)}}.dump();
+        const std::string a_name = mcpsse::detail::instance_name(mcpsse::detail::stream_instance_tag(stream->stream));
+        loop.run([&]() -> asio::awaitable<void> { co_await probe.async_relay(a_name, late, asio::use_awaitable); });
+    }
+    CHECK(data_events(gb, 1) == std::vector<int>{9});
     // A broadcast from a now reaches the session at b only, once.
     CHECK(a.transport->broadcast("notifications/message", message(2)) == 0);
     std::vector<int> at_b = data_events(gb, 1);

@@ -37,8 +37,9 @@ namespace mcpsse::detail {
 ///   (`async_relay_notification`); a broadcast goes to all;
 /// - receiving (`run()`, on one strand until `stop()`): reads the inbox and the
 ///   broadcasts and delivers each message once: an answer to the session's waiting
-///   request, a notification to the session's standalone stream here (dropped when the
-///   session or its stream is no longer here), a broadcast of another instance to
+///   request, a notification to the session's standalone stream here (relayed on to
+///   the holder when the client moved the stream away meanwhile; dropped when the
+///   session is no longer here), a broadcast of another instance to
 ///   `deliver_broadcast` (this instance's own were delivered when sent), a logging
 ///   level to the session's copy here, a cancellation to the request running here, a
 ///   `stream_moved` to the session here: its standalone stream's connection ends and
@@ -173,8 +174,14 @@ private:
             return;
         }
         case RelayedMessage::Kind::notification:
-            if (auto session = sessions_.find(m.session_id); session && session->send_local(std::move(m.message)))
-                delivered_.fetch_add(1, std::memory_order_relaxed);
+            if (auto session = sessions_.find(m.session_id)) {
+                if (!session->holds_standalone()) {
+                    // Relayed here before the stream moved on: to its holder now.
+                    relay_notification(m.session_id, std::move(m.message));
+                    return;
+                }
+                if (session->send_local(std::move(m.message))) delivered_.fetch_add(1, std::memory_order_relaxed);
+            }
             return;
         case RelayedMessage::Kind::broadcast:
             if (m.origin == name_) return;  // delivered here when it was sent
