@@ -428,7 +428,11 @@ public:
     /// lease `instance:<name>`; when a GET is attached there and not `take_over`,
     /// writes nothing. One Lua script (Redis >= 6.0; the lease key it reads is named by
     /// the holder key's value, so a single Redis, not a Cluster):
-    /// `void(std::error_code, FormerStreamHolder)`.
+    /// `void(std::error_code, FormerStreamHolder)`. Errors: the connection's
+    /// (`RedisErrc::not_connected`, `timeout`), `server_error` for a Redis error reply
+    /// (then the former holder is empty). Thread-safety: any thread. Implements one
+    /// standalone GET stream per session (MCP Streamable HTTP, "Listening for Messages
+    /// from the Server") across instances.
     template <class Token>
     auto async_attach_stream(const std::string& session_id, const std::string& instance, std::uint64_t stream,
                              bool take_over, Token&& token) {
@@ -454,7 +458,10 @@ public:
     /// MAXLEN ~ max_relay_backlog`), else as the next event of its stream (`XADD` with
     /// `MAXLEN max_stream_events`, the session's keys renewed, as `async_append`). One
     /// Lua script, reading the holder key and the keys it names (a single Redis):
-    /// `void(std::error_code, NotificationRelay)`.
+    /// `void(std::error_code, NotificationRelay)`. Errors as `async_attach_stream`
+    /// (then `dropped`). Thread-safety: any thread. MCP Streamable HTTP "Resumability
+    /// and Redelivery": a notification for a gone holder's stream is kept for the
+    /// client's resumption.
     template <class Token>
     auto async_relay_notification(const std::string& session_id, const std::string& instance, std::string message,
                                   Token&& token) {
@@ -480,8 +487,10 @@ public:
     }
 
     /// The GET attached at `instance` to the session's standalone stream ended:
-    /// `instance` stays its holder (`SET ... KEEPTTL` if the value is still
-    /// `<instance>+`; another instance's is kept). One Lua script: `void(std::error_code)`.
+    /// `instance` stays its holder (`SET ... KEEPTTL` dropping the `+` if the value is
+    /// still `<instance>:<stream>+`; another instance's is kept). One Lua script:
+    /// `void(std::error_code)`, errors as `async_attach_stream`. Thread-safety: any
+    /// thread.
     template <class Token>
     auto async_detach_stream(const std::string& session_id, const std::string& instance, Token&& token) {
         std::vector<Command> cmds;

@@ -72,7 +72,10 @@ struct RelayStats {
 };
 
 /// What `RelayStore::async_relay_notification` did with a notification for a session's
-/// standalone stream.
+/// standalone stream (MCP Streamable HTTP: a server-initiated message travels on the
+/// session's GET stream, wherever that lives).
+///
+/// Thread-safety: a plain value.
 enum class NotificationRelay {
     /// No instance is recorded as holding the stream: dropped (as at one instance,
     /// where a session without a standalone stream gets no notification).
@@ -89,7 +92,10 @@ enum class NotificationRelay {
 
 /// Who held a session's standalone stream before a GET attached to it at this instance
 /// (`RelayStore::async_attach_stream`), when that is another instance that still holds
-/// its lease; `instance` is empty otherwise (none, this one, or a gone instance).
+/// its lease; `instance` is empty otherwise (none, this one, or a gone instance). Used
+/// to keep one standalone GET stream per session across instances (MCP Streamable
+/// HTTP, "Listening for Messages from the Server": the server sends each message on
+/// one stream only).
 ///
 /// Thread-safety: a plain value.
 struct FormerStreamHolder {

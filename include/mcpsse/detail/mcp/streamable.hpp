@@ -349,15 +349,16 @@ private:
     asio::awaitable<bool> write_replay(const std::shared_ptr<Conn>& c, const HttpRequest& req, const std::string& events,
                                        const SseSessionState& session) {
         const bool observed = ctx_.pump.observers && ctx_.pump.observers->observes_streams();
+        const std::uint64_t count = observed ? count_sse_events(events) : 0;
         if (observed) {
             end_stream_watch(*c);
             c->watch = std::make_unique<StreamWatch>(*ctx_.pump.observers, c->info(), StreamKind::response, session.id(),
-                                                     true, count_sse_events(events));
+                                                     true, count);
         }
         const bool keep = co_await async_write_events(*c, req, events);
         if (observed && c->watch) {
             c->watch->open();
-            c->watch->wrote(count_sse_events(events), events.size());
+            c->watch->wrote(count, events.size());
         }
         co_return keep;
     }
