@@ -124,6 +124,10 @@ struct RedisStoreOptions {
 ///   (`async_relay`), `Prelay:broadcast`: those relayed to all (`async_relay_broadcast`);
 ///   fields `k` (kind), `o` (origin), `s` (session), `m` (message); trimmed to about
 ///   `max_relay_backlog` entries; an inbox expires `session_ttl` after its last message.
+///   An instance removes the entries of its inbox it delivered (`async_remove_relayed`),
+///   so what stays in a dead instance's inbox was never delivered; a session's
+///   notifications among it are moved into its stream when its holder's lease is gone
+///   (by `async_attach_stream` and `async_relay_notification`).
 /// Every append renews the expiry (`PEXPIRE session_ttl`) of all keys of its session.
 /// Bearer tokens are never stored: a record keeps only the principal's subject.
 ///
@@ -421,12 +425,34 @@ public:
         return run_checked(std::move(cmds), std::forward<Token>(token));
     }
 
+    /// Removes `entries` (ids of `RelayedMessage::inbox_entry`) from the inbox of
+    /// `instance` (`XDEL`), on the connection of every other operation of this store,
+    /// so Redis applies it after those started before it (the append keeping a
+    /// delivered notification's event, for one): `void(std::error_code)`. Nothing is
+    /// sent for no entries. Errors as `async_attach_stream`. Thread-safety: any thread.
+    /// An instance that dies between the append and this leaves the notification in
+    /// its inbox, and a takeover moves it into the stream again (a duplicate, never a
+    /// loss).
+    template <class Token>
+    auto async_remove_relayed(const std::string& instance, std::vector<std::string> entries, Token&& token) {
+        std::vector<Command> cmds;
+        if (!entries.empty()) {
+            Command del{"XDEL", inbox_key(instance)};
+            for (auto& entry : entries) del.push_back(std::move(entry));
+            cmds.push_back(std::move(del));
+        }
+        return run_checked(std::move(cmds), std::forward<Token>(token));
+    }
+
     /// Records that a GET is attached at `instance` to the session's standalone stream,
     /// numbered `stream` there, which makes `instance` its holder
     /// (`<instance>:<stream>+`, `PX session_ttl`, renewed with the session), and
     /// completes with the former holder when that is another instance holding its
     /// lease `instance:<name>`; when a GET is attached there and not `take_over`,
-    /// writes nothing. One Lua script (Redis >= 6.0; the lease key it reads is named by
+    /// writes nothing. When the former holder's lease is gone, the session's
+    /// notifications left in that instance's inbox are first moved into its stream as
+    /// its next events (`XRANGE`, `XADD`, `XDEL`), where a resumption taking the stream
+    /// over reads them. One Lua script (Redis >= 6.0; the keys it reads are named by
     /// the holder key's value, so a single Redis, not a Cluster):
     /// `void(std::error_code, FormerStreamHolder)`. Errors: the connection's
     /// (`RedisErrc::not_connected`, `timeout`), `server_error` for a Redis error reply
@@ -437,9 +463,10 @@ public:
     auto async_attach_stream(const std::string& session_id, const std::string& instance, std::uint64_t stream,
                              bool take_over, Token&& token) {
         std::vector<Command> cmds;
-        cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::attach_script), "1", holder_key(session_id),
-                        instance, std::to_string(stream), std::to_string(state_->options.session_ttl.count()),
-                        take_over ? "1" : "0", state_->options.key_prefix});
+        const auto& o = state_->options;
+        cmds.push_back({"EVAL", detail::RedisRelayFormat::attach_script, "1", holder_key(session_id), instance,
+                        std::to_string(stream), std::to_string(o.session_ttl.count()), take_over ? "1" : "0",
+                        o.key_prefix, session_id, std::to_string(o.max_stream_events)});
         return run<void(std::error_code, FormerStreamHolder)>(
             std::move(cmds), std::forward<Token>(token), [](auto& handler, std::error_code ec, Replies replies) {
                 if (!ec) ec = first_error(replies);
@@ -456,7 +483,9 @@ public:
     /// Routes a notification sent at `instance` for the session's standalone stream:
     /// to the inbox of the instance holding it while that holds its lease (`XADD ...
     /// MAXLEN ~ max_relay_backlog`), else as the next event of its stream (`XADD` with
-    /// `MAXLEN max_stream_events`, the session's keys renewed, as `async_append`). One
+    /// `MAXLEN max_stream_events`, the session's keys renewed, as `async_append`), after
+    /// the session's notifications left in the gone holder's inbox (moved as by
+    /// `async_attach_stream`). One
     /// Lua script, reading the holder key and the keys it names (a single Redis):
     /// `void(std::error_code, NotificationRelay)`. Errors as `async_attach_stream`
     /// (then `dropped`). Thread-safety: any thread. MCP Streamable HTTP "Resumability
@@ -467,7 +496,7 @@ public:
                                   Token&& token) {
         const auto& o = state_->options;
         std::vector<Command> cmds;
-        cmds.push_back({"EVAL", std::string(detail::RedisRelayFormat::notify_script), "1", holder_key(session_id), instance,
+        cmds.push_back({"EVAL", detail::RedisRelayFormat::notify_script, "1", holder_key(session_id), instance,
                         o.key_prefix, session_id, std::to_string(o.max_relay_backlog),
                         std::to_string(o.session_ttl.count()), std::to_string(o.max_stream_events), std::move(message)});
         return run<void(std::error_code, NotificationRelay)>(

@@ -55,6 +55,10 @@ struct RelayedMessage {
     std::string session_id;
     /// The serialized JSON-RPC message.
     std::string message;
+    /// Set by a receiver for a message read from its instance's own inbox: the store's
+    /// id of that entry, for `async_remove_relayed` once the message is delivered
+    /// (empty for a broadcast, and in a message to send).
+    std::string inbox_entry;
     /// Equal when every member is.
     friend bool operator==(const RelayedMessage&, const RelayedMessage&) = default;
 };
@@ -156,6 +160,13 @@ struct RelayCursor {
 ///   lease (`instance:<instance>`), else drop it (a made-up name creates nothing);
 /// - `async_relay_broadcast(message, token)`, `void(std::error_code)`: append it to the
 ///   broadcasts every instance reads;
+/// - `async_remove_relayed(instance, entries, token)`, `void(std::error_code)`: remove
+///   the entries (`RelayedMessage::inbox_entry`) from the inbox of `instance`, which
+///   delivered them; applied after every operation this store started before it (a
+///   delivered notification's event is kept first). What stays in the inbox of an
+///   instance that died was never delivered: `async_attach_stream` and
+///   `async_relay_notification` move a session's such notifications into its stream
+///   once that instance's lease is gone;
 /// - `async_save_logging_level(session_id, level, token)`, `void(std::error_code)`:
 ///   keep the level's name with the session, for `SessionRecord::logging_level` of
 ///   later loads;
@@ -165,7 +176,10 @@ struct RelayCursor {
 ///   `instance` is its holder; complete with the former holder when that is another
 ///   live instance (one that holds its lease; a dead instance's record does not
 ///   count). When that instance has a GET attached and `take_over` is false, nothing
-///   is written (the attach is refused);
+///   is written (the attach is refused). When the former holder is an instance whose
+///   lease is gone, the session's notifications left in its inbox are moved into its
+///   standalone stream first, as its next events (for a resumption that takes it
+///   over);
 /// - `async_detach_stream(session_id, instance, token)`, `void(std::error_code)`: the
 ///   GET attached at `instance` ended; `instance` stays the holder (for the session's
 ///   life, unless another instance attaches), the mark of another instance is kept;
@@ -193,6 +207,9 @@ concept RelayStore = FailoverStore<S> &&
     requires(S& store, const std::string& text, RelayedMessage message, RelayCursor& cursor) {
         { store.async_relay(text, message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
         { store.async_relay_broadcast(message, asio::use_awaitable) } -> std::same_as<asio::awaitable<void>>;
+        {
+            store.async_remove_relayed(text, std::vector<std::string>{}, asio::use_awaitable)
+        } -> std::same_as<asio::awaitable<void>>;
         {
             store.async_attach_stream(text, text, std::uint64_t{}, true, asio::use_awaitable)
         } -> std::same_as<asio::awaitable<FormerStreamHolder>>;

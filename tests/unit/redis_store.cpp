@@ -1251,6 +1251,87 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: a notification for a stream whose i
     CHECK(e->json()["params"]["data"] == "after");
 }
 
+TEST_CASE_METHOD(FailoverPair, "redis relay: a notification relayed to an instance that died before reading it reaches the client where it resumes; one it delivered does not come twice") {
+    using namespace mcpsse_test;
+    const auto message = [](int n) { return json{{"level", "info"}, {"data", n}}; };
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    std::string a_name;
+    // How many entries a's inbox holds (read with a receiver of the probe's own).
+    const auto inbox_entries = [&] {
+        auto receiver = probe.make_relay_receiver();
+        mcpsse::RelayCursor cursor;
+        const auto read = loop.run([&]() -> asio::awaitable<std::vector<mcpsse::RelayedMessage>> {
+            co_return co_await receiver->async_receive(a_name, cursor, asio::use_awaitable);
+        });
+        receiver->close();
+        return std::count_if(read.begin(), read.end(), [](const mcpsse::RelayedMessage& m) { return !m.inbox_entry.empty(); });
+    };
+    // The next data event of `g` (nullopt after 5 s without one).
+    const auto next_data = [](HttpClient& g) {
+        std::optional<SseEvent> e;
+        do e = g.next_event(5s);
+        while (e && e->data.empty());
+        return e;
+    };
+
+    // A notification sent at b reaches a's GET through a's inbox, and a removes it there.
+    std::string last_id;
+    std::uint32_t a_tag = 0;
+    {
+        HttpClient g = a.client();
+        open_standalone_get(g, sid);
+        CHECK(b.transport->notify(sid, "notifications/message", message(1)));
+        const auto e = next_data(g);
+        REQUIRE(e);
+        REQUIRE(e->id);
+        CHECK(e->json()["params"] == message(1));
+        last_id = *e->id;
+        const auto id = mcpsse::detail::parse_event_id(last_id);
+        REQUIRE(id);
+        a_tag = mcpsse::detail::stream_instance_tag(id->stream);
+        a_name = mcpsse::detail::instance_name(a_tag);
+        CHECK(eventually([&] { return inbox_entries() == 0; }, 5s));
+        a.kill();
+    }
+    REQUIRE(eventually([&] { return !instance_lease_held(loop, probe, last_id); }, 5s));
+
+    // As if a had died a moment later, still within its lease when b relays: the
+    // notification waits in a's inbox, which nobody reads.
+    const std::string lease_name = mcpsse::detail::instance_lease_name(a_tag);
+    const auto stand_in = loop.run([&]() -> asio::awaitable<std::optional<mcpsse::Lease>> {
+        co_return co_await probe.async_acquire_lease(lease_name, "stand-in", 10s, asio::use_awaitable);
+    });
+    REQUIRE(stand_in);
+    CHECK(b.transport->notify(sid, "notifications/message", message(2)));
+    CHECK(eventually([&] { return inbox_entries() == 1; }, 5s));
+    CHECK(loop.run([&]() -> asio::awaitable<bool> {
+        co_return co_await probe.async_release_lease(lease_name, *stand_in, asio::use_awaitable);
+    }));
+
+    // Sent now that a's lease is gone: kept in a's stream, after 2.
+    CHECK(b.transport->notify(sid, "notifications/message", message(3)));
+    CHECK(eventually([&] { return inbox_entries() == 0; }, 5s));
+
+    // The client resumes a's stream at b after the last event it got: 2 (not 1 again)
+    // and 3, in order, then b's stream goes on.
+    HttpClient g = b.client();
+    REQUIRE(g.send_request("GET", "/mcp", get_headers(sid, last_id)));
+    REQUIRE(g.read_head().status == 200);
+    std::vector<json> got;
+    for (int n = 0; n < 2; ++n)
+        if (const auto e = next_data(g)) got.push_back(e->json()["params"]);
+    CHECK(b.transport->notify(sid, "notifications/message", message(4)));
+    if (const auto e = next_data(g)) got.push_back(e->json()["params"]);
+    CHECK(got == std::vector<json>{message(2), message(3), message(4)});
+    std::optional<SseEvent> extra;
+    do extra = g.next_event(500ms);
+    while (extra && extra->data.empty());
+    CHECK(!extra);
+    CHECK(inbox_entries() == 0);
+}
+
 TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {
     RedisServer server;
     Loop loop;

@@ -10,8 +10,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -36,7 +35,7 @@ namespace mcpsse::detail {
 ///   that instance, or into that stream's record when the instance is gone
 ///   (`async_relay_notification`); a broadcast goes to all;
 /// - receiving (`run()`, on one strand until `stop()`): reads the inbox and the
-///   broadcasts and delivers each message once: an answer to the session's waiting
+///   broadcasts, delivers each message once and then removes it from the inbox: an answer to the session's waiting
 ///   request, a notification to the session's standalone stream here (relayed on to
 ///   the holder when the client moved the stream away meanwhile; dropped when the
 ///   session is no longer here), a broadcast of another instance to
@@ -63,7 +62,17 @@ public:
 
     void relay_notification(const std::string& session_id, std::string message) override {
         sent_.fetch_add(1, std::memory_order_relaxed);
-        asio::co_spawn(executor_, forward_notification(session_id, std::move(message)), asio::detached);
+        // Started here, not in a coroutine of its own: when `deliver` passes on an inbox
+        // message, Redis applies this before the removal of that message.
+        std::string copy = message;
+        store_.async_relay_notification(
+            session_id, name_, std::move(copy),
+            asio::bind_executor(executor_, [this, session_id, message = std::move(message)](
+                                               std::error_code ec, NotificationRelay outcome) mutable {
+                // Recorded here, but the stream is gone (e.g. the session idled out here).
+                if (!ec && outcome == NotificationRelay::holder_is_sender)
+                    if (auto session = sessions_.find(session_id)) session->send_local(std::move(message));
+            }));
     }
 
     void relay_answer(std::string issuer, const std::string& session_id, const Message& answer) override {
@@ -127,7 +136,17 @@ public:
             std::vector<RelayedMessage> messages =
                 co_await receiver_->async_receive(name_, cursor, asio::redirect_error(asio::use_awaitable, ec));
             if (stopped_) break;
-            for (auto& m : messages) deliver(std::move(m));
+            // Delivered, then removed from the inbox: what a delivery stores (a
+            // notification's event, or its relay on) was started first, so Redis has it
+            // before the removal, and a dead instance's inbox keeps only what it never
+            // delivered (claimed by a takeover of its streams).
+            std::vector<std::string> delivered_entries;
+            for (auto& m : messages) {
+                if (!m.inbox_entry.empty()) delivered_entries.push_back(m.inbox_entry);
+                deliver(std::move(m));
+            }
+            if (!delivered_entries.empty())
+                store_.async_remove_relayed(name_, std::move(delivered_entries), [](std::error_code) {});
             if (ec) {
                 timer_.expires_after(std::chrono::milliseconds(100));
                 co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -153,15 +172,6 @@ public:
     }
 
 private:
-    asio::awaitable<void> forward_notification(std::string session_id, std::string message) {
-        std::error_code ec;
-        const NotificationRelay outcome = co_await store_.async_relay_notification(
-            session_id, name_, message, asio::redirect_error(asio::use_awaitable, ec));
-        // Recorded here, but the stream is gone (e.g. the session idled out here).
-        if (!ec && outcome == NotificationRelay::holder_is_sender)
-            if (auto session = sessions_.find(session_id)) session->send_local(std::move(message));
-    }
-
     void deliver(RelayedMessage m) {
         switch (m.kind) {
         case RelayedMessage::Kind::response: {

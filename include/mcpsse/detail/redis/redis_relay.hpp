@@ -48,13 +48,59 @@ return 1
     // instance's name and the stream's number, decimal), with a `+` appended while a
     // GET is attached to the stream there.
 
+    /// Lua functions the holder scripts share, on a session whose standalone stream is
+    /// held by an instance whose lease is gone:
+    /// - `store_event(prefix, sid, stream, message, ttl, maxlen)` keeps `message` as the
+    ///   next event of the stream (as `RedisStore::async_append` keeps one: `XADD` with
+    ///   `MAXLEN maxlen`, the session's keys renewed to `ttl` ms);
+    /// - `claim_inbox(prefix, name, sid, stream, ttl, maxlen)` moves the notifications
+    ///   for the session still in the gone instance's inbox (relayed to it before its
+    ///   lease lapsed, never delivered, since a live instance removes what it delivered)
+    ///   into the stream, in order, and removes them from the inbox; returns how many.
+    static constexpr std::string_view holder_functions = R"lua(
+local function store_event(prefix, sid, stream, message, ttl, maxlen)
+  local session = prefix .. '{' .. sid .. '}:'
+  local events = session .. 'events:' .. stream
+  local newest = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)
+  local sequence = 1
+  if #newest > 0 then sequence = tonumber(string.match(newest[1][1], '^(%d+)')) + 1 end
+  redis.call('XADD', events, 'MAXLEN', maxlen, string.format('%d-0', sequence), 'm', message)
+  redis.call('PEXPIRE', events, ttl)
+  redis.call('SADD', session .. 'streams', stream)
+  redis.call('PEXPIRE', session .. 'streams', ttl)
+  redis.call('PEXPIRE', session .. 'record', ttl)
+end
+local function claim_inbox(prefix, name, sid, stream, ttl, maxlen)
+  local inbox = prefix .. 'relay:inbox:{' .. name .. '}'
+  local claimed = 0
+  for _, entry in ipairs(redis.call('XRANGE', inbox, '-', '+')) do
+    local fields = entry[2]
+    local kind, session, message = nil, nil, nil
+    for i = 1, #fields - 1, 2 do
+      if fields[i] == 'k' then kind = fields[i + 1]
+      elseif fields[i] == 's' then session = fields[i + 1]
+      elseif fields[i] == 'm' then message = fields[i + 1] end
+    end
+    if kind == 'n' and session == sid and message then
+      store_event(prefix, sid, stream, message, ttl, maxlen)
+      redis.call('XDEL', inbox, entry[1])
+      claimed = claimed + 1
+    end
+  end
+  return claimed
+end
+)lua";
+
     /// Records a GET attached at an instance (`RelayStore::async_attach_stream`): KEYS
     /// the session's holder key; ARGV the instance, its stream's number, the key's ttl
-    /// (ms), "1" to take the stream over (else "0"), the key prefix. Returns `{name,
-    /// attached}` (attached 1 or 0) for a former holder that is another instance
-    /// holding its lease, else nil; when a GET is attached there and ARGV[4] is "0",
-    /// nothing was written.
-    static constexpr std::string_view attach_script = R"lua(
+    /// (ms), "1" to take the stream over (else "0"), the key prefix, the session id,
+    /// `max_stream_events`. Returns `{name, attached}` (attached 1 or 0) for a former
+    /// holder that is another instance holding its lease, else nil; when a GET is
+    /// attached there and ARGV[4] is "0", nothing was written. When the former holder
+    /// is another instance whose lease is gone, the session's notifications left in
+    /// its inbox are first moved into its stream (`claim_inbox`), where a resumption
+    /// that takes the stream over reads them.
+    static inline const std::string attach_script = std::string(holder_functions) + R"lua(
 local current = redis.call('GET', KEYS[1])
 local former = false
 if current then
@@ -63,9 +109,13 @@ if current then
     attached = 1
     current = string.sub(current, 1, -2)
   end
-  local name = string.match(current, '^[^:]*')
-  if name ~= ARGV[1] and redis.call('EXISTS', ARGV[5] .. 'lease:{instance:' .. name .. '}') == 1 then
-    former = {name, attached}
+  local name, stream = string.match(current, '^([^:]*):?(.*)$')
+  if name ~= ARGV[1] then
+    if redis.call('EXISTS', ARGV[5] .. 'lease:{instance:' .. name .. '}') == 1 then
+      former = {name, attached}
+    elseif stream ~= '' then
+      claim_inbox(ARGV[5], name, ARGV[6], stream, ARGV[3], ARGV[7])
+    end
   end
 end
 if former and former[2] == 1 and ARGV[4] ~= '1' then return former end
@@ -89,10 +139,11 @@ return 1
     /// keys' ttl (ms), `max_stream_events`, the message. Returns 0: no holder recorded
     /// (dropped); 1: appended to the live holder's inbox (an entry of kind `n`); 2: the
     /// holder's lease is gone, so stored as the next event of its standalone stream
-    /// (as `RedisStore::async_append` stores one), which a client resuming that stream
-    /// elsewhere gets; 3: the sender is the holder (nothing written). One script, so a
-    /// takeover (`attach_script`) comes wholly before or after it.
-    static constexpr std::string_view notify_script = R"lua(
+    /// (after the session's notifications left in its inbox, `claim_inbox`), which a
+    /// client resuming that stream elsewhere gets; 3: the sender is the holder (nothing
+    /// written). One script, so a takeover (`attach_script`) comes wholly before or
+    /// after it.
+    static inline const std::string notify_script = std::string(holder_functions) + R"lua(
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if string.sub(current, -1) == '+' then current = string.sub(current, 1, -2) end
@@ -106,16 +157,8 @@ if redis.call('EXISTS', prefix .. 'lease:{instance:' .. name .. '}') == 1 then
   return 1
 end
 if stream == '' then return 0 end
-local session = prefix .. '{' .. ARGV[3] .. '}:'
-local events = session .. 'events:' .. stream
-local newest = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)
-local sequence = 1
-if #newest > 0 then sequence = tonumber(string.match(newest[1][1], '^(%d+)')) + 1 end
-redis.call('XADD', events, 'MAXLEN', ARGV[6], string.format('%d-0', sequence), 'm', ARGV[7])
-redis.call('PEXPIRE', events, ARGV[5])
-redis.call('SADD', session .. 'streams', stream)
-redis.call('PEXPIRE', session .. 'streams', ARGV[5])
-redis.call('PEXPIRE', session .. 'record', ARGV[5])
+claim_inbox(prefix, name, ARGV[3], stream, ARGV[5], ARGV[6])
+store_event(prefix, ARGV[3], stream, ARGV[7], ARGV[5], ARGV[6])
 return 2
 )lua";
 
@@ -257,7 +300,10 @@ private:
             for (const auto& entry : stream.elements[1].elements) {
                 if (entry.elements.empty()) continue;
                 position = entry.elements[0].str;
-                if (auto m = RedisRelayFormat::parse_entry(entry)) out.push_back(std::move(*m));
+                if (auto m = RedisRelayFormat::parse_entry(entry)) {
+                    if (&position == &cursor.inbox) m->inbox_entry = position;
+                    out.push_back(std::move(*m));
+                }
             }
         }
         return out;
