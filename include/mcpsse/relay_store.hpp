@@ -44,7 +44,10 @@ struct RelayedMessage {
         /// The session's standalone stream moved to the sending instance (its client
         /// resumed it there, MCP Streamable HTTP R3-R4): the receiving instance ends
         /// its own connection to that stream, if it still has one, so that each
-        /// message travels on one stream only (the message is empty).
+        /// message travels on one stream only. The message is the id (`EventId`
+        /// text) of the last event of the receiver's stream that the sender read and
+        /// sends: the receiver relays it what it stored after that event (empty:
+        /// nothing to pass on).
         stream_moved,
     };
     /// What the message is.
@@ -138,9 +141,10 @@ struct RelayCursor {
 ///   attached to it there (`async_attach_stream`, `async_detach_stream`): a GET
 ///   without `Last-Event-ID` for a session whose stream is attached at another live
 ///   instance is refused with 409, as at one instance, while a resumption takes the
-///   stream over; the former holder (attached or not) is told (`stream_moved`), ends
-///   its connection if it has one, and relays the session's notifications to the new
-///   holder from then on;
+///   stream over; the former holder (attached or not) is told (`stream_moved`, once
+///   the new holder read its stream), ends its connection if it has one, passes on
+///   what it stored in the stream after the new holder's read, and relays the
+///   session's notifications to the new holder from then on;
 ///   a notification for a session whose standalone stream it does not hold is relayed
 ///   to the holder;
 /// - relays an unfiltered `broadcast` to every instance (one write), each delivering it

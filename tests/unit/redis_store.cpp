@@ -556,6 +556,13 @@ struct Instance {
         thread.join();
         killed = true;
     }
+    // Back from a kill(), as if the process had only stalled (its lease may still hold):
+    // its threads run again and it goes on where it stood.
+    void revive() {
+        io.restart();
+        thread = std::thread([this] { io.run(); });
+        killed = false;
+    }
     ~Instance() {
         if (killed) {  // back to life, to be torn down normally
             io.restart();
@@ -772,13 +779,15 @@ TEST_CASE("redis store: leases: one holder at a time, fencing tokens grow, renew
 
 namespace {
 
-// Two instances whose leases live 300 ms, and a session initialized at the first.
+// Two instances whose leases live `lease_ttl` (300 ms unless told), and a session
+// initialized at the first.
 struct FailoverPair {
     RedisServer server;
-    Instance a{server.url(), 60min, 300ms};
-    Instance b{server.url(), 60min, 300ms};
+    Instance a;
+    Instance b;
     std::string sid;
-    FailoverPair() {
+    explicit FailoverPair(std::chrono::milliseconds lease_ttl = 300ms)
+        : a{server.url(), 60min, lease_ttl}, b{server.url(), 60min, lease_ttl} {
         REQUIRE(mcpsse_test::eventually([&] { return a.ready() && b.ready(); }, 5s));
         mcpsse_test::HttpClient ca = a.client();
         sid = mcpsse_test::open_session(ca);
@@ -1330,6 +1339,62 @@ TEST_CASE_METHOD(FailoverPair, "redis relay: a notification relayed to an instan
     while (extra && extra->data.empty());
     CHECK(!extra);
     CHECK(inbox_entries() == 0);
+}
+
+namespace {
+
+// FailoverPair whose instances' leases hold 10 s: an instance stalled a moment is alive.
+struct LongLeasePair : FailoverPair {
+    LongLeasePair() : FailoverPair(10s) {}
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(LongLeasePair, "redis relay: what the former holder stores after a takeover read its stream, before it learns of the move, is passed on to the new holder") {
+    using namespace mcpsse_test;
+    const auto message = [](int n) { return json{{"level", "info"}, {"data", n}}; };
+    const auto next_data = [](HttpClient& g, std::chrono::milliseconds wait) {
+        std::optional<SseEvent> e;
+        do e = g.next_event(wait);
+        while (e && e->data.empty());
+        return e;
+    };
+    // The standalone stream is attached at a, and the client got 1 there.
+    HttpClient ga = a.client();
+    const auto priming = mcpsse::detail::parse_event_id(open_standalone_get(ga, sid));
+    REQUIRE(priming);
+    CHECK(a.transport->broadcast("notifications/message", message(1)) == 1);
+    const auto first = next_data(ga, 5s);
+    REQUIRE(first);
+    REQUIRE(first->id);
+    Loop loop;
+    RedisStore probe(loop.io.get_executor(), options_for(server.url()));
+    REQUIRE(!wait_ready(loop, probe));
+    REQUIRE(eventually([&] {
+        const auto events = replay(loop, probe, sid, *priming);
+        return events && events->size() == 1;
+    }, 5s));
+
+    // a stalls (its lease holds); the client resumes at b, which takes the stream over
+    // and has read a's stream once it answers.
+    a.kill();
+    HttpClient gb = b.client();
+    REQUIRE(gb.send_request("GET", "/mcp", get_headers(sid, *first->id)));
+    REQUIRE(gb.read_head().status == 200);
+    // Before a reads the news of the move, it stores 2 in its stream, as the holder.
+    CHECK(a.transport->broadcast("notifications/message", message(2), [](const mcpsse::SseSession<>&) { return true; }) == 1);
+    a.revive();
+
+    // 2 reaches the client at b, once.
+    const auto passed_on = next_data(gb, 5s);
+    REQUIRE(passed_on);
+    CHECK(passed_on->json()["params"] == message(2));
+    CHECK(!next_data(gb, 500ms));
+    // And b's stream goes on.
+    CHECK(b.transport->notify(sid, "notifications/message", message(3)));
+    const auto after = next_data(gb, 5s);
+    REQUIRE(after);
+    CHECK(after->json()["params"] == message(3));
 }
 
 TEST_CASE("redis store: resource subscriptions are shared: subscribe with a limit, unsubscribe, subscribers, forget") {

@@ -7,10 +7,13 @@
 #include <mcpsse/detail/mcp/instance_lease.hpp>
 #include <mcpsse/detail/mcp/session_registry.hpp>
 #include <mcpsse/detail/mcp/session_state.hpp>
+#include <mcpsse/detail/sse/event_id.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/bind_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -41,10 +44,12 @@ namespace mcpsse::detail {
 ///   session is no longer here), a broadcast of another instance to
 ///   `deliver_broadcast` (this instance's own were delivered when sent), a logging
 ///   level to the session's copy here, a cancellation to the request running here, a
-///   `stream_moved` to the session here: its standalone stream's connection ends and
-///   its notifications are relayed to the new holder from then on (a late one ends a
-///   connection that attached again meanwhile; its client resumes, losing nothing,
-///   and attaching again here makes this instance the holder again).
+///   `stream_moved` to the session here: its standalone stream's connection ends, the
+///   events it stored in that stream after the new holder's last read of it are
+///   passed on to the new holder, and its notifications are relayed there from then
+///   on (a late one ends a connection that attached again meanwhile; its client
+///   resumes, losing nothing, and attaching again here makes this instance the holder
+///   again).
 /// A read that fails (the store is down) is retried every 100 ms, from where it stood.
 /// (Unconstrained, so that a transport can name it for any store; only a `RelayStore`
 /// instantiates it.)
@@ -107,12 +112,14 @@ public:
         store_.async_relay_broadcast(std::move(m), [](std::error_code) {});
     }
 
-    void relay_stream_moved(std::string former, const std::string& session_id) override {
+    void relay_stream_moved(std::string former, const std::string& session_id,
+                            std::optional<EventId> read_up_to) override {
         sent_.fetch_add(1, std::memory_order_relaxed);
         RelayedMessage m;
         m.kind = RelayedMessage::Kind::stream_moved;
         m.origin = name_;
         m.session_id = session_id;
+        if (read_up_to) m.message = std::string(EventIdText(*read_up_to).view());
         store_.async_relay(former, std::move(m), [](std::error_code) {});
     }
 
@@ -172,6 +179,16 @@ public:
     }
 
 private:
+    // Relays the events of `session`'s standalone stream after `after` to the instance
+    // now holding it, as notifications (a server-to-client request among them is
+    // answered to this instance, by its id).
+    asio::awaitable<void> pass_on_stored_after(std::shared_ptr<SseSessionState> session, EventId after) {
+        const ReplayResult later = co_await session->event_log()->async_replay_after(after);
+        if (!later) co_return;
+        for (const auto& event : *later)
+            if (!event.message.empty()) relay_notification(session->id(), event.message);
+    }
+
     void deliver(RelayedMessage m) {
         switch (m.kind) {
         case RelayedMessage::Kind::response: {
@@ -210,7 +227,14 @@ private:
             if (auto session = sessions_.find(m.session_id)) {
                 delivered_.fetch_add(1, std::memory_order_relaxed);
                 session->set_standalone_moved(true);
-                if (auto stream = session->existing_standalone_stream()) stream->close_connection(std::nullopt);
+                auto stream = session->existing_standalone_stream();
+                if (!stream) return;
+                stream->close_connection(std::nullopt);
+                // What this instance stored in the stream after the new holder's last
+                // read of it, before the move was known here: passed on to it.
+                const auto read_up_to = parse_event_id(m.message);
+                if (read_up_to && read_up_to->stream == stream->number() && session->event_log())
+                    asio::co_spawn(executor_, pass_on_stored_after(std::move(session), *read_up_to), asio::detached);
             }
             return;
         case RelayedMessage::Kind::logging_level:

@@ -63,34 +63,57 @@ public:
     /// (a `RelayStore`; it must outlive them). Called before the transport runs.
     void set_relay(SessionRelay* relay) noexcept { relay_ = relay; }
 
+    /// What `async_attach_standalone` found.
+    struct StandaloneAttach {
+        /// False when another live instance has a GET attached to the stream and the
+        /// caller did not take it over (nothing recorded: answer 409).
+        bool attached = true;
+        /// The other live instance that held the stream before (empty: none), to be
+        /// told with `tell_stream_moved`.
+        std::string former;
+    };
+
     /// Records in a `RelayStore` that a GET attaches here to `session`'s standalone
     /// stream `stream`, making this instance its holder, so that the other instances
-    /// relay the session's notifications here. False (nothing recorded) when another
-    /// live instance has a GET attached to that stream and `take_over` is false: the
-    /// caller answers 409, as for a second GET at one instance (this instance then
-    /// relays the session's notifications to that one). A former holder elsewhere is
-    /// told (`stream_moved`): it ends its connection, if any, and relays the session's
-    /// notifications here from then on. True at once with other stores, and when the
-    /// store fails (the session goes on here).
-    asio::awaitable<bool> async_attach_standalone(SseSessionState& session, const SseStream& stream, bool take_over) {
+    /// relay the session's notifications here. Not attached (nothing recorded) when
+    /// another live instance has a GET attached to that stream and `take_over` is
+    /// false: the caller answers 409, as for a second GET at one instance (this
+    /// instance then relays the session's notifications to that one). A former holder
+    /// elsewhere is returned, for the caller to tell (`tell_stream_moved`) once it read
+    /// what it takes over of that instance's stream. Attached at once with other
+    /// stores, and when the store fails (the session goes on here).
+    asio::awaitable<StandaloneAttach> async_attach_standalone(SseSessionState& session, const SseStream& stream,
+                                                              bool take_over) {
+        StandaloneAttach outcome;
         if constexpr (RelayStore<Store>) {
-            if (!relay_) co_return true;
+            if (!relay_) co_return outcome;
             std::error_code ec;
             FormerStreamHolder former =
                 co_await store_.async_attach_stream(session.id(), relay_->instance_name(), stream.number(), take_over,
                                                     asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) co_return true;
+            if (ec) co_return outcome;
             if (former.attached && !take_over) {
                 session.set_standalone_moved(true);  // held elsewhere: keeps no broadcasts here
-                co_return false;
+                outcome.attached = false;
+                co_return outcome;
             }
             session.set_standalone_moved(false);
-            if (!former.instance.empty()) relay_->relay_stream_moved(std::move(former.instance), session.id());
+            outcome.former = std::move(former.instance);
         }
         (void)session;
         (void)stream;
         (void)take_over;
-        co_return true;
+        co_return outcome;
+    }
+
+    /// Tells `former` (from `async_attach_standalone`; nothing when empty) that
+    /// `session`'s standalone stream moved here (`stream_moved`): it ends its
+    /// connection, if any, relays the session's notifications here from then on, and
+    /// passes on the events it stored in its stream after `read_up_to` (the last event
+    /// of that stream this instance read and sends; nullopt: none taken over). Not
+    /// waiting.
+    void tell_stream_moved(std::string former, const SseSessionState& session, std::optional<EventId> read_up_to) {
+        if (relay_ && !former.empty()) relay_->relay_stream_moved(std::move(former), session.id(), read_up_to);
     }
 
     /// After the GET that received `stream` ended: when that is `session`'s standalone

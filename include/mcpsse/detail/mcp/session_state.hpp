@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,10 +41,12 @@ public:
     /// Tells the other instances that the client of `session_id` cancelled request
     /// `id`, which does not run here (`notifications/cancelled`).
     virtual void relay_cancellation(const std::string& session_id, const RequestId& id) = 0;
-    /// Tells instance `former`, which had the standalone stream of `session_id`
-    /// attached, that the stream moved here: it ends its connection to it (not
-    /// waiting for it).
-    virtual void relay_stream_moved(std::string former, const std::string& session_id) = 0;
+    /// Tells instance `former`, which held the standalone stream of `session_id`, that
+    /// the stream moved here: it ends its connection to it and passes on what it
+    /// stored in it after `read_up_to` (the last of its events this instance read;
+    /// nullopt: none) (not waiting for it).
+    virtual void relay_stream_moved(std::string former, const std::string& session_id,
+                                    std::optional<EventId> read_up_to) = 0;
     /// This instance's name in relayed messages and server-to-client request ids (its
     /// tag as 8 hex digits).
     [[nodiscard]] virtual const std::string& instance_name() const noexcept = 0;

@@ -217,8 +217,8 @@ public:
                 // that has it attached (the client's GET is here now).
                 if constexpr (RelayStore<Store>)
                     if (stream == session->existing_standalone_stream()) {
-                        const bool attached = co_await ctx_.sessions.async_attach_standalone(*session, *stream, true);
-                        (void)attached;  // always true with take_over
+                        auto attach = co_await ctx_.sessions.async_attach_standalone(*session, *stream, true);
+                        ctx_.sessions.tell_stream_moved(std::move(attach.former), *session, std::nullopt);
                     }
                 session->begin_activity();
                 co_return StreamPlan{std::move(stream), last, priming, false, {}, session};
@@ -270,9 +270,10 @@ public:
     /// here or, with a `RelayStore`, at another live instance), resumed after `last`
     /// when that names it. `taken_after`: set when the GET resumes another instance's
     /// standalone stream, whose replay up to that event is `prefix` (SSE events sent
-    /// first): the stream is taken over even when attached there, and what that
-    /// instance stored after `taken_after` until it learned of the move is read and
-    /// sent too.
+    /// first): the stream is taken over even when attached there, what that instance
+    /// stored after `taken_after` is read and sent too, and then that instance is told
+    /// the stream moved, with the last event read: it passes on what it stored after
+    /// that event (until it learned of the move) as relayed notifications.
     asio::awaitable<GetOutcome> open_standalone(const std::shared_ptr<Conn>& c, HttpRequest& req,
                                                 std::shared_ptr<SseSessionState> session, std::optional<EventId> last,
                                                 std::string prefix, std::optional<EventId> taken_after) {
@@ -283,23 +284,25 @@ public:
                                                  "Conflict: this session already has an open GET stream");
         std::uint64_t prefix_events = 0;
         if constexpr (RelayStore<Store>) {
-            const bool attachable =
-                co_await ctx_.sessions.async_attach_standalone(*session, *standalone, taken_after.has_value());
-            if (!attachable)
+            auto attach = co_await ctx_.sessions.async_attach_standalone(*session, *standalone, taken_after.has_value());
+            if (!attach.attached)
                 co_return co_await async_reply_error(
                     *c, req, 409, std::nullopt, error_code::invalid_request,
                     "Conflict: this session already has an open GET stream (at another server instance)");
-        }
-        if constexpr (AsyncEventStore<Store>) {
+            std::optional<EventId> read_up_to = taken_after;
             if (taken_after && session->event_log()) {
                 prefix_events = count_sse_events(prefix);
                 const ReplayResult more = co_await session->event_log()->async_replay_after(*taken_after);
                 if (more && gapless_after(*more, *taken_after))
-                    for (const auto& event : *more) {
-                        const EventIdText id_text(event.id);
-                        append_sse_event(prefix, SseEvent{{}, id_text.view(), event.message, std::nullopt});
-                        ++prefix_events;
-                    }
+                    read_up_to = append_taken_over(*more, prefix, prefix_events).value_or(*taken_after);
+            }
+            // Told once what is taken over of its stream was read.
+            ctx_.sessions.tell_stream_moved(std::move(attach.former), *session, read_up_to);
+        } else if constexpr (AsyncEventStore<Store>) {
+            if (taken_after && session->event_log()) {
+                prefix_events = count_sse_events(prefix);
+                const ReplayResult more = co_await session->event_log()->async_replay_after(*taken_after);
+                if (more && gapless_after(*more, *taken_after)) append_taken_over(*more, prefix, prefix_events);
             }
         }
         session->rpc()->set_default_sink(standalone);
@@ -324,6 +327,20 @@ public:
     }
 
 private:
+    // Appends `events` (read from a stream taken over) to `prefix` as SSE events,
+    // counted in `count`; the last one's id (nullopt: none).
+    static std::optional<EventId> append_taken_over(const std::vector<StoredEvent>& events, std::string& prefix,
+                                                    std::uint64_t& count) {
+        std::optional<EventId> last;
+        for (const auto& event : events) {
+            const EventIdText id_text(event.id);
+            append_sse_event(prefix, SseEvent{{}, id_text.view(), event.message, std::nullopt});
+            ++count;
+            last = event.id;
+        }
+        return last;
+    }
+
     // Saves a new session's record in the shared store once its `initialize` succeeded
     // (`ok`); the reply waits for it. The handler has finished, so its writes are seen
     // (as by `initialize`'s header callback). A failed save leaves the session to this
