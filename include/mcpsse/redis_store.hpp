@@ -432,7 +432,8 @@ public:
     /// sent for no entries. Errors as `async_attach_stream`. Thread-safety: any thread.
     /// An instance that dies between the append and this leaves the notification in
     /// its inbox, and a takeover moves it into the stream again (a duplicate, never a
-    /// loss).
+    /// loss). Serves MCP Streamable HTTP "Resumability and Redelivery" across
+    /// instances: what stays in a dead instance's inbox was never delivered.
     template <class Token>
     auto async_remove_relayed(const std::string& instance, std::vector<std::string> entries, Token&& token) {
         std::vector<Command> cmds;

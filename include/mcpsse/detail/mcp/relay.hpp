@@ -38,8 +38,9 @@ namespace mcpsse::detail {
 ///   that instance, or into that stream's record when the instance is gone
 ///   (`async_relay_notification`); a broadcast goes to all;
 /// - receiving (`run()`, on one strand until `stop()`): reads the inbox and the
-///   broadcasts, delivers each message once and then removes it from the inbox: an answer to the session's waiting
-///   request, a notification to the session's standalone stream here (relayed on to
+///   broadcasts, delivers each message once and then removes it from the inbox: an
+///   answer to the session's waiting request, a notification to the session's
+///   standalone stream here (relayed on to
 ///   the holder when the client moved the stream away meanwhile; dropped when the
 ///   session is no longer here), a broadcast of another instance to
 ///   `deliver_broadcast` (this instance's own were delivered when sent), a logging

@@ -283,12 +283,16 @@ public:
             co_return co_await async_reply_error(*c, req, 409, std::nullopt, error_code::invalid_request,
                                                  "Conflict: this session already has an open GET stream");
         std::uint64_t prefix_events = 0;
-        if constexpr (RelayStore<Store>) {
-            auto attach = co_await ctx_.sessions.async_attach_standalone(*session, *standalone, taken_after.has_value());
-            if (!attach.attached)
-                co_return co_await async_reply_error(
-                    *c, req, 409, std::nullopt, error_code::invalid_request,
-                    "Conflict: this session already has an open GET stream (at another server instance)");
+        if constexpr (AsyncEventStore<Store>) {  // (RelayStore and FailoverStore are such stores)
+            std::string former_holder;
+            if constexpr (RelayStore<Store>) {
+                auto attach = co_await ctx_.sessions.async_attach_standalone(*session, *standalone, taken_after.has_value());
+                if (!attach.attached)
+                    co_return co_await async_reply_error(
+                        *c, req, 409, std::nullopt, error_code::invalid_request,
+                        "Conflict: this session already has an open GET stream (at another server instance)");
+                former_holder = std::move(attach.former);
+            }
             std::optional<EventId> read_up_to = taken_after;
             if (taken_after && session->event_log()) {
                 prefix_events = count_sse_events(prefix);
@@ -297,13 +301,8 @@ public:
                     read_up_to = append_taken_over(*more, prefix, prefix_events).value_or(*taken_after);
             }
             // Told once what is taken over of its stream was read.
-            ctx_.sessions.tell_stream_moved(std::move(attach.former), *session, read_up_to);
-        } else if constexpr (AsyncEventStore<Store>) {
-            if (taken_after && session->event_log()) {
-                prefix_events = count_sse_events(prefix);
-                const ReplayResult more = co_await session->event_log()->async_replay_after(*taken_after);
-                if (more && gapless_after(*more, *taken_after)) append_taken_over(*more, prefix, prefix_events);
-            }
+            if constexpr (RelayStore<Store>)
+                ctx_.sessions.tell_stream_moved(std::move(former_holder), *session, read_up_to);
         }
         session->rpc()->set_default_sink(standalone);
         session->begin_activity();
